@@ -1,0 +1,229 @@
+"""The escalation model: a Mesa model whose four agents advance all replicates together.
+
+Every state variable is a numpy array with one entry per Monte Carlo replicate, so a month of
+1,000 worlds is a handful of array operations; a single world is simply a batch of one. All
+randomness comes from ``self.rng`` (Mesa's numpy generator), seeded from the config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from escalation.agents import (
+    RETALIATION,
+    France,
+    Nato,
+    Russia,
+    RussianAction,
+    Ukraine,
+)
+from escalation.config import Settings, uncertainty_names
+from escalation.ladder import Rung
+
+OUTCOME_COLUMNS = [
+    "max_rung",
+    "final_rung",
+    "direct_conflict",
+    "nuclear_use",
+    "russian_retaliation",
+    "months_to_retaliation",
+    "ukraine_position_final",
+    "nuclear_signalling",
+    "red_lines_crossed",
+    "months_to_direct_conflict",
+    "escalation_score",
+]
+DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"])
+TROOP_NAMES = np.array(["none", "noncombat", "combat"])
+ACTION_NAMES = np.array(["" if a is RussianAction.NONE else a.name.lower() for a in RussianAction])
+
+
+class EscalationModel(mesa.Model):
+    """France, NATO, Russia and Ukraine over ``sim.months`` months, ``sim.replicates`` worlds.
+
+    Args:
+        settings: A validated configuration; when omitted it is composed from the packaged
+            configs with ``scenario`` and ``params`` (as ``escalation.simulate`` does), which is
+            how ``mesa.batch_run`` builds the model.
+        rng: Seed for the model's generator; defaults to ``settings.seed``.
+        **params: ``scenario``, ``replicates``, ``months`` or lever/uncertainty names, used only
+            when ``settings`` is omitted.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, rng: Any = None, **params: Any):
+        if settings is None:
+            from escalation.api import load_settings
+
+            params.setdefault("replicates", 1)
+            settings = load_settings(**params)
+        elif params:
+            raise TypeError(f"unexpected parameters with explicit settings: {sorted(params)}")
+        super().__init__(rng=settings.seed if rng is None else rng)
+        self.settings = settings
+        self.replicates = settings.sim.replicates
+        self.months = settings.sim.months
+        self.month = 0
+        self.uncertain = self._sample_uncertainties()
+        self.direct_conflict = np.zeros(self.replicates, dtype=bool)
+        self.nuclear_use = np.zeros(self.replicates, dtype=bool)
+        self.ukraine = Ukraine(self)
+        self.france = France(self)
+        self.nato = Nato(self)
+        self.russia = Russia(self)
+        self._trajectory = {
+            name: np.zeros((self.months, self.replicates), dtype=dtype)
+            for name, dtype in _TRAJECTORY_DTYPES.items()
+        }
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "escalation_level": lambda m: float(m.level.mean()),
+                "ukraine_position": lambda m: float(m.ukraine.position.mean()),
+                "direct_conflict": lambda m: float(m.direct_conflict.mean()),
+            }
+        )
+        self.level = self._level()
+
+    def _sample_uncertainties(self) -> dict[str, np.ndarray]:
+        """Draw each uncertain assumption per replicate, uniformly in [low, high]."""
+        return {
+            name: self.rng.uniform(bounds.low, bounds.high, self.replicates)
+            for name in uncertainty_names()
+            for bounds in [getattr(self.settings.uncertainty, name)]
+        }
+
+    def western_rung(self) -> np.ndarray:
+        """Highest Western measure in force, as a ladder rung (0 = political support)."""
+        nato, france = self.nato, self.france
+        return np.max(
+            [
+                np.where(nato.aid, Rung.MILITARY_AID, Rung.POLITICAL_SUPPORT),
+                np.where(nato.advanced_weapons, Rung.ADVANCED_WEAPONS, 0),
+                np.where(france.training, Rung.TRAINING_OUTSIDE, 0),
+                np.where(france.instructors_inside, Rung.INSTRUCTORS_INSIDE, 0),
+                np.where(nato.deep_strikes > 0, Rung.DEEP_STRIKES, 0),
+                np.where(france.troops > 0, Rung.GROUND_TROOPS, 0),
+            ],
+            axis=0,
+        )
+
+    def _level(self) -> np.ndarray:
+        """Escalation level = the highest rung in force (Western, Russian, conflict, nuclear)."""
+        level = np.maximum(self.western_rung(), self.russia.rung_in_force)
+        level = np.where(self.direct_conflict, Rung.DIRECT_CONFLICT, level)
+        return np.where(self.nuclear_use, Rung.NUCLEAR_USE, level).astype(np.int8)
+
+    def step(self) -> None:
+        """Advance one month: Ukraine, France, NATO, Russia act in turn; record the month."""
+        self.month += 1
+        self.ukraine.step()
+        self.france.step()
+        self.nato.step()
+        self.russia.step()
+        self.level = self._level()
+        self._record()
+        self.datacollector.collect(self)
+        self.running = self.month < self.months
+
+    def run(self) -> EscalationModel:
+        """Run all months; return the model for chaining."""
+        while self.running:
+            self.step()
+        return self
+
+    def _record(self) -> None:
+        row = self.month - 1
+        traj = self._trajectory
+        traj["rung"][row] = self.level
+        traj["position"][row] = self.ukraine.position
+        traj["western_rung"][row] = self.western_rung()
+        traj["advanced_weapons"][row] = self.nato.advanced_weapons
+        traj["training"][row] = self.france.training
+        traj["instructors_inside"][row] = self.france.instructors_inside
+        traj["deep_strikes"][row] = self.nato.deep_strikes
+        traj["troops"][row] = self.france.troops
+        traj["perceived_involvement"][row] = self.russia.perceived_involvement
+        traj["red_line_crossed"][row] = self.russia.red_line_crossed
+        traj["russian_action"][row] = self.russia.action
+        traj["nato_military_response"][row] = self.nato.military_response
+        traj["direct_conflict"][row] = self.direct_conflict
+        traj["nuclear_use"][row] = self.nuclear_use
+        traj["west_belief"][row] = self.nato.west_belief
+        traj["russia_belief"][row] = self.russia.russia_belief
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per replicate: its sampled assumptions, then its outcomes.
+
+        ``russian_retaliation`` means a material response (hybrid attacks, strikes on Western
+        forces or on NATO); nuclear signalling is reported separately. Months count from 1;
+        ``months_to_*`` is NaN when it never happened.
+        """
+        done = self.month
+        traj = {name: values[:done] for name, values in self._trajectory.items()}
+        retaliation = np.isin(traj["russian_action"], RETALIATION)
+        frame = pd.DataFrame({"replicate": np.arange(self.replicates)})
+        for name, values in self.uncertain.items():
+            frame[name] = values
+        frame["max_rung"] = traj["rung"].max(axis=0)
+        frame["final_rung"] = traj["rung"][-1]
+        frame["direct_conflict"] = traj["direct_conflict"].any(axis=0)
+        frame["nuclear_use"] = traj["nuclear_use"].any(axis=0)
+        frame["russian_retaliation"] = retaliation.any(axis=0)
+        frame["months_to_retaliation"] = _first_month(retaliation)
+        frame["ukraine_position_final"] = traj["position"][-1]
+        frame["nuclear_signalling"] = (
+            traj["russian_action"] == RussianAction.NUCLEAR_SIGNALLING
+        ).any(axis=0)
+        frame["red_lines_crossed"] = traj["red_line_crossed"].sum(axis=0)
+        frame["months_to_direct_conflict"] = _first_month(traj["direct_conflict"])
+        frame["escalation_score"] = traj["rung"].sum(axis=0, dtype=np.int64)
+        return frame
+
+    def trajectories(self) -> pd.DataFrame:
+        """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §7."""
+        done = self.month
+        dates = pd.period_range(self.settings.sim.start, periods=done, freq="M").strftime("%Y-%m")
+        columns: dict[str, Any] = {
+            "replicate": np.repeat(np.arange(self.replicates), done),
+            "month": np.tile(np.arange(1, done + 1), self.replicates),
+            "date": np.tile(np.asarray(dates), self.replicates),
+        }
+        for name, values in self._trajectory.items():
+            flat = values[:done].T.ravel()
+            if name == "deep_strikes":
+                flat = DEEP_STRIKE_NAMES[flat]
+            elif name == "troops":
+                flat = TROOP_NAMES[flat]
+            elif name == "russian_action":
+                flat = ACTION_NAMES[flat]
+            columns[name] = flat
+        return pd.DataFrame(columns)
+
+
+def _first_month(events: np.ndarray) -> np.ndarray:
+    """First month (1-based) in which an event happened per replicate; NaN if never."""
+    happened = events.any(axis=0)
+    return np.where(happened, events.argmax(axis=0) + 1.0, np.nan)
+
+
+_TRAJECTORY_DTYPES = {
+    "rung": np.int8,
+    "position": np.float64,
+    "western_rung": np.int8,
+    "advanced_weapons": bool,
+    "training": bool,
+    "instructors_inside": bool,
+    "deep_strikes": np.int8,
+    "troops": np.int8,
+    "perceived_involvement": np.float64,
+    "red_line_crossed": bool,
+    "russian_action": np.int8,
+    "nato_military_response": bool,
+    "direct_conflict": bool,
+    "nuclear_use": bool,
+    "west_belief": np.float64,
+    "russia_belief": np.float64,
+}

@@ -1,0 +1,191 @@
+"""Tests of the data behind the run figures, and of the files written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from escalation import plots
+from escalation.ladder import Rung
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+DATES = ["2024-10", "2024-11", "2024-12"]
+
+# Three replicates over three months, with hand-picked rungs and positions.
+RUNGS = {
+    0: [3, 3, 5],
+    1: [3, 5, 6],
+    2: [3, 4, 11],
+}
+POSITIONS = {
+    0: [82.0, 81.0, 80.0],
+    1: [82.0, 79.0, 70.0],
+    2: [82.0, 83.0, 90.0],
+}
+
+
+def synthetic_trajectories() -> pd.DataFrame:
+    """Three replicates, three months, known rungs and positions."""
+    rows = [
+        {
+            "replicate": replicate,
+            "month": month,
+            "date": DATES[month - 1],
+            "rung": RUNGS[replicate][month - 1],
+            "position": POSITIONS[replicate][month - 1],
+        }
+        for replicate in RUNGS
+        for month in (1, 2, 3)
+    ]
+    # Shuffle the rows so nothing relies on the table being sorted.
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
+
+
+def synthetic_summary() -> dict:
+    """A run summary with three outcomes in a deliberate, non-alphabetical order."""
+    return {
+        "scenario": "instructors",
+        "title": "French instructors inside Ukraine",
+        "replicates": 3,
+        "months": 3,
+        "seed": 1,
+        "start": "2024-10",
+        "probabilities": {
+            "russian_retaliation": {
+                "label": "Russian retaliation",
+                "p": 0.30,
+                "low": 0.27,
+                "high": 0.33,
+                "count": 300,
+            },
+            "direct_conflict": {
+                "label": "Direct NATO-Russia conflict",
+                "p": 0.05,
+                "low": 0.04,
+                "high": 0.066,
+                "count": 50,
+            },
+            "nuclear_use": {
+                "label": "Nuclear use",
+                "p": 0.0,
+                "low": 0.0,
+                "high": 0.0038,
+                "count": 0,
+            },
+        },
+        "means": {},
+    }
+
+
+def test_ladder_distribution_has_every_rung_and_columns_sum_to_one():
+    shares = plots.ladder_distribution(synthetic_trajectories())
+    assert list(shares.index) == list(range(12))
+    assert list(shares.columns) == [1, 2, 3]
+    np.testing.assert_allclose(shares.sum(axis=0).to_numpy(), 1.0)
+
+
+def test_ladder_distribution_matches_hand_computed_shares():
+    shares = plots.ladder_distribution(synthetic_trajectories())
+    expected = pd.DataFrame(0.0, index=range(12), columns=[1, 2, 3])
+    expected.loc[3, 1] = 1.0  # all three at rung 3
+    expected.loc[3, 2] = 1 / 3  # replicate 0
+    expected.loc[5, 2] = 1 / 3  # replicate 1
+    expected.loc[4, 2] = 1 / 3  # replicate 2
+    expected.loc[5, 3] = 1 / 3
+    expected.loc[6, 3] = 1 / 3
+    expected.loc[Rung.NUCLEAR_USE, 3] = 1 / 3
+    np.testing.assert_allclose(shares.to_numpy(), expected.to_numpy())
+
+
+def test_median_rung_by_month():
+    median = plots.median_rung(synthetic_trajectories())
+    assert median.to_dict() == {1: 3.0, 2: 4.0, 3: 6.0}
+
+
+def test_position_bands_median_and_ordering():
+    bands = plots.position_bands(synthetic_trajectories())
+    assert list(bands.columns) == ["month", "date", "p5", "p25", "p50", "p75", "p95"]
+    assert bands["month"].tolist() == [1, 2, 3]
+    assert bands["date"].tolist() == DATES
+    assert bands["p50"].tolist() == [82.0, 81.0, 80.0]
+    # Month 3 positions are 70, 80, 90: linear quantiles are 70 + 20 * q.
+    month3 = bands.iloc[2]
+    assert month3["p5"] == pytest.approx(71.0)
+    assert month3["p25"] == pytest.approx(75.0)
+    assert month3["p75"] == pytest.approx(85.0)
+    assert month3["p95"] == pytest.approx(89.0)
+    quantiles = bands[["p5", "p25", "p50", "p75", "p95"]].to_numpy()
+    assert (np.diff(quantiles, axis=1) >= 0).all()
+
+
+def test_outcome_probabilities_keeps_summary_order_and_values():
+    table = plots.outcome_probabilities(synthetic_summary())
+    assert list(table.columns) == ["outcome", "label", "p", "low", "high"]
+    assert table["outcome"].tolist() == ["russian_retaliation", "direct_conflict", "nuclear_use"]
+    assert table["label"].tolist() == [
+        "Russian retaliation",
+        "Direct NATO-Russia conflict",
+        "Nuclear use",
+    ]
+    np.testing.assert_allclose(table["p"], [0.30, 0.05, 0.0])
+    np.testing.assert_allclose(table["low"], [0.27, 0.04, 0.0])
+    np.testing.assert_allclose(table["high"], [0.33, 0.066, 0.0038])
+
+
+def test_month_label():
+    assert plots.month_label("2025-01") == "Jan 2025"
+    assert plots.month_label("not a date") == "not a date"
+
+
+def test_draw_run_figures_writes_three_pngs_and_no_temporary_files(tmp_path):
+    folder = tmp_path / "figures"
+    paths = plots.draw_run_figures(synthetic_trajectories(), synthetic_summary(), folder)
+    names = ["escalation_ladder.png", "outcome_probabilities.png", "ukraine_position.png"]
+    assert [path.name for path in paths] == names
+    assert sorted(entry.name for entry in folder.iterdir()) == sorted(names)
+    for path in paths:
+        assert path.parent == folder
+        assert path.stat().st_size > 1000
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_run_figures_closes_its_figures(tmp_path):
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    plots.draw_run_figures(synthetic_trajectories(), synthetic_summary(), tmp_path)
+    assert set(plt.get_fignums()) == before
+
+
+def test_failed_save_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plots.plot_position(synthetic_trajectories(), "Position", tmp_path / "position.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_plots_is_cheap_and_does_not_import_the_model():
+    code = (
+        "import sys, escalation.plots; "
+        "heavy = [m for m in ('matplotlib', 'escalation.model') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == ""
