@@ -171,7 +171,7 @@ def test_outcome_paragraph():
     outcome = text[text.index("**Outcome.**") :]
     assert "Highest rung reached: 'Direct NATO-Russia conflict' (rung 10)." in outcome
     assert "Ukraine ends holding 79.5% of its territory (82.0% at the start)." in outcome
-    assert "Russia retaliated after 4 months." in outcome
+    assert "Russia retaliated first in month 4." in outcome
     assert "Direct NATO-Russia conflict broke out in month 6 (Mar 2025)." in outcome
     assert "No nuclear use." in outcome
     assert "at 0.81" in outcome

@@ -342,6 +342,9 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
     Raises:
         ConfigError: Unknown key, wrong type or out-of-range value; the message names the key.
     """
+    if isinstance(cfg, DictConfig):
+        # A plain container: keys added with ``+key=value`` are then checked against the schema.
+        cfg = OmegaConf.to_container(cfg, resolve=True)
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Settings), cfg)
         settings = OmegaConf.to_object(merged)
@@ -376,11 +379,11 @@ def _resolve_type(annotation: Any) -> Any:
 
 def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
     """One line naming the key and what is allowed, from an OmegaConf validation error."""
-    from omegaconf.errors import ConfigKeyError, ValidationError
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
     key = getattr(error, "full_key", None) or ""
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    if isinstance(error, ConfigKeyError) and key:
+    if isinstance(error, ConfigKeyError | ConfigAttributeError) and key:
         allowed = allowed_keys(key)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key '{key}'{hint}"

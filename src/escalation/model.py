@@ -140,6 +140,7 @@ class EscalationModel(mesa.Model):
         traj["rung"][row] = self.level
         traj["position"][row] = self.ukraine.position
         traj["western_rung"][row] = self.western_rung()
+        traj["aid"][row] = self.nato.aid
         traj["advanced_weapons"][row] = self.nato.advanced_weapons
         traj["training"][row] = self.france.training
         traj["instructors_inside"][row] = self.france.instructors_inside
@@ -213,6 +214,7 @@ _TRAJECTORY_DTYPES = {
     "rung": np.int8,
     "position": np.float64,
     "western_rung": np.int8,
+    "aid": bool,
     "advanced_weapons": bool,
     "training": bool,
     "instructors_inside": bool,

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from escalation.files import atomic_write
 from escalation.ladder import Rung
 from escalation.plots import month_label
 
@@ -41,6 +40,11 @@ POSTURES: dict[str, str] = {
 """Western posture names, as configured, in words; other names are shown as given."""
 
 _SWITCHES: tuple[tuple[str, str, str], ...] = (
+    (
+        "aid",
+        "The West sends military aid to Ukraine.",
+        "The West stops military aid to Ukraine.",
+    ),
     (
         "advanced_weapons",
         "The West supplies advanced weapons to Ukraine.",
@@ -127,6 +131,8 @@ def _text(row: Mapping[str, Any], column: str, default: str = "") -> str:
 def _starting_situation(row: Mapping[str, Any]) -> str:
     """Describe the Western measures in force in the first month."""
     measures = []
+    if _flag(row, "aid"):
+        measures.append("military aid")
     if _flag(row, "advanced_weapons"):
         measures.append("advanced weapons for Ukraine")
     if _flag(row, "training"):
@@ -141,7 +147,7 @@ def _starting_situation(row: Mapping[str, Any]) -> str:
     troops = _text(row, "troops", "none")
     if troops in ("noncombat", "combat"):
         measures.append(f"Western {'non-combat' if troops == 'noncombat' else 'combat'} troops")
-    in_force = "; ".join(measures) if measures else "political support and military aid only"
+    in_force = "; ".join(measures) if measures else "political support only"
     sentence = f"Starting situation. Western measures in force: {in_force}."
     if "position" in row and not pd.isna(row["position"]):
         sentence += f" Ukraine holds {float(row['position']):.1f}% of its territory."
@@ -220,7 +226,7 @@ def _outcome_paragraph(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> 
         sentences.append(sentence + ".")
     months = outcome.get("months_to_retaliation")
     if _flag(outcome, "russian_retaliation"):
-        when = "" if months is None or pd.isna(months) else f" after {float(months):g} months"
+        when = "" if months is None or pd.isna(months) else f" first in month {int(months)}"
         sentences.append(f"Russia retaliated{when}.")
     else:
         sentences.append("Russia never retaliated.")
@@ -333,16 +339,5 @@ def write_narrative(
         raise KeyError(f"replicate {replicate} is missing from the trajectories or outcomes")
     text = tell(trajectory, rows.iloc[0], title=title, posture=posture)
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as stream:
+        stream.write(text)

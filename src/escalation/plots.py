@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from escalation.files import atomic_write
 from escalation.ladder import Rung, rung_labels
 
 if TYPE_CHECKING:
@@ -175,24 +175,8 @@ def _figure() -> Iterator[tuple[Figure, Axes]]:
 
 def _save_atomically(fig: Figure, path: Path) -> None:
     """Save a figure to a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    file_format = path.suffix.lstrip(".") or "png"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temporary, _default_file_mode())
-        with os.fdopen(handle, "wb") as stream:
-            fig.savefig(stream, format=file_format, dpi=DPI)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _default_file_mode() -> int:
-    """Permissions of a newly created file under the current umask (mkstemp makes 0600)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
+    with atomic_write(path, "wb") as stream:
+        fig.savefig(stream, format=path.suffix.lstrip(".") or "png", dpi=DPI)
 
 
 def _date_ticks(ax: Axes, months: Sequence[int], dates: Sequence[str]) -> None:

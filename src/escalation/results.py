@@ -1,0 +1,139 @@
+"""From a finished run to its files: outcome probabilities with intervals, tables, the summary.
+
+Results flow one way: the model produces the outcomes and trajectories tables; this module
+summarises and writes them; ``plots`` and ``narrative`` draw from what is written here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
+PROBABILITIES = {
+    "direct_conflict": "Direct NATO-Russia conflict",
+    "nuclear_use": "Nuclear use",
+    "russian_retaliation": "Russian retaliation (hybrid attacks or strikes)",
+    "nuclear_signalling": "Russian nuclear signalling",
+    "red_line_crossed": "A Russian red line crossed",
+}
+#: Numeric outcomes reported as means over replicates.
+MEANS = [
+    "max_rung",
+    "final_rung",
+    "ukraine_position_final",
+    "months_to_retaliation",
+    "red_lines_crossed",
+    "escalation_score",
+]
+#: Outcomes keep full precision (they feed analyses); trajectories keep 6 significant digits.
+FLOAT_FORMAT = {"outcomes": None, "trajectories": "%.6g"}
+FILES = {
+    "outcomes": "outcomes.csv",
+    "trajectories": "trajectories.csv",
+    "summary": "summary.json",
+    "narrative": "narrative.md",
+    "figures": "figures",
+}
+
+
+def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (Wilson 1927), via SciPy."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(int(successes), int(trials)).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def summarize(outcomes: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Probabilities with 95% Wilson intervals and means, beside the run's metadata.
+
+    Args:
+        outcomes: One row per replicate (``EscalationModel.outcomes``).
+        meta: Scenario name and title, seed, replicates, months, start, version, config.
+
+    Returns:
+        The summary as a JSON-ready dict.
+    """
+    events = outcomes.assign(red_line_crossed=outcomes["red_lines_crossed"] > 0)
+    trials = len(outcomes)
+    probabilities = {}
+    for name, label in PROBABILITIES.items():
+        count = int(events[name].sum())
+        low, high = wilson_interval(count, trials)
+        probabilities[name] = {
+            "label": label,
+            "p": count / trials,
+            "low": low,
+            "high": high,
+            "count": count,
+        }
+    means = {name: _finite_mean(outcomes[name]) for name in MEANS}
+    return {**meta, "probabilities": probabilities, "means": means}
+
+
+def _finite_mean(values: pd.Series) -> float | None:
+    finite = values.dropna()
+    return None if finite.empty else float(np.mean(finite))
+
+
+def summary_table(summary: Mapping[str, Any]) -> str:
+    """A compact terminal table: each probability with its interval, then key means."""
+    width = max(len(item["label"]) for item in summary["probabilities"].values())
+    lines = [
+        f"{summary['title']}  ({summary['replicates']:,} replicates x {summary['months']} months,"
+        f" seed {summary['seed']})",
+        f"{'outcome':<{width}}  {'p':>6}  95% interval",
+    ]
+    for item in summary["probabilities"].values():
+        lines.append(
+            f"{item['label']:<{width}}  {item['p']:>6.1%}  "
+            f"[{item['low']:.1%}, {item['high']:.1%}]"
+        )
+    means = summary["means"]
+    lines.append(
+        f"mean highest rung {means['max_rung']:.2f}; Ukraine's final position "
+        f"{means['ukraine_position_final']:.1f}% of territory"
+    )
+    return "\n".join(lines)
+
+
+def write_tables(folder: Path, outcomes: pd.DataFrame, trajectories: pd.DataFrame) -> None:
+    """Write ``outcomes.csv`` and ``trajectories.csv`` atomically."""
+    from escalation.files import atomic_write
+
+    for name, frame in (("outcomes", outcomes), ("trajectories", trajectories)):
+        with atomic_write(folder / FILES[name]) as stream:
+            frame.to_csv(stream, index=False, lineterminator="\n", float_format=FLOAT_FORMAT[name])
+
+
+def write_summary(folder: Path, summary: Mapping[str, Any]) -> None:
+    """Write ``summary.json`` atomically."""
+    from escalation.files import atomic_write
+
+    with atomic_write(folder / FILES["summary"]) as stream:
+        json.dump(summary, stream, indent=2, default=str)
+        stream.write("\n")
+
+
+def read_run(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Read a run folder's outcomes, trajectories and summary back.
+
+    Raises:
+        FileNotFoundError: A file is missing; the message names it.
+    """
+    folder = Path(folder)
+    for name in ("outcomes", "trajectories", "summary"):
+        if not (folder / FILES[name]).is_file():
+            raise FileNotFoundError(f"{folder / FILES[name]} is missing")
+    outcomes = pd.read_csv(folder / FILES["outcomes"])
+    trajectories = pd.read_csv(
+        folder / FILES["trajectories"], keep_default_na=False, dtype={"russian_action": str}
+    )
+    summary = json.loads((folder / FILES["summary"]).read_text(encoding="utf-8"))
+    return outcomes, trajectories, summary
