@@ -140,7 +140,7 @@ def test_quiet_months_are_skipped():
 def test_month_three_deep_strikes_and_rhetoric():
     line = month_line(story(), 3)
     assert line.startswith("- **Month 3 (Dec 2024)** — ")
-    assert "Ukraine is allowed limited strikes into Russia" in line
+    assert "NATO allows Ukraine limited strikes into Russia" in line
     assert "Russia protests but does not act." in line
     assert "red line" not in line
 
@@ -148,7 +148,7 @@ def test_month_three_deep_strikes_and_rhetoric():
 def test_month_four_instructors_red_line_and_hybrid_attacks_in_order():
     line = month_line(story(), 4)
     assert line.startswith("- **Month 4 (Jan 2025)** — ")
-    instructors = line.index("Western instructors deploy inside Ukraine.")
+    instructors = line.index("France sends military instructors into Ukraine.")
     red_line = line.index("Russian red line crossed")
     answer = line.index("Russia answers with hybrid attacks on NATO members.")
     assert instructors < red_line < answer
@@ -234,8 +234,21 @@ def test_write_narrative_selects_the_replicate_and_leaves_no_temporary_file(tmp_
         posture="ambiguity",
     )
 
-    assert path.read_text(encoding="utf-8") == story()
+    expected = story().replace(
+        "strategic ambiguity.\n", "strategic ambiguity.\n\nReplicate 7, as requested.\n", 1
+    )
+    assert path.read_text(encoding="utf-8") == expected
     assert list(path.parent.iterdir()) == [path]
+
+
+def test_pick_replicate_prefers_the_first_crossed_red_line():
+    outcomes = pd.DataFrame({"replicate": [0, 1, 2, 3], "red_lines_crossed": [0, 0, 2, 1]})
+    replicate, note = narrative.pick_replicate(outcomes, None)
+    assert replicate == 2
+    assert "(50% of replicates cross one)" in note
+    assert narrative.pick_replicate(outcomes, 1) == (1, "Replicate 1, as requested.")
+    quiet = outcomes.assign(red_lines_crossed=0)
+    assert narrative.pick_replicate(quiet, None)[0] == 0
 
 
 def test_write_narrative_rejects_an_unknown_replicate(tmp_path):

@@ -51,6 +51,8 @@ RETALIATION = (
     RussianAction.STRIKES_ON_WESTERN_FORCES,
     RussianAction.STRIKES_ON_NATO,
 )
+#: Attacks NATO may or may not answer (a strike on NATO starts direct conflict by itself).
+ANSWERABLE = (RussianAction.HYBRID_ATTACKS, RussianAction.STRIKES_ON_WESTERN_FORCES)
 #: Options Russia weighs when it decides, in utility-column order (rhetoric is column 0).
 OPTIONS = (
     RussianAction.RHETORIC,
@@ -371,16 +373,17 @@ class Russia(Actor):
         scores -= scores.max(axis=1, keepdims=True)
         weights = np.exp(scores)
         cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
-        index = np.minimum((draw[:, None] > cumulative).sum(axis=1), len(OPTIONS) - 1)
+        last_available = len(OPTIONS) - 1 - np.argmax(available[:, ::-1], axis=1)
+        index = np.minimum((draw[:, None] > cumulative).sum(axis=1), last_available)
         return np.asarray(OPTIONS, dtype=np.int8)[index]
 
     def learn_resolve(self) -> None:
         """Russia learns Western resolve from NATO's answer to its last attack.
 
-        Rule: after a hybrid attack or strike, belief += rate · (answered − belief). An attack
-        left unanswered emboldens.
+        Rule: after a hybrid attack or a strike on Western forces, belief += rate · (answered −
+        belief). An attack left unanswered emboldens.
         """
-        attacked = np.isin(self.action, RETALIATION)
+        attacked = np.isin(self.action, ANSWERABLE)
         answered = self.model.nato.military_response
         rate = self.model.settings.doctrine.russia.learning_rate
         self.russia_belief += np.where(attacked, rate * (answered - self.russia_belief), 0.0)
@@ -388,7 +391,8 @@ class Russia(Actor):
     def step(self) -> None:
         """Perceive, detect crossed red lines, and choose a response by a noisy (logit) choice.
 
-        Rule: Russia decides when a new Western measure comes into force, or (with probability
+        Rule: Russia decides when involvement rises (a new, more involving Western measure comes
+        into force; in month 1, the measures already in force), or (with probability
         ``reconsider``) while its real red line stays crossed. Material options (hybrid attacks,
         strikes) are open only when the red line is crossed and Russia follows through
         (probability ``follow_through``); strikes on Western forces need Western personnel in

@@ -32,7 +32,9 @@ def available_scenarios() -> dict[str, DictConfig]:
     scenarios = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            scenarios[entry.name.removesuffix(".yaml")] = OmegaConf.create(entry.read_text()).scenario
+            scenarios[entry.name.removesuffix(".yaml")] = OmegaConf.create(
+                entry.read_text()
+            ).scenario
     return scenarios
 
 
@@ -118,7 +120,7 @@ def simulate(
     Returns:
         A DataFrame with the sampled uncertainties and the outcome columns ``max_rung``,
         ``final_rung``, ``direct_conflict``, ``nuclear_use``, ``russian_retaliation``,
-        ``months_to_retaliation``, ``ukraine_position_final`` and more (docs/MODEL.md §7).
+        ``months_to_retaliation``, ``ukraine_position_final`` and more (docs/MODEL.md §8).
 
     Example:
         >>> import escalation

@@ -131,7 +131,11 @@ def list_scenarios() -> str:
 
 def describe_error(error: Exception) -> str | None:
     """One line naming the key and what is allowed, for a configuration error; else None."""
-    from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
+    from hydra.errors import (
+        ConfigCompositionException,
+        MissingConfigException,
+        OverrideParseException,
+    )
     from omegaconf.errors import OmegaConfBaseException
 
     from escalation.config import describe_omegaconf_error

@@ -106,7 +106,7 @@ class Sim:
     replicates: int = 1000
     months: int = 36
     start: str = "2024-10"
-    narrative_replicate: int = 0
+    narrative_replicate: int | None = None
     figures: bool = True
 
 
@@ -132,9 +132,7 @@ class Range:
 class Uncertainties:
     """Assumptions nobody knows, sampled per replicate (see docs/MODEL.md for each source)."""
 
-    red_line_threshold: Range = field(
-        default_factory=Range, metadata={"bounds": (0.0, 10.0)}
-    )
+    red_line_threshold: Range = field(default_factory=Range, metadata={"bounds": (0.0, 10.0)})
     follow_through: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
     nato_cohesion: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
     nato_resolve: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
@@ -142,9 +140,7 @@ class Uncertainties:
     cost_sensitivity: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
     russian_pressure: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
     measure_effectiveness: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
-    nuclear_use_in_conflict: Range = field(
-        default_factory=Range, metadata={"bounds": (0.0, 1.0)}
-    )
+    nuclear_use_in_conflict: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
 
 
 @dataclass
@@ -177,7 +173,6 @@ class ResponseWeights:
 
     hybrid_attacks: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     strikes_on_western_forces: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    strikes_on_nato: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
 
 
 @dataclass
@@ -318,7 +313,8 @@ def validate(settings: Settings) -> Settings:
     _validate_node(settings.doctrine, "doctrine.")
     for key, bounds in _SIM_BOUNDS.items():
         _check_bounds(f"sim.{key}", getattr(settings.sim, key), bounds)
-    if settings.sim.narrative_replicate >= settings.sim.replicates:
+    narrative = settings.sim.narrative_replicate
+    if narrative is not None and narrative >= settings.sim.replicates:
         raise ConfigError(
             f"sim.narrative_replicate={settings.sim.narrative_replicate} must be below "
             f"sim.replicates={settings.sim.replicates}"
@@ -411,4 +407,3 @@ def lever_names() -> list[str]:
 def uncertainty_names() -> list[str]:
     """Names of the sampled uncertainties, in schema order."""
     return [f.name for f in dataclasses.fields(Uncertainties)]
-

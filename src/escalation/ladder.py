@@ -52,7 +52,7 @@ RUNGS: dict[Rung, RungInfo] = {
     Rung.POLITICAL_SUPPORT: RungInfo(
         "Political support & sanctions",
         "West",
-        'Article: Macron\'s UN speech calls Russia\'s war "a war of territorial conquest".',
+        "Article: Macron's UN speech calls Russia's war \"a war of territorial conquest\".",
     ),
     Rung.MILITARY_AID: RungInfo(
         "Military aid",

@@ -184,7 +184,7 @@ class EscalationModel(mesa.Model):
         return frame
 
     def trajectories(self) -> pd.DataFrame:
-        """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §7."""
+        """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §8."""
         done = self.month
         dates = pd.period_range(self.settings.sim.start, periods=done, freq="M").strftime("%Y-%m")
         columns: dict[str, Any] = {

@@ -42,39 +42,39 @@ POSTURES: dict[str, str] = {
 _SWITCHES: tuple[tuple[str, str, str], ...] = (
     (
         "aid",
-        "The West sends military aid to Ukraine.",
-        "The West stops military aid to Ukraine.",
+        "NATO allies send military aid to Ukraine.",
+        "NATO allies stop military aid to Ukraine.",
     ),
     (
         "advanced_weapons",
-        "The West supplies advanced weapons to Ukraine.",
-        "The West stops supplying advanced weapons to Ukraine.",
+        "NATO allies supply advanced weapons (air defence, tanks, artillery) to Ukraine.",
+        "NATO allies stop supplying advanced weapons to Ukraine.",
     ),
     (
         "training",
-        "The West starts training Ukrainian soldiers outside Ukraine.",
-        "The West stops training Ukrainian soldiers outside Ukraine.",
+        "France and its allies start training Ukrainian soldiers outside Ukraine.",
+        "France and its allies stop training Ukrainian soldiers outside Ukraine.",
     ),
     (
         "instructors_inside",
-        "Western instructors deploy inside Ukraine.",
-        "Western instructors leave Ukraine.",
+        "France sends military instructors into Ukraine.",
+        "French instructors leave Ukraine.",
     ),
 )
 """Boolean Western measures: column, sentence when it comes into force, when it ends."""
 
 _DEEP_STRIKES: dict[str, str] = {
     "prohibited": "Ukraine is again prohibited from striking into Russia with Western weapons.",
-    "limited": "Ukraine is allowed limited strikes into Russia with Western long-range weapons.",
-    "authorized": "Ukraine is authorised to strike deep into Russia with Western long-range "
+    "limited": "NATO allows Ukraine limited strikes into Russia with Western long-range weapons.",
+    "authorized": "NATO authorises Ukraine to strike deep into Russia with Western long-range "
     "weapons.",
 }
 """Sentence when the deep-strike permission changes to each level."""
 
 _TROOPS: dict[str, str] = {
-    "none": "Western troops leave Ukraine.",
-    "noncombat": "Western non-combat troops deploy to Ukraine.",
-    "combat": "Western combat troops deploy to Ukraine.",
+    "none": "French troops leave Ukraine.",
+    "noncombat": "France deploys non-combat ground troops to Ukraine.",
+    "combat": "France deploys combat troops to Ukraine.",
 }
 """Sentence when Western troop deployment changes to each level."""
 
@@ -258,6 +258,7 @@ def tell(
     *,
     title: str,
     posture: str,
+    note: str = "",
 ) -> str:
     """Tell the month-by-month story of one replicate in Markdown.
 
@@ -270,6 +271,7 @@ def tell(
             ``nuclear_use``, ``ukraine_position_final``).
         title: Scenario title, for the header.
         posture: Western posture, e.g. ``"declared"`` or ``"ambiguity"`` (see ``POSTURES``).
+        note: An optional sentence under the posture line (e.g. why this replicate).
 
     Returns:
         The story: a header with the replicate's hidden assumptions, one bullet per month in
@@ -293,6 +295,8 @@ def tell(
         assumptions.append(f"NATO cohesion {float(cohesion):.2f}")
 
     lines = [heading, "", f"Western posture: {posture_words(posture)}.", ""]
+    if note:
+        lines += [note, ""]
     if assumptions:
         lines += [f"Hidden assumptions of this replicate — {'; '.join(assumptions)}.", ""]
 
@@ -311,10 +315,34 @@ def tell(
     return "\n".join(lines)
 
 
+def pick_replicate(outcomes: pd.DataFrame, requested: int | None) -> tuple[int, str]:
+    """The replicate to tell and why: the requested one, else the first with a crossed red line.
+
+    Args:
+        outcomes: Outcomes table of the run, one row per replicate.
+        requested: A replicate number, or None to choose.
+
+    Returns:
+        The replicate number and a sentence saying how it was chosen.
+    """
+    if requested is not None:
+        return requested, f"Replicate {requested}, as requested."
+    crossed = outcomes.loc[outcomes["red_lines_crossed"] > 0, "replicate"]
+    if crossed.empty:
+        return int(outcomes["replicate"].iloc[0]), (
+            "No replicate crossed a Russian red line; this is the first replicate."
+        )
+    share = len(crossed) / len(outcomes)
+    return int(crossed.iloc[0]), (
+        f"The first replicate in which a Russian red line was crossed ({share:.0%} of "
+        "replicates cross one); choose another with sim.narrative_replicate=N."
+    )
+
+
 def write_narrative(
     trajectories: pd.DataFrame,
     outcomes: pd.DataFrame,
-    replicate: int,
+    replicate: int | None,
     path: str | os.PathLike[str],
     *,
     title: str,
@@ -325,7 +353,7 @@ def write_narrative(
     Args:
         trajectories: Long trajectories table of the run, one row per (replicate, month).
         outcomes: Outcomes table of the run, one row per replicate.
-        replicate: Which replicate to tell.
+        replicate: Which replicate to tell; None picks one (see ``pick_replicate``).
         path: Where to write the Markdown; its folder is created if missing.
         title: Scenario title, for the header.
         posture: Western posture (see ``tell``).
@@ -333,11 +361,11 @@ def write_narrative(
     Raises:
         KeyError: If the replicate is in neither or only one of the tables.
     """
+    replicate, note = pick_replicate(outcomes, replicate)
     trajectory = trajectories[trajectories["replicate"] == replicate]
     rows = outcomes[outcomes["replicate"] == replicate]
     if trajectory.empty or rows.empty:
         raise KeyError(f"replicate {replicate} is missing from the trajectories or outcomes")
-    text = tell(trajectory, rows.iloc[0], title=title, posture=posture)
-
+    text = tell(trajectory, rows.iloc[0], title=title, posture=posture, note=note)
     with atomic_write(path) as stream:
         stream.write(text)

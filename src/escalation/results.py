@@ -92,8 +92,7 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     ]
     for item in summary["probabilities"].values():
         lines.append(
-            f"{item['label']:<{width}}  {item['p']:>6.1%}  "
-            f"[{item['low']:.1%}, {item['high']:.1%}]"
+            f"{item['label']:<{width}}  {item['p']:>6.1%}  [{item['low']:.1%}, {item['high']:.1%}]"
         )
     means = summary["means"]
     lines.append(

@@ -1,0 +1,381 @@
+"""Model tests: outcome and trajectory tables, their invariants, seeding, Mesa integration."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+
+from escalation.agents import RETALIATION, RussianAction
+from escalation.config import uncertainty_names
+from escalation.ladder import Rung
+from escalation.model import OUTCOME_COLUMNS, EscalationModel
+
+# Strategic ambiguity versus declared red lines (docs/MODEL.md §9): two fixed regimes where one
+# channel dominates. Russian retaliation measured with 4000 replicates, seed 11.
+POSTURE_REGIMES = {
+    "A_deterrence": {"ambiguity_alarm": 0.0, "cost_sensitivity": 3.0, "red_line_threshold": 4.8},
+    "B_alarm": {"ambiguity_alarm": 0.5, "cost_sensitivity": 0.5, "red_line_threshold": 6.0},
+}
+
+PUBLIC_OUTCOMES = [
+    "max_rung",
+    "final_rung",
+    "direct_conflict",
+    "nuclear_use",
+    "russian_retaliation",
+    "months_to_retaliation",
+    "ukraine_position_final",
+]
+# docs/MODEL.md §8, trajectories.csv.
+TRAJECTORY_COLUMNS = [
+    "replicate",
+    "month",
+    "date",
+    "rung",
+    "position",
+    "western_rung",
+    "aid",
+    "advanced_weapons",
+    "training",
+    "instructors_inside",
+    "deep_strikes",
+    "troops",
+    "perceived_involvement",
+    "red_line_crossed",
+    "russian_action",
+    "nato_military_response",
+    "direct_conflict",
+    "nuclear_use",
+    "west_belief",
+    "russia_belief",
+]
+BUSY = {"troops": "combat", "deep_strikes": "authorized"}
+REPLICATES = 300
+
+
+@pytest.fixture(scope="module")
+def busy_run():
+    """A run where every outcome occurs: combat troops and deep strikes, 300 worlds, 36 months."""
+    from escalation.api import load_settings
+
+    settings = load_settings("troops", replicates=REPLICATES, seed=21, **BUSY)
+    return EscalationModel(settings).run()
+
+
+@pytest.fixture(scope="module")
+def busy_outcomes(busy_run):
+    return busy_run.outcomes()
+
+
+@pytest.fixture(scope="module")
+def busy_trajectories(busy_run):
+    return busy_run.trajectories()
+
+
+# -- outcome table -------------------------------------------------------------------------------
+
+
+def test_outcomes_have_one_row_per_replicate_and_all_columns(busy_outcomes):
+    assert len(busy_outcomes) == REPLICATES
+    assert busy_outcomes["replicate"].tolist() == list(range(REPLICATES))
+    assert set(PUBLIC_OUTCOMES) <= set(OUTCOME_COLUMNS)
+    assert list(busy_outcomes.columns) == ["replicate", *uncertainty_names(), *OUTCOME_COLUMNS]
+
+
+def test_busy_run_covers_every_outcome(busy_outcomes):
+    """The invariants below are not vacuous: each outcome happens in some replicates, not all."""
+    for column in ("direct_conflict", "nuclear_use", "russian_retaliation", "nuclear_signalling"):
+        share = busy_outcomes[column].mean()
+        assert 0.0 < share < 1.0
+
+
+def test_outcome_dtypes(busy_outcomes):
+    for column in ("direct_conflict", "nuclear_use", "russian_retaliation", "nuclear_signalling"):
+        assert busy_outcomes[column].dtype == bool
+    for column in ("max_rung", "final_rung", "red_lines_crossed", "escalation_score"):
+        assert pd.api.types.is_integer_dtype(busy_outcomes[column])
+    for column in ("months_to_retaliation", "months_to_direct_conflict"):
+        assert busy_outcomes[column].dtype == float
+
+
+def test_rungs_are_on_the_ladder_and_final_not_above_max(busy_outcomes):
+    for column in ("max_rung", "final_rung"):
+        assert (
+            busy_outcomes[column].between(int(Rung.POLITICAL_SUPPORT), int(Rung.NUCLEAR_USE)).all()
+        )
+    assert (busy_outcomes["final_rung"] <= busy_outcomes["max_rung"]).all()
+
+
+def test_months_to_retaliation_is_nan_exactly_when_no_retaliation(busy_outcomes):
+    missing = busy_outcomes["months_to_retaliation"].isna()
+    np.testing.assert_array_equal(missing, ~busy_outcomes["russian_retaliation"])
+    months = busy_outcomes.loc[~missing, "months_to_retaliation"]
+    assert months.between(1, 36).all()
+    assert (months == months.round()).all()
+
+
+def test_months_to_direct_conflict_is_nan_exactly_when_no_conflict(busy_outcomes):
+    missing = busy_outcomes["months_to_direct_conflict"].isna()
+    np.testing.assert_array_equal(missing, ~busy_outcomes["direct_conflict"])
+
+
+def test_nuclear_use_implies_direct_conflict_and_top_rung(busy_outcomes):
+    nuclear = busy_outcomes["nuclear_use"]
+    assert busy_outcomes.loc[nuclear, "direct_conflict"].all()
+    assert (busy_outcomes.loc[nuclear, "max_rung"] == Rung.NUCLEAR_USE).all()
+    assert (busy_outcomes.loc[nuclear, "final_rung"] == Rung.NUCLEAR_USE).all()
+
+
+def test_direct_conflict_holds_rung_ten_or_more_to_the_end(busy_outcomes):
+    conflict = busy_outcomes["direct_conflict"]
+    assert (busy_outcomes.loc[conflict, "final_rung"] >= Rung.DIRECT_CONFLICT).all()
+    assert (busy_outcomes.loc[~conflict, "max_rung"] < Rung.DIRECT_CONFLICT).all()
+
+
+def test_position_final_within_0_100(busy_outcomes):
+    assert busy_outcomes["ukraine_position_final"].between(0.0, 100.0).all()
+
+
+def test_escalation_score_is_the_sum_of_monthly_rungs(busy_outcomes, busy_trajectories):
+    by_replicate = busy_trajectories.groupby("replicate")["rung"]
+    np.testing.assert_array_equal(busy_outcomes["escalation_score"], by_replicate.sum())
+    np.testing.assert_array_equal(busy_outcomes["max_rung"], by_replicate.max())
+    np.testing.assert_array_equal(busy_outcomes["final_rung"], by_replicate.last())
+    np.testing.assert_allclose(
+        busy_outcomes["ukraine_position_final"],
+        busy_trajectories.groupby("replicate")["position"].last(),
+    )
+
+
+def test_outcomes_agree_with_trajectories(busy_outcomes, busy_trajectories):
+    retaliated = busy_trajectories["russian_action"].isin(
+        [action.name.lower() for action in RETALIATION]
+    )
+    first = busy_trajectories.loc[retaliated].groupby("replicate")["month"].min()
+    expected = pd.Series(np.nan, index=range(REPLICATES)).fillna(first)
+    np.testing.assert_array_equal(busy_outcomes["months_to_retaliation"], expected)
+    np.testing.assert_array_equal(
+        busy_outcomes["red_lines_crossed"],
+        busy_trajectories.groupby("replicate")["red_line_crossed"].sum(),
+    )
+    signalled = busy_trajectories["russian_action"].eq("nuclear_signalling")
+    np.testing.assert_array_equal(
+        busy_outcomes["nuclear_signalling"], signalled.groupby(busy_trajectories["replicate"]).any()
+    )
+
+
+def test_uncertainty_columns_lie_in_their_configured_ranges(busy_run, busy_outcomes):
+    for name in uncertainty_names():
+        bounds = getattr(busy_run.settings.uncertainty, name)
+        assert busy_outcomes[name].between(bounds.low, bounds.high).all()
+        assert busy_outcomes[name].nunique() == REPLICATES  # sampled per replicate
+
+
+# -- trajectories ----------------------------------------------------------------------------------
+
+
+def test_trajectories_have_replicates_times_months_rows(busy_trajectories):
+    assert len(busy_trajectories) == REPLICATES * 36
+    assert list(busy_trajectories.columns) == TRAJECTORY_COLUMNS
+    counts = busy_trajectories.groupby("replicate")["month"].agg(["min", "max", "count"])
+    assert (counts["min"] == 1).all()
+    assert (counts["max"] == 36).all()
+    assert (counts["count"] == 36).all()
+    # Sorted by replicate, then month.
+    order = busy_trajectories[["replicate", "month"]]
+    pd.testing.assert_frame_equal(order, order.sort_values(["replicate", "month"]))
+
+
+def test_trajectory_dates_and_labels(busy_trajectories):
+    first = busy_trajectories[busy_trajectories["replicate"] == 0]
+    assert first["date"].iloc[0] == "2024-10"
+    assert first["date"].iloc[3] == "2025-01"
+    assert first["date"].iloc[-1] == "2027-09"
+    assert set(busy_trajectories["deep_strikes"]) <= {"prohibited", "limited", "authorized"}
+    assert set(busy_trajectories["troops"]) <= {"none", "noncombat", "combat"}
+    actions = {"", *(action.name.lower() for action in RussianAction if action.value)}
+    assert set(busy_trajectories["russian_action"]) <= actions
+    assert busy_trajectories["rung"].between(0, 11).all()
+    assert busy_trajectories["west_belief"].between(0.0, 1.0).all()
+    assert busy_trajectories["russia_belief"].between(0.0, 1.0).all()
+
+
+def test_trajectory_rung_is_at_least_the_western_rung(busy_trajectories):
+    assert (busy_trajectories["rung"] >= busy_trajectories["western_rung"]).all()
+
+
+def test_direct_conflict_and_nuclear_use_never_revert(busy_trajectories):
+    for column in ("direct_conflict", "nuclear_use"):
+        by_replicate = busy_trajectories.groupby("replicate")[column]
+        assert (by_replicate.cummax() == busy_trajectories[column]).all()
+
+
+def test_trajectories_after_partial_run(make_model):
+    model = make_model(replicates=3, months=10)
+    for _ in range(4):
+        model.step()
+    assert len(model.trajectories()) == 3 * 4
+    assert len(model.outcomes()) == 3
+    assert model.running
+    model.run()
+    assert model.month == 10
+    assert not model.running
+    assert len(model.trajectories()) == 3 * 10
+
+
+# -- seeding ---------------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_outcomes(run_outcomes):
+    first = run_outcomes("troops", replicates=200, seed=4, **BUSY)
+    second = run_outcomes("troops", replicates=200, seed=4, **BUSY)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_same_seed_gives_identical_trajectories(make_model):
+    first = make_model("troops", replicates=20, seed=4, **BUSY).run().trajectories()
+    second = make_model("troops", replicates=20, seed=4, **BUSY).run().trajectories()
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_different_seed_gives_different_outcomes(run_outcomes):
+    first = run_outcomes("troops", replicates=200, seed=4, **BUSY)
+    second = run_outcomes("troops", replicates=200, seed=5, **BUSY)
+    assert not first["ukraine_position_final"].equals(second["ukraine_position_final"])
+    assert not first["red_line_threshold"].equals(second["red_line_threshold"])
+
+
+def test_rng_argument_overrides_the_config_seed(make_settings):
+    settings = make_settings(replicates=30, seed=4)
+    by_rng = EscalationModel(settings, rng=99).run().outcomes()
+    settings_99 = make_settings(replicates=30, seed=99)
+    pd.testing.assert_frame_equal(by_rng, EscalationModel(settings_99).run().outcomes())
+
+
+def test_batch_of_one(run_outcomes):
+    outcomes = run_outcomes("troops", replicates=1, seed=2, **BUSY)
+    assert len(outcomes) == 1
+    assert set(OUTCOME_COLUMNS) <= set(outcomes.columns)
+    assert 0 <= outcomes["final_rung"].iloc[0] <= outcomes["max_rung"].iloc[0] <= 11
+
+
+def test_replicates_are_distinct_worlds(run_outcomes):
+    """Each replicate draws its own noise and assumptions."""
+    positions = run_outcomes("status_quo", replicates=1000, seed=8)["ukraine_position_final"]
+    assert positions.nunique() == 1000
+
+
+# -- Mesa integration ------------------------------------------------------------------------------
+
+
+def test_model_is_a_mesa_model_with_four_agents(make_model):
+    model = make_model(replicates=2)
+    assert isinstance(model, mesa.Model)
+    assert [type(agent).__name__ for agent in model.agents] == [
+        "Ukraine",
+        "France",
+        "Nato",
+        "Russia",
+    ]
+
+
+def test_datacollector_reports_batch_means(make_model):
+    model = make_model("troops", replicates=50, months=12, seed=3, **BUSY).run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 12
+    assert {"escalation_level", "ukraine_position", "direct_conflict"} <= set(frame.columns)
+    trajectories = model.trajectories()
+    last = trajectories[trajectories["month"] == 12]
+    assert frame["escalation_level"].iloc[-1] == pytest.approx(last["rung"].mean())
+    assert frame["ukraine_position"].iloc[-1] == pytest.approx(last["position"].mean())
+    assert frame["direct_conflict"].iloc[-1] == pytest.approx(last["direct_conflict"].mean())
+
+
+def test_model_builds_from_keyword_parameters():
+    model = EscalationModel(scenario="instructors", replicates=3, months=5, rng=1)
+    assert model.replicates == 3
+    assert model.months == 5
+    assert model.settings.scenario.name == "instructors"
+    assert model.settings.policy.instructors.value == "inside"
+
+
+def test_model_defaults_to_a_batch_of_one():
+    assert EscalationModel(scenario="status_quo", rng=1).replicates == 1
+
+
+def test_model_rejects_parameters_beside_settings(make_settings):
+    with pytest.raises(TypeError, match="troops"):
+        EscalationModel(make_settings(), troops="combat")
+
+
+def test_mesa_batch_run_returns_datacollector_rows():
+    results = mesa.batch_run(
+        EscalationModel,
+        parameters={"scenario": "status_quo", "troops": ["none", "combat"]},
+        rng=[1, 2],
+        max_steps=36,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    assert len(results) == 4
+    frame = pd.DataFrame(results)
+    assert {"escalation_level", "ukraine_position", "direct_conflict", "troops", "rng"} <= set(
+        frame.columns
+    )
+    assert sorted(zip(frame["troops"], frame["rng"], strict=True)) == [
+        ("combat", 1),
+        ("combat", 2),
+        ("none", 1),
+        ("none", 2),
+    ]
+    assert (frame["Step"] == 36).all()
+    assert frame["escalation_level"].between(0, 11).all()
+    # Batch of one per run: troops none stays at the Western rung (training outside, 3).
+    none = frame[frame["troops"] == "none"]
+    assert (none["escalation_level"] >= Rung.TRAINING_OUTSIDE).all()
+    combat = frame[frame["troops"] == "combat"]
+    assert (combat["escalation_level"] >= Rung.GROUND_TROOPS).all()
+
+
+def test_mesa_batch_run_is_reproducible():
+    kwargs = {
+        "parameters": {"scenario": "troops", "troops": "combat"},
+        "rng": [3, 4, 5],
+        "max_steps": 36,
+        "data_collection_period": -1,
+        "display_progress": False,
+    }
+    assert mesa.batch_run(EscalationModel, **kwargs) == mesa.batch_run(EscalationModel, **kwargs)
+
+
+# -- posture is a mechanism (docs/MODEL.md §9) -----------------------------------------------------
+
+
+def posture_retaliation(regime: str) -> dict[str, float]:
+    """P(russian_retaliation) under each posture, scenario instructors, 4000 replicates, seed 11."""
+    from escalation.api import simulate
+
+    return {
+        posture: simulate(
+            "instructors", replicates=4000, seed=11, posture=posture, **POSTURE_REGIMES[regime]
+        )["russian_retaliation"].mean()
+        for posture in ("ambiguity", "red_lines")
+    }
+
+
+def test_posture_regime_a_deterrence_ambiguity_lowers_retaliation():
+    """Regime A: no alarm, high cost sensitivity. Ambiguity's headroom deters (0.28 vs 0.86)."""
+    retaliation = posture_retaliation("A_deterrence")
+    assert retaliation["ambiguity"] < 0.40
+    assert retaliation["red_lines"] > 0.75
+    assert retaliation["red_lines"] - retaliation["ambiguity"] > 0.4
+
+
+def test_posture_regime_b_alarm_ambiguity_raises_retaliation():
+    """Regime B: strong alarm, low cost sensitivity. Ambiguity alarms (0.91 vs 0.00)."""
+    retaliation = posture_retaliation("B_alarm")
+    assert retaliation["ambiguity"] > 0.80
+    assert retaliation["red_lines"] < 0.05
+    assert retaliation["ambiguity"] - retaliation["red_lines"] > 0.6
