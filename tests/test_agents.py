@@ -556,6 +556,25 @@ def test_russia_choose_picks_the_best_available_option_when_rational(make_model,
     ]
 
 
+def test_russia_choose_never_returns_an_unavailable_option_at_the_top_draw(make_model):
+    """A draw at or above the last cumulative weight (rounding) falls on an available option."""
+    model = make_model(replicates=3, overrides={"doctrine.russia.rationality": 1.0})
+    utilities = np.zeros((3, len(OPTIONS)))
+    available = np.array(
+        [
+            [True, True, True, True, False],
+            [True, True, False, False, False],
+            [True, False, False, False, False],
+        ]
+    )
+    chosen = model.russia.choose(utilities, available, np.ones(3))
+    assert [RussianAction(a) for a in chosen] == [
+        RussianAction.STRIKES_ON_WESTERN_FORCES,
+        RussianAction.NUCLEAR_SIGNALLING,
+        RussianAction.RHETORIC,
+    ]
+
+
 def test_russia_choose_is_a_logit_over_available_options(make_model, rng):
     model = make_model(replicates=40_000, overrides={"doctrine.russia.rationality": 1.0})
     utilities = np.tile([0.0, np.log(2.0), np.log(3.0), 0.0, 5.0], (40_000, 1))
@@ -802,7 +821,7 @@ def test_russia_higher_response_replaces_a_lower_one(make_model):
 
 
 def test_russia_learns_resolve_from_nato_answers(make_model):
-    model = make_model(replicates=4)
+    model = make_model(replicates=5)
     rate = model.settings.doctrine.russia.learning_rate
     russia = model.russia
     russia.russia_belief[:] = 0.5
@@ -811,11 +830,12 @@ def test_russia_learns_resolve_from_nato_answers(make_model):
         RussianAction.STRIKES_ON_WESTERN_FORCES,
         RussianAction.NUCLEAR_SIGNALLING,
         RussianAction.HYBRID_ATTACKS,
+        RussianAction.STRIKES_ON_NATO,  # starts the war by itself: no answer to learn from
     ]
-    model.nato.military_response[:] = [True, False, False, False]
+    model.nato.military_response[:] = [True, False, False, False, False]
     russia.learn_resolve()
     np.testing.assert_allclose(
-        russia.russia_belief, [0.5 + rate * 0.5, 0.5 - rate * 0.5, 0.5, 0.5 - rate * 0.5]
+        russia.russia_belief, [0.5 + rate * 0.5, 0.5 - rate * 0.5, 0.5, 0.5 - rate * 0.5, 0.5]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -216,3 +217,17 @@ def test_non_positive_run_size_names_the_key(key, value):
 
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"follow_through": np.float64(0.7)},
+        {"replicates": np.int64(5)},
+        {"troops": np.str_("combat")},
+    ],
+    ids=["float64-uncertainty", "int64-replicates", "str_-lever"],
+)
+def test_numpy_scalars_are_accepted(params):
+    outcomes = simulate("status_quo", **{"replicates": 5, "months": 2, "seed": 1, **params})
+    assert len(outcomes) == int(params.get("replicates", 5))

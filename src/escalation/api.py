@@ -7,9 +7,11 @@ returns the outcomes table.
 
 from __future__ import annotations
 
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
@@ -84,18 +86,28 @@ def load_settings(
     assert isinstance(cfg, dict)
     for key, value in (("replicates", replicates), ("months", months)):
         if value is not None:
-            cfg["sim"][key] = value
+            cfg["sim"][key] = _plain(value)
     if seed is not None:
-        cfg["seed"] = seed
+        cfg["seed"] = _plain(seed)
     for name, value in params.items():
+        value = _plain(value)
         if name in lever_names():
-            cfg["policy"][name] = value.value if hasattr(value, "value") else value
+            cfg["policy"][name] = value
         elif name in uncertainty_names():
             cfg["uncertainty"][name] = {"low": value, "high": value}
         else:
             allowed = ", ".join([*lever_names(), *uncertainty_names()])
             raise ConfigError(f"unknown parameter {name!r}; allowed: {allowed}")
     return settings_from_dictconfig(cfg)
+
+
+def _plain(value: Any) -> Any:
+    """A plain Python value for the config: enums by value, numpy scalars (EMA Workbench) too."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def simulate(

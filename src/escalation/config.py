@@ -386,7 +386,7 @@ def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
     if isinstance(error, ValidationError) and key:
         enum = _enum_for_key(key)
         if enum is not None:
-            value = getattr(error, "value", None) or first_line
+            value = getattr(error, "value", None)
             return f"{key}: invalid value {value!r}; allowed: {', '.join(e.name for e in enum)}"
         return f"{key}: {first_line}"
     return f"{key}: {first_line}" if key else first_line

@@ -118,6 +118,8 @@ class EscalationModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one month: Ukraine, France, NATO, Russia act in turn; record the month."""
+        if self.month >= self.months:
+            raise RuntimeError(f"the run is over: all {self.months} months are simulated")
         self.month += 1
         self.ukraine.step()
         self.france.step()
