@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from escalation.config import DeepStrikes, Instructors, Posture, Timing, Troops
+from escalation.config import DeepStrikes, Instructors, PerMeasure, Policy, Posture, Timing, Troops
 from escalation.ladder import Rung
 
 if TYPE_CHECKING:
@@ -63,6 +63,48 @@ OPTIONS = (
 )
 TROOP_LEVELS = {Troops.none: 0, Troops.noncombat: 1, Troops.combat: 2}
 DEEP_STRIKE_LEVELS = {DeepStrikes.prohibited: 0, DeepStrikes.limited: 1, DeepStrikes.authorized: 2}
+#: The ladder rung each Western measure stands on.
+WESTERN_RUNGS = PerMeasure(
+    aid=Rung.MILITARY_AID,
+    advanced_weapons=Rung.ADVANCED_WEAPONS,
+    training=Rung.TRAINING_OUTSIDE,
+    instructors=Rung.INSTRUCTORS_INSIDE,
+    deep_strikes_limited=Rung.DEEP_STRIKES,
+    deep_strikes_authorized=Rung.DEEP_STRIKES,
+    troops_noncombat=Rung.GROUND_TROOPS,
+    troops_combat=Rung.GROUND_TROOPS,
+)
+
+
+def allowed_measures(policy: Policy) -> list[str]:
+    """The Western measures a policy ever allows, as ``PerMeasure`` field names."""
+    allowed = {
+        "aid": policy.aid,
+        "advanced_weapons": policy.advanced_weapons,
+        "training": policy.instructors is not Instructors.none,
+        "instructors": policy.instructors is Instructors.inside,
+        "deep_strikes_limited": policy.deep_strikes is DeepStrikes.limited,
+        "deep_strikes_authorized": policy.deep_strikes is DeepStrikes.authorized,
+        "troops_noncombat": policy.troops is Troops.noncombat,
+        "troops_combat": policy.troops is Troops.combat,
+    }
+    return [name for name, yes in allowed.items() if yes]
+
+
+def values_in_force(values: PerMeasure, model: EscalationModel) -> np.ndarray:
+    """Each measure's value where it is in force and 0 elsewhere: shape (measures, replicates)."""
+    nato, france = model.nato, model.france
+    in_force = {
+        "aid": nato.aid,
+        "advanced_weapons": nato.advanced_weapons,
+        "training": france.training,
+        "instructors": france.instructors_inside,
+        "deep_strikes_limited": nato.deep_strikes == 1,
+        "deep_strikes_authorized": nato.deep_strikes == 2,
+        "troops_noncombat": france.troops == 1,
+        "troops_combat": france.troops == 2,
+    }
+    return np.array([np.where(on, getattr(values, name), 0.0) for name, on in in_force.items()])
 
 
 class Actor(mesa.Agent):
@@ -97,23 +139,7 @@ class Ukraine(Actor):
     def support(self) -> np.ndarray:
         """Points of territory per month the Western measures in force add, per replicate."""
         effects = self.model.settings.doctrine.ukraine.effects
-        nato, france = self.model.nato, self.model.france
-        total = (
-            effects.aid * nato.aid
-            + effects.advanced_weapons * nato.advanced_weapons
-            + effects.training * france.training
-            + effects.instructors * france.instructors_inside
-            + np.select(
-                [nato.deep_strikes == 1, nato.deep_strikes == 2],
-                [effects.deep_strikes_limited, effects.deep_strikes_authorized],
-                0.0,
-            )
-            + np.select(
-                [france.troops == 1, france.troops == 2],
-                [effects.troops_noncombat, effects.troops_combat],
-                0.0,
-            )
-        )
+        total = values_in_force(effects, self.model).sum(axis=0)
         return total * self.model.uncertain["measure_effectiveness"]
 
     def step(self) -> None:
@@ -158,24 +184,7 @@ class France(Actor):
         weights = self.model.settings.doctrine.russia.involvement
         if policy.posture is Posture.ambiguity:
             return max(vars(weights).values())
-        allowed = [0.0]
-        if policy.aid:
-            allowed.append(weights.aid)
-        if policy.advanced_weapons:
-            allowed.append(weights.advanced_weapons)
-        if policy.instructors is not Instructors.none:
-            allowed.append(weights.training)
-        if policy.instructors is Instructors.inside:
-            allowed.append(weights.instructors)
-        if policy.deep_strikes is DeepStrikes.limited:
-            allowed.append(weights.deep_strikes_limited)
-        if policy.deep_strikes is DeepStrikes.authorized:
-            allowed.append(weights.deep_strikes_authorized)
-        if policy.troops is Troops.noncombat:
-            allowed.append(weights.troops_noncombat)
-        if policy.troops is Troops.combat:
-            allowed.append(weights.troops_combat)
-        return max(allowed)
+        return max([getattr(weights, name) for name in allowed_measures(policy)], default=0.0)
 
     def step(self) -> None:
         """Put in force each allowed measure whose timing has come (measures are kept once in).
@@ -307,24 +316,7 @@ class Russia(Actor):
         NATO"; troops would be "proof of NATO's direct involvement".
         """
         weights = self.model.settings.doctrine.russia.involvement
-        nato, france = self.model.nato, self.model.france
-        candidates = [
-            np.where(nato.aid, weights.aid, 0.0),
-            np.where(nato.advanced_weapons, weights.advanced_weapons, 0.0),
-            np.where(france.training, weights.training, 0.0),
-            np.where(france.instructors_inside, weights.instructors, 0.0),
-            np.select(
-                [nato.deep_strikes == 1, nato.deep_strikes == 2],
-                [weights.deep_strikes_limited, weights.deep_strikes_authorized],
-                0.0,
-            ),
-            np.select(
-                [france.troops == 1, france.troops == 2],
-                [weights.troops_noncombat, weights.troops_combat],
-                0.0,
-            ),
-        ]
-        return np.max(candidates, axis=0)
+        return values_in_force(weights, self.model).max(axis=0)
 
     def perceive(self, involvement: np.ndarray) -> np.ndarray:
         """Perceived involvement = involvement + alarm · (declared ceiling − involvement).

@@ -144,17 +144,17 @@ class Uncertainties:
 
 
 @dataclass
-class Effects:
-    """Battlefield effect of each Western measure, in points of territory per month."""
+class PerMeasure:
+    """A number for each Western measure (battlefield effect, perceived involvement, rung)."""
 
-    aid: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    advanced_weapons: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    training: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    instructors: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    deep_strikes_limited: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    deep_strikes_authorized: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    troops_noncombat: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    troops_combat: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    aid: float = MISSING
+    advanced_weapons: float = MISSING
+    training: float = MISSING
+    instructors: float = MISSING
+    deep_strikes_limited: float = MISSING
+    deep_strikes_authorized: float = MISSING
+    troops_noncombat: float = MISSING
+    troops_combat: float = MISSING
 
 
 @dataclass
@@ -164,7 +164,7 @@ class UkraineDoctrine:
     position_start: float = field(default=MISSING, metadata={"bounds": (0.0, 100.0)})
     position_noise: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     request_drop: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    effects: Effects = field(default_factory=Effects)
+    effects: PerMeasure = field(default_factory=PerMeasure, metadata={"bounds": (0.0, None)})
 
 
 @dataclass
@@ -184,20 +184,6 @@ class NatoDoctrine:
     belief_prior: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     learning_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     response_weight: ResponseWeights = field(default_factory=ResponseWeights)
-
-
-@dataclass
-class Involvement:
-    """NATO involvement as Russia perceives each measure, on the ladder's 0-10 scale."""
-
-    aid: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    advanced_weapons: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    training: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    instructors: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    deep_strikes_limited: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    deep_strikes_authorized: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    troops_noncombat: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
-    troops_combat: float = field(default=MISSING, metadata={"bounds": (0.0, 10.0)})
 
 
 @dataclass
@@ -222,7 +208,7 @@ class Responses:
 class RussiaDoctrine:
     """Russia's perception of involvement and its choice of response."""
 
-    involvement: Involvement = field(default_factory=Involvement)
+    involvement: PerMeasure = field(default_factory=PerMeasure, metadata={"bounds": (0.0, 10.0)})
     responses: Responses = field(default_factory=Responses)
     combat_clash_gain: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     rationality: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
@@ -277,12 +263,12 @@ def _check_bounds(key: str, value: float | None, bounds: tuple[float | None, flo
         raise ConfigError(f"{key}={value:g} is out of range: must be {_describe_bounds(low, high)}")
 
 
-def _validate_node(node: Any, prefix: str) -> None:
-    """Recursively check the ``bounds`` metadata of every dataclass field."""
+def _validate_node(node: Any, prefix: str, inherited: tuple | None = None) -> None:
+    """Check every field's ``bounds`` metadata; a node's bounds cover its unbounded fields."""
     for f in dataclasses.fields(node):
         key = f"{prefix}{f.name}"
         value = getattr(node, f.name)
-        bounds = f.metadata.get("bounds")
+        bounds = f.metadata.get("bounds", inherited)
         if isinstance(value, Range):
             if bounds:
                 _check_bounds(f"{key}.low", value.low, bounds)
@@ -292,7 +278,7 @@ def _validate_node(node: Any, prefix: str) -> None:
                     f"{key}: low={value.low:g} is above high={value.high:g}; need low <= high"
                 )
         elif dataclasses.is_dataclass(value):
-            _validate_node(value, f"{key}.")
+            _validate_node(value, f"{key}.", bounds)
         elif bounds:
             _check_bounds(key, value, bounds)
 

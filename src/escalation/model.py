@@ -15,11 +15,13 @@ import pandas as pd
 
 from escalation.agents import (
     RETALIATION,
+    WESTERN_RUNGS,
     France,
     Nato,
     Russia,
     RussianAction,
     Ukraine,
+    values_in_force,
 )
 from escalation.config import Settings, uncertainty_names
 from escalation.ladder import Rung
@@ -97,18 +99,7 @@ class EscalationModel(mesa.Model):
 
     def western_rung(self) -> np.ndarray:
         """Highest Western measure in force, as a ladder rung (0 = political support)."""
-        nato, france = self.nato, self.france
-        return np.max(
-            [
-                np.where(nato.aid, Rung.MILITARY_AID, Rung.POLITICAL_SUPPORT),
-                np.where(nato.advanced_weapons, Rung.ADVANCED_WEAPONS, 0),
-                np.where(france.training, Rung.TRAINING_OUTSIDE, 0),
-                np.where(france.instructors_inside, Rung.INSTRUCTORS_INSIDE, 0),
-                np.where(nato.deep_strikes > 0, Rung.DEEP_STRIKES, 0),
-                np.where(france.troops > 0, Rung.GROUND_TROOPS, 0),
-            ],
-            axis=0,
-        )
+        return values_in_force(WESTERN_RUNGS, self).max(axis=0).astype(np.int8)
 
     def _level(self) -> np.ndarray:
         """Escalation level = the highest rung in force (Western, Russian, conflict, nuclear)."""
