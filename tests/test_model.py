@@ -14,11 +14,6 @@ from escalation.model import OUTCOME_COLUMNS, EscalationModel
 
 # Strategic ambiguity versus declared red lines (docs/MODEL.md §9): two fixed regimes where one
 # channel dominates. Russian retaliation measured with 4000 replicates, seed 11.
-POSTURE_REGIMES = {
-    "A_deterrence": {"ambiguity_alarm": 0.0, "cost_sensitivity": 3.0, "red_line_threshold": 4.8},
-    "B_alarm": {"ambiguity_alarm": 0.5, "cost_sensitivity": 0.5, "red_line_threshold": 6.0},
-}
-
 PUBLIC_OUTCOMES = [
     "max_rung",
     "final_rung",
@@ -348,34 +343,3 @@ def test_mesa_batch_run_is_reproducible():
         "display_progress": False,
     }
     assert mesa.batch_run(EscalationModel, **kwargs) == mesa.batch_run(EscalationModel, **kwargs)
-
-
-# -- posture is a mechanism (docs/MODEL.md §9) -----------------------------------------------------
-
-
-def posture_retaliation(regime: str) -> dict[str, float]:
-    """P(russian_retaliation) under each posture, scenario instructors, 4000 replicates, seed 11."""
-    from escalation.api import simulate
-
-    return {
-        posture: simulate(
-            "instructors", replicates=4000, seed=11, posture=posture, **POSTURE_REGIMES[regime]
-        )["russian_retaliation"].mean()
-        for posture in ("ambiguity", "red_lines")
-    }
-
-
-def test_posture_regime_a_deterrence_ambiguity_lowers_retaliation():
-    """Regime A: no alarm, high cost sensitivity. Ambiguity's headroom deters (0.28 vs 0.86)."""
-    retaliation = posture_retaliation("A_deterrence")
-    assert retaliation["ambiguity"] < 0.40
-    assert retaliation["red_lines"] > 0.75
-    assert retaliation["red_lines"] - retaliation["ambiguity"] > 0.4
-
-
-def test_posture_regime_b_alarm_ambiguity_raises_retaliation():
-    """Regime B: strong alarm, low cost sensitivity. Ambiguity alarms (0.91 vs 0.00)."""
-    retaliation = posture_retaliation("B_alarm")
-    assert retaliation["ambiguity"] > 0.80
-    assert retaliation["red_lines"] < 0.05
-    assert retaliation["ambiguity"] - retaliation["red_lines"] > 0.6
