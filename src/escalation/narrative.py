@@ -138,7 +138,7 @@ def _starting_situation(row: Mapping[str, Any]) -> str:
     if _flag(row, "training"):
         measures.append("training of Ukrainian soldiers outside Ukraine")
     if _flag(row, "instructors_inside"):
-        measures.append("Western instructors inside Ukraine")
+        measures.append("French military instructors inside Ukraine")
     deep_strikes = _text(row, "deep_strikes", "prohibited")
     if deep_strikes == "limited":
         measures.append("limited strikes into Russia with Western weapons")
@@ -146,7 +146,7 @@ def _starting_situation(row: Mapping[str, Any]) -> str:
         measures.append("deep strikes into Russia with Western weapons")
     troops = _text(row, "troops", "none")
     if troops in ("noncombat", "combat"):
-        measures.append(f"Western {'non-combat' if troops == 'noncombat' else 'combat'} troops")
+        measures.append(f"French {'non-combat' if troops == 'noncombat' else 'combat'} troops")
     in_force = "; ".join(measures) if measures else "political support only"
     sentence = f"Starting situation. Western measures in force: {in_force}."
     if "position" in row and not pd.isna(row["position"]):
