@@ -124,20 +124,3 @@ def test_help_lists_scenarios_and_levers(tmp_path):
     assert result.returncode == 0
     assert "scenario: deep_strikes, history, instructors, status_quo, troops" in result.stdout
     assert "policy.troops (none|noncombat|combat)" in result.stdout
-
-
-def test_multirun_runs_one_job_per_lever_combination(tmp_path):
-    result = run_cli(
-        "-m",
-        "policy.troops=none,combat",
-        "sim.replicates=30",
-        "sim.figures=false",
-        "hydra.sweep.dir=sweep",
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    jobs = sorted(p.name for p in (tmp_path / "sweep").iterdir() if p.is_dir())
-    assert jobs == ["0", "1"]
-    for job, troops in (("0", "none"), ("1", "combat")):
-        summary = json.loads((tmp_path / "sweep" / job / "summary.json").read_text())
-        assert summary["config"]["policy"]["troops"] == troops

@@ -17,62 +17,16 @@ from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from escalation import __version__
-from escalation.config import ConfigError, Settings, register_configs, settings_from_dictconfig
+from escalation.config import ConfigError, register_configs, settings_from_dictconfig
+from escalation.results import summary_table
+from escalation.runs import is_complete, record_failure, simulate_run, write_run
 
 register_configs()
 
 EXIT_CONFIG_ERROR = 2
-
-
-def run_scenario(settings: Settings, folder: Path, config: dict[str, Any]) -> dict[str, Any]:
-    """Simulate, then write outcomes, trajectories, summary, figures and narrative to ``folder``.
-
-    Args:
-        settings: Validated settings.
-        folder: The run folder (created if missing).
-        config: The resolved config, recorded in ``summary.json``.
-
-    Returns:
-        The summary written to ``summary.json``.
-    """
-    from escalation.model import EscalationModel
-    from escalation.narrative import write_narrative
-    from escalation.results import FILES, summarize, write_summary, write_tables
-
-    model = EscalationModel(settings).run()
-    outcomes, trajectories = model.outcomes(), model.trajectories()
-    summary = summarize(
-        outcomes,
-        {
-            "scenario": settings.scenario.name,
-            "title": settings.scenario.title,
-            "seed": settings.seed,
-            "replicates": settings.sim.replicates,
-            "months": settings.sim.months,
-            "start": settings.sim.start,
-            "version": __version__,
-            "config": config,
-        },
-    )
-    folder.mkdir(parents=True, exist_ok=True)
-    write_tables(folder, outcomes, trajectories)
-    write_summary(folder, summary)
-    write_narrative(
-        trajectories,
-        outcomes,
-        settings.sim.narrative_replicate,
-        folder / FILES["narrative"],
-        title=settings.scenario.title,
-        posture=settings.policy.posture.value,
-    )
-    if settings.sim.figures:
-        from escalation.plots import draw_run_figures
-
-        draw_run_figures(trajectories, summary, folder / FILES["figures"])
-    return summary
 
 
 def _discard(folder: Path) -> None:
@@ -91,21 +45,67 @@ def _discard(folder: Path) -> None:
 
 @hydra.main(version_base="1.3", config_path="pkg://escalation.conf", config_name="config")
 def _app(cfg: DictConfig) -> None:
-    folder = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    folder = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        _sweep_job(cfg, folder, f"job {hydra_cfg.job.num}")
+        return
     try:
         settings = settings_from_dictconfig(cfg)
     except ConfigError as error:
         _discard(folder)
         _fail(str(error))
     started = time.perf_counter()
-    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    assert isinstance(config, dict)
-    summary = run_scenario(settings, folder, config)
-    from escalation.results import summary_table
-
+    outcomes, trajectories = simulate_run(settings)
+    summary = write_run(
+        folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
+    )
     print(summary_table(summary))
     print("Wrote outcomes.csv, trajectories.csv, summary.json, narrative.md and figures/ to")
     print(f"  {folder}   ({time.perf_counter() - started:.1f} s)")
+
+
+def _resolved(cfg: DictConfig) -> dict[str, Any]:
+    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    assert isinstance(config, dict)
+    return config
+
+
+def _sweep_job(cfg: DictConfig, folder: Path, name: str) -> None:
+    """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
+
+    Jobs print one line each, so a long sweep shows its progress; figures and trajectories are
+    written only when ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them.
+    """
+    started = time.perf_counter()
+    config = _resolved(cfg)
+    levers = " ".join(
+        f"{k}={config['policy'][k]}" for k in ("instructors", "troops", "deep_strikes", "posture")
+    )
+    if is_complete(folder, config):
+        print(f"[{name}] {levers}: already complete, skipped", flush=True)
+        return
+    try:
+        settings = settings_from_dictconfig(cfg)
+        outcomes, trajectories = simulate_run(settings)
+        keep = settings.sweep.job_trajectories or settings.sweep.job_figures
+        summary = write_run(
+            folder,
+            settings,
+            config,
+            outcomes,
+            trajectories if keep else None,
+            figures=settings.sim.figures and settings.sweep.job_figures,
+        )
+    except Exception as error:  # a failed job is recorded; the sweep goes on
+        print(f"[{name}] {levers}: FAILED: {record_failure(folder, error)}", flush=True)
+        return
+    conflict = summary["probabilities"]["direct_conflict"]
+    print(
+        f"[{name}] {levers}: P(direct conflict) {conflict['p']:.1%} "
+        f"[{conflict['low']:.1%}, {conflict['high']:.1%}] ({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
 
 
 def _fail(message: str) -> None:

@@ -111,6 +111,16 @@ class Sim:
 
 
 @dataclass
+class Sweep:
+    """A preset sweep (``escalation -m sweep=NAME``) and what each of its jobs writes."""
+
+    name: str = ""
+    description: str = ""
+    job_figures: bool = False
+    job_trajectories: bool = False
+
+
+@dataclass
 class Scenario:
     """A named scenario: what it represents and the passages it rests on."""
 
@@ -236,6 +246,7 @@ class Settings:
     sim: Sim = field(default_factory=Sim)
     uncertainty: Uncertainties = field(default_factory=Uncertainties)
     doctrine: Doctrine = field(default_factory=Doctrine)
+    sweep: Sweep = field(default_factory=Sweep)
     seed: int = 20241001
 
 

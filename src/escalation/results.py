@@ -73,13 +73,46 @@ def summarize(outcomes: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]
             "high": high,
             "count": count,
         }
-    means = {name: _finite_mean(outcomes[name]) for name in MEANS}
+    means = {name: mean_interval(outcomes[name]) for name in MEANS}
     return {**meta, "probabilities": probabilities, "means": means}
 
 
-def _finite_mean(values: pd.Series) -> float | None:
-    finite = values.dropna()
-    return None if finite.empty else float(np.mean(finite))
+def mean_interval(values: pd.Series, confidence: float = 0.95) -> dict[str, Any]:
+    """Mean of the finite values with its normal-approximation interval (mean ± z·sd/√n).
+
+    Returns:
+        ``{"mean", "low", "high", "count"}``; the numbers are None when no value is finite.
+    """
+    from scipy.stats import norm
+
+    finite = values.dropna().to_numpy(dtype=float)
+    if finite.size == 0:
+        return {"mean": None, "low": None, "high": None, "count": 0}
+    mean = float(finite.mean())
+    half = 0.0
+    if finite.size > 1:
+        half = float(norm.ppf(0.5 + confidence / 2) * finite.std(ddof=1) / np.sqrt(finite.size))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "count": int(finite.size)}
+
+
+def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Flatten a summary into one table row (the columns of a sweep's ``summary.csv``).
+
+    Each probability gives ``NAME``, ``NAME_low`` and ``NAME_high``; each mean gives
+    ``NAME_mean``, ``NAME_mean_low`` and ``NAME_mean_high``.
+    """
+    row: dict[str, Any] = {}
+    for name, item in summary["probabilities"].items():
+        row.update({name: item["p"], f"{name}_low": item["low"], f"{name}_high": item["high"]})
+    for name, item in summary["means"].items():
+        row.update(
+            {
+                f"{name}_mean": item["mean"],
+                f"{name}_mean_low": item["low"],
+                f"{name}_mean_high": item["high"],
+            }
+        )
+    return row
 
 
 def summary_table(summary: Mapping[str, Any]) -> str:
@@ -96,17 +129,21 @@ def summary_table(summary: Mapping[str, Any]) -> str:
         )
     means = summary["means"]
     lines.append(
-        f"mean highest rung {means['max_rung']:.2f}; Ukraine's final position "
-        f"{means['ukraine_position_final']:.1f}% of territory"
+        f"mean highest rung {means['max_rung']['mean']:.2f}; Ukraine's final position "
+        f"{means['ukraine_position_final']['mean']:.1f}% of territory"
     )
     return "\n".join(lines)
 
 
-def write_tables(folder: Path, outcomes: pd.DataFrame, trajectories: pd.DataFrame) -> None:
-    """Write ``outcomes.csv`` and ``trajectories.csv`` atomically."""
+def write_tables(
+    folder: Path, outcomes: pd.DataFrame, trajectories: pd.DataFrame | None = None
+) -> None:
+    """Write ``outcomes.csv`` and, when given, ``trajectories.csv`` atomically."""
     from escalation.files import atomic_write
 
     for name, frame in (("outcomes", outcomes), ("trajectories", trajectories)):
+        if frame is None:
+            continue
         with atomic_write(folder / FILES[name]) as stream:
             frame.to_csv(stream, index=False, lineterminator="\n", float_format=FLOAT_FORMAT[name])
 
@@ -118,21 +155,3 @@ def write_summary(folder: Path, summary: Mapping[str, Any]) -> None:
     with atomic_write(folder / FILES["summary"]) as stream:
         json.dump(summary, stream, indent=2, default=str)
         stream.write("\n")
-
-
-def read_run(folder: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Read a run folder's outcomes, trajectories and summary back.
-
-    Raises:
-        FileNotFoundError: A file is missing; the message names it.
-    """
-    folder = Path(folder)
-    for name in ("outcomes", "trajectories", "summary"):
-        if not (folder / FILES[name]).is_file():
-            raise FileNotFoundError(f"{folder / FILES[name]} is missing")
-    outcomes = pd.read_csv(folder / FILES["outcomes"])
-    trajectories = pd.read_csv(
-        folder / FILES["trajectories"], keep_default_na=False, dtype={"russian_action": str}
-    )
-    summary = json.loads((folder / FILES["summary"]).read_text(encoding="utf-8"))
-    return outcomes, trajectories, summary

@@ -1,0 +1,219 @@
+"""Sweeps: multirun over levers, gathering, resume, failures, launchers, escalation-report."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_module
+
+from escalation.config import register_configs
+from escalation.results import PROBABILITIES
+from escalation.sweep import LEVERS, sweep_jobs
+
+BIN = Path(sys.executable).parent
+SMALL = ("sim.replicates=40", "sim.months=12")
+GRID = ("policy.troops=none,combat", "policy.posture=red_lines,ambiguity")
+
+
+def run(command: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run(
+        [str(BIN / command), *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def sweep(cwd: Path, folder: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run("escalation", "-m", *GRID, *SMALL, *args, f"hydra.sweep.dir={folder}", cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def basic(tmp_path_factory) -> Path:
+    cwd = tmp_path_factory.mktemp("basic")
+    result = sweep(cwd, "sweep")
+    assert result.returncode == 0, result.stderr
+    return cwd / "sweep"
+
+
+def test_gathered_outcomes_hold_every_replicate_of_every_job_with_lever_columns(basic):
+    outcomes = pd.read_csv(basic / "outcomes.csv")
+    assert len(outcomes) == 4 * 40
+    assert list(outcomes.columns[:7]) == ["job", *LEVERS, "scenario", "seed"]
+    assert sorted(outcomes["job"].unique()) == [0, 1, 2, 3]
+    combos = outcomes.groupby("job")[["troops", "posture"]].first()
+    assert combos.to_records(index=False).tolist() == [
+        ("none", "red_lines"),
+        ("none", "ambiguity"),
+        ("combat", "red_lines"),
+        ("combat", "ambiguity"),
+    ]
+    for job in range(4):
+        per_job = pd.read_csv(basic / str(job) / "outcomes.csv")
+        gathered = outcomes[outcomes["job"] == job].drop(columns=outcomes.columns[:7])
+        pd.testing.assert_frame_equal(gathered.reset_index(drop=True), per_job)
+
+
+def test_summary_has_one_row_per_combination_matching_the_job_outcomes(basic):
+    summary = pd.read_csv(basic / "summary.csv")
+    outcomes = pd.read_csv(basic / "outcomes.csv")
+    assert len(summary) == 4
+    assert (summary["replicates"] == 40).all()
+    assert (summary["months"] == 12).all()
+    for name in PROBABILITIES:
+        assert {name, f"{name}_low", f"{name}_high"} <= set(summary.columns)
+        assert (summary[f"{name}_low"] <= summary[name]).all()
+        assert (summary[name] <= summary[f"{name}_high"]).all()
+    means = outcomes.groupby("job")[["direct_conflict", "ukraine_position_final"]].mean()
+    assert summary["direct_conflict"].tolist() == pytest.approx(means["direct_conflict"].tolist())
+    assert summary["ukraine_position_final_mean"].tolist() == pytest.approx(
+        means["ukraine_position_final"].tolist()
+    )
+    per_job = json.loads((basic / "2" / "summary.json").read_text())
+    assert summary.loc[2, "direct_conflict_high"] == pytest.approx(
+        per_job["probabilities"]["direct_conflict"]["high"]
+    )
+    # the mechanics: combat troops raise the risk of direct conflict under both postures
+    by_troops = summary.groupby("troops")["direct_conflict"].min()
+    assert by_troops["combat"] > by_troops["none"] + 0.2
+
+
+def test_sweep_writes_figures_at_the_root_but_not_per_job(basic):
+    figures = sorted(p.name for p in (basic / "figures").iterdir())
+    assert "tradeoff.png" in figures
+    assert "heatmap_direct_conflict.png" in figures
+    for job in range(4):
+        assert not (basic / str(job) / "figures").exists()
+        assert not (basic / str(job) / "trajectories.csv").exists()
+
+
+def test_joblib_launcher_gives_identical_tables(basic, tmp_path):
+    result = sweep(tmp_path, "joblib", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    assert result.returncode == 0, result.stderr
+    for name in ("outcomes.csv", "summary.csv"):
+        assert (tmp_path / "joblib" / name).read_bytes() == (basic / name).read_bytes()
+
+
+def test_interrupted_sweep_resumes_without_recomputing_finished_jobs(basic, tmp_path):
+    folder = tmp_path / "resumed"
+    shutil.copytree(basic, folder)
+    # as if killed halfway: job 2 never started, job 3 died before its summary was written
+    shutil.rmtree(folder / "2")
+    (folder / "3" / "summary.json").unlink()
+    for name in ("outcomes.csv", "summary.csv"):
+        (folder / name).unlink()
+    finished = {job: (folder / str(job) / "summary.json").stat().st_mtime_ns for job in (0, 1)}
+
+    result = sweep(tmp_path, "resumed")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("already complete, skipped") == 2
+    for job, mtime in finished.items():
+        assert (folder / str(job) / "summary.json").stat().st_mtime_ns == mtime
+    for name in ("outcomes.csv", "summary.csv"):
+        assert (folder / name).read_bytes() == (basic / name).read_bytes()
+
+
+def test_changed_config_in_the_same_folder_is_recomputed(basic, tmp_path):
+    folder = tmp_path / "changed"
+    shutil.copytree(basic, folder)
+    result = sweep(tmp_path, "changed", "seed=99")
+    assert result.returncode == 0, result.stderr
+    assert "already complete" not in result.stdout
+    assert set(pd.read_csv(folder / "outcomes.csv")["seed"]) == {99}
+
+
+def test_a_failing_combination_is_named_and_the_others_are_kept(tmp_path):
+    result = run(
+        "escalation",
+        "-m",
+        "sim.replicates=3,10,20",
+        "sim.narrative_replicate=5",
+        "sim.months=6",
+        "hydra.sweep.dir=failing",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert (
+        "FAILED job 0 (sim.replicates=3 sim.narrative_replicate=5 sim.months=6): ConfigError: "
+        "sim.narrative_replicate=5 must be below sim.replicates=3"
+    ) in result.stdout
+    assert "Gathered 2 of 3 jobs (30 replicates)" in result.stdout
+    outcomes = pd.read_csv(tmp_path / "failing" / "outcomes.csv")
+    assert sorted(outcomes["job"].unique()) == [1, 2]
+    assert (tmp_path / "failing" / "0" / "error.txt").read_text().startswith("ConfigError:")
+
+
+def test_policy_grid_preset_sweeps_all_54_lever_combinations(tmp_path):
+    register_configs()
+    with initialize_config_module(config_module="escalation.conf", version_base="1.3"):
+        cfg = compose("config", overrides=["sweep=policy_grid"], return_hydra_config=True)
+    jobs = sweep_jobs(tmp_path, cfg)
+    assert len(jobs) == 54
+    combos = {tuple(sorted(job.overrides)) for job in jobs}
+    assert len(combos) == 54
+    assert [job.folder.name for job in jobs[:3]] == ["0", "1", "2"]
+    assert cfg.sweep.name == "policy_grid"
+    assert cfg.hydra.mode.name == "MULTIRUN"
+
+
+def test_report_rebuilds_a_sweep_and_names_what_is_missing(basic, tmp_path):
+    folder = tmp_path / "report"
+    shutil.copytree(basic, folder)
+    for name in ("outcomes.csv", "summary.csv"):
+        (folder / name).unlink()
+    shutil.rmtree(folder / "figures")
+
+    result = run("escalation-report", str(folder), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("outcomes.csv", "summary.csv"):
+        assert (folder / name).read_bytes() == (basic / name).read_bytes()
+    assert (folder / "figures" / "tradeoff.png").is_file()
+
+    (folder / "1" / "outcomes.csv").write_text("replicate,max_rung\n0,3\n")
+    shutil.rmtree(folder / "3")
+    result = run("escalation-report", str(folder), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Gathered 2 of 4 jobs" in result.stdout
+    assert "MISSING job 1 (policy.troops=none policy.posture=ambiguity" in result.stdout
+    assert "malformed outcomes.csv: no column final_rung" in result.stdout
+    assert "MISSING job 3 (policy.troops=combat policy.posture=ambiguity" in result.stdout
+
+
+def test_report_rebuilds_a_run_folder(tmp_path):
+    result = run("escalation", "scenario=instructors", *SMALL, "hydra.run.dir=one", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "one"
+    original = json.loads((folder / "summary.json").read_text())
+    (folder / "summary.json").unlink()
+    shutil.rmtree(folder / "figures")
+    result = run("escalation-report", str(folder), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((folder / "summary.json").read_text()) == original
+    assert len(list((folder / "figures").glob("*.png"))) == 3
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda d: None, "is neither a run folder (.hydra/config.yaml missing) nor a sweep folder"),
+        (
+            lambda d: (d / "multirun.yaml").write_text("hydra: [unclosed"),
+            "multirun.yaml is malformed",
+        ),
+    ],
+    ids=["empty", "broken-multirun"],
+)
+def test_report_on_a_broken_folder_says_what_is_wrong(tmp_path, prepare, message):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    prepare(folder)
+    result = run("escalation-report", str(folder), cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
