@@ -1,0 +1,351 @@
+"""Tests of the data behind the sweep figures, and of the files written."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from escalation import sweep_plots
+from escalation.results import MEANS, PROBABILITIES
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+ORDER = {
+    "instructors": ["none", "outside", "inside"],
+    "troops": ["none", "noncombat", "combat"],
+    "deep_strikes": ["prohibited", "limited", "authorized"],
+    "posture": ["red_lines", "ambiguity"],
+}
+FIXED = {
+    "instructors": "outside",
+    "troops": "none",
+    "deep_strikes": "prohibited",
+    "posture": "ambiguity",
+}
+FIGURES = [
+    "heatmap_direct_conflict.png",
+    "heatmap_russian_retaliation.png",
+    "tradeoff.png",
+    "ranking_direct_conflict.png",
+]
+
+
+def conflict(policy: dict[str, str]) -> float:
+    """P(direct conflict) of a synthetic policy: each lever value adds a distinct amount."""
+    step = {"troops": 0.1, "instructors": 0.02, "deep_strikes": 0.005, "posture": 0.001}
+    return 0.01 + sum(step[lever] * ORDER[lever].index(policy[lever]) for lever in step)
+
+
+def position(policy: dict[str, str]) -> float:
+    """Ukraine's final position (% held) of a synthetic policy."""
+    return (
+        78.0
+        + 2.0 * ORDER["deep_strikes"].index(policy["deep_strikes"])
+        + ORDER["troops"].index(policy["troops"])
+    )
+
+
+def synthetic_summary(swept: list[str], *, seed: int = 0) -> pd.DataFrame:
+    """A sweep summary over the given levers (others fixed), rows shuffled, known values."""
+    rows = []
+    for job, values in enumerate(itertools.product(*(ORDER[lever] for lever in swept))):
+        policy = {**FIXED, **dict(zip(swept, values, strict=True))}
+        row = {"job": job, "scenario": "status_quo", "replicates": 1000, "months": 36, "seed": 7}
+        row.update(policy)
+        for index, name in enumerate(PROBABILITIES):
+            p = min(1.0, conflict(policy) * (index + 1))
+            row.update({name: p, f"{name}_low": 0.8 * p, f"{name}_high": min(1.0, 1.2 * p + 0.01)})
+        for name in MEANS:
+            mean = position(policy) if name == "ukraine_position_final" else 1.0
+            row.update({f"{name}_mean": mean, f"{name}_mean_low": mean - 0.5})
+            row[f"{name}_mean_high"] = mean + 0.5
+        rows.append(row)
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def full_grid() -> pd.DataFrame:
+    return synthetic_summary(["instructors", "troops", "deep_strikes", "posture"])
+
+
+def test_levers_follow_the_config_order():
+    assert {lever: list(values) for lever, values in sweep_plots.LEVERS.items()} == ORDER
+
+
+def test_swept_levers_in_lever_order():
+    assert sweep_plots.swept_levers(full_grid()) == list(ORDER)
+    assert sweep_plots.swept_levers(synthetic_summary(["posture", "instructors"])) == [
+        "instructors",
+        "posture",
+    ]
+    assert sweep_plots.swept_levers(synthetic_summary(["troops"])) == ["troops"]
+    assert sweep_plots.swept_levers(synthetic_summary([])) == []
+
+
+def test_policy_label_names_only_the_given_levers():
+    row = {**FIXED, "instructors": "inside", "troops": "combat"}
+    label = sweep_plots.policy_label(row, ["instructors", "troops"])
+    assert label == "instructors=inside, troops=combat"
+    assert sweep_plots.policy_label(pd.Series(row), ["posture"]) == "posture=ambiguity"
+    assert sweep_plots.policy_label(row, []) == sweep_plots.NO_POLICY_SWEPT
+
+
+def test_lever_values_follow_lever_order_not_row_order():
+    summary = synthetic_summary(["troops", "posture"], seed=3)
+    assert sweep_plots.lever_values(summary, "troops") == ["none", "noncombat", "combat"]
+    assert sweep_plots.lever_values(summary, "posture") == ["red_lines", "ambiguity"]
+    assert sweep_plots.lever_values(summary, "instructors") == ["outside"]
+
+
+def test_heatmap_layout_puts_the_most_varied_levers_on_the_axes():
+    # instructors and posture: the three-valued lever goes on x.
+    two = synthetic_summary(["instructors", "posture"])
+    assert sweep_plots.heatmap_layout(two) == ("instructors", "posture", [])
+    # Three three-valued levers and posture: ties broken by lever order.
+    assert sweep_plots.heatmap_layout(full_grid()) == (
+        "instructors",
+        "troops",
+        ["deep_strikes", "posture"],
+    )
+    three = synthetic_summary(["posture", "deep_strikes", "troops"])
+    assert sweep_plots.heatmap_layout(three) == ("troops", "deep_strikes", ["posture"])
+    assert sweep_plots.heatmap_layout(synthetic_summary(["posture"])) == ("posture", None, [])
+    assert sweep_plots.heatmap_layout(synthetic_summary([])) == (None, None, [])
+
+
+def test_heatmap_grid_two_by_three_values_and_order():
+    summary = synthetic_summary(["instructors", "posture"], seed=5)
+    grids = sweep_plots.heatmap_grid(summary, "direct_conflict", "instructors", "posture", [])
+    assert list(grids) == [()]
+    grid = grids[()]
+    assert grid.shape == (2, 3)
+    assert list(grid.index) == ["red_lines", "ambiguity"]
+    assert list(grid.columns) == ["none", "outside", "inside"]
+    assert grid.index.name == "posture"
+    assert grid.columns.name == "instructors"
+    # 0.01 + 0.02 * instructors + 0.001 * posture (troops none, strikes prohibited)
+    expected = [[0.010, 0.030, 0.050], [0.011, 0.031, 0.051]]
+    np.testing.assert_allclose(grid.to_numpy(), expected)
+
+
+def test_heatmap_grid_full_grid_facets():
+    summary = full_grid()
+    grids = sweep_plots.heatmap_grid(
+        summary, "direct_conflict", "instructors", "troops", ["deep_strikes", "posture"]
+    )
+    assert list(grids) == list(itertools.product(ORDER["deep_strikes"], ORDER["posture"]))
+    for (strikes, posture), grid in grids.items():
+        assert list(grid.index) == ORDER["troops"]
+        assert list(grid.columns) == ORDER["instructors"]
+        for troops, instructors in itertools.product(ORDER["troops"], ORDER["instructors"]):
+            policy = {
+                "instructors": instructors,
+                "troops": troops,
+                "deep_strikes": strikes,
+                "posture": posture,
+            }
+            assert grid.loc[troops, instructors] == pytest.approx(conflict(policy))
+    assert grids[("authorized", "ambiguity")].loc["combat", "inside"] == pytest.approx(0.261)
+
+
+def test_heatmap_grid_other_outcome_and_missing_combination():
+    summary = synthetic_summary(["troops", "posture"])
+    dropped = summary[~((summary["troops"] == "combat") & (summary["posture"] == "red_lines"))]
+    grids = sweep_plots.heatmap_grid(dropped, "nuclear_use", "troops", "posture", [])
+    grid = grids[()]
+    assert np.isnan(grid.loc["red_lines", "combat"])
+    # nuclear_use is the second outcome: twice P(conflict) = 2 * (0.01 + 0.1 + 0.02 + 0.001).
+    assert grid.loc["ambiguity", "noncombat"] == pytest.approx(2 * 0.131)
+
+
+def test_heatmap_grid_single_lever_is_one_row():
+    summary = synthetic_summary(["troops"])
+    grids = sweep_plots.heatmap_grid(summary, "direct_conflict", "troops", None, [])
+    grid = grids[()]
+    assert grid.shape == (1, 3)
+    assert list(grid.index) == [sweep_plots.ALL]
+    np.testing.assert_allclose(grid.to_numpy(), [[0.031, 0.131, 0.231]])
+
+
+def test_heatmap_grid_rejects_duplicate_cells():
+    summary = synthetic_summary(["troops"])
+    doubled = pd.concat([summary, summary], ignore_index=True)
+    with pytest.raises(ValueError, match="several rows"):
+        sweep_plots.heatmap_grid(doubled, "direct_conflict", "troops", None, [])
+
+
+def test_pareto_front_hand_made_case_with_ties():
+    table = pd.DataFrame(
+        {
+            "name": ["A", "B", "C", "D", "E", "F", "G", "H", "I"],
+            "direct_conflict": [0.10, 0.10, 0.20, 0.20, 0.30, 0.05, 0.30, np.nan, 0.40],
+            "ukraine_position_final_mean": [80, 78, 85, 85, 84, 70, 90, 99, 90],
+        },
+        index=[10, 11, 12, 13, 14, 15, 16, 17, 18],
+    )
+    front = sweep_plots.pareto_front(table)
+    assert front.dtype == bool
+    assert list(front.index) == list(table.index)
+    on_front = table.loc[front, "name"].tolist()
+    # B: same risk as A, less territory. E: C has less risk and more territory.
+    # C and D tie exactly and both stay. H has no risk estimate. I: G has same
+    # territory at less risk.
+    assert on_front == ["A", "C", "D", "F", "G"]
+
+
+def test_pareto_front_other_columns():
+    table = pd.DataFrame({"risk": [0.1, 0.2, 0.3], "gain": [3.0, 1.0, 2.0]})
+    front = sweep_plots.pareto_front(table, risk="risk", benefit="gain")
+    assert front.tolist() == [True, False, False]
+
+
+def test_ranking_sorts_by_probability_with_labels_and_intervals():
+    summary = synthetic_summary(["troops", "posture"], seed=11)
+    table = sweep_plots.ranking(summary, "direct_conflict")
+    assert list(table.columns) == ["job", "label", "p", "low", "high"]
+    assert table["label"].tolist() == [
+        "troops=none, posture=red_lines",
+        "troops=none, posture=ambiguity",
+        "troops=noncombat, posture=red_lines",
+        "troops=noncombat, posture=ambiguity",
+        "troops=combat, posture=red_lines",
+        "troops=combat, posture=ambiguity",
+    ]
+    np.testing.assert_allclose(table["p"], [0.030, 0.031, 0.130, 0.131, 0.230, 0.231])
+    np.testing.assert_allclose(table["low"], 0.8 * table["p"])
+    np.testing.assert_allclose(table["high"], 1.2 * table["p"] + 0.01)
+    assert list(table.index) == list(range(6))
+    job_of = {row["job"]: row for _, row in summary.iterrows()}
+    for _, row in table.iterrows():
+        assert job_of[row["job"]]["direct_conflict"] == row["p"]
+
+
+def test_ranking_ties_keep_summary_order_and_missing_come_last():
+    summary = synthetic_summary(["troops"])
+    summary["direct_conflict"] = [0.2, np.nan, 0.2]
+    table = sweep_plots.ranking(summary, "direct_conflict")
+    assert table["job"].tolist()[:2] == summary["job"].tolist()[::2]
+    assert np.isnan(table["p"].iloc[-1])
+
+
+def test_sweep_description():
+    text = sweep_plots.sweep_description(full_grid(), "policy_grid")
+    assert text == "policy_grid sweep of status_quo: 54 policies x 1,000 replicates, 36 months"
+    mixed = synthetic_summary(["troops"])
+    mixed["replicates"] = [500, 1000, 1000]
+    assert "3 policies x 500-1,000 replicates" in sweep_plots.sweep_description(mixed, "s")
+
+
+def assert_pngs(folder: Path, paths: list[Path]) -> None:
+    assert [path.name for path in paths] == FIGURES
+    assert sorted(entry.name for entry in folder.iterdir()) == sorted(FIGURES)
+    for path in paths:
+        assert path.parent == folder
+        assert path.stat().st_size > 1000
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_draw_sweep_figures_full_grid_writes_four_pngs_and_no_temporary_files(tmp_path):
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    folder = tmp_path / "sweep" / "figures"
+    paths = sweep_plots.draw_sweep_figures(full_grid(), folder, sweep_name="policy_grid")
+    assert_pngs(folder, paths)
+    assert set(plt.get_fignums()) == before
+
+
+@pytest.mark.parametrize(
+    "swept",
+    [[], ["troops"], ["posture"], ["troops", "posture"], ["instructors", "troops", "posture"]],
+)
+def test_draw_sweep_figures_with_fewer_swept_levers(tmp_path, swept):
+    paths = sweep_plots.draw_sweep_figures(synthetic_summary(swept), tmp_path, sweep_name="s")
+    assert_pngs(tmp_path, paths)
+
+
+def test_draw_sweep_figures_with_missing_values(tmp_path):
+    summary = synthetic_summary(["troops", "posture"])
+    summary.loc[0, "direct_conflict"] = np.nan
+    summary.loc[1, "ukraine_position_final_mean"] = np.nan
+    summary = summary.drop(index=2)
+    paths = sweep_plots.draw_sweep_figures(summary, tmp_path, sweep_name="s")
+    assert_pngs(tmp_path, paths)
+
+
+def test_failed_save_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        sweep_plots.plot_tradeoff(full_grid(), tmp_path / "tradeoff.png", sweep_name="s")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_sweep_plots_is_cheap_and_does_not_import_the_model():
+    code = (
+        "import sys, escalation.sweep_plots; "
+        "heavy = [m for m in ('matplotlib', 'escalation.model', 'mesa') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_swept_columns_add_varying_settings_and_job_when_rows_share_them():
+    summary = synthetic_summary(["troops"])
+    assert sweep_plots.swept_columns(summary) == ["troops"]
+    seeds = pd.concat([summary.assign(seed=1), summary.assign(seed=2)], ignore_index=True)
+    seeds["job"] = range(len(seeds))
+    assert sweep_plots.swept_columns(seeds) == ["troops", "seed"]
+    # A setting the summary has no column for (a doctrine number): only the job tells rows apart.
+    hidden = pd.concat([summary, summary], ignore_index=True)
+    hidden["job"] = range(len(hidden))
+    assert sweep_plots.swept_columns(hidden) == ["troops", "job"]
+
+
+def test_seed_sweep_is_faceted_by_seed_in_numeric_order():
+    summary = synthetic_summary(["troops", "posture"])
+    seeds = pd.concat([summary.assign(seed=10), summary.assign(seed=2)], ignore_index=True)
+    seeds["job"] = range(len(seeds))
+    assert sweep_plots.heatmap_layout(seeds) == ("troops", "posture", ["seed"])
+    grids = sweep_plots.heatmap_grid(seeds, "direct_conflict", "troops", "posture", ["seed"])
+    assert list(grids) == [("2",), ("10",)]
+    assert grids[("2",)].loc["red_lines", "combat"] == pytest.approx(0.23)
+
+
+def test_draw_sweep_figures_when_a_setting_without_column_is_swept(tmp_path):
+    summary = synthetic_summary(["troops", "posture"])
+    hidden = pd.concat([summary, summary], ignore_index=True)
+    hidden["job"] = range(len(hidden))
+    paths = sweep_plots.draw_sweep_figures(hidden, tmp_path, sweep_name="custom")
+    assert_pngs(tmp_path, paths)
+    labels = sweep_plots.ranking(hidden, "direct_conflict")["label"]
+    assert labels.is_unique
+
+
+def test_draw_sweep_figures_from_a_csv_round_trip_with_empty_means(tmp_path):
+    summary = synthetic_summary(["troops", "deep_strikes"])
+    for column in ["ukraine_position_final_mean", "ukraine_position_final_mean_low"]:
+        summary[column] = None
+    summary["ukraine_position_final_mean_high"] = None
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    read = pd.read_csv(tmp_path / "summary.csv")
+    assert not sweep_plots.pareto_front(read).any()
+    folder = tmp_path / "figures"
+    paths = sweep_plots.draw_sweep_figures(read, folder, sweep_name="s")
+    assert_pngs(folder, paths)
