@@ -152,11 +152,29 @@ def describe_error(error: Exception) -> str | None:
     return None
 
 
+def _absolute_output_dirs(arguments: list[str]) -> list[str]:
+    """Make ``hydra.run.dir`` and ``hydra.sweep.dir`` absolute.
+
+    Jobs launched on Ray workers or Slurm nodes do not start in this folder, so a relative sweep
+    folder would scatter their results.
+    """
+    absolute = []
+    for argument in arguments:
+        key, equals, value = argument.partition("=")
+        if equals and key in ("hydra.run.dir", "hydra.sweep.dir") and value:
+            value = str(Path(value).expanduser().absolute())
+        absolute.append(f"{key}={value}" if equals else argument)
+    return absolute
+
+
 def main() -> None:
     """Console entry point: ``escalation [--list-scenarios] [hydra overrides ...]``."""
     if "--list-scenarios" in sys.argv[1:]:
         print(list_scenarios())
         return
+    sys.argv[1:] = _absolute_output_dirs(sys.argv[1:])
+    # Ray (hydra/launcher=ray_cluster) reports usage statistics unless told not to.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         _app()
         return
