@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
-# Optional extras installed with the project: dev (tests, lint) and cluster (Ray, Slurm launchers).
-EXTRAS ?= dev,cluster
+# Optional extras installed with the project: dev (tests, lint), cluster (Ray, Slurm launchers)
+# and analysis (escalation-analyze: EMA Workbench, SALib).
+EXTRAS ?= dev,cluster,analysis
 
 .PHONY: run test lint clean
 
@@ -21,8 +22,8 @@ run: $(STAMP)  ## run a scenario: make run ARGS="scenario=instructors policy.pos
 	$(BIN)/escalation $(ARGS)
 
 test: $(STAMP)  ## lint, then the whole test suite
-	$(BIN)/ruff check src tests experiments
-	$(BIN)/ruff format --check src tests experiments
+	$(BIN)/ruff check src tests experiments benchmarks
+	$(BIN)/ruff format --check src tests experiments benchmarks
 	$(BIN)/python -m pytest
 
 clean:

@@ -53,6 +53,24 @@ RETALIATION = (
 )
 #: Attacks NATO may or may not answer (a strike on NATO starts direct conflict by itself).
 ANSWERABLE = (RussianAction.HYBRID_ATTACKS, RussianAction.STRIKES_ON_WESTERN_FORCES)
+
+
+def action_table(values: dict[RussianAction, float | bool], dtype: type, default=0) -> np.ndarray:
+    """A lookup table indexed by action code: ``table[actions]`` maps an int8 action array.
+
+    One indexing operation replaces ``np.isin`` or ``np.select`` over the few actions, with the
+    same values.
+    """
+    table = np.full(len(RussianAction), default, dtype=dtype)
+    for action, value in values.items():
+        table[action] = value
+    return table
+
+
+#: Per action code: whether it is a retaliation / an attack NATO may answer / its ladder rung.
+IS_RETALIATION = action_table(dict.fromkeys(RETALIATION, True), bool)
+IS_ANSWERABLE = action_table(dict.fromkeys(ANSWERABLE, True), bool)
+RUNG_OF_ACTION = action_table(dict(ACTION_RUNGS), np.int64)
 #: Options Russia weighs when it decides, in utility-column order (rhetoric is column 0).
 OPTIONS = (
     RussianAction.RHETORIC,
@@ -91,10 +109,10 @@ def allowed_measures(policy: Policy) -> list[str]:
     return [name for name, yes in allowed.items() if yes]
 
 
-def values_in_force(values: PerMeasure, model: EscalationModel) -> np.ndarray:
-    """Each measure's value where it is in force and 0 elsewhere: shape (measures, replicates)."""
+def measures_in_force(model: EscalationModel) -> dict[str, np.ndarray]:
+    """Whether each Western measure is in force, per replicate, by ``PerMeasure`` field name."""
     nato, france = model.nato, model.france
-    in_force = {
+    return {
         "aid": nato.aid,
         "advanced_weapons": nato.advanced_weapons,
         "training": france.training,
@@ -104,7 +122,38 @@ def values_in_force(values: PerMeasure, model: EscalationModel) -> np.ndarray:
         "troops_noncombat": france.troops == 1,
         "troops_combat": france.troops == 2,
     }
+
+
+def values_in_force(values: PerMeasure, model: EscalationModel) -> np.ndarray:
+    """Each measure's value where it is in force and 0 elsewhere: shape (measures, replicates)."""
+    in_force = measures_in_force(model)
     return np.array([np.where(on, getattr(values, name), 0.0) for name, on in in_force.items()])
+
+
+def max_in_force(values: PerMeasure, model: EscalationModel) -> np.ndarray:
+    """``values_in_force(values, model).max(axis=0)``, without building the table.
+
+    Measures in force nowhere add only zeros, so they are skipped; values are non-negative
+    (the schema's bounds), so starting from 0 gives the same maximum.
+    """
+    result = np.zeros(model.replicates)
+    for name, on in measures_in_force(model).items():
+        if on.any():
+            np.maximum(result, np.where(on, getattr(values, name), 0.0), out=result)
+    return result
+
+
+def sum_in_force(values: PerMeasure, model: EscalationModel) -> np.ndarray:
+    """``values_in_force(values, model).sum(axis=0)``, without building the table.
+
+    The sum runs over the measures in their order, as numpy's does; a measure in force nowhere
+    would add exact zeros, so it is skipped and every sum is bit-for-bit the same.
+    """
+    total = np.zeros(model.replicates)
+    for name, on in measures_in_force(model).items():
+        if on.any():
+            total += np.where(on, getattr(values, name), 0.0)
+    return total
 
 
 class Actor(mesa.Agent):
@@ -139,7 +188,7 @@ class Ukraine(Actor):
     def support(self) -> np.ndarray:
         """Points of territory per month the Western measures in force add, per replicate."""
         effects = self.model.settings.doctrine.ukraine.effects
-        total = values_in_force(effects, self.model).sum(axis=0)
+        total = sum_in_force(effects, self.model)
         return total * self.model.uncertain["measure_effectiveness"]
 
     def step(self) -> None:
@@ -231,7 +280,7 @@ class Nato(Actor):
         """
         russia = self.model.russia
         observed = russia.decided_on_crossing
-        acted = np.isin(russia.action, RETALIATION)
+        acted = IS_RETALIATION[russia.action]
         rate = self.model.settings.doctrine.nato.learning_rate
         self.west_belief += np.where(observed, rate * (acted - self.west_belief), 0.0)
 
@@ -243,15 +292,14 @@ class Nato(Actor):
         "drag NATO into direct conflict with Russia".
         """
         weights = self.model.settings.doctrine.nato.response_weight
-        action = self.model.russia.action
-        weight = np.select(
-            [
-                action == RussianAction.HYBRID_ATTACKS,
-                action == RussianAction.STRIKES_ON_WESTERN_FORCES,
-            ],
-            [weights.hybrid_attacks, weights.strikes_on_western_forces],
-            0.0,
+        table = action_table(
+            {
+                RussianAction.HYBRID_ATTACKS: weights.hybrid_attacks,
+                RussianAction.STRIKES_ON_WESTERN_FORCES: weights.strikes_on_western_forces,
+            },
+            float,
         )
+        weight = table[self.model.russia.action]
         probability = np.minimum(weight * self.model.uncertain["nato_resolve"], 1.0)
         self.military_response = (draw < probability) & ~self.model.direct_conflict
         self.model.direct_conflict |= self.military_response
@@ -316,7 +364,7 @@ class Russia(Actor):
         NATO"; troops would be "proof of NATO's direct involvement".
         """
         weights = self.model.settings.doctrine.russia.involvement
-        return values_in_force(weights, self.model).max(axis=0)
+        return max_in_force(weights, self.model)
 
     def perceive(self, involvement: np.ndarray) -> np.ndarray:
         """Perceived involvement = involvement + alarm · (declared ceiling − involvement).
@@ -330,7 +378,9 @@ class Russia(Actor):
         alarm = self.model.uncertain["ambiguity_alarm"]
         return involvement + alarm * np.maximum(ceiling - involvement, 0.0)
 
-    def utilities(self, perceived: np.ndarray, involvement: np.ndarray) -> np.ndarray:
+    def utilities(
+        self, perceived: np.ndarray, involvement: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
         """Utility of each option: deterrence gained minus the Western answer expected.
 
         Rule: U(rhetoric) = 0; U(a) = gain_a · (1 + excess) − κ · provocation_a · ρ · headroom,
@@ -338,19 +388,27 @@ class Russia(Actor):
         Western resolve and headroom = 1 + (declared ceiling − involvement): how far the West
         could still climb. Strikes on Western forces gain ``combat_clash_gain`` more when
         Western troops fight. Article: "proof of NATO's direct involvement".
+
+        ``rows``, when given, are the replicates ``perceived`` and ``involvement`` belong to
+        (Russia computes utilities only where it decides); the result has one row per entry.
         """
         model = self.model
         doctrine = model.settings.doctrine.russia
-        excess = np.maximum(perceived - model.uncertain["red_line_threshold"], 0.0)
+
+        def at(values: np.ndarray) -> np.ndarray:
+            return values if rows is None else values[rows]
+
+        excess = np.maximum(perceived - at(model.uncertain["red_line_threshold"]), 0.0)
         headroom = 1.0 + np.maximum(model.france.declared_ceiling - involvement, 0.0)
-        expected_answer = model.uncertain["cost_sensitivity"] * self.russia_belief * headroom
-        utilities = np.zeros((model.replicates, len(OPTIONS)))
+        sensitivity, belief = at(model.uncertain["cost_sensitivity"]), at(self.russia_belief)
+        expected_answer = sensitivity * belief * headroom
+        utilities = np.zeros((len(perceived), len(OPTIONS)))
         for column, action in enumerate(OPTIONS[1:], start=1):
             option = getattr(doctrine.responses, action.name.lower())
             utilities[:, column] = option.gain * (1.0 + excess) - (
                 option.provocation * expected_answer
             )
-        combat = model.france.troops == TROOP_LEVELS[Troops.combat]
+        combat = at(model.france.troops) == TROOP_LEVELS[Troops.combat]
         column = OPTIONS.index(RussianAction.STRIKES_ON_WESTERN_FORCES)
         utilities[:, column] += doctrine.combat_clash_gain * combat
         return utilities
@@ -375,7 +433,7 @@ class Russia(Actor):
         Rule: after a hybrid attack or a strike on Western forces, belief += rate · (answered −
         belief). An attack left unanswered emboldens.
         """
-        attacked = np.isin(self.action, ANSWERABLE)
+        attacked = IS_ANSWERABLE[self.action]
         answered = self.model.nato.military_response
         rate = self.model.settings.doctrine.russia.learning_rate
         self.russia_belief += np.where(attacked, rate * (answered - self.russia_belief), 0.0)
@@ -407,15 +465,19 @@ class Russia(Actor):
         decide = (new_measure | (crossed & (reconsider_draw < doctrine.reconsider))) & ~at_war
         follow = crossed & (follow_draw < model.uncertain["follow_through"])
 
-        available = np.ones((model.replicates, len(OPTIONS)), dtype=bool)
-        for column, action in enumerate(OPTIONS):
-            if action in RETALIATION:
-                available[:, column] = follow
-        column = OPTIONS.index(RussianAction.STRIKES_ON_WESTERN_FORCES)
-        available[:, column] &= model.france.personnel_in_ukraine
-        choice = self.choose(self.utilities(perceived, involvement), available, choice_draw)
-
-        self.action = np.where(decide, choice, RussianAction.NONE).astype(np.int8)
+        # Options are weighed only in the replicates that decide (a few percent of them in a
+        # typical month); every other replicate takes no action.
+        self.action = np.full(model.replicates, RussianAction.NONE, dtype=np.int8)
+        rows = np.flatnonzero(decide)
+        if rows.size:
+            available = np.ones((rows.size, len(OPTIONS)), dtype=bool)
+            for column, action in enumerate(OPTIONS):
+                if action in RETALIATION:
+                    available[:, column] = follow[rows]
+            column = OPTIONS.index(RussianAction.STRIKES_ON_WESTERN_FORCES)
+            available[:, column] &= model.france.personnel_in_ukraine[rows]
+            utilities = self.utilities(perceived[rows], involvement[rows], rows)
+            self.action[rows] = self.choose(utilities, available, choice_draw[rows])
         self.decided_on_crossing = decide & crossed
         self.red_line_crossed = new_measure & crossed & ~at_war
         self.involvement, self.perceived_involvement = involvement, perceived
@@ -427,8 +489,7 @@ class Russia(Actor):
 
     def _put_in_force(self, months: int) -> None:
         """A response stays on the ladder for ``months`` months unless a higher one replaces it."""
-        rungs = np.asarray([ACTION_RUNGS[RussianAction(a)] for a in range(len(RussianAction))])
-        new_rung = rungs[self.action]
+        new_rung = RUNG_OF_ACTION[self.action]
         expired = self.rung_expires < self.model.month
         replace = (new_rung >= 0) & ((new_rung >= self.rung_in_force) | expired)
         self.rung_in_force = np.where(replace, new_rung, np.where(expired, -1, self.rung_in_force))

@@ -7,6 +7,7 @@ returns the outcomes table.
 
 from __future__ import annotations
 
+import copy
 from enum import Enum
 from functools import lru_cache
 from typing import Any
@@ -24,6 +25,9 @@ from escalation.config import (
 )
 
 CONFIG_MODULE = "escalation.conf"
+#: How many distinct argument sets ``load_settings`` remembers.
+SETTINGS_CACHE_SIZE = 256
+_settings_cache: dict[tuple, Settings] = {}
 
 
 def available_scenarios() -> dict[str, DictConfig]:
@@ -81,7 +85,40 @@ def load_settings(
 
     Raises:
         ConfigError: Unknown scenario, unknown parameter or invalid value.
+
+    Composing and validating settings takes about 30 ms, several times a one-replicate run, so
+    settings are remembered per arguments (``mesa.batch_run`` and EMA Workbench build many
+    models with the same ones); every call returns its own copy, free to change.
     """
+    key = _cache_key(scenario, replicates, months, seed, params)
+    if key is None:
+        return _load_settings(scenario, replicates, months, seed, params)
+    settings = _settings_cache.get(key)
+    if settings is None:
+        settings = _load_settings(scenario, replicates, months, seed, params)
+        if len(_settings_cache) >= SETTINGS_CACHE_SIZE:
+            del _settings_cache[next(iter(_settings_cache))]
+        _settings_cache[key] = settings
+    return copy.deepcopy(settings)
+
+
+def _cache_key(
+    scenario: str, replicates: Any, months: Any, seed: Any, params: dict[str, Any]
+) -> tuple | None:
+    """The arguments as a hashable key, each value with its type (1, 1.0 and True differ)."""
+    named = [("scenario", scenario), ("replicates", replicates), ("months", months)]
+    named += [("seed", seed), *sorted(params.items())]
+    key = tuple((name, type(value).__name__, value) for name, value in named)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _load_settings(
+    scenario: str, replicates: Any, months: Any, seed: Any, params: dict[str, Any]
+) -> Settings:
     cfg = OmegaConf.to_container(_compose(scenario))
     assert isinstance(cfg, dict)
     for key, value in (("replicates", replicates), ("months", months)):

@@ -13,6 +13,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -108,6 +109,7 @@ class Sim:
     start: str = "2024-10"
     narrative_replicate: int | None = None
     figures: bool = True
+    sampling: str = "uniform"
 
 
 @dataclass
@@ -251,6 +253,8 @@ class Settings:
 
 
 _SIM_BOUNDS = {"replicates": (1, None), "months": (1, None), "narrative_replicate": (0, None)}
+#: Allowed values of ``sim.sampling``: how the uncertainties are drawn (``escalation.sampling``).
+SAMPLING_MODES = ("uniform", "sobol")
 
 
 def register_configs() -> None:
@@ -323,7 +327,24 @@ def validate(settings: Settings) -> Settings:
         key = f"policy.timing.{name.name}"
         _check_bounds(f"{key}.month", timing.month, (1, None))
         _check_bounds(f"{key}.position_below", timing.position_below, (0.0, 100.0))
+    if settings.sim.sampling not in SAMPLING_MODES:
+        raise ConfigError(
+            f"sim.sampling: invalid value {settings.sim.sampling!r}; "
+            f"allowed: {', '.join(SAMPLING_MODES)}"
+        )
+    if settings.sim.sampling == "sobol":
+        from escalation.sampling import check_sobol
+
+        check_sobol(settings)
     return settings
+
+
+@lru_cache(maxsize=1)
+def _schema() -> DictConfig:
+    """The schema as a read-only config, built once (it costs milliseconds per build)."""
+    schema = OmegaConf.structured(Settings)
+    OmegaConf.set_readonly(schema, True)
+    return schema
 
 
 def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
@@ -339,7 +360,7 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
         # A plain container: keys added with ``+key=value`` are then checked against the schema.
         cfg = OmegaConf.to_container(cfg, resolve=True)
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(Settings), cfg)
+        merged = OmegaConf.merge(_schema(), cfg)
         settings = OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
         raise ConfigError(describe_omegaconf_error(error)) from None

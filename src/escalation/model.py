@@ -14,34 +14,25 @@ import numpy as np
 import pandas as pd
 
 from escalation.agents import (
-    RETALIATION,
+    IS_RETALIATION,
     WESTERN_RUNGS,
     France,
     Nato,
     Russia,
     RussianAction,
     Ukraine,
-    values_in_force,
+    max_in_force,
 )
 from escalation.config import Settings, uncertainty_names
 from escalation.ladder import Rung
+from escalation.results import OUTCOME_COLUMNS as OUTCOME_COLUMNS  # re-exported
 
-OUTCOME_COLUMNS = [
-    "max_rung",
-    "final_rung",
-    "direct_conflict",
-    "nuclear_use",
-    "russian_retaliation",
-    "months_to_retaliation",
-    "ukraine_position_final",
-    "nuclear_signalling",
-    "red_lines_crossed",
-    "months_to_direct_conflict",
-    "escalation_score",
-]
-DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"])
-TROOP_NAMES = np.array(["none", "noncombat", "combat"])
-ACTION_NAMES = np.array(["" if a is RussianAction.NONE else a.name.lower() for a in RussianAction])
+# Object arrays: indexing them shares one string per label instead of making one per row.
+DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"], dtype=object)
+TROOP_NAMES = np.array(["none", "noncombat", "combat"], dtype=object)
+ACTION_NAMES = np.array(
+    ["" if a is RussianAction.NONE else a.name.lower() for a in RussianAction], dtype=object
+)
 
 
 class EscalationModel(mesa.Model):
@@ -90,20 +81,26 @@ class EscalationModel(mesa.Model):
         self.level = self._level()
 
     def _sample_uncertainties(self) -> dict[str, np.ndarray]:
-        """Draw each uncertain assumption per replicate, uniformly in [low, high]."""
-        return {
-            name: self.rng.uniform(bounds.low, bounds.high, self.replicates)
-            for name in uncertainty_names()
-            for bounds in [getattr(self.settings.uncertainty, name)]
-        }
+        """Draw each uncertain assumption per replicate, as ``sim.sampling`` says.
+
+        ``uniform``: independently in [low, high]; ``sobol``: on a Saltelli design
+        (``escalation.sampling``). The result is in schema order, the order of the columns of
+        ``outcomes``.
+        """
+        from escalation.sampling import draw_uncertainties
+
+        drawn = draw_uncertainties(self.settings, self.rng, self.replicates)
+        return {name: drawn[name] for name in uncertainty_names()}
 
     def western_rung(self) -> np.ndarray:
         """Highest Western measure in force, as a ladder rung (0 = political support)."""
-        return values_in_force(WESTERN_RUNGS, self).max(axis=0).astype(np.int8)
+        return max_in_force(WESTERN_RUNGS, self).astype(np.int8)
 
-    def _level(self) -> np.ndarray:
+    def _level(self, western_rung: np.ndarray | None = None) -> np.ndarray:
         """Escalation level = the highest rung in force (Western, Russian, conflict, nuclear)."""
-        level = np.maximum(self.western_rung(), self.russia.rung_in_force)
+        if western_rung is None:
+            western_rung = self.western_rung()
+        level = np.maximum(western_rung, self.russia.rung_in_force)
         level = np.where(self.direct_conflict, Rung.DIRECT_CONFLICT, level)
         return np.where(self.nuclear_use, Rung.NUCLEAR_USE, level).astype(np.int8)
 
@@ -116,8 +113,9 @@ class EscalationModel(mesa.Model):
         self.france.step()
         self.nato.step()
         self.russia.step()
-        self.level = self._level()
-        self._record()
+        western_rung = self.western_rung()
+        self.level = self._level(western_rung)
+        self._record(western_rung)
         self.datacollector.collect(self)
         self.running = self.month < self.months
 
@@ -127,12 +125,13 @@ class EscalationModel(mesa.Model):
             self.step()
         return self
 
-    def _record(self) -> None:
+    def _record(self, western_rung: np.ndarray) -> None:
+        """Copy this month's state into the preallocated (months, replicates) arrays."""
         row = self.month - 1
         traj = self._trajectory
         traj["rung"][row] = self.level
         traj["position"][row] = self.ukraine.position
-        traj["western_rung"][row] = self.western_rung()
+        traj["western_rung"][row] = western_rung
         traj["aid"][row] = self.nato.aid
         traj["advanced_weapons"][row] = self.nato.advanced_weapons
         traj["training"][row] = self.france.training
@@ -157,24 +156,23 @@ class EscalationModel(mesa.Model):
         """
         done = self.month
         traj = {name: values[:done] for name, values in self._trajectory.items()}
-        retaliation = np.isin(traj["russian_action"], RETALIATION)
-        frame = pd.DataFrame({"replicate": np.arange(self.replicates)})
-        for name, values in self.uncertain.items():
-            frame[name] = values
-        frame["max_rung"] = traj["rung"].max(axis=0)
-        frame["final_rung"] = traj["rung"][-1]
-        frame["direct_conflict"] = traj["direct_conflict"].any(axis=0)
-        frame["nuclear_use"] = traj["nuclear_use"].any(axis=0)
-        frame["russian_retaliation"] = retaliation.any(axis=0)
-        frame["months_to_retaliation"] = _first_month(retaliation)
-        frame["ukraine_position_final"] = traj["position"][-1]
-        frame["nuclear_signalling"] = (
+        retaliation = IS_RETALIATION[traj["russian_action"]]
+        columns: dict[str, np.ndarray] = {"replicate": np.arange(self.replicates)}
+        columns.update(self.uncertain)
+        columns["max_rung"] = traj["rung"].max(axis=0)
+        columns["final_rung"] = traj["rung"][-1]
+        columns["direct_conflict"] = traj["direct_conflict"].any(axis=0)
+        columns["nuclear_use"] = traj["nuclear_use"].any(axis=0)
+        columns["russian_retaliation"] = retaliation.any(axis=0)
+        columns["months_to_retaliation"] = _first_month(retaliation)
+        columns["ukraine_position_final"] = traj["position"][-1]
+        columns["nuclear_signalling"] = (
             traj["russian_action"] == RussianAction.NUCLEAR_SIGNALLING
         ).any(axis=0)
-        frame["red_lines_crossed"] = traj["red_line_crossed"].sum(axis=0)
-        frame["months_to_direct_conflict"] = _first_month(traj["direct_conflict"])
-        frame["escalation_score"] = traj["rung"].sum(axis=0, dtype=np.int64)
-        return frame
+        columns["red_lines_crossed"] = traj["red_line_crossed"].sum(axis=0)
+        columns["months_to_direct_conflict"] = _first_month(traj["direct_conflict"])
+        columns["escalation_score"] = traj["rung"].sum(axis=0, dtype=np.int64)
+        return pd.DataFrame(columns)
 
     def trajectories(self) -> pd.DataFrame:
         """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §8."""

@@ -27,12 +27,21 @@ class RunFolderError(RuntimeError):
     """A run folder cannot be rebuilt; the message names what is missing or malformed."""
 
 
-def simulate_run(settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the model; return its outcomes and trajectories tables."""
+def simulate_run(
+    settings: Settings, *, trajectories: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run the model; return its outcomes and trajectories tables.
+
+    Args:
+        settings: The run's validated settings.
+        trajectories: Whether to build the trajectories table (one row per replicate and
+            month); None is returned in its place when False, e.g. for a sweep job that does
+            not write it.
+    """
     from escalation.model import EscalationModel
 
     model = EscalationModel(settings).run()
-    return model.outcomes(), model.trajectories()
+    return model.outcomes(), model.trajectories() if trajectories else None
 
 
 def run_meta(settings: Settings, config: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +142,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     from omegaconf import OmegaConf
 
     from escalation.config import ConfigError, settings_from_dictconfig
-    from escalation.model import OUTCOME_COLUMNS
+    from escalation.results import OUTCOME_COLUMNS
 
     config_path = folder / HYDRA_CONFIG
     if not config_path.is_file():

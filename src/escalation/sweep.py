@@ -142,7 +142,7 @@ def _read_job(job: Job) -> tuple[pd.DataFrame, dict[str, Any]]:
         outcomes = pd.read_csv(outcomes_path)
     except (ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
         raise ValueError(f"malformed results: {error}") from None
-    from escalation.model import OUTCOME_COLUMNS
+    from escalation.results import OUTCOME_COLUMNS
 
     lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in outcomes.columns]
     if lacking:

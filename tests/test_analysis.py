@@ -1,0 +1,374 @@
+"""escalation-analyze: feature scoring, PRIM boxes and Sobol indices recover what is known.
+
+Synthetic tables where the outcome happens exactly when two known assumptions pass known
+thresholds check that the analyses find those two assumptions and that box; small real runs
+check results the model's rules imply (docs/MODEL.md §7); bad input gives one line and exit 2.
+Needs the analysis extra (``pip install -e '.[analysis]'``; ``make test`` installs it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from escalation.analysis import (
+    Policy,
+    choose_box,
+    discover,
+    feature_scores,
+    load_study,
+    make_target,
+    sobol_indices,
+)
+from escalation.analyze import main
+from escalation.api import load_settings
+from escalation.config import LEVERS, ConfigError, uncertainty_names, validate
+from escalation.model import OUTCOME_COLUMNS, EscalationModel
+from escalation.sampling import INSTALL_HINT, draw_uncertainties, uncertainty_ranges
+
+EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+BOX_TOLERANCE = 0.03
+"""How far a recovered box limit may lie from the true threshold (assumption units)."""
+
+
+def synthetic_outcome(frame: pd.DataFrame) -> np.ndarray:
+    """Direct conflict exactly when follow_through > 0.5 and nato_cohesion < 0.6."""
+    return ((frame["follow_through"] > 0.5) & (frame["nato_cohesion"] < 0.6)).to_numpy()
+
+
+@pytest.fixture(scope="module")
+def synthetic_run(tmp_path_factory) -> Path:
+    """A run folder whose direct_conflict follows ``synthetic_outcome`` (2,000 runs)."""
+    folder = tmp_path_factory.mktemp("synthetic_run")
+    settings = load_settings("troops")
+    ranges = uncertainty_ranges(settings)
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"replicate": np.arange(2000)})
+    for name, (low, high) in ranges.items():
+        frame[name] = rng.uniform(low, high, len(frame))
+    for column in OUTCOME_COLUMNS:
+        frame[column] = 0
+    frame["direct_conflict"] = synthetic_outcome(frame)
+    frame["russian_retaliation"] = True
+    frame.to_csv(folder / "outcomes.csv", index=False)
+    config = {
+        "policy": {"instructors": "inside", "troops": "noncombat"},
+        "sim": {"sampling": "uniform"},
+        "uncertainty": {name: {"low": low, "high": high} for name, (low, high) in ranges.items()},
+    }
+    summary = {"scenario": "troops", "title": "Synthetic", "config": config}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    return folder
+
+
+# --- the analyses on a table with a known answer -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_thresholds():
+    """Five uniform assumptions; the outcome happens exactly when a > 0.6 and b < 0.4."""
+    rng = np.random.default_rng(11)
+    x = pd.DataFrame(rng.uniform(0, 1, (2000, 5)), columns=list("abcde"))
+    return x, ((x["a"] > 0.6) & (x["b"] < 0.4)).to_numpy()
+
+
+def test_prim_recovers_the_box_of_two_thresholds(two_thresholds):
+    x, cases = two_thresholds
+    (box,) = discover(x, cases)
+    assert set(box.limits) == {"a", "b"}
+    assert box.limits["a"][0] == pytest.approx(0.6, abs=BOX_TOLERANCE)
+    assert box.limits["a"][1] == pytest.approx(1.0, abs=BOX_TOLERANCE)
+    assert box.limits["b"][0] == pytest.approx(0.0, abs=BOX_TOLERANCE)
+    assert box.limits["b"][1] == pytest.approx(0.4, abs=BOX_TOLERANCE)
+    assert box.coverage >= 0.95
+    assert box.density >= 0.95
+    assert box.conditions()[0].startswith("a above 0.")
+    assert box.conditions()[1].startswith("b below 0.")
+
+
+def test_feature_scoring_ranks_the_two_thresholds_first(two_thresholds):
+    x, cases = two_thresholds
+    scores = feature_scores(x, cases, yes_no=True, resamples=3, seed=1)
+    assert set(scores.index[:2]) == {"a", "b"}
+    assert scores["rank"].tolist() == [1, 2, 3, 4, 5]
+    assert scores["mean"].iloc[1] > 2 * scores["mean"].iloc[2]
+    assert scores["mean"].sum() == pytest.approx(1.0, abs=1e-9)
+    assert (scores["low"] <= scores["mean"]).all()
+    assert (scores["mean"] <= scores["high"]).all()
+
+
+def test_choose_box_takes_the_best_f1_among_readable_significant_boxes():
+    trajectory = pd.DataFrame(
+        {
+            "coverage": [1.0, 0.9, 0.8, 0.7, 0.6],
+            "density": [0.2, 0.5, 0.8, 0.9, 0.99],
+            "res_dim": [0, 1, 2, 4, 2],
+        }
+    )
+    quasi_p = [
+        {},
+        {"a": [0.001, -1]},
+        {"a": [0.001, -1], "b": [-1, 0.01]},
+        {"a": [0.001, -1], "b": [-1, 0.01], "c": [0.01, -1], "d": [-1, 0.01]},
+        {"a": [0.001, -1], "b": [-1, 0.2]},  # not significant
+    ]
+    # F1: row 1 0.643, row 2 0.800, row 3 0.788 (4 restrictions), row 4 0.744 (not significant)
+    assert choose_box(trajectory, quasi_p) == 2
+    assert choose_box(trajectory, quasi_p, max_dimensions=1) == 1
+    assert choose_box(trajectory.iloc[:1], quasi_p[:1]) is None
+
+
+# --- the command on a run folder --------------------------------------------------------------
+
+
+def test_command_reports_the_box_and_the_ranking_of_a_synthetic_run(synthetic_run, capsys):
+    main([str(synthetic_run), "--resamples", "3"])
+    printed = capsys.readouterr().out
+    assert "follow_through above 0.5" in printed
+    assert "nato_cohesion below 0.6" in printed
+    scores = pd.read_csv(synthetic_run / "analysis_feature_scores.csv")
+    assert set(scores.loc[scores["rank"] <= 2, "assumption"]) == {"follow_through", "nato_cohesion"}
+    boxes = pd.read_csv(synthetic_run / "analysis_boxes.csv").set_index("assumption")
+    assert set(boxes.index) == {"follow_through", "nato_cohesion"}
+    assert boxes.loc["follow_through", "low"] == pytest.approx(0.5, abs=BOX_TOLERANCE)
+    assert boxes.loc["follow_through", "high"] == pytest.approx(0.8)  # the range's end
+    assert boxes.loc["nato_cohesion", "low"] == pytest.approx(0.3)
+    assert boxes.loc["nato_cohesion", "high"] == pytest.approx(0.6, abs=BOX_TOLERANCE)
+    assert boxes["density"].iloc[0] >= 0.95
+    assert boxes["coverage"].iloc[0] >= 0.95
+    report = (synthetic_run / "analysis.md").read_text()
+    rate = synthetic_outcome(pd.read_csv(synthetic_run / "outcomes.csv")).mean()
+    assert f"happens in {rate:.0%} of runs" in report
+    assert "With follow_through above 0.5" in report
+    assert (synthetic_run / "figures" / "analysis_feature_scores.png").stat().st_size > 10_000
+    assert (synthetic_run / "figures" / "analysis_prim.png").stat().st_size > 10_000
+
+
+def test_outcome_that_always_happens_is_skipped_with_its_reason(synthetic_run, tmp_path, capsys):
+    main([str(synthetic_run), "--outcome", "russian_retaliation", "--out", str(tmp_path)])
+    report = (tmp_path / "analysis.md").read_text()
+    assert "Russian retaliation happens in every run (2,000 of 2,000 runs)" in report
+    assert pd.read_csv(tmp_path / "analysis_boxes.csv").empty
+    assert not (synthetic_run / "analysis_russian_retaliation.md").exists()
+    assert "skipped" in capsys.readouterr().out
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def run_failing(argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert len(error.strip().splitlines()) == 1
+    return error
+
+
+def test_folder_without_outcomes_gives_one_line_and_exit_2(tmp_path, capsys):
+    error = run_failing([str(tmp_path)], capsys)
+    assert error.startswith("escalation-analyze: error: ")
+    assert "has no outcomes.csv" in error
+    assert "no such folder" in run_failing([str(tmp_path / "missing")], capsys)
+
+
+def test_unknown_outcome_gives_one_line_naming_the_outcomes(synthetic_run, capsys):
+    error = run_failing([str(synthetic_run), "--outcome", "banana"], capsys)
+    assert "unknown outcome 'banana'; available: max_rung, final_rung, direct_conflict" in error
+    error = run_failing([str(synthetic_run), "--above", "3"], capsys)
+    assert "direct_conflict is yes/no" in error
+
+
+def test_missing_analysis_extra_names_the_install_command(synthetic_run, monkeypatch, capsys):
+    for module in ("ema_workbench", "ema_workbench.analysis", "SALib", "SALib.analyze"):
+        monkeypatch.setitem(sys.modules, module, None)
+    monkeypatch.setitem(sys.modules, "SALib.analyze.sobol", None)
+    error = run_failing([str(synthetic_run)], capsys)
+    assert error == f"escalation-analyze: error: {INSTALL_HINT}\n"
+    assert INSTALL_HINT == "install the analysis extra: pip install -e '.[analysis]'"
+
+
+# --- a real sweep: the ranking follows from the model's rules ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def status_quo_sweep(tmp_path_factory) -> Path:
+    """status_quo under each posture, 2,000 replicates per job."""
+    folder = tmp_path_factory.mktemp("sweep")
+    command = [
+        sys.executable, "-m", "escalation", "-m", "policy.posture=red_lines,ambiguity",
+        "sim.replicates=2000", f"hydra.sweep.dir={folder}",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, cwd=folder)
+    return folder
+
+
+def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep, capsys):
+    """Training abroad has involvement 3 < 4.5 <= red_line_threshold (§7.5): under declared
+    red lines no line is crossed, and Russia never retaliates (it needs a crossed line). Under
+    ambiguity Russia perceives 3 + 6 x ambiguity_alarm, so a line is crossed only when
+    ambiguity_alarm is high and red_line_threshold below 6: those two rank first."""
+    main([str(status_quo_sweep), "--outcome", "russian_retaliation", "--resamples", "3"])
+    report = (status_quo_sweep / "analysis.md").read_text()
+    assert "- job 0: posture=red_lines: Russian retaliation never happens (0 of 2,000" in report
+    scores = pd.read_csv(status_quo_sweep / "analysis_feature_scores.csv")
+    assert set(scores["job"]) == {1}
+    top = set(scores.loc[scores["rank"] <= 2, "assumption"])
+    assert top == {"ambiguity_alarm", "red_line_threshold"}
+    boxes = pd.read_csv(status_quo_sweep / "analysis_boxes.csv").set_index("assumption")
+    assert boxes.loc["red_line_threshold", "low"] == pytest.approx(4.5)
+    assert boxes.loc["red_line_threshold", "high"] <= 6.0  # 3 + 6 x 0.5 = 6 at most
+    assert boxes["coverage"].iloc[0] >= 0.95
+    assert boxes["density"].iloc[0] > 2 * boxes["base_rate"].iloc[0]
+    assert (status_quo_sweep / "figures" / "analysis_prim_1.png").is_file()
+    assert not (status_quo_sweep / "figures" / "analysis_prim_0.png").exists()
+    assert "job 0: posture=red_lines: skipped" in capsys.readouterr().out
+
+
+# --- sampling: uniform unchanged, sobol on SALib's design -------------------------------------
+
+
+def test_uniform_mode_draws_exactly_what_the_model_always_drew():
+    settings = load_settings("troops", replicates=50, seed=3)
+    expected_rng = np.random.default_rng(3)
+    expected = {
+        name: expected_rng.uniform(low, high, 50)
+        for name, (low, high) in uncertainty_ranges(settings).items()
+    }
+    drawn = draw_uncertainties(settings, np.random.default_rng(3), 50)
+    model = EscalationModel(settings)
+    assert list(model.uncertain) == uncertainty_names()
+    for name in uncertainty_names():
+        np.testing.assert_array_equal(drawn[name], expected[name])
+        np.testing.assert_array_equal(model.uncertain[name], expected[name])
+
+
+def test_sampling_mode_is_validated_in_one_line():
+    settings = load_settings("troops", replicates=87)
+    settings.sim.sampling = "banana"
+    with pytest.raises(ConfigError, match=r"^sim.sampling: invalid value 'banana'; allowed: "):
+        validate(settings)
+    settings.sim.sampling = "sobol"  # 8 base points x (9 + 2) = 88 runs at least
+    with pytest.raises(ConfigError, match=r"^sim.sampling=sobol needs sim.replicates >= 88 "):
+        validate(settings)
+    settings.sim.replicates = 88
+    assert validate(settings) is settings
+
+
+def test_sobol_mode_without_salib_names_the_install_command(monkeypatch):
+    settings = load_settings("troops", replicates=1100)
+    settings.sim.sampling = "sobol"
+    for module in ("SALib", "SALib.sample", "SALib.sample.sobol"):
+        monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ConfigError, match=r"needs SALib: install the analysis extra"):
+        validate(settings)
+
+
+def test_sobol_design_follows_saltelli_with_fixed_assumptions_kept():
+    """D = 8 varying assumptions (follow_through fixed): N = 1,000 // 10 = 100 base points."""
+    settings = load_settings("troops", replicates=1005, seed=4, follow_through=0.5)
+    settings.sim.sampling = "sobol"
+    drawn = draw_uncertainties(validate(settings), np.random.default_rng(4), 1005)
+    again = draw_uncertainties(settings, np.random.default_rng(4), 1005)
+    varying = [name for name in uncertainty_names() if name != "follow_through"]
+    design = np.column_stack([drawn[name] for name in varying])
+    assert design.shape == (1005, 8)
+    np.testing.assert_array_equal(drawn["follow_through"], np.full(1005, 0.5))
+    np.testing.assert_array_equal(design, np.column_stack([again[name] for name in varying]))
+    blocks = design[:1000].reshape(100, 10, 8)
+    for i in range(8):
+        others = [j for j in range(8) if j != i]
+        np.testing.assert_array_equal(blocks[:, i + 1, others], blocks[:, 0, others])
+        np.testing.assert_array_equal(blocks[:, i + 1, i], blocks[:, 9, i])
+    assert not np.any(blocks[:, 0, :] == blocks[:, 9, :])
+    ranges = uncertainty_ranges(settings)
+    for column, name in enumerate(varying):
+        low, high = ranges[name]
+        assert low <= design[:, column].min() < low + 0.05 * (high - low)
+        assert high - 0.05 * (high - low) < design[:, column].max() <= high
+
+
+@pytest.fixture(scope="module")
+def sobol_run(tmp_path_factory) -> Path:
+    """troops drawn on a Saltelli design: N = 256 base points x (9 + 2) = 2,816 runs."""
+    folder = tmp_path_factory.mktemp("sobol") / "run"
+    command = [
+        sys.executable, "-m", "escalation", "scenario=troops", "sim.sampling=sobol",
+        "sim.replicates=2816", "sim.figures=false", "seed=2", f"hydra.run.dir={folder}",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, cwd=folder.parent)
+    return folder
+
+
+def test_sobol_indices_of_the_position_sum_to_at_most_one(sobol_run, capsys):
+    """Ukraine's position moves by effectiveness x effects - pressure + noise (§7.2): those two
+    assumptions explain most of it, and first-order indices sum to at most about 1."""
+    main([str(sobol_run), "--outcome", "ukraine_position_final", "--resamples", "2"])
+    table = pd.read_csv(sobol_run / "analysis_sobol.csv").set_index("assumption")
+    assert len(table) == 9
+    assert table["S1"].sum() <= 1.05
+    assert table["S1"].sum() > 0.4
+    assert set(table["S1"].nlargest(2).index) == {"measure_effectiveness", "russian_pressure"}
+    assert (table["ST"] >= table["S1"] - table["S1_conf"] - table["ST_conf"]).all()
+    assert (table["S1_conf"] > 0).all()
+    assert "Sobol indices from the first 2,816 runs (base sample N = 256" in (
+        (sobol_run / "analysis.md").read_text()
+    )
+    assert (sobol_run / "figures" / "analysis_sobol.png").is_file()
+
+
+def test_sobol_indices_need_the_design(sobol_run):
+    study = load_study(sobol_run)
+    (policy,) = study.policies
+    target = make_target(study, "ukraine_position_final")
+    assert target.above == pytest.approx(policy.rows["ukraine_position_final"].median())
+    shuffled = Policy(None, "x", policy.rows.sample(frac=1, random_state=1), policy.ranges)
+    table, note = sobol_indices(shuffled, shuffled.rows["ukraine_position_final"].to_numpy())
+    assert table is None
+    assert note.endswith("the rows do not follow the Saltelli design")
+
+
+# --- the EMA Workbench example ----------------------------------------------------------------
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location(
+        "ema_workbench_example", EXPERIMENTS / "ema_workbench_example.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
+    """40 experiments (10 scenarios x 4 policies, 20 runs each): EMA Workbench's PRIM finds
+    direct conflict likely with non-combat troops below Russia's real red line."""
+    example = load_example()
+    table, box = example.run(scenarios=10, replicates=20, months=36, seed=2)
+    assert len(table) == 40
+    assert table.groupby("policy").size().tolist() == [10, 10, 10, 10]
+    assert table["direct_conflict"].between(0, 1).all()
+    first = table.iloc[0]
+    again = example.escalation_model(
+        replicates=20,
+        months=36,
+        seed=2,
+        **{name: first[name] for name in [*uncertainty_names(), *LEVERS]},
+    )
+    assert again["direct_conflict"] == first["direct_conflict"]
+    assert again["ukraine_position_final"] == first["ukraine_position_final"]
+    assert box["limits"]["troops"] == (["noncombat"], None)
+    low, high = box["limits"]["red_line_threshold"]
+    assert low is None
+    assert high < 8.25  # 7.5 + 0.5 x (9 - 7.5): the most Russia perceives with non-combat troops
+    assert box["density"] >= 0.8
+    example.write(tmp_path, table, box, replicates=20)
+    assert len(pd.read_csv(tmp_path / "experiments.csv")) == 40
+    assert "PRIM: where `red_line_threshold` below" in (tmp_path / "reading.md").read_text()

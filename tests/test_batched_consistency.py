@@ -1,0 +1,185 @@
+"""Speed never buys a different model: the batched engine agrees with one replicate per model.
+
+The fast path advances all replicates of a run together as numpy arrays; the usual Mesa way builds
+one model per replicate (``mesa.batch_run`` passes ``scenario=`` and ``rng=``). The two draw their
+random numbers in a different order, so they are compared statistically: outcome proportions
+within a binomial tolerance, mean final position within its standard error. The shortcuts the
+engine takes for speed (reductions that skip measures in force nowhere, utilities computed only
+where Russia decides, lookup tables, a closed-form Wilson interval, memoised settings) are checked
+to give the same numbers to the last bit. No test here measures time (benchmarks/ does).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from escalation.agents import (
+    ACTION_RUNGS,
+    ANSWERABLE,
+    IS_ANSWERABLE,
+    IS_RETALIATION,
+    OPTIONS,
+    RETALIATION,
+    RUNG_OF_ACTION,
+    RussianAction,
+    max_in_force,
+    sum_in_force,
+    values_in_force,
+)
+from escalation.api import load_settings
+from escalation.config import ConfigError
+from escalation.model import EscalationModel
+from escalation.runs import simulate_run
+
+SCENARIO = "troops"  # every outcome below is neither rare nor certain in it
+BATCHED = 2000
+SINGLE = 300
+#: |z| above this fails; about 1 chance in 2,000 per comparison for a correct model.
+Z_LIMIT = 3.5
+PROPORTIONS = ["direct_conflict", "russian_retaliation", "nuclear_signalling", "nuclear_use"]
+
+
+@pytest.fixture(scope="module")
+def batched() -> pd.DataFrame:
+    return EscalationModel(load_settings(SCENARIO, replicates=BATCHED, seed=7)).run().outcomes()
+
+
+@pytest.fixture(scope="module")
+def single() -> pd.DataFrame:
+    """One model per replicate, built as ``mesa.batch_run`` builds it (keywords and ``rng``)."""
+    rows = [
+        EscalationModel(scenario=SCENARIO, rng=seed).run().outcomes()
+        for seed in range(1000, 1000 + SINGLE)
+    ]
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_a_model_built_without_settings_is_a_batch_of_one(single):
+    assert len(single) == SINGLE
+    assert single["ukraine_position_final"].nunique() > SINGLE // 2  # distinct worlds
+
+
+@pytest.mark.parametrize("outcome", PROPORTIONS)
+def test_outcome_proportions_agree_within_binomial_tolerance(batched, single, outcome):
+    p1, p2 = batched[outcome].mean(), single[outcome].mean()
+    pooled = (p1 * BATCHED + p2 * SINGLE) / (BATCHED + SINGLE)
+    assert 0.02 < pooled < 0.98, "pick a scenario where the outcome is neither rare nor certain"
+    standard_error = math.sqrt(pooled * (1 - pooled) * (1 / BATCHED + 1 / SINGLE))
+    z = (p1 - p2) / standard_error
+    assert abs(z) < Z_LIMIT, f"{outcome}: batched {p1:.3f}, single {p2:.3f} (z = {z:.2f})"
+
+
+@pytest.mark.parametrize("outcome", ["ukraine_position_final", "max_rung", "red_lines_crossed"])
+def test_outcome_means_agree_within_their_standard_error(batched, single, outcome):
+    a, b = batched[outcome].astype(float), single[outcome].astype(float)
+    standard_error = math.sqrt(a.var() / len(a) + b.var() / len(b))
+    z = (a.mean() - b.mean()) / standard_error
+    assert abs(z) < Z_LIMIT, f"{outcome}: batched {a.mean():.3f}, single {b.mean():.3f} (z={z:.2f})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine's shortcuts give the same numbers as the plain rules, to the last bit
+# ---------------------------------------------------------------------------------------------
+
+
+def scrambled_model(seed: int, replicates: int = 500) -> EscalationModel:
+    """A model whose Western measures are set at random, each also absent in some worlds."""
+    model = EscalationModel(load_settings("status_quo", replicates=replicates, seed=seed))
+    rng = np.random.default_rng(seed)
+    nato, france = model.nato, model.france
+    for flags in (nato.aid, nato.advanced_weapons, france.training, france.instructors_inside):
+        flags[:] = rng.random(replicates) < rng.choice([0.0, 0.3, 1.0])
+    nato.deep_strikes[:] = rng.integers(0, 3, replicates) * (rng.random() < 0.7)
+    france.troops[:] = rng.integers(0, 3, replicates) * (rng.random() < 0.7)
+    return model
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_in_force_reductions_equal_the_full_table(seed):
+    model = scrambled_model(seed)
+    doctrine = model.settings.doctrine
+    for values in (doctrine.ukraine.effects, doctrine.russia.involvement):
+        table = values_in_force(values, model)
+        np.testing.assert_array_equal(max_in_force(values, model), table.max(axis=0))
+        np.testing.assert_array_equal(sum_in_force(values, model), table.sum(axis=0))
+
+
+def test_lookup_tables_match_the_action_sets():
+    codes = np.arange(len(RussianAction), dtype=np.int8)
+    np.testing.assert_array_equal(IS_RETALIATION[codes], np.isin(codes, RETALIATION))
+    np.testing.assert_array_equal(IS_ANSWERABLE[codes], np.isin(codes, ANSWERABLE))
+    np.testing.assert_array_equal(RUNG_OF_ACTION, [ACTION_RUNGS[RussianAction(c)] for c in codes])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_utilities_of_the_deciding_rows_are_those_rows_of_the_full_matrix(seed):
+    model = scrambled_model(seed)
+    russia = model.russia
+    rng = np.random.default_rng(seed)
+    russia.russia_belief[:] = rng.random(model.replicates)
+    model.france.troops[:] = rng.integers(0, 3, model.replicates)
+    involvement = russia.measure_involvement()
+    perceived = russia.perceive(involvement)
+    rows = np.flatnonzero(rng.random(model.replicates) < 0.2)
+    full = russia.utilities(perceived, involvement)
+    part = russia.utilities(perceived[rows], involvement[rows], rows)
+    np.testing.assert_array_equal(part, full[rows])
+    available = rng.random((model.replicates, len(OPTIONS))) < 0.7
+    available[:, 0] = True
+    draw = rng.random(model.replicates)
+    np.testing.assert_array_equal(
+        russia.choose(part, available[rows], draw[rows]),
+        russia.choose(full, available, draw)[rows],
+    )
+
+
+def test_one_model_of_many_replicates_is_reproducible_month_by_month():
+    settings = load_settings(SCENARIO, replicates=300, seed=3)
+    first = EscalationModel(settings).run().trajectories()
+    second = EscalationModel(load_settings(SCENARIO, replicates=300, seed=3)).run().trajectories()
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_wilson_interval_is_scipys_to_the_last_bit():
+    from scipy.special import ndtri
+    from scipy.stats import binomtest, norm
+
+    from escalation.results import Z_95, mean_interval, wilson_interval
+
+    assert float(ndtri(0.975)) == Z_95
+    for trials in (1, 2, 7, 300, 1000, 2000, 54_000):
+        for successes in sorted({0, 1, trials // 3, trials // 2, trials - 1, trials}):
+            for confidence in (0.95, 0.9):
+                reference = binomtest(successes, trials).proportion_ci(confidence, "wilson")
+                low, high = wilson_interval(successes, trials, confidence)
+                assert (low, high) == (float(reference.low), float(reference.high))
+    values = pd.Series(np.random.default_rng(1).normal(80, 2, 999))
+    half = float(norm.ppf(0.975) * values.std(ddof=1) / np.sqrt(values.size))
+    interval = mean_interval(values)
+    assert (interval["low"], interval["high"]) == (values.mean() - half, values.mean() + half)
+
+
+def test_remembered_settings_are_copies_and_keep_types_apart():
+    first = load_settings("troops", replicates=5, follow_through=0.5)
+    first.sim.replicates = 999
+    first.uncertainty.follow_through.low = 0.0
+    again = load_settings("troops", replicates=5, follow_through=0.5)
+    assert again.sim.replicates == 5
+    assert again.uncertainty.follow_through.low == 0.5
+    assert again is not load_settings("troops", replicates=5, follow_through=0.5)
+    assert load_settings("troops", months=1).sim.months == 1
+    with pytest.raises(ConfigError, match=r"sim\.months"):  # True == 1, but not remembered as 1
+        load_settings("troops", months=True)
+
+
+def test_a_sweep_job_skips_the_trajectories_table_it_does_not_write():
+    settings = load_settings("status_quo", replicates=20)
+    outcomes, trajectories = simulate_run(settings, trajectories=False)
+    assert trajectories is None
+    full_outcomes, full_trajectories = simulate_run(settings)
+    pd.testing.assert_frame_equal(outcomes, full_outcomes)
+    assert len(full_trajectories) == 20 * settings.sim.months
