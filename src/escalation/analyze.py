@@ -485,7 +485,7 @@ def plot_feature_scores(analysis: Analysis, path: Path) -> Path:
     Assumptions are in the same order in every panel, the most important overall first.
     """
     from escalation.analysis import leaders
-    from escalation.plots import STYLE, _pyplot, _save_atomically
+    from escalation.plots import STYLE, _pyplot
 
     plt = _pyplot()
     results = [r for r in analysis.analysed if r.scores is not None]
@@ -523,19 +523,34 @@ def plot_feature_scores(analysis: Analysis, path: Path) -> Path:
                 ax.set_xlim(0, top * 1.1)
                 ax.set_title(_panel_title(result), fontsize=10)
                 ax.set_xlabel("feature score (share of the fit)")
-            for ax in list(axes.flat)[len(results) :]:
-                ax.set_visible(False)
-            handles, labels = axes.flat[0].get_legend_handles_labels()
-            fig.legend(handles, labels, loc="outside lower center", ncols=2)
-            fig.suptitle(
+            _finish_panels(
+                fig,
+                axes,
+                len(results),
+                2,
                 f"{title}\n(extra trees, {analysis.resamples} bootstrap resamples)",
-                fontsize=12,
             )
-        try:
-            _save_atomically(fig, path)
-        finally:
-            plt.close(fig)
+        _save_and_close(plt, fig, path)
     return path
+
+
+def _finish_panels(fig: Any, axes: Any, used: int, legend_columns: int, title: str) -> None:
+    """Hide the unused panels; one legend under them all (from the first panel); the title."""
+    for ax in list(axes.flat)[used:]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=legend_columns)
+    fig.suptitle(title, fontsize=12)
+
+
+def _save_and_close(plt: Any, fig: Any, path: Path) -> None:
+    """Save the figure atomically and close it, whatever happens."""
+    from escalation.plots import _save_atomically
+
+    try:
+        _save_atomically(fig, path)
+    finally:
+        plt.close(fig)
 
 
 def _feature_heatmap(plt: Any, results: list[PolicyResult], order: list[str], title: str) -> Any:
@@ -561,7 +576,7 @@ def plot_prim(analysis: Analysis, result: PolicyResult, path: Path) -> Path:
     many assumptions it restricts, with the chosen box ringed. Right: each restricted
     assumption's full range (grey) and the box's range (coloured), with their numbers.
     """
-    from escalation.plots import STYLE, _pyplot, _save_atomically
+    from escalation.plots import STYLE, _pyplot
 
     plt = _pyplot()
     target = analysis.target
@@ -577,10 +592,7 @@ def plot_prim(analysis: Analysis, result: PolicyResult, path: Path) -> Path:
             f"({percent(result.rate)} with {target.phrase})",
             fontsize=12,
         )
-        try:
-            _save_atomically(fig, path)
-        finally:
-            plt.close(fig)
+        _save_and_close(plt, fig, path)
     return path
 
 
@@ -657,7 +669,7 @@ def _plot_limits(ax: Axes, result: PolicyResult) -> None:
 
 def plot_sobol(analysis: Analysis, path: Path) -> Path:
     """Sobol first-order and total indices with 95% confidence intervals, one panel per policy."""
-    from escalation.plots import STYLE, _pyplot, _save_atomically
+    from escalation.plots import STYLE, _pyplot
 
     plt = _pyplot()
     results = [r for r in analysis.analysed if r.sobol is not None]
@@ -706,16 +718,12 @@ def plot_sobol(analysis: Analysis, path: Path) -> Path:
             ax.invert_yaxis()
             ax.set_title(_panel_title(result), fontsize=10)
             ax.set_xlabel("Sobol index (share of the variance)")
-        for ax in list(axes.flat)[len(results) :]:
-            ax.set_visible(False)
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=1)
-        fig.suptitle(
+        _finish_panels(
+            fig,
+            axes,
+            len(results),
+            1,
             f"Sobol indices of {analysis.target.phrase}\n(SALib, 95% confidence intervals)",
-            fontsize=12,
         )
-        try:
-            _save_atomically(fig, path)
-        finally:
-            plt.close(fig)
+        _save_and_close(plt, fig, path)
     return path
