@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from escalation.files import atomic_write
+from escalation.results import mean_interval
 
 RESULTS = Path(__file__).resolve().parent / "results"
-Z95 = 1.959964
 
 
 def arguments(name: str, description: str, replicates: int) -> argparse.Namespace:
@@ -54,10 +54,7 @@ def paired_difference(outcomes: pd.DataFrame, column: str, after: int, before: i
     """
     first = outcomes.loc[outcomes["job"] == before].sort_values("replicate")[column]
     second = outcomes.loc[outcomes["job"] == after].sort_values("replicate")[column]
-    diff = second.to_numpy(dtype=float) - first.to_numpy(dtype=float)
-    half = Z95 * diff.std(ddof=1) / np.sqrt(diff.size) if diff.size > 1 else 0.0
-    mean = float(diff.mean())
-    return {"mean": mean, "low": mean - half, "high": mean + half}
+    return mean_interval(pd.Series(second.to_numpy(dtype=float) - first.to_numpy(dtype=float)))
 
 
 def job_of(summary: pd.DataFrame, **levers: str) -> pd.Series:
