@@ -171,7 +171,7 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
     for job in jobs:
         error_path = job.folder / ERROR_FILE
         try:
-            outcomes, _ = _read_job(job)
+            outcomes, job_summary = _read_job(job)
         except FileNotFoundError as reason:
             if error_path.is_file():
                 failed.append((job, error_path.read_text(encoding="utf-8").splitlines()[0]))
@@ -183,16 +183,15 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
             continue
         frames.append(outcomes)
         meta = outcomes.iloc[0]
-        job_summary = summarize(outcomes, {})
         rows.append(
             {
                 "job": job.number,
                 "scenario": meta["scenario"],
                 "replicates": len(outcomes),
-                "months": _months(job),
+                "months": int(job_summary["months"]),
                 "seed": int(meta["seed"]),
                 **{lever: meta[lever] for lever in LEVERS},
-                **summary_row(job_summary),
+                **summary_row(summarize(outcomes, {})),
             }
         )
     if not frames:
@@ -204,10 +203,6 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
         failed=failed,
         missing=missing,
     )
-
-
-def _months(job: Job) -> int:
-    return int(json.loads((job.folder / FILES["summary"]).read_text(encoding="utf-8"))["months"])
 
 
 def write_gathered(folder: Path, gathered: Gathered, *, sweep_name: str) -> None:
