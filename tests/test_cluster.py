@@ -125,48 +125,29 @@ def test_relative_sweep_folder_is_made_absolute_for_remote_jobs(basic):
     assert Path(saved.hydra.sweep.dir).is_absolute()
 
 
-def test_slurm_launcher_config_has_documented_settings(tmp_path):
+def launcher_config(cwd: Path, *overrides: str):
+    """The composed ``hydra.launcher`` node, as ``escalation ... --cfg hydra`` prints it."""
     result = subprocess.run(
-        [
-            str(BIN / "escalation"),
-            "hydra/launcher=slurm",
-            "hydra.launcher.partition=cpu",
-            "--cfg",
-            "hydra",
-            "--package",
-            "hydra.launcher",
-        ],
-        cwd=tmp_path,
-        env=environment(tmp_path),
+        [str(BIN / "escalation"), *overrides, "--cfg", "hydra", "--package", "hydra.launcher"],
+        cwd=cwd,
+        env=environment(cwd),
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    launcher = OmegaConf.create(result.stdout)
+    return OmegaConf.create(result.stdout)
+
+
+def test_slurm_launcher_config_has_documented_settings(tmp_path):
+    launcher = launcher_config(tmp_path, "hydra/launcher=slurm", "hydra.launcher.partition=cpu")
     assert launcher._target_.endswith("SlurmLauncher")
     assert (launcher.partition, launcher.timeout_min, launcher.cpus_per_task) == ("cpu", 30, 1)
     assert launcher.mem_gb == 2
 
 
 def test_ray_launcher_config_turns_the_dashboard_off(tmp_path):
-    result = subprocess.run(
-        [
-            str(BIN / "escalation"),
-            "hydra/launcher=ray_cluster",
-            "--cfg",
-            "hydra",
-            "--package",
-            "hydra.launcher",
-        ],
-        cwd=tmp_path,
-        env=environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    init = OmegaConf.create(result.stdout).ray.init
+    init = launcher_config(tmp_path, "hydra/launcher=ray_cluster").ray.init
     assert init.include_dashboard is False
     assert init.address is None
     assert init.object_store_memory is None

@@ -844,21 +844,27 @@ def _analyse_policy(
 # --------------------------------------------------------------------------------------------
 
 
-def scores_table(analysis: Analysis) -> pd.DataFrame:
-    """Feature scores of every analysed policy, long: one row per (policy, assumption)."""
+def _per_policy_table(analysis: Analysis, attribute: str, columns: list[str]) -> pd.DataFrame:
+    """Stack one per-policy table (``scores`` or ``sobol``) of every policy that has it."""
     frames = []
     for result in analysis.analysed:
-        if result.scores is None:
+        table = getattr(result, attribute)
+        if table is None:
             continue
-        frame = result.scores.reset_index()
+        frame = table.reset_index()
         frame.insert(0, "policy", result.policy.label)
         frame.insert(0, "job", result.policy.job)
         frame.insert(0, "outcome", analysis.target.outcome)
         frames.append(frame)
-    columns = ["outcome", "job", "policy", "assumption", "rank", "mean", "sd", "low", "high"]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def scores_table(analysis: Analysis) -> pd.DataFrame:
+    """Feature scores of every analysed policy, long: one row per (policy, assumption)."""
+    columns = ["outcome", "job", "policy", "assumption", "rank", "mean", "sd", "low", "high"]
+    return _per_policy_table(analysis, "scores", columns)
 
 
 def boxes_table(analysis: Analysis) -> pd.DataFrame:
@@ -900,19 +906,8 @@ def boxes_table(analysis: Analysis) -> pd.DataFrame:
 
 def sobol_table(analysis: Analysis) -> pd.DataFrame:
     """Sobol indices of every policy that has them, long: one row per (policy, assumption)."""
-    frames = []
-    for result in analysis.analysed:
-        if result.sobol is None:
-            continue
-        frame = result.sobol.reset_index()
-        frame.insert(0, "policy", result.policy.label)
-        frame.insert(0, "job", result.policy.job)
-        frame.insert(0, "outcome", analysis.target.outcome)
-        frames.append(frame)
     columns = ["outcome", "job", "policy", "assumption", "S1", "S1_conf", "ST", "ST_conf"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    return _per_policy_table(analysis, "sobol", columns)
 
 
 def leaders(analysis: Analysis, top: int = 2) -> pd.DataFrame:
