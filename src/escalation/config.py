@@ -97,6 +97,7 @@ class Policy:
     posture: Posture = Posture.ambiguity
     aid: bool = True
     advanced_weapons: bool = True
+    new_weapons: list[int] = field(default_factory=list)
     timing: PolicyTiming = field(default_factory=PolicyTiming)
 
 
@@ -144,23 +145,27 @@ class Range:
 class Uncertainties:
     """Assumptions nobody knows, sampled per replicate (see docs/MODEL.md for each source)."""
 
-    red_line_threshold: Range = field(default_factory=Range, metadata={"bounds": (0.0, 10.0)})
+    red_line_threshold: Range = field(default_factory=Range, metadata={"bounds": (0.0, 12.0)})
     follow_through: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    western_resolve: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
     nato_cohesion: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    nato_resolve: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    ambiguity_aversion: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    ambiguity_width: Range = field(default_factory=Range, metadata={"bounds": (0.0, 0.5)})
     ambiguity_alarm: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
     cost_sensitivity: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
     russian_pressure: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
     measure_effectiveness: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
+    collapse_gain: Range = field(default_factory=Range, metadata={"bounds": (0.0, 100.0)})
     nuclear_use_in_conflict: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
 
 
 @dataclass
 class PerMeasure:
-    """A number for each Western measure (battlefield effect, perceived involvement, rung)."""
+    """A number for each Western measure (battlefield effect, involvement as Russia reads it)."""
 
     aid: float = MISSING
     advanced_weapons: float = MISSING
+    new_weapons: float = MISSING
     training: float = MISSING
     instructors: float = MISSING
     deep_strikes_limited: float = MISSING
@@ -170,63 +175,120 @@ class PerMeasure:
 
 
 @dataclass
+class DomesticStrikes:
+    """Ukraine's own long-range drone strikes into Russia, whatever the West permits."""
+
+    rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    effect: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+
+
+@dataclass
+class Incursion:
+    """Ukrainian ground incursions into Russia (Kursk, August 2024)."""
+
+    rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    margin: float = field(default=MISSING, metadata={"bounds": (0.0, 100.0)})
+    months: int = field(default=MISSING, metadata={"bounds": (1, None)})
+
+
+@dataclass
 class UkraineDoctrine:
-    """Ukraine's front and its requests."""
+    """Ukraine's front, its requests and its own operations."""
 
     position_start: float = field(default=MISSING, metadata={"bounds": (0.0, 100.0)})
     position_noise: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     request_drop: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     effects: PerMeasure = field(default_factory=PerMeasure, metadata={"bounds": (0.0, None)})
+    domestic_strikes: DomesticStrikes = field(default_factory=DomesticStrikes)
+    incursion: Incursion = field(default_factory=Incursion)
+
+
+@dataclass
+class Member:
+    """A NATO member government: its caution and its share of long-range strike weapons."""
+
+    caution: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    strike_share: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
 
 
 @dataclass
 class ResponseWeights:
-    """How strongly NATO answers each Russian attack (multiplies ``nato_resolve``)."""
+    """How strongly the West answers each Russian attack below Article 5 (times resolve)."""
 
-    hybrid_attacks: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    strikes_on_western_forces: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    hybrid_attacks: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    strikes_on_western_forces: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+
+
+@dataclass
+class Conflict:
+    """How a NATO-Russia clash grows into direct conflict, and how both end."""
+
+    clash_escalation: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    clash_end: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    article5_war: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    war_end: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
 
 
 @dataclass
 class NatoDoctrine:
-    """NATO's consensus on deep strikes and its answers to Russian attacks."""
+    """NATO's member governments, their answers to Russian attacks and the course of a clash."""
 
-    caution: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    members: dict[str, Member] = field(default_factory=dict)
     request_boost: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     belief_prior: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     learning_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     response_weight: ResponseWeights = field(default_factory=ResponseWeights)
+    article5_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    conflict: Conflict = field(default_factory=Conflict)
 
 
 @dataclass
 class ResponseOption:
-    """A Russian response: the deterrence it buys and the Western answer it provokes."""
+    """A Russian option: its baseline appeal, how motives raise it, the answer it provokes."""
 
-    gain: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    base: float = field(default=MISSING, metadata={"bounds": (None, None)})
+    warn_gain: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    act_gain: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     provocation: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
 
 
 @dataclass
 class Responses:
-    """Russia's response options above plain rhetoric (whose utility is 0)."""
+    """Russia's options besides doing nothing new (whose utility is 0)."""
 
     nuclear_signalling: ResponseOption = field(default_factory=ResponseOption)
     hybrid_attacks: ResponseOption = field(default_factory=ResponseOption)
     strikes_on_western_forces: ResponseOption = field(default_factory=ResponseOption)
+    nuclear_use_in_ukraine: ResponseOption = field(default_factory=ResponseOption)
     strikes_on_nato: ResponseOption = field(default_factory=ResponseOption)
 
 
 @dataclass
-class RussiaDoctrine:
-    """Russia's perception of involvement and its choice of response."""
+class Stimuli:
+    """What moves Russia to act, in log-odds per unit (see docs/MODEL.md, Russia)."""
 
-    involvement: PerMeasure = field(default_factory=PerMeasure, metadata={"bounds": (0.0, 10.0)})
+    new_measure: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    memory: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    crossing: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    advance: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    incursion: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    domestic_strikes: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+
+
+@dataclass
+class RussiaDoctrine:
+    """Russia's reading of Western involvement, its beliefs and its choice of action."""
+
+    involvement: PerMeasure = field(default_factory=PerMeasure, metadata={"bounds": (0.0, 12.0)})
     responses: Responses = field(default_factory=Responses)
+    stimuli: Stimuli = field(default_factory=Stimuli)
     combat_clash_gain: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     rationality: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
-    reconsider: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     resolve_prior: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
-    learning_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    prior_strength: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    red_lines_width: float = field(default=MISSING, metadata={"bounds": (0.0, 0.5)})
+    measure_evidence: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    nuclear_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     response_months: int = field(default=MISSING, metadata={"bounds": (1, None)})
 
 
@@ -294,6 +356,9 @@ def _validate_node(node: Any, prefix: str, inherited: tuple | None = None) -> No
                 )
         elif dataclasses.is_dataclass(value):
             _validate_node(value, f"{key}.", bounds)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                _validate_node(item, f"{key}.{name}.", bounds)
         elif bounds:
             _check_bounds(key, value, bounds)
 
@@ -327,6 +392,9 @@ def validate(settings: Settings) -> Settings:
         key = f"policy.timing.{name.name}"
         _check_bounds(f"{key}.month", timing.month, (1, None))
         _check_bounds(f"{key}.position_below", timing.position_below, (0.0, 100.0))
+    for month in settings.policy.new_weapons:
+        _check_bounds("policy.new_weapons", month, (1, None))
+    _validate_members(settings.doctrine.nato.members)
     if settings.sim.sampling not in SAMPLING_MODES:
         raise ConfigError(
             f"sim.sampling: invalid value {settings.sim.sampling!r}; "
@@ -337,6 +405,20 @@ def validate(settings: Settings) -> Settings:
 
         check_sobol(settings)
     return settings
+
+
+def _validate_members(members: dict[str, Member]) -> None:
+    """NATO needs France among its members, and strike shares that add up to at most 1."""
+    if "france" not in members:
+        raise ConfigError(
+            "doctrine.nato.members must include 'france' (France is a NATO member and the "
+            f"article's protagonist); found: {', '.join(members) or 'none'}"
+        )
+    total = sum(member.strike_share for member in members.values())
+    if total > 1.0 + 1e-9:
+        raise ConfigError(
+            f"doctrine.nato.members: strike_share values add up to {total:g}; must be at most 1"
+        )
 
 
 @lru_cache(maxsize=1)

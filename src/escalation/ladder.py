@@ -25,8 +25,10 @@ class Rung(IntEnum):
     HYBRID_ATTACKS = 7
     GROUND_TROOPS = 8
     STRIKES_ON_WESTERN_FORCES = 9
-    DIRECT_CONFLICT = 10
-    NUCLEAR_USE = 11
+    CONTAINED_CLASH = 10
+    DIRECT_CONFLICT = 11
+    NUCLEAR_USE_IN_UKRAINE = 12
+    NUCLEAR_USE = 13
 
     @property
     def info(self) -> RungInfo:
@@ -101,13 +103,25 @@ RUNGS: dict[Rung, RungInfo] = {
         "Russia",
         'Article: troops would be framed "as proof of NATO\'s direct involvement".',
     ),
+    Rung.CONTAINED_CLASH: RungInfo(
+        "Contained NATO-Russia clash",
+        "Both",
+        "A military answer kept local, the historical rule: Turkey downs a Russian Su-24 "
+        "(Nov 2015), Khasham (Feb 2018), NATO jets down Russian drones over Poland (Sep 2025).",
+    ),
     Rung.DIRECT_CONFLICT: RungInfo(
         "Direct NATO-Russia conflict",
         "Both",
         'Article: fear that escalation could "drag NATO into direct conflict with Russia".',
     ),
+    Rung.NUCLEAR_USE_IN_UKRAINE: RungInfo(
+        "Nuclear use in Ukraine",
+        "Russia",
+        "US officials feared Russian nuclear use in Ukraine if its front collapsed in autumn "
+        "2022 (CNN, 9 March 2024); Russian nuclear doctrine, Sep 2024.",
+    ),
     Rung.NUCLEAR_USE: RungInfo(
-        "Nuclear use",
+        "Nuclear use against NATO",
         "Russia",
         'Article: "the potential for a broader war in Europe"; Kahn (1965), top of the ladder.',
     ),

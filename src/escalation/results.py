@@ -29,12 +29,17 @@ OUTCOME_COLUMNS = [
     "red_lines_crossed",
     "months_to_direct_conflict",
     "escalation_score",
+    "contained_clash",
+    "nuclear_use_in_ukraine",
+    "hybrid_attacks",
+    "strikes_on_nato",
 ]
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
 PROBABILITIES = {
+    "contained_clash": "NATO-Russia military clash",
     "direct_conflict": "Direct NATO-Russia conflict",
     "nuclear_use": "Nuclear use",
-    "russian_retaliation": "Russian retaliation (hybrid attacks or strikes)",
+    "russian_retaliation": "Russian retaliation for a crossed red line",
     "nuclear_signalling": "Russian nuclear signalling",
     "red_line_crossed": "A Russian red line crossed",
 }

@@ -1,0 +1,88 @@
+"""Ukraine: it fights, asks for more, strikes Russia with its own drones and mounts incursions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from escalation.model.measures import levels_in_force, weighted_sum
+
+if TYPE_CHECKING:
+    from escalation.model.world import EscalationModel
+
+ADVANCE_WINDOW = 3
+"""Months over which Russia measures Ukraine's advance (docs/MODEL.md §7.3)."""
+
+
+class Ukraine(mesa.Agent):
+    """Ukraine fights and decides; every state variable has one entry per replicate."""
+
+    model: EscalationModel
+
+    def __init__(self, model: EscalationModel) -> None:
+        super().__init__(model)
+        doctrine = model.settings.doctrine.ukraine
+        replicates = model.replicates
+        self.position = np.full(replicates, doctrine.position_start, dtype=float)
+        self.recent = np.full((ADVANCE_WINDOW, replicates), doctrine.position_start)
+        self.request = np.zeros(replicates, dtype=bool)
+        self.domestic_strikes = np.zeros(replicates, dtype=bool)
+        self.incursion_months_left = np.zeros(replicates, dtype=np.int32)
+
+    @property
+    def incursion(self) -> np.ndarray:
+        """Whether a Ukrainian incursion holds Russian territory this month."""
+        return self.incursion_months_left > 0
+
+    @property
+    def advance(self) -> np.ndarray:
+        """Points of territory regained over the last ``ADVANCE_WINDOW`` months (0 if lost)."""
+        return np.maximum(self.position - self.recent[0], 0.0)
+
+    @property
+    def collapse(self) -> np.ndarray:
+        """Whether Russia's front collapses: Ukraine holds ``collapse_gain`` points over its start.
+
+        Source: US officials feared Russian nuclear use if its lines collapsed in autumn 2022
+        (CNN, 9 March 2024); the threshold is an assumption (swept).
+        """
+        start = self.model.settings.doctrine.ukraine.position_start
+        return self.position >= start + self.model.uncertain["collapse_gain"]
+
+    def support(self) -> np.ndarray:
+        """Points of territory per month the Western measures in force add, per replicate."""
+        effects = self.model.settings.doctrine.ukraine.effects
+        total = weighted_sum(effects, levels_in_force(self.model))
+        return total * self.model.uncertain["measure_effectiveness"]
+
+    def step(self) -> None:
+        """Fight, then decide on drone strikes and incursions; ask for more once losing.
+
+        Rules: Δposition = effectiveness · Σ effect · level + drone effect − pressure + N(0, σ²),
+        clipped to [0, 100]. Ukraine strikes Russia with its own drones with monthly probability
+        ``domestic_strikes.rate``, whatever the West permits (article: Ukraine's need "to strike
+        deep inside Russia"). While it holds more than its start minus ``incursion.margin`` and
+        no incursion is under way, it mounts one with probability ``incursion.rate``, lasting
+        ``incursion.months`` (Kursk, August 2024). It requests more once it has lost
+        ``request_drop`` points since the start.
+        """
+        model = self.model
+        doctrine = model.settings.doctrine.ukraine
+        noise = model.rng.normal(0.0, doctrine.position_noise, model.replicates)
+        drone_draw = model.rng.random(model.replicates)
+        incursion_draw = model.rng.random(model.replicates)
+
+        self.domestic_strikes = drone_draw < doctrine.domestic_strikes.rate
+        drones = doctrine.domestic_strikes.effect * self.domestic_strikes
+        change = self.support() + drones - model.uncertain["russian_pressure"] + noise
+        self.recent = np.roll(self.recent, -1, axis=0)
+        self.recent[-1] = self.position
+        np.clip(self.position + change, 0.0, 100.0, out=self.position)
+
+        self.incursion_months_left = np.maximum(self.incursion_months_left - 1, 0)
+        front_allows = self.position > doctrine.position_start - doctrine.incursion.margin
+        start = front_allows & ~self.incursion & (incursion_draw < doctrine.incursion.rate)
+        self.incursion_months_left[start] = doctrine.incursion.months
+        self.request = self.position < doctrine.position_start - doctrine.request_drop

@@ -1,0 +1,265 @@
+"""The escalation model: a Mesa model whose agents advance all replicates together.
+
+Every state variable is a numpy array with one entry per Monte Carlo replicate, so a month of
+1,000 worlds is a handful of array operations; a single world is a batch of one. All randomness
+comes from ``self.rng`` (Mesa's numpy generator).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from escalation.config import Settings, uncertainty_names
+from escalation.ladder import Rung
+from escalation.model.actions import ACTION_NAMES, IS_RETALIATION, RussianAction
+from escalation.model.measures import levels_in_force, western_rung
+from escalation.model.russia import Russia
+from escalation.model.ukraine import Ukraine
+from escalation.model.west import CLASH, WAR, France, Nato, NatoMember
+
+# Object arrays: indexing them shares one string per label instead of making one per row.
+DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"], dtype=object)
+TROOP_NAMES = np.array(["none", "noncombat", "combat"], dtype=object)
+_SEED_FROM_SETTINGS = object()
+
+
+class EscalationModel(mesa.Model):
+    """Ukraine, France and the other NATO members, and Russia, over ``sim.months`` months.
+
+    Args:
+        settings: A validated configuration; when omitted it is composed from the packaged
+            configs with ``scenario`` and ``params`` (as ``escalation.simulate`` does), which is
+            how ``mesa.batch_run`` builds the model.
+        rng: Seed or generator for the model's randomness. Omitted: ``settings.seed``; None:
+            fresh entropy, as in ``mesa.Model`` (``mesa.batch_run(..., rng=[None] * 20)`` gives
+            20 independent runs).
+        **params: ``scenario``, ``replicates``, ``months`` or lever/uncertainty names, used only
+            when ``settings`` is omitted.
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, *, rng: Any = _SEED_FROM_SETTINGS, **params: Any
+    ):
+        if settings is None:
+            from escalation.api import load_settings
+
+            params.setdefault("replicates", 1)
+            settings = load_settings(**params)
+        elif params:
+            raise TypeError(f"unexpected parameters with explicit settings: {sorted(params)}")
+        super().__init__(rng=settings.seed if rng is _SEED_FROM_SETTINGS else rng)
+        self.settings = settings
+        self.replicates = settings.sim.replicates
+        self.months = settings.sim.months
+        self.month = 0
+        self.uncertain = self._sample_uncertainties()
+        self.conflict = np.zeros(self.replicates, dtype=np.int8)
+        self.nuclear_use_in_ukraine = np.zeros(self.replicates, dtype=bool)
+        self.nuclear_use_on_nato = np.zeros(self.replicates, dtype=bool)
+        self.ukraine = Ukraine(self)
+        members = []
+        for name, member in settings.doctrine.nato.members.items():
+            kind = France if name == "france" else NatoMember
+            members.append(kind(self, name, member))
+        self.france = next(m for m in members if isinstance(m, France))
+        self.nato = Nato(self, members)
+        # What is due at ``sim.start`` is in force from the start: Russia's reference.
+        self.france.adopt()
+        self.nato.supply()
+        self.russia = Russia(self)
+        self._trajectory = {
+            name: np.zeros((self.months, self.replicates), dtype=dtype)
+            for name, dtype in _TRAJECTORY_DTYPES.items()
+        }
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "escalation_level": lambda m: float(m.level.mean()),
+                "ukraine_position": lambda m: float(m.ukraine.position.mean()),
+                "direct_conflict": lambda m: float(m.direct_conflict.mean()),
+            }
+        )
+        self.level = self._level(levels_in_force(self))
+
+    def _sample_uncertainties(self) -> dict[str, np.ndarray]:
+        """Draw each uncertain assumption per replicate, as ``sim.sampling`` says."""
+        from escalation.sampling import draw_uncertainties
+
+        drawn = draw_uncertainties(self.settings, self.rng, self.replicates)
+        return {name: drawn[name] for name in uncertainty_names()}
+
+    @property
+    def direct_conflict(self) -> np.ndarray:
+        """Whether NATO and Russia are in direct conflict this month."""
+        return self.conflict == WAR
+
+    @property
+    def nuclear_use(self) -> np.ndarray:
+        """Whether nuclear weapons have been used, in Ukraine or against NATO."""
+        return self.nuclear_use_in_ukraine | self.nuclear_use_on_nato
+
+    def _level(self, levels: dict[str, np.ndarray]) -> np.ndarray:
+        """Escalation level = the highest rung in force (Western, Russian, conflict, nuclear)."""
+        level = np.maximum(western_rung(levels), self.russia.rung_in_force)
+        level = np.where(self.conflict == CLASH, np.maximum(level, Rung.CONTAINED_CLASH), level)
+        level = np.where(self.conflict == WAR, Rung.DIRECT_CONFLICT, level)
+        level = np.where(self.nuclear_use_in_ukraine, Rung.NUCLEAR_USE_IN_UKRAINE, level)
+        return np.where(self.nuclear_use_on_nato, Rung.NUCLEAR_USE, level).astype(np.int8)
+
+    def step(self) -> None:
+        """Advance one month: Ukraine, the NATO members (France first), NATO, Russia; record."""
+        if self.month >= self.months:
+            raise RuntimeError(f"the run is over: all {self.months} months are simulated")
+        self.month += 1
+        self.ukraine.step()
+        self.nato.members.do("step")
+        self.nato.step()
+        self.russia.step()
+        levels = levels_in_force(self)
+        self.level = self._level(levels)
+        self._record(levels)
+        self.datacollector.collect(self)
+        self.running = self.month < self.months
+
+    def run(self) -> EscalationModel:
+        """Run all months; return the model for chaining."""
+        while self.running:
+            self.step()
+        return self
+
+    def _record(self, levels: dict[str, np.ndarray]) -> None:
+        """Copy this month's state into the preallocated (months, replicates) arrays."""
+        row = self.month - 1
+        traj = self._trajectory
+        nato, france, russia, ukraine = self.nato, self.france, self.russia, self.ukraine
+        deep = np.zeros(self.replicates, dtype=np.int8)
+        for member in nato.members:
+            np.maximum(deep, member.deep_strikes, out=deep)
+        values = {
+            "rung": self.level,
+            "position": ukraine.position,
+            "western_rung": western_rung(levels),
+            "aid": nato.aid,
+            "advanced_weapons": nato.advanced_weapons,
+            "new_weapons": nato.new_weapons,
+            "training": france.training,
+            "instructors_inside": france.instructors_inside,
+            "deep_strikes": deep,
+            "deep_strikes_share": levels["deep_strikes_limited"]
+            + levels["deep_strikes_authorized"],
+            "troops": france.troops,
+            "domestic_strikes": ukraine.domestic_strikes,
+            "incursion": ukraine.incursion,
+            "involvement": russia.involvement,
+            "perceived_involvement": russia.perceived_involvement,
+            "red_line_crossed": russia.red_line_crossed,
+            "above_red_line": russia.crossed,
+            "russian_action": russia.action,
+            "retaliation": russia.retaliation,
+            "nato_military_response": nato.military_response,
+            "article5_response": nato.article5_response,
+            "contained_clash": self.conflict == CLASH,
+            "direct_conflict": self.direct_conflict,
+            "nuclear_use_in_ukraine": self.nuclear_use_in_ukraine,
+            "nuclear_use": self.nuclear_use,
+            "west_belief": nato.west_belief,
+            "russia_belief": russia.resolve_belief,
+            "russia_belief_low": russia.beliefs.low,
+            "russia_belief_high": russia.beliefs.high,
+        }
+        for name, value in values.items():
+            traj[name][row] = value
+
+    def outcomes(self) -> pd.DataFrame:
+        """One row per replicate: its sampled assumptions, then its outcomes.
+
+        ``russian_retaliation`` means a material action (hybrid attacks, strikes on Western
+        forces or on NATO) taken while a Russian red line is crossed; Russia's baseline hybrid
+        campaign is not retaliation. ``contained_clash`` means any NATO-Russia military clash
+        (contained or not). Months count from 1; ``months_to_*`` is NaN when it never happened.
+        """
+        done = self.month
+        traj = {name: values[:done] for name, values in self._trajectory.items()}
+        action = traj["russian_action"]
+        columns: dict[str, np.ndarray] = {"replicate": np.arange(self.replicates)}
+        columns.update(self.uncertain)
+        columns["max_rung"] = traj["rung"].max(axis=0)
+        columns["final_rung"] = traj["rung"][-1]
+        columns["direct_conflict"] = traj["direct_conflict"].any(axis=0)
+        columns["nuclear_use"] = traj["nuclear_use"].any(axis=0)
+        columns["russian_retaliation"] = traj["retaliation"].any(axis=0)
+        columns["months_to_retaliation"] = _first_month(traj["retaliation"])
+        columns["ukraine_position_final"] = traj["position"][-1]
+        columns["nuclear_signalling"] = (action == RussianAction.NUCLEAR_SIGNALLING).any(axis=0)
+        columns["red_lines_crossed"] = traj["red_line_crossed"].sum(axis=0)
+        columns["months_to_direct_conflict"] = _first_month(traj["direct_conflict"])
+        columns["escalation_score"] = traj["rung"].sum(axis=0, dtype=np.int64)
+        columns["contained_clash"] = (traj["contained_clash"] | traj["direct_conflict"]).any(
+            axis=0
+        )
+        columns["nuclear_use_in_ukraine"] = traj["nuclear_use_in_ukraine"].any(axis=0)
+        columns["hybrid_attacks"] = (action == RussianAction.HYBRID_ATTACKS).any(axis=0)
+        columns["strikes_on_nato"] = (action == RussianAction.STRIKES_ON_NATO).any(axis=0)
+        return pd.DataFrame(columns)
+
+    def trajectories(self) -> pd.DataFrame:
+        """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §8."""
+        done = self.month
+        dates = pd.period_range(self.settings.sim.start, periods=done, freq="M").strftime("%Y-%m")
+        columns: dict[str, Any] = {
+            "replicate": np.repeat(np.arange(self.replicates), done),
+            "month": np.tile(np.arange(1, done + 1), self.replicates),
+            "date": np.tile(np.asarray(dates), self.replicates),
+        }
+        for name, values in self._trajectory.items():
+            flat = values[:done].T.ravel()
+            if name == "deep_strikes":
+                flat = DEEP_STRIKE_NAMES[flat]
+            elif name == "troops":
+                flat = TROOP_NAMES[flat]
+            elif name == "russian_action":
+                flat = ACTION_NAMES[flat]
+            columns[name] = flat
+        return pd.DataFrame(columns)
+
+
+def _first_month(events: np.ndarray) -> np.ndarray:
+    """First month (1-based) in which an event happened per replicate; NaN if never."""
+    happened = events.any(axis=0)
+    return np.where(happened, events.argmax(axis=0) + 1.0, np.nan)
+
+
+_TRAJECTORY_DTYPES = {
+    "rung": np.int8,
+    "position": np.float64,
+    "western_rung": np.int8,
+    "aid": bool,
+    "advanced_weapons": bool,
+    "new_weapons": np.int16,
+    "training": bool,
+    "instructors_inside": bool,
+    "deep_strikes": np.int8,
+    "deep_strikes_share": np.float64,
+    "troops": np.int8,
+    "domestic_strikes": bool,
+    "incursion": bool,
+    "involvement": np.float64,
+    "perceived_involvement": np.float64,
+    "red_line_crossed": bool,
+    "above_red_line": bool,
+    "russian_action": np.int8,
+    "retaliation": bool,
+    "nato_military_response": bool,
+    "article5_response": bool,
+    "contained_clash": bool,
+    "direct_conflict": bool,
+    "nuclear_use_in_ukraine": bool,
+    "nuclear_use": bool,
+    "west_belief": np.float64,
+    "russia_belief": np.float64,
+    "russia_belief_low": np.float64,
+    "russia_belief_high": np.float64,
+}
