@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from escalation import plots
-from escalation.ladder import Rung
+from escalation.ladder import Rung, rung_labels
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 DATES = ["2024-10", "2024-11", "2024-12"]
@@ -20,8 +20,8 @@ DATES = ["2024-10", "2024-11", "2024-12"]
 # Three replicates over three months, with hand-picked rungs and positions.
 RUNGS = {
     0: [3, 3, 5],
-    1: [3, 5, 6],
-    2: [3, 4, 11],
+    1: [3, 5, Rung.CONTAINED_CLASH],
+    2: [3, 4, Rung.NUCLEAR_USE],
 }
 POSITIONS = {
     0: [82.0, 81.0, 80.0],
@@ -83,29 +83,67 @@ def synthetic_summary() -> dict:
     }
 
 
-def test_ladder_distribution_has_every_rung_and_columns_sum_to_one():
+def test_ladder_distribution_has_every_rung_of_the_ladder_and_columns_sum_to_one():
     shares = plots.ladder_distribution(synthetic_trajectories())
-    assert list(shares.index) == list(range(12))
+    assert len(Rung) == 14
+    assert list(shares.index) == [int(rung) for rung in Rung]
     assert list(shares.columns) == [1, 2, 3]
     np.testing.assert_allclose(shares.sum(axis=0).to_numpy(), 1.0)
 
 
 def test_ladder_distribution_matches_hand_computed_shares():
     shares = plots.ladder_distribution(synthetic_trajectories())
-    expected = pd.DataFrame(0.0, index=range(12), columns=[1, 2, 3])
+    expected = pd.DataFrame(0.0, index=range(len(Rung)), columns=[1, 2, 3])
     expected.loc[3, 1] = 1.0  # all three at rung 3
     expected.loc[3, 2] = 1 / 3  # replicate 0
     expected.loc[5, 2] = 1 / 3  # replicate 1
     expected.loc[4, 2] = 1 / 3  # replicate 2
     expected.loc[5, 3] = 1 / 3
-    expected.loc[6, 3] = 1 / 3
+    expected.loc[Rung.CONTAINED_CLASH, 3] = 1 / 3
     expected.loc[Rung.NUCLEAR_USE, 3] = 1 / 3
     np.testing.assert_allclose(shares.to_numpy(), expected.to_numpy())
+    # The two new top rungs are distinct rows: nuclear use in Ukraine stays empty here.
+    assert shares.loc[Rung.NUCLEAR_USE_IN_UKRAINE].sum() == 0.0
+    assert shares.loc[Rung.NUCLEAR_USE, 3] == pytest.approx(1 / 3)
+
+
+def test_ladder_distribution_rejects_a_rung_off_the_ladder():
+    table = synthetic_trajectories()
+    table.loc[0, "rung"] = len(Rung)
+    with pytest.raises(ValueError, match=r"rungs \[14\] are not on the ladder \(0 to 13\)"):
+        plots.ladder_distribution(table)
+
+
+def test_rung_tick_labels_name_every_rung_in_ladder_order():
+    labels = plots.rung_tick_labels()
+    assert len(labels) == len(Rung)
+    assert labels[0] == f"{Rung.POLITICAL_SUPPORT.label} (0)"
+    assert labels[Rung.CONTAINED_CLASH] == "Contained NATO-Russia clash (10)"
+    assert labels[Rung.DIRECT_CONFLICT] == "Direct NATO-Russia conflict (11)"
+    assert labels[Rung.NUCLEAR_USE_IN_UKRAINE] == "Nuclear use in Ukraine (12)"
+    assert labels[Rung.NUCLEAR_USE] == "Nuclear use against NATO (13)"
+    assert [label.rsplit(" (", 1)[0] for label in labels] == rung_labels()
+
+
+def test_ladder_figure_names_every_rung_on_its_axis(tmp_path, monkeypatch):
+    drawn = {}
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        drawn["ticks"] = [float(tick) for tick in ax.get_yticks()]
+        drawn["labels"] = [label.get_text() for label in ax.get_yticklabels()]
+        drawn["ylim"] = ax.get_ylim()
+
+    monkeypatch.setattr(plots, "_save_atomically", keep)
+    plots.plot_ladder(synthetic_trajectories(), "Ladder", tmp_path / "ladder.png")
+    assert drawn["labels"] == plots.rung_tick_labels()
+    assert drawn["ticks"] == [float(rung) for rung in Rung]
+    assert drawn["ylim"] == pytest.approx((-0.5, len(Rung) - 0.5))
 
 
 def test_median_rung_by_month():
     median = plots.median_rung(synthetic_trajectories())
-    assert median.to_dict() == {1: 3.0, 2: 4.0, 3: 6.0}
+    assert median.to_dict() == {1: 3.0, 2: 4.0, 3: float(Rung.CONTAINED_CLASH)}
 
 
 def test_position_bands_median_and_ordering():

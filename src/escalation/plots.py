@@ -59,17 +59,33 @@ def ladder_distribution(trajectories: pd.DataFrame) -> pd.DataFrame:
             ``rung``.
 
     Returns:
-        A frame indexed by every rung 0..11 (including rungs never reached), with one column per
-        month (sorted), holding the share of replicates (0..1) at that rung in that month. Each
-        column sums to 1.
+        A frame indexed by every rung of ``escalation.ladder.Rung`` (0 to 13, including rungs
+        never reached), with one column per month (sorted), holding the share of replicates
+        (0..1) at that rung in that month. Each column sums to 1.
+
+    Raises:
+        ValueError: A rung in the table is not on the ladder (the shares would not sum to 1).
     """
     counts = pd.crosstab(trajectories["rung"], trajectories["month"])
     rungs = [int(rung) for rung in Rung]
+    unknown = sorted(set(counts.index.astype(int)) - set(rungs))
+    if unknown:
+        raise ValueError(f"rungs {unknown} are not on the ladder (0 to {max(rungs)})")
     counts = counts.reindex(index=rungs, fill_value=0).sort_index(axis=1)
     shares = counts / counts.sum(axis=0)
     shares.index.name = "rung"
     shares.columns.name = "month"
     return shares.astype(float)
+
+
+def rung_tick_labels() -> list[str]:
+    """Labels of the rung axis, lowest rung first: each rung's name and number.
+
+    Returns:
+        One label per rung of the ladder, e.g. ``"Contained NATO-Russia clash (10)"``, taken
+        from ``escalation.ladder.rung_labels()``.
+    """
+    return [f"{label} ({rung})" for rung, label in enumerate(rung_labels())]
 
 
 def median_rung(trajectories: pd.DataFrame) -> pd.Series:
@@ -244,7 +260,7 @@ def plot_ladder(trajectories: pd.DataFrame, title: str, path: str | os.PathLike[
             [path_effects.Stroke(linewidth=4.5, foreground="white"), path_effects.Normal()]
         )
         ax.set_yticks(range(len(shares)))
-        ax.set_yticklabels([f"{label} ({rung})" for rung, label in enumerate(rung_labels())])
+        ax.set_yticklabels(rung_tick_labels())
         _date_ticks(ax, months, list(dates.reindex(months)))
         ax.set_xlabel("Month of the simulation (date)")
         ax.set_ylabel("Escalation rung (highest in force)")
