@@ -1,4 +1,4 @@
-"""Tests of the month-by-month story of one replicate, on a scripted six-month replicate."""
+"""Tests of the month-by-month story of one replicate, on scripted replicates and a real run."""
 
 from __future__ import annotations
 
@@ -8,56 +8,103 @@ import pandas as pd
 import pytest
 
 from escalation import narrative
+from escalation.ladder import Rung
 
 BASE = {
     "rung": 3,
     "western_rung": 3,
+    "aid": True,
     "advanced_weapons": True,
+    "new_weapons": 0,
     "training": True,
     "instructors_inside": False,
     "deep_strikes": "prohibited",
+    "deep_strikes_share": 0.0,
     "troops": "none",
+    "domestic_strikes": False,
+    "incursion": False,
+    "involvement": 3.0,
     "perceived_involvement": 3.0,
     "red_line_crossed": False,
+    "above_red_line": False,
     "russian_action": "",
+    "retaliation": False,
     "nato_military_response": False,
+    "article5_response": False,
+    "contained_clash": False,
     "direct_conflict": False,
+    "nuclear_use_in_ukraine": False,
     "nuclear_use": False,
     "west_belief": 0.5,
     "russia_belief": 0.5,
+    "russia_belief_low": 0.3,
+    "russia_belief_high": 0.7,
 }
 
 # What changes from BASE, month by month (changes persist unless they are one-month events).
 SCRIPT = {
-    1: {},  # starting situation
-    2: {},  # quiet
-    3: {"rung": 6, "western_rung": 6, "deep_strikes": "limited", "russian_action": "rhetoric"},
-    4: {
-        "instructors_inside": True,
-        "perceived_involvement": 5.6,
-        "red_line_crossed": True,
-        "russian_action": "hybrid_attacks",
+    1: {"domestic_strikes": True},  # starting situation
+    2: {"domestic_strikes": False},  # quiet
+    3: {
         "rung": 7,
+        "western_rung": 6,
+        "deep_strikes": "limited",
+        "deep_strikes_share": 0.5,
+        "russian_action": "hybrid_attacks",  # baseline campaign: no red line crossed
     },
-    5: {"rung": 7},  # quiet: nothing new in force, no decision
+    4: {
+        "rung": 7,
+        "instructors_inside": True,
+        "involvement": 5.5,
+        "perceived_involvement": 6.1,
+        "red_line_crossed": True,
+        "above_red_line": True,
+        "incursion": True,
+        "russian_action": "nuclear_signalling",
+        "russia_belief": 0.42,
+        "russia_belief_low": 0.25,
+        "russia_belief_high": 0.6,
+    },
+    5: {"russian_action": "hybrid_attacks", "retaliation": True},
     6: {
         "rung": 10,
-        "russian_action": "strikes_on_western_forces",
         "nato_military_response": True,
-        "direct_conflict": True,
-        "west_belief": 0.81,
-        "russia_belief": 0.27,
+        "contained_clash": True,
+        # Above the red line but not retaliation (e.g. a replicate where Russia does not enforce).
+        "russian_action": "hybrid_attacks",
+        "russia_belief": 0.5,
+        "russia_belief_low": 0.33,
+        "russia_belief_high": 0.66,
     },
+    7: {"rung": 11, "contained_clash": False, "direct_conflict": True, "incursion": False},
+    8: {"rung": 7, "direct_conflict": False, "west_belief": 0.81},
 }
-ONE_MONTH_EVENTS = ("red_line_crossed", "russian_action", "nato_military_response")
-DATES = ["2024-10", "2024-11", "2024-12", "2025-01", "2025-02", "2025-03"]
+ONE_MONTH_EVENTS = (
+    "red_line_crossed",
+    "russian_action",
+    "retaliation",
+    "nato_military_response",
+    "article5_response",
+)
+DATES = [f"{2024 + (9 + i) // 12}-{(9 + i) % 12 + 1:02d}" for i in range(12)]
+WEIGHTS = {
+    "aid": 1.0,
+    "advanced_weapons": 1.0,
+    "new_weapons": 0.25,
+    "training": 1.0,
+    "instructors": 2.0,
+    "deep_strikes_limited": 1.0,
+    "deep_strikes_authorized": 2.0,
+    "troops_noncombat": 3.0,
+    "troops_combat": 5.0,
+}
 
 
-def scripted_trajectory(replicate: int = 7) -> pd.DataFrame:
-    """Six months of one replicate following SCRIPT."""
+def scripted_trajectory(script: dict | None = None, replicate: int = 7) -> pd.DataFrame:
+    """One replicate following a script of changes to BASE."""
     rows = []
     state = dict(BASE)
-    for month, changes in SCRIPT.items():
+    for month, changes in (SCRIPT if script is None else script).items():
         for event in ONE_MONTH_EVENTS:
             state[event] = BASE[event]
         state.update(changes)
@@ -78,16 +125,19 @@ def scripted_outcome(replicate: int = 7) -> pd.Series:
     return pd.Series(
         {
             "replicate": replicate,
-            "red_line_threshold": 5.2,
+            "red_line_threshold": 6.5,
             "follow_through": 0.63,
+            "western_resolve": 0.7,
             "nato_cohesion": 0.8,
-            "max_rung": 10,
-            "final_rung": 10,
+            "ambiguity_aversion": 0.25,
+            "ambiguity_width": 0.2,
+            "max_rung": 11,
+            "final_rung": 7,
             "direct_conflict": True,
             "nuclear_use": False,
             "russian_retaliation": True,
-            "months_to_retaliation": 4.0,
-            "ukraine_position_final": 79.5,
+            "months_to_retaliation": 5.0,
+            "ukraine_position_final": 78.5,
         }
     )
 
@@ -108,16 +158,27 @@ def month_line(text: str, month: int) -> str:
     return lines[0] if lines else ""
 
 
+def outcome_paragraph(text: str) -> str:
+    return text[text.index("**Outcome.**") :]
+
+
 def test_header_states_title_posture_and_hidden_assumptions():
     text = story()
     assert text.startswith("# French instructors inside Ukraine — replicate 7\n")
     assert "Western posture: strategic ambiguity." in text
-    assert (
-        "Russia's real red line: 5.2 on the ladder (between 'Western instructors in Ukraine' "
-        "and 'Deep strikes into Russia')" in text
-    )
+    assert "Russia's real red line: 6.5 on the 0-12 involvement scale" in text
     assert "follow-through probability 0.63" in text
+    assert "the West's true resolve 0.70 (unknown to Russia)" in text
     assert "NATO cohesion 0.80" in text
+    assert "ambiguity widens Russia's beliefs by ±0.20" in text
+    assert "ambiguity aversion 0.25 (1: it fears the worst case)" in text
+
+
+def test_declared_red_lines_leave_out_the_ambiguity_assumptions():
+    text = narrative.tell(scripted_trajectory(), scripted_outcome(), title="T", posture="red_lines")
+    assert "Western posture: declared red lines." in text
+    assert "ambiguity aversion" not in text
+    assert "the West's true resolve 0.70" in text
 
 
 def test_month_one_lists_the_starting_situation():
@@ -132,50 +193,113 @@ def test_month_one_lists_the_starting_situation():
 def test_quiet_months_are_skipped():
     text = story()
     assert month_line(text, 2) == ""
-    assert month_line(text, 5) == ""
     months_told = [int(line.split()[2]) for line in text.splitlines() if line.startswith("- **")]
-    assert months_told == [1, 3, 4, 6]
+    assert months_told == [1, 3, 4, 5, 6, 7, 8]
 
 
-def test_month_three_deep_strikes_and_rhetoric():
+def test_a_baseline_hybrid_attack_is_not_told_as_retaliation():
     line = month_line(story(), 3)
-    assert line.startswith("- **Month 3 (Dec 2024)** — ")
-    assert "NATO allows Ukraine limited strikes into Russia" in line
-    assert "Russia protests but does not act." in line
+    assert "A first NATO member permits limited strikes into Russia" in line
+    assert "(50% of Western long-range weapons cleared)" in line
+    assert "Russia's hybrid campaign against NATO members continues." in line
+    assert "retaliat" not in line
     assert "red line" not in line
 
 
-def test_month_four_instructors_red_line_and_hybrid_attacks_in_order():
+def test_month_four_instructors_incursion_red_line_and_learning_in_order():
     line = month_line(story(), 4)
-    assert line.startswith("- **Month 4 (Jan 2025)** — ")
     instructors = line.index("France sends military instructors into Ukraine.")
-    red_line = line.index("Russian red line crossed")
-    answer = line.index("Russia answers with hybrid attacks on NATO members.")
-    assert instructors < red_line < answer
-    assert "5.6 on the ladder" in line
+    incursion = line.index("Ukraine mounts a ground incursion into Russia")
+    red_line = line.index("Russian red line crossed: Russia reads NATO involvement at 6.1")
+    signalling = line.index("Russia engages in nuclear signalling.")
+    learning = line.index("NATO leaves last month's attack unanswered.")
+    assert instructors < incursion < red_line < signalling < learning
+    assert "(5.5 from the measures in force, 0.6 from what the West has not excluded)" in line
+    assert "falls to 0.42 (from 0.50; its set of beliefs spans 0.25-0.60)" in line
     # Measures already in force are not repeated.
     assert "advanced weapons" not in line
 
 
-def test_month_six_strikes_response_and_direct_conflict():
-    line = month_line(story(), 6)
-    assert line.startswith("- **Month 6 (Mar 2025)** — ")
-    assert "Russia strikes Western forces in Ukraine." in line
-    assert "NATO answers militarily." in line
-    assert "Direct NATO-Russia conflict begins." in line
-    assert "Nuclear" not in line
+def test_retaliation_only_in_months_whose_retaliation_column_is_true():
+    text = story()
+    assert (
+        "Russia retaliates for the crossed red line with hybrid attacks on NATO members."
+        in month_line(text, 5)
+    )
+    line = month_line(text, 6)
+    assert "Russia's hybrid campaign against NATO members continues." in line
+    assert "retaliat" not in line
+
+
+def test_nato_answer_starts_a_contained_clash_that_grows_into_direct_conflict_and_ends():
+    text = story()
+    six = month_line(text, 6)
+    assert six.index("NATO answers last month's hybrid attacks militarily.") < six.index(
+        "A contained NATO-Russia clash begins."
+    )
+    assert "rises to 0.50 (from 0.42" in six
+    assert "unanswered" not in six
+    seven = month_line(text, 7)
+    assert "The clash grows into direct NATO-Russia conflict." in seven
+    assert "Ukraine's incursion into Russia ends." in seven
+    assert "Direct NATO-Russia conflict begins." not in seven
+    assert "Direct NATO-Russia conflict ends in a ceasefire." in month_line(text, 8)
 
 
 def test_outcome_paragraph():
-    text = story()
-    outcome = text[text.index("**Outcome.**") :]
-    assert "Highest rung reached: 'Direct NATO-Russia conflict' (rung 10)." in outcome
-    assert "Ukraine ends holding 79.5% of its territory (82.0% at the start)." in outcome
-    assert "Russia retaliated first in month 4." in outcome
-    assert "Direct NATO-Russia conflict broke out in month 6 (Mar 2025)." in outcome
+    outcome = outcome_paragraph(story())
+    assert "Highest rung reached: 'Direct NATO-Russia conflict' (rung 11)." in outcome
+    assert "Ukraine ends holding 78.5% of its territory (82.0% at the start)." in outcome
+    assert "Ukraine struck Russia with its own drones in 1 of 8 months." in outcome
+    assert "nuclear signalling in 1 month and in hybrid attacks in 3 months" in outcome
+    assert "Russia retaliated for a crossed red line, first in month 5." in outcome
+    assert "1 NATO-Russia clash; 1 reached direct conflict." in outcome
+    assert "broke out in month 7 (Apr 2025) and ended in a ceasefire." in outcome
     assert "No nuclear use." in outcome
-    assert "at 0.81" in outcome
-    assert "at 0.27" in outcome
+    assert "moved from 0.50 in month 1 to 0.50 (its set of beliefs ending at 0.33-0.66)" in outcome
+    assert "the West's true resolve was 0.70, so Russia ended with an underestimate" in outcome
+    assert "red lines at 0.81." in outcome
+
+
+def test_article5_answer_direct_conflict_and_nuclear_use_against_nato():
+    script = {
+        1: {},
+        2: {"russian_action": "strikes_on_nato"},
+        3: {"rung": 11, "article5_response": True, "direct_conflict": True},
+        4: {"rung": int(Rung.NUCLEAR_USE), "nuclear_use": True},
+    }
+    trajectory = scripted_trajectory(script)
+    text = narrative.tell(trajectory, scripted_outcome(), title="T", posture="red_lines")
+    assert "Russia strikes NATO territory." in month_line(text, 2)
+    three = month_line(text, 3)
+    assert three.index("NATO invokes Article 5") < three.index(
+        "Direct NATO-Russia conflict begins."
+    )
+    assert "contained" not in three
+    assert "Russia uses nuclear weapons against NATO." in month_line(text, 4)
+    outcome = outcome_paragraph(text)
+    assert "Russia used nuclear weapons against NATO in month 4 (Jan 2025)." in outcome
+    assert "in Ukraine" not in outcome
+    assert "and was still under way at the end." in outcome
+
+
+def test_nuclear_use_in_ukraine_is_not_told_as_use_against_nato():
+    script = {
+        1: {},
+        2: {
+            "rung": int(Rung.NUCLEAR_USE_IN_UKRAINE),
+            "russian_action": "nuclear_use_in_ukraine",
+            "nuclear_use_in_ukraine": True,
+            "nuclear_use": True,
+        },
+    }
+    outcome = scripted_outcome()
+    outcome["nuclear_use"] = True
+    text = narrative.tell(scripted_trajectory(script), outcome, title="T", posture="ambiguity")
+    line = month_line(text, 2)
+    assert "Russia uses a nuclear weapon in Ukraine as its front collapses." in line
+    assert "against NATO" not in text
+    assert "Russia used a nuclear weapon in Ukraine in month 2 (Nov 2024)." in text
 
 
 def test_a_calm_replicate_says_nothing_happened():
@@ -190,8 +314,8 @@ def test_a_calm_replicate_says_nothing_happened():
     text = narrative.tell(calm, outcome, title="Calm", posture="declared")
     assert [line for line in text.splitlines() if line.startswith("- **")] == [month_line(text, 1)]
     assert "Western posture: declared red lines." in text
-    assert "Russia never retaliated." in text
-    assert "No direct NATO-Russia conflict." in text
+    assert "Russia never retaliated for a crossed red line." in text
+    assert "No NATO-Russia clash, no direct conflict." in text
 
 
 def test_unsorted_rows_tell_the_same_story():
@@ -205,21 +329,84 @@ def test_unsorted_rows_tell_the_same_story():
     assert text == story()
 
 
+def test_involvement_references_add_up_the_measures():
+    assert narrative.involvement_references(WEIGHTS) == [
+        ("the status quo (aid, advanced weapons, training abroad)", 3.0),
+        ("the status quo plus instructors in Ukraine", 5.0),
+        ("instructors plus non-combat troops", 8.0),
+        ("instructors plus combat troops", 10.0),
+        ("everything at its highest (instructors, combat troops, authorised deep strikes)", 12.0),
+    ]
+
+
+def test_packaged_references_use_the_models_involvement_weights():
+    from escalation.api import load_settings
+
+    involvement = load_settings("status_quo").doctrine.russia.involvement
+    weights = {name: getattr(involvement, name) for name in WEIGHTS}
+    assert narrative.involvement_references() == narrative.involvement_references(weights)
+
+
 @pytest.mark.parametrize(
     ("threshold", "expected"),
     [
-        (5.2, "5.2 on the ladder (between 'Western instructors in Ukraine' and "),
-        (6.0, "6.0 on the ladder (at 'Deep strikes into Russia')"),
-        (0.0, "0.0 on the ladder (at or below 'Political support & sanctions')"),
-        (11.5, "11.5 on the ladder (at or above 'Nuclear use')"),
+        (
+            6.5,
+            "6.5 on the 0-12 involvement scale (above the status quo plus instructors in "
+            "Ukraine, 5.0; below instructors plus non-combat troops, 8.0)",
+        ),
+        (
+            5.0,
+            "5.0 on the 0-12 involvement scale (at the status quo plus instructors in Ukraine, "
+            "5.0)",
+        ),
+        (
+            2.0,
+            "2.0 on the 0-12 involvement scale (below the status quo (aid, advanced weapons, "
+            "training abroad), 3.0: crossed from the start)",
+        ),
+        (12.5, "12.5 on the 0-12 involvement scale (above everything at its highest"),
+        (math.nan, "unknown"),
     ],
 )
-def test_red_line_words(threshold, expected):
-    assert narrative.red_line_words(threshold).startswith(expected)
+def test_red_line_words_place_the_line_on_the_involvement_scale(threshold, expected):
+    words = narrative.red_line_words(threshold, WEIGHTS)
+    assert words.startswith(expected)
+    assert "ladder" not in words
+
+
+def test_real_run_retaliation_sentences_follow_the_retaliation_column():
+    from escalation.api import load_settings
+    from escalation.model import EscalationModel
+
+    model = EscalationModel(load_settings("troops", replicates=60, seed=11)).run()
+    trajectories, outcomes = model.trajectories(), model.outcomes()
+    retaliations = hybrid_campaigns = 0
+    for replicate in range(60):
+        trajectory = trajectories[trajectories["replicate"] == replicate]
+        text = narrative.tell(
+            trajectory, outcomes.iloc[replicate], title="Troops", posture="ambiguity"
+        )
+        for _, row in trajectory.iterrows():
+            line = month_line(text, int(row["month"]))
+            if row["russian_action"] == "hybrid_attacks":
+                if row["retaliation"]:
+                    assert narrative.RETALIATIONS["hybrid_attacks"] in line
+                    retaliations += 1
+                else:
+                    assert narrative.RUSSIAN_ACTIONS["hybrid_attacks"] in line
+                    hybrid_campaigns += 1
+            if not row["retaliation"]:
+                assert "retaliates" not in line
+    # Both kinds of months occur, so the check above is not vacuous.
+    assert retaliations > 0
+    assert hybrid_campaigns > 0
 
 
 def test_write_narrative_selects_the_replicate_and_leaves_no_temporary_file(tmp_path):
-    trajectories = pd.concat([scripted_trajectory(3), scripted_trajectory(7)], ignore_index=True)
+    trajectories = pd.concat(
+        [scripted_trajectory(replicate=3), scripted_trajectory(replicate=7)], ignore_index=True
+    )
     trajectories.loc[trajectories["replicate"] == 3, "position"] = 50.0
     outcomes = pd.DataFrame([scripted_outcome(3), scripted_outcome(7)])
     outcomes.loc[outcomes["replicate"] == 3, "ukraine_position_final"] = 50.0
@@ -262,3 +449,15 @@ def test_write_narrative_rejects_an_unknown_replicate(tmp_path):
             posture="declared",
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_perceived_involvement_falling_back_below_the_red_line_is_told():
+    script = {
+        1: {"red_line_crossed": True, "above_red_line": True, "perceived_involvement": 6.0},
+        2: {},
+        3: {"above_red_line": False, "perceived_involvement": 4.0},
+    }
+    text = narrative.tell(scripted_trajectory(script), scripted_outcome(), title="T", posture="x")
+    assert "Russian red line crossed by what is already in force" in month_line(text, 1)
+    assert month_line(text, 2) == ""
+    assert "falls back below its red line" in month_line(text, 3)
