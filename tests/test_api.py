@@ -59,10 +59,10 @@ def test_simulate_defaults():
 
 def test_months_sets_the_run_length():
     outcomes = simulate("status_quo", replicates=200, months=3, seed=1, troops="combat")
-    # Three months at rung 3 (training) to 11: the score is the sum of three monthly rungs.
-    assert outcomes["escalation_score"].between(3 * 3, 3 * 11).all()
-    assert outcomes["months_to_direct_conflict"].dropna().le(3).all()
-    assert outcomes["direct_conflict"].any()
+    # Three months at rung 3 (training) to 13: the score is the sum of three monthly rungs.
+    assert outcomes["escalation_score"].between(3 * 3, 3 * 13).all()
+    assert outcomes["months_to_retaliation"].dropna().le(3).all()
+    assert outcomes["russian_retaliation"].any()
 
 
 def test_same_arguments_give_identical_rows():
@@ -110,7 +110,8 @@ def test_lever_keyword_sets_the_policy(lever, value):
 def test_lever_changes_the_outcome():
     without = simulate("status_quo", replicates=300, seed=3, troops="none")
     combat = simulate("status_quo", replicates=300, seed=3, troops="combat")
-    assert combat["direct_conflict"].mean() > without["direct_conflict"].mean() + 0.2
+    assert combat["contained_clash"].mean() > without["contained_clash"].mean() + 0.08
+    assert combat["russian_retaliation"].mean() > without["russian_retaliation"].mean() + 0.25
 
 
 @pytest.mark.parametrize(
@@ -148,7 +149,7 @@ def test_load_settings_does_not_leak_between_calls():
     first.doctrine.russia.rationality = 99.0
     first.uncertainty.follow_through.low = 0.0
     second = load_settings("status_quo")
-    assert second.doctrine.russia.rationality == 1.5
+    assert second.doctrine.russia.rationality == 1.0
     assert second.uncertainty.follow_through.low == 0.2
 
 

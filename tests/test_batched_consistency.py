@@ -4,9 +4,10 @@ The fast path advances all replicates of a run together as numpy arrays; the usu
 one model per replicate (``mesa.batch_run`` passes ``scenario=`` and ``rng=``). The two draw their
 random numbers in a different order, so they are compared statistically: outcome proportions
 within a binomial tolerance, mean final position within its standard error. The shortcuts the
-engine takes for speed (reductions that skip measures in force nowhere, utilities computed only
-where Russia decides, lookup tables, a closed-form Wilson interval, memoised settings) are checked
-to give the same numbers to the last bit. No test here measures time (benchmarks/ does).
+engine takes for speed (sums that skip measures in force nowhere, lookup tables, a closed-form
+Wilson interval, memoised settings) are checked to give the same numbers to the last bit, and the
+vectorised logit draw is checked against its probabilities. No test here measures time
+(benchmarks/ does).
 """
 
 from __future__ import annotations
@@ -17,22 +18,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation.agents import (
-    ACTION_RUNGS,
-    ANSWERABLE,
-    IS_ANSWERABLE,
-    IS_RETALIATION,
-    OPTIONS,
-    RETALIATION,
-    RUNG_OF_ACTION,
-    RussianAction,
-    max_in_force,
-    sum_in_force,
-    values_in_force,
-)
 from escalation.api import load_settings
 from escalation.config import ConfigError
 from escalation.model import EscalationModel
+from escalation.model.actions import (
+    IS_RETALIATION,
+    MATERIAL,
+    RUNG_OF_ACTION,
+    THEATRE_OPTIONS,
+    RussianAction,
+)
+from escalation.model.measures import MEASURES, levels_in_force, weighted_sum
 from escalation.runs import simulate_run
 
 SCENARIO = "troops"  # every outcome below is neither rare nor certain in it
@@ -40,7 +36,7 @@ BATCHED = 2000
 SINGLE = 300
 #: |z| above this fails; about 1 chance in 2,000 per comparison for a correct model.
 Z_LIMIT = 3.5
-PROPORTIONS = ["direct_conflict", "russian_retaliation", "nuclear_signalling", "nuclear_use"]
+PROPORTIONS = ["contained_clash", "russian_retaliation", "hybrid_attacks"]
 
 
 @pytest.fixture(scope="module")
@@ -93,48 +89,47 @@ def scrambled_model(seed: int, replicates: int = 500) -> EscalationModel:
     nato, france = model.nato, model.france
     for flags in (nato.aid, nato.advanced_weapons, france.training, france.instructors_inside):
         flags[:] = rng.random(replicates) < rng.choice([0.0, 0.3, 1.0])
-    nato.deep_strikes[:] = rng.integers(0, 3, replicates) * (rng.random() < 0.7)
+    for member in nato.members:
+        member.deep_strikes[:] = rng.integers(0, 3, replicates) * (rng.random() < 0.7)
     france.troops[:] = rng.integers(0, 3, replicates) * (rng.random() < 0.7)
+    nato.new_weapons[:] = rng.integers(0, 4, replicates)
     return model
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_in_force_reductions_equal_the_full_table(seed):
+def test_weighted_sums_equal_the_full_table(seed):
     model = scrambled_model(seed)
     doctrine = model.settings.doctrine
+    levels = levels_in_force(model)
     for values in (doctrine.ukraine.effects, doctrine.russia.involvement):
-        table = values_in_force(values, model)
-        np.testing.assert_array_equal(max_in_force(values, model), table.max(axis=0))
-        np.testing.assert_array_equal(sum_in_force(values, model), table.sum(axis=0))
+        table = np.array([getattr(values, name) * levels[name] for name in MEASURES])
+        np.testing.assert_allclose(weighted_sum(values, levels), table.sum(axis=0), rtol=1e-12)
 
 
 def test_lookup_tables_match_the_action_sets():
     codes = np.arange(len(RussianAction), dtype=np.int8)
-    np.testing.assert_array_equal(IS_RETALIATION[codes], np.isin(codes, RETALIATION))
-    np.testing.assert_array_equal(IS_ANSWERABLE[codes], np.isin(codes, ANSWERABLE))
-    np.testing.assert_array_equal(RUNG_OF_ACTION, [ACTION_RUNGS[RussianAction(c)] for c in codes])
+    np.testing.assert_array_equal(IS_RETALIATION[codes], np.isin(codes, MATERIAL))
+    assert RUNG_OF_ACTION[RussianAction.NONE] == -1
+    assert (RUNG_OF_ACTION[1:] >= 0).all()
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_utilities_of_the_deciding_rows_are_those_rows_of_the_full_matrix(seed):
-    model = scrambled_model(seed)
-    russia = model.russia
-    rng = np.random.default_rng(seed)
-    russia.russia_belief[:] = rng.random(model.replicates)
-    model.france.troops[:] = rng.integers(0, 3, model.replicates)
-    involvement = russia.measure_involvement()
-    perceived = russia.perceive(involvement)
-    rows = np.flatnonzero(rng.random(model.replicates) < 0.2)
-    full = russia.utilities(perceived, involvement)
-    part = russia.utilities(perceived[rows], involvement[rows], rows)
-    np.testing.assert_array_equal(part, full[rows])
-    available = rng.random((model.replicates, len(OPTIONS))) < 0.7
-    available[:, 0] = True
-    draw = rng.random(model.replicates)
-    np.testing.assert_array_equal(
-        russia.choose(part, available[rows], draw[rows]),
-        russia.choose(full, available, draw)[rows],
-    )
+def test_logit_draws_follow_their_probabilities():
+    """The vectorised inverse-CDF draw picks each open option with its logit probability."""
+    model = EscalationModel(load_settings("status_quo", replicates=200_000, seed=2))
+    rng = np.random.default_rng(2)
+    utilities = np.tile([0.0, -0.5, -1.5, 0.5, -3.0], (model.replicates, 1))
+    available = np.ones_like(utilities, dtype=bool)
+    available[:, 3] = rng.random(model.replicates) < 0.5
+    chosen = model.russia.choose(utilities, available, rng.random(model.replicates))
+    probabilities = model.russia.probabilities(utilities, available)
+    for column, action in enumerate(THEATRE_OPTIONS):
+        for is_open in (True, False):
+            rows = available[:, 3] == is_open
+            expected = probabilities[rows, column].mean()
+            observed = (chosen[rows] == action).mean()
+            standard_error = math.sqrt(max(expected * (1 - expected), 1e-12) / rows.sum())
+            assert abs(observed - expected) < 4 * standard_error + 1e-12
+    assert not (chosen[~available[:, 3]] == THEATRE_OPTIONS[3]).any()
 
 
 def test_one_model_of_many_replicates_is_reproducible_month_by_month():

@@ -130,7 +130,11 @@ def test_allowed_keys_lists_siblings():
             "loud",
             r"policy\.posture: invalid value 'loud'; allowed: red_lines, ambiguity",
         ),
-        ("doctrine.nato.caution", "high", r"doctrine\.nato\.caution: .*'high'"),
+        (
+            "doctrine.nato.members.us.caution",
+            "high",
+            r"doctrine\.nato\.members\.us\.caution: .*'high'",
+        ),
     ],
 )
 def test_wrong_type_names_the_key(base, path, value, expected):
@@ -139,8 +143,8 @@ def test_wrong_type_names_the_key(base, path, value, expected):
 
 
 def test_missing_value_names_the_key(base):
-    with pytest.raises(ConfigError, match=r"doctrine\.nato\.caution"):
-        settings_from_dictconfig(without(base, "doctrine.nato.caution"))
+    with pytest.raises(ConfigError, match=r"doctrine\.nato\.article5_answer"):
+        settings_from_dictconfig(without(base, "doctrine.nato.article5_answer"))
     with pytest.raises(ConfigError, match=r"uncertainty\.nato_cohesion\.high"):
         settings_from_dictconfig(with_value(base, "uncertainty.nato_cohesion", {"low": 0.5}))
 
@@ -152,18 +156,22 @@ def test_missing_value_names_the_key(base):
     ("path", "value", "expected"),
     [
         (
-            "doctrine.nato.caution",
+            "doctrine.nato.members.germany.caution",
             1.5,
-            "doctrine.nato.caution=1.5 is out of range: must be between 0 and 1",
+            "doctrine.nato.members.germany.caution=1.5 is out of range: must be between 0 and 1",
         ),
-        ("doctrine.russia.reconsider", -0.1, "doctrine.russia.reconsider=-0.1 is out of range"),
+        (
+            "doctrine.russia.stimuli.memory",
+            -0.1,
+            "doctrine.russia.stimuli.memory=-0.1 is out of range",
+        ),
         (
             "doctrine.ukraine.effects.aid",
             -0.1,
             "doctrine.ukraine.effects.aid=-0.1 is out of range: must be >= 0",
         ),
         ("doctrine.ukraine.position_start", 120.0, "between 0 and 100"),
-        ("doctrine.russia.involvement.troops_combat", 11.0, "between 0 and 10"),
+        ("doctrine.russia.involvement.troops_combat", 13.0, "between 0 and 12"),
         (
             "doctrine.russia.response_months",
             0,
@@ -201,7 +209,8 @@ def test_out_of_range_value_names_the_key_and_what_is_allowed(base, path, value,
     [
         "follow_through",
         "nato_cohesion",
-        "nato_resolve",
+        "western_resolve",
+        "ambiguity_aversion",
         "ambiguity_alarm",
         "nuclear_use_in_conflict",
     ],
@@ -227,9 +236,9 @@ def test_inverted_range_is_rejected(base):
 
 
 def test_range_end_outside_bounds_is_rejected(base):
-    config = with_value(base, "uncertainty.red_line_threshold", {"low": 5.0, "high": 11.0})
+    config = with_value(base, "uncertainty.red_line_threshold", {"low": 5.0, "high": 13.0})
     with pytest.raises(
-        ConfigError, match=r"uncertainty\.red_line_threshold\.high=11 .*between 0 and 10"
+        ConfigError, match=r"uncertainty\.red_line_threshold\.high=13 .*between 0 and 12"
     ):
         settings_from_dictconfig(config)
 
@@ -305,7 +314,10 @@ def test_value_lines_are_detected():
     assert {
         "position_start",
         "position_noise",
-        "caution",
+        "us",
+        "germany",
+        "article5_answer",
+        "clash_escalation",
         "troops_combat",
         "strikes_on_nato",
         "rationality",
@@ -331,3 +343,23 @@ def test_value_lines_are_detected():
 )
 def test_citation_check_can_fail(comment, cited):
     assert cites_a_source(comment) is cited
+
+
+def test_nato_needs_france_among_its_members(base):
+    members = {k: v for k, v in base["doctrine"]["nato"]["members"].items() if k != "france"}
+    with pytest.raises(ConfigError, match=r"doctrine\.nato\.members must include 'france'"):
+        settings_from_dictconfig(with_value(base, "doctrine.nato.members", members))
+
+
+def test_strike_shares_cannot_add_up_to_more_than_one(base):
+    config = with_value(base, "doctrine.nato.members.poland.strike_share", 0.9)
+    with pytest.raises(
+        ConfigError, match=r"strike_share values add up to 1\.85; must be at most 1"
+    ):
+        settings_from_dictconfig(config)
+
+
+def test_new_weapon_months_start_at_one(base):
+    config = with_value(base, "policy.new_weapons", [3, 0])
+    with pytest.raises(ConfigError, match=r"policy\.new_weapons=0 is out of range: must be >= 1"):
+        settings_from_dictconfig(config)

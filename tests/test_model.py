@@ -7,13 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation.agents import RETALIATION, RussianAction
 from escalation.config import uncertainty_names
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
+from escalation.model.actions import MATERIAL, RussianAction
 
-# Strategic ambiguity versus declared red lines (docs/MODEL.md §9): two fixed regimes where one
-# channel dominates. Russian retaliation measured with 4000 replicates, seed 11.
 PUBLIC_OUTCOMES = [
     "max_rung",
     "final_rung",
@@ -33,26 +31,38 @@ TRAJECTORY_COLUMNS = [
     "western_rung",
     "aid",
     "advanced_weapons",
+    "new_weapons",
     "training",
     "instructors_inside",
     "deep_strikes",
+    "deep_strikes_share",
     "troops",
+    "domestic_strikes",
+    "incursion",
+    "involvement",
     "perceived_involvement",
     "red_line_crossed",
+    "above_red_line",
     "russian_action",
+    "retaliation",
     "nato_military_response",
+    "article5_response",
+    "contained_clash",
     "direct_conflict",
+    "nuclear_use_in_ukraine",
     "nuclear_use",
     "west_belief",
     "russia_belief",
+    "russia_belief_low",
+    "russia_belief_high",
 ]
 BUSY = {"troops": "combat", "deep_strikes": "authorized"}
-REPLICATES = 300
+REPLICATES = 1000
 
 
 @pytest.fixture(scope="module")
 def busy_run():
-    """A run where every outcome occurs: combat troops and deep strikes, 300 worlds, 36 months."""
+    """A run where every outcome occurs: combat troops and deep strikes, 1,000 worlds, 36 months."""
     from escalation.api import load_settings
 
     settings = load_settings("troops", replicates=REPLICATES, seed=21, **BUSY)
@@ -81,13 +91,27 @@ def test_outcomes_have_one_row_per_replicate_and_all_columns(busy_outcomes):
 
 def test_busy_run_covers_every_outcome(busy_outcomes):
     """The invariants below are not vacuous: each outcome happens in some replicates, not all."""
-    for column in ("direct_conflict", "nuclear_use", "russian_retaliation", "nuclear_signalling"):
+    for column in (
+        "contained_clash",
+        "direct_conflict",
+        "nuclear_use",
+        "nuclear_use_in_ukraine",
+        "russian_retaliation",
+        "strikes_on_nato",
+    ):
         share = busy_outcomes[column].mean()
         assert 0.0 < share < 1.0
 
 
 def test_outcome_dtypes(busy_outcomes):
-    for column in ("direct_conflict", "nuclear_use", "russian_retaliation", "nuclear_signalling"):
+    for column in (
+        "contained_clash",
+        "direct_conflict",
+        "nuclear_use",
+        "nuclear_use_in_ukraine",
+        "russian_retaliation",
+        "strikes_on_nato",
+    ):
         assert busy_outcomes[column].dtype == bool
     for column in ("max_rung", "final_rung", "red_lines_crossed", "escalation_score"):
         assert pd.api.types.is_integer_dtype(busy_outcomes[column])
@@ -116,17 +140,28 @@ def test_months_to_direct_conflict_is_nan_exactly_when_no_conflict(busy_outcomes
     np.testing.assert_array_equal(missing, ~busy_outcomes["direct_conflict"])
 
 
-def test_nuclear_use_implies_direct_conflict_and_top_rung(busy_outcomes):
-    nuclear = busy_outcomes["nuclear_use"]
-    assert busy_outcomes.loc[nuclear, "direct_conflict"].all()
-    assert (busy_outcomes.loc[nuclear, "max_rung"] == Rung.NUCLEAR_USE).all()
-    assert (busy_outcomes.loc[nuclear, "final_rung"] == Rung.NUCLEAR_USE).all()
+def test_nuclear_use_against_nato_implies_direct_conflict_and_top_rung(busy_outcomes):
+    against_nato = busy_outcomes["nuclear_use"] & ~busy_outcomes["nuclear_use_in_ukraine"]
+    assert against_nato.any()
+    assert busy_outcomes.loc[against_nato, "direct_conflict"].all()
+    assert (busy_outcomes.loc[against_nato, "max_rung"] == Rung.NUCLEAR_USE).all()
+    assert (busy_outcomes.loc[against_nato, "final_rung"] == Rung.NUCLEAR_USE).all()
 
 
-def test_direct_conflict_holds_rung_ten_or_more_to_the_end(busy_outcomes):
+def test_nuclear_use_in_ukraine_holds_its_rung_to_the_end(busy_outcomes):
+    in_ukraine = busy_outcomes["nuclear_use_in_ukraine"]
+    assert in_ukraine.any()
+    assert (busy_outcomes.loc[in_ukraine, "final_rung"] >= Rung.NUCLEAR_USE_IN_UKRAINE).all()
+    assert busy_outcomes.loc[in_ukraine, "nuclear_use"].all()
+
+
+def test_direct_conflict_reaches_its_rung_and_only_it_does(busy_outcomes):
     conflict = busy_outcomes["direct_conflict"]
-    assert (busy_outcomes.loc[conflict, "final_rung"] >= Rung.DIRECT_CONFLICT).all()
-    assert (busy_outcomes.loc[~conflict, "max_rung"] < Rung.DIRECT_CONFLICT).all()
+    assert conflict.any()
+    assert (busy_outcomes.loc[conflict, "max_rung"] >= Rung.DIRECT_CONFLICT).all()
+    no_conflict_or_nuclear = ~conflict & ~busy_outcomes["nuclear_use"]
+    assert (busy_outcomes.loc[no_conflict_or_nuclear, "max_rung"] < Rung.DIRECT_CONFLICT).all()
+    assert busy_outcomes.loc[conflict, "contained_clash"].all()
 
 
 def test_position_final_within_0_100(busy_outcomes):
@@ -145,9 +180,10 @@ def test_escalation_score_is_the_sum_of_monthly_rungs(busy_outcomes, busy_trajec
 
 
 def test_outcomes_agree_with_trajectories(busy_outcomes, busy_trajectories):
-    retaliated = busy_trajectories["russian_action"].isin(
-        [action.name.lower() for action in RETALIATION]
-    )
+    retaliated = busy_trajectories["retaliation"]
+    material = busy_trajectories["russian_action"].isin([a.name.lower() for a in MATERIAL])
+    assert not (retaliated & ~material).any()
+    assert not (retaliated & ~busy_trajectories["above_red_line"]).any()
     first = busy_trajectories.loc[retaliated].groupby("replicate")["month"].min()
     expected = pd.Series(np.nan, index=range(REPLICATES)).fillna(first)
     np.testing.assert_array_equal(busy_outcomes["months_to_retaliation"], expected)
@@ -192,7 +228,7 @@ def test_trajectory_dates_and_labels(busy_trajectories):
     assert set(busy_trajectories["troops"]) <= {"none", "noncombat", "combat"}
     actions = {"", *(action.name.lower() for action in RussianAction if action.value)}
     assert set(busy_trajectories["russian_action"]) <= actions
-    assert busy_trajectories["rung"].between(0, 11).all()
+    assert busy_trajectories["rung"].between(0, int(Rung.NUCLEAR_USE)).all()
     assert busy_trajectories["west_belief"].between(0.0, 1.0).all()
     assert busy_trajectories["russia_belief"].between(0.0, 1.0).all()
 
@@ -201,10 +237,13 @@ def test_trajectory_rung_is_at_least_the_western_rung(busy_trajectories):
     assert (busy_trajectories["rung"] >= busy_trajectories["western_rung"]).all()
 
 
-def test_direct_conflict_and_nuclear_use_never_revert(busy_trajectories):
-    for column in ("direct_conflict", "nuclear_use"):
+def test_nuclear_use_never_reverts_but_conflicts_can_end(busy_trajectories):
+    for column in ("nuclear_use", "nuclear_use_in_ukraine"):
         by_replicate = busy_trajectories.groupby("replicate")[column]
         assert (by_replicate.cummax() == busy_trajectories[column]).all()
+    for column in ("direct_conflict", "contained_clash"):
+        by_replicate = busy_trajectories.groupby("replicate")[column]
+        assert (by_replicate.cummax() != busy_trajectories[column]).any()
 
 
 def test_trajectories_after_partial_run(make_model):
@@ -265,15 +304,27 @@ def test_replicates_are_distinct_worlds(run_outcomes):
 # -- Mesa integration ------------------------------------------------------------------------------
 
 
-def test_model_is_a_mesa_model_with_four_agents(make_model):
+def test_model_is_a_mesa_model_with_ukraine_nato_members_and_russia(make_model):
     model = make_model(replicates=2)
     assert isinstance(model, mesa.Model)
     assert [type(agent).__name__ for agent in model.agents] == [
         "Ukraine",
+        "NatoMember",
+        "NatoMember",
         "France",
-        "Nato",
+        "NatoMember",
+        "NatoMember",
         "Russia",
     ]
+    assert isinstance(model.nato.members, mesa.agent.AgentSet)
+    assert [member.name for member in model.nato.members] == [
+        "us",
+        "uk",
+        "france",
+        "germany",
+        "poland",
+    ]
+    assert model.france in model.nato.members
 
 
 def test_datacollector_reports_batch_means(make_model):
@@ -326,12 +377,36 @@ def test_mesa_batch_run_returns_datacollector_rows():
         ("none", 2),
     ]
     assert (frame["Step"] == 36).all()
-    assert frame["escalation_level"].between(0, 11).all()
+    assert frame["escalation_level"].between(0, int(Rung.NUCLEAR_USE)).all()
     # Batch of one per run: troops none stays at the Western rung (training outside, 3).
     none = frame[frame["troops"] == "none"]
     assert (none["escalation_level"] >= Rung.TRAINING_OUTSIDE).all()
     combat = frame[frame["troops"] == "combat"]
     assert (combat["escalation_level"] >= Rung.GROUND_TROOPS).all()
+
+
+def test_mesa_batch_run_with_rng_none_gives_independent_runs():
+    """Mesa's way to ask for independent runs: ``rng=None`` means fresh entropy."""
+    results = mesa.batch_run(
+        EscalationModel,
+        parameters={"scenario": "status_quo"},
+        rng=[None] * 20,
+        max_steps=36,
+        data_collection_period=-1,
+        display_progress=False,
+    )
+    positions = {row["ukraine_position"] for row in results}
+    assert len(results) == 20
+    assert len(positions) == 20
+
+
+def test_omitted_rng_uses_the_config_seed_and_none_does_not(make_settings):
+    settings = make_settings(replicates=50)
+    seeded = EscalationModel(settings).run().outcomes()
+    again = EscalationModel(settings, rng=settings.seed).run().outcomes()
+    pd.testing.assert_frame_equal(seeded, again)
+    fresh = EscalationModel(settings, rng=None).run().outcomes()
+    assert not fresh["ukraine_position_final"].equals(seeded["ukraine_position_final"])
 
 
 def test_mesa_batch_run_is_reproducible():

@@ -110,7 +110,10 @@ class Russia(mesa.Agent):
         self.beliefs.observe(answered.astype(float), (provoked & ~answered).astype(float))
 
     def motives(self, involvement: np.ndarray, perceived: np.ndarray) -> tuple:
-        """The warning and material motives, in log-odds (see the module docstring).
+        """The warning and material motives this month, in log-odds (module docstring).
+
+        The new-measure part is ``new_stimulus``: new_measure · (rise of involvement this month)
+        + memory · last month's value, updated in ``step``.
 
         Returns:
             ``(warning, material, material_real)``: the last uses real, not perceived,
@@ -120,8 +123,6 @@ class Russia(mesa.Agent):
         stimuli = model.settings.doctrine.russia.stimuli
         ukraine = model.ukraine
         threshold = model.uncertain["red_line_threshold"]
-        new = np.maximum(involvement - self.involvement, 0.0)
-        self.new_stimulus = stimuli.new_measure * new + stimuli.memory * self.new_stimulus
         setback = (
             stimuli.advance * ukraine.advance
             + stimuli.incursion * ukraine.incursion
@@ -167,8 +168,11 @@ class Russia(mesa.Agent):
         return utilities
 
     def available(self) -> np.ndarray:
-        """Which options are open: strikes on Western forces need Western personnel in
-        Ukraine; nuclear use in Ukraine needs Russia's front to collapse."""
+        """Which options are open, per replicate and option.
+
+        Strikes on Western forces need Western personnel in Ukraine; nuclear use in Ukraine
+        needs Russia's front to be collapsing (``Ukraine.collapse``).
+        """
         model = self.model
         open_ = np.ones((model.replicates, len(THEATRE_OPTIONS)), dtype=bool)
         column = THEATRE_OPTIONS.index(RussianAction.STRIKES_ON_WESTERN_FORCES)
@@ -219,8 +223,9 @@ class Russia(mesa.Agent):
         Rules: involvement is measured against what was in force last month (at the start,
         against what was in force at ``sim.start``: no measure is new in month 1); a red line is
         crossed when perceived involvement rises above the threshold; a material action taken
-        while the line is crossed is retaliation. Article: "boots on the ground" would "cross a
-        dangerous threshold and could lead to unpredictable consequences".
+        while the line is crossed, in a replicate where Russia enforces it, is retaliation.
+        Article: "boots on the ground" would "cross a dangerous threshold and could lead to
+        unpredictable consequences".
         """
         model = self.model
         choice_draw = model.rng.random(model.replicates)
@@ -230,8 +235,10 @@ class Russia(mesa.Agent):
         self.learn()
         involvement = self.measure_involvement()
         new = np.maximum(involvement - self.involvement, 0.0)
-        evidence = model.settings.doctrine.russia.measure_evidence * new
-        self.beliefs.observe(evidence, np.zeros(model.replicates))
+        doctrine = model.settings.doctrine.russia
+        self.beliefs.observe(doctrine.measure_evidence * new, np.zeros(model.replicates))
+        stimuli = doctrine.stimuli
+        self.new_stimulus = stimuli.new_measure * new + stimuli.memory * self.new_stimulus
         perceived = self.perceive(involvement)
         warning, material, material_real = self.motives(involvement, perceived)
         crossed = perceived > model.uncertain["red_line_threshold"]
@@ -241,8 +248,8 @@ class Russia(mesa.Agent):
         action[self.strike_nato(material_real, nato_draw)] = RussianAction.STRIKES_ON_NATO
         action[at_war] = RussianAction.NONE
         self.action = action
-        self.retaliation = IS_RETALIATION[action] & crossed
-        self.red_line_crossed = crossed & ~self.crossed & ~at_war
+        self.retaliation = IS_RETALIATION[action] & crossed & self.enforces
+        self.red_line_crossed = crossed & ~self.crossed
         self.crossed = crossed
         self.involvement, self.perceived_involvement = involvement, perceived
         model.nuclear_use_in_ukraine |= action == RussianAction.NUCLEAR_USE_IN_UKRAINE

@@ -30,6 +30,8 @@ class Ukraine(mesa.Agent):
         self.request = np.zeros(replicates, dtype=bool)
         self.domestic_strikes = np.zeros(replicates, dtype=bool)
         self.incursion_months_left = np.zeros(replicates, dtype=np.int32)
+        self.russian_line = np.full(replicates, doctrine.position_start)
+        self.collapse_months_left = np.zeros(replicates, dtype=np.int32)
 
     @property
     def incursion(self) -> np.ndarray:
@@ -43,13 +45,22 @@ class Ukraine(mesa.Agent):
 
     @property
     def collapse(self) -> np.ndarray:
-        """Whether Russia's front collapses: Ukraine holds ``collapse_gain`` points over its start.
+        """Whether Russia's front is collapsing this month (see ``update_collapse``)."""
+        return self.collapse_months_left > 0
 
-        Source: US officials feared Russian nuclear use if its lines collapsed in autumn 2022
-        (CNN, 9 March 2024); the threshold is an assumption (swept).
+    def update_collapse(self) -> None:
+        """Russia's front collapses when Ukraine regains ``collapse_gain`` points beyond its line.
+
+        Rule: Russia's line starts at Ukraine's starting position; once Ukraine holds
+        ``collapse_gain`` points more, the front is collapsing for ``ADVANCE_WINDOW`` months and
+        Russia re-forms its line where the front now is (as it did behind the Dnipro in November
+        2022). Source: US officials feared Russian nuclear use if its lines collapsed in autumn
+        2022 (CNN, 9 March 2024); the threshold is an assumption (swept).
         """
-        start = self.model.settings.doctrine.ukraine.position_start
-        return self.position >= start + self.model.uncertain["collapse_gain"]
+        self.collapse_months_left = np.maximum(self.collapse_months_left - 1, 0)
+        onset = self.position >= self.russian_line + self.model.uncertain["collapse_gain"]
+        self.russian_line[onset] = self.position[onset]
+        self.collapse_months_left[onset] = ADVANCE_WINDOW
 
     def support(self) -> np.ndarray:
         """Points of territory per month the Western measures in force add, per replicate."""
@@ -85,4 +96,5 @@ class Ukraine(mesa.Agent):
         front_allows = self.position > doctrine.position_start - doctrine.incursion.margin
         start = front_allows & ~self.incursion & (incursion_draw < doctrine.incursion.rate)
         self.incursion_months_left[start] = doctrine.incursion.months
+        self.update_collapse()
         self.request = self.position < doctrine.position_start - doctrine.request_drop

@@ -69,7 +69,9 @@ class NatoMember(mesa.Agent):
         if level == 0:
             return
         doctrine = model.settings.doctrine.nato
-        pending = (self.deep_strikes < level) & due(model, model.settings.policy.timing.deep_strikes)
+        pending = (self.deep_strikes < level) & due(
+            model, model.settings.policy.timing.deep_strikes
+        )
         probability = np.clip(
             model.uncertain["nato_cohesion"] * (1.0 - self.caution * model.nato.west_belief)
             + doctrine.request_boost * model.ukraine.request,

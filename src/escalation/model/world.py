@@ -15,7 +15,7 @@ import pandas as pd
 
 from escalation.config import Settings, uncertainty_names
 from escalation.ladder import Rung
-from escalation.model.actions import ACTION_NAMES, IS_RETALIATION, RussianAction
+from escalation.model.actions import ACTION_NAMES, RussianAction
 from escalation.model.measures import levels_in_force, western_rung
 from escalation.model.russia import Russia
 from escalation.model.ukraine import Ukraine
@@ -197,9 +197,7 @@ class EscalationModel(mesa.Model):
         columns["red_lines_crossed"] = traj["red_line_crossed"].sum(axis=0)
         columns["months_to_direct_conflict"] = _first_month(traj["direct_conflict"])
         columns["escalation_score"] = traj["rung"].sum(axis=0, dtype=np.int64)
-        columns["contained_clash"] = (traj["contained_clash"] | traj["direct_conflict"]).any(
-            axis=0
-        )
+        columns["contained_clash"] = (traj["contained_clash"] | traj["direct_conflict"]).any(axis=0)
         columns["nuclear_use_in_ukraine"] = traj["nuclear_use_in_ukraine"].any(axis=0)
         columns["hybrid_attacks"] = (action == RussianAction.HYBRID_ATTACKS).any(axis=0)
         columns["strikes_on_nato"] = (action == RussianAction.STRIKES_ON_NATO).any(axis=0)
