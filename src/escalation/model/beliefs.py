@@ -39,6 +39,18 @@ class ResolveBeliefs:
         self.failures = (1.0 - means) * strength
         self.aversion = np.asarray(aversion, dtype=float)
 
+    def set_width(self, width: np.ndarray) -> None:
+        """Re-centre the set on its mid-point with a new half-width, keeping each prior's counts.
+
+        A change of declared posture (Macron's "nothing should be excluded", February 2024)
+        widens or narrows the set without erasing what Russia has observed.
+        """
+        counts = self.successes + self.failures
+        centre = 0.5 * (self.low + self.high)
+        means = np.clip(np.stack([centre - width, centre + width]), 0.01, 0.99)
+        self.successes = means * counts
+        self.failures = (1.0 - means) * counts
+
     def observe(self, successes: np.ndarray, failures: np.ndarray) -> None:
         """Bayes' rule for each prior: Beta(a, b) -> Beta(a + successes, b + failures)."""
         self.successes += successes

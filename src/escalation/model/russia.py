@@ -46,11 +46,9 @@ class Russia(mesa.Agent):
         replicates = model.replicates
         doctrine = model.settings.doctrine.russia
         uncertain = model.uncertain
-        ambiguous = model.settings.policy.posture is Posture.ambiguity
-        width = uncertain["ambiguity_width"] if ambiguous else doctrine.red_lines_width
         self.beliefs = ResolveBeliefs(
             doctrine.resolve_prior,
-            np.broadcast_to(width, (replicates,)),
+            self.belief_width(),
             doctrine.prior_strength,
             uncertain["ambiguity_aversion"],
         )
@@ -65,6 +63,24 @@ class Russia(mesa.Agent):
         self.red_line_crossed = np.zeros(replicates, dtype=bool)
         self.rung_in_force = np.full(replicates, -1, dtype=np.int8)
         self.rung_expires = np.zeros(replicates, dtype=np.int32)
+
+    def belief_width(self) -> np.ndarray:
+        """Half-width of Russia's set of beliefs under France's declared posture, per replicate.
+
+        Rule: ``ambiguity_width`` (swept) under strategic ambiguity, ``red_lines_width`` under
+        declared red lines. Article: "We should stop setting red lines and rely on what we call
+        strategic ambiguity."
+        """
+        model = self.model
+        if model.france.posture is Posture.ambiguity:
+            return np.broadcast_to(model.uncertain["ambiguity_width"], (model.replicates,))
+        width = model.settings.doctrine.russia.red_lines_width
+        return np.full(model.replicates, width)
+
+    def read_posture(self) -> None:
+        """A new declared posture re-shapes Russia's set of beliefs and the ceiling it fears."""
+        self.beliefs.set_width(self.belief_width())
+        self.ceiling = self.model.france.ceiling()
 
     @property
     def resolve_belief(self) -> np.ndarray:

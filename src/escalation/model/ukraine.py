@@ -30,6 +30,8 @@ class Ukraine(mesa.Agent):
         self.request = np.zeros(replicates, dtype=bool)
         self.domestic_strikes = np.zeros(replicates, dtype=bool)
         self.incursion_months_left = np.zeros(replicates, dtype=np.int32)
+        self.drone_campaign = np.zeros(replicates, dtype=bool)
+        self.incursion_ordered = np.zeros(replicates, dtype=bool)
         self.russian_line = np.full(replicates, doctrine.position_start)
         self.collapse_months_left = np.zeros(replicates, dtype=np.int32)
 
@@ -77,7 +79,8 @@ class Ukraine(mesa.Agent):
         deep inside Russia"). While it holds more than its start minus ``incursion.margin`` and
         no incursion is under way, it mounts one with probability ``incursion.rate``, lasting
         ``incursion.months`` (Kursk, August 2024). It requests more once it has lost
-        ``request_drop`` points since the start.
+        ``request_drop`` points since the start. In a replay of history, drone strikes and
+        incursions come from the timeline (``escalation.model.replay``).
         """
         model = self.model
         doctrine = model.settings.doctrine.ukraine
@@ -86,6 +89,8 @@ class Ukraine(mesa.Agent):
         incursion_draw = model.rng.random(model.replicates)
 
         self.domestic_strikes = drone_draw < doctrine.domestic_strikes.rate
+        if model.replaying:
+            self.domestic_strikes = self.drone_campaign.copy()
         drones = doctrine.domestic_strikes.effect * self.domestic_strikes
         change = self.support() + drones - model.uncertain["russian_pressure"] + noise
         self.recent = np.roll(self.recent, -1, axis=0)
@@ -95,6 +100,9 @@ class Ukraine(mesa.Agent):
         self.incursion_months_left = np.maximum(self.incursion_months_left - 1, 0)
         front_allows = self.position > doctrine.position_start - doctrine.incursion.margin
         start = front_allows & ~self.incursion & (incursion_draw < doctrine.incursion.rate)
+        if model.replaying:
+            start = self.incursion_ordered & ~self.incursion
+            self.incursion_ordered[:] = False
         self.incursion_months_left[start] = doctrine.incursion.months
         self.update_collapse()
         self.request = self.position < doctrine.position_start - doctrine.request_drop

@@ -66,7 +66,7 @@ class NatoMember(mesa.Agent):
         """
         model = self.model
         level = DEEP_STRIKE_LEVELS[model.settings.policy.deep_strikes]
-        if level == 0:
+        if level == 0 or model.replaying:
             return
         doctrine = model.settings.doctrine.nato
         pending = (self.deep_strikes < level) & due(
@@ -98,6 +98,7 @@ class France(NatoMember):
         self.training = np.zeros(replicates, dtype=bool)
         self.instructors_inside = np.zeros(replicates, dtype=bool)
         self.troops = np.zeros(replicates, dtype=np.int8)
+        self.posture = model.settings.policy.posture
 
     def ceiling(self) -> float:
         """The most involvement Russia must reckon with, given the declared posture.
@@ -108,7 +109,7 @@ class France(NatoMember):
         """
         policy = self.model.settings.policy
         involvement = self.model.settings.doctrine.russia.involvement
-        if policy.posture is Posture.ambiguity:
+        if self.posture is Posture.ambiguity:
             return float(weighted_sum(involvement, most_possible_levels()))
         return float(weighted_sum(involvement, allowed_levels(policy)))
 
@@ -120,6 +121,8 @@ class France(NatoMember):
         Ukrainian soldiers"; Le Monde, May 2024, on instructors; troops "not ruled out".
         """
         model = self.model
+        if model.replaying:
+            return
         policy = model.settings.policy
         timing = policy.timing
         if policy.instructors is not Instructors.none:
@@ -182,6 +185,8 @@ class Nato:
         systems arrive (HIMARS, tanks, ATACMS, F-16s in ``history``).
         """
         model = self.model
+        if model.replaying:
+            return
         policy = model.settings.policy
         if policy.aid:
             self.aid |= due(model, policy.timing.aid)

@@ -17,6 +17,7 @@ from escalation.config import Settings, uncertainty_names
 from escalation.ladder import Rung
 from escalation.model.actions import ACTION_NAMES, RussianAction
 from escalation.model.measures import levels_in_force, western_rung
+from escalation.model.replay import Events, apply_events
 from escalation.model.russia import Russia
 from escalation.model.ukraine import Ukraine
 from escalation.model.west import CLASH, WAR, France, Nato, NatoMember
@@ -37,12 +38,19 @@ class EscalationModel(mesa.Model):
         rng: Seed or generator for the model's randomness. Omitted: ``settings.seed``; None:
             fresh entropy, as in ``mesa.Model`` (``mesa.batch_run(..., rng=[None] * 20)`` gives
             20 independent runs).
+        replay: Dated Western and Ukrainian events by month (1 = ``sim.start``) that drive
+            those actors instead of the policy levers (``escalation.model.replay``).
         **params: ``scenario``, ``replicates``, ``months`` or lever/uncertainty names, used only
             when ``settings`` is omitted.
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, rng: Any = _SEED_FROM_SETTINGS, **params: Any
+        self,
+        settings: Settings | None = None,
+        *,
+        rng: Any = _SEED_FROM_SETTINGS,
+        replay: Events | None = None,
+        **params: Any,
     ):
         if settings is None:
             from escalation.api import load_settings
@@ -56,6 +64,8 @@ class EscalationModel(mesa.Model):
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
         self.month = 0
+        self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
+        self.replaying = replay is not None
         self.uncertain = self._sample_uncertainties()
         self.conflict = np.zeros(self.replicates, dtype=np.int8)
         self.nuclear_use_in_ukraine = np.zeros(self.replicates, dtype=bool)
@@ -70,6 +80,7 @@ class EscalationModel(mesa.Model):
         # What is due at ``sim.start`` is in force from the start: Russia's reference.
         self.france.adopt()
         self.nato.supply()
+        apply_events(self, self.replay.get(1, ()))
         self.russia = Russia(self)
         self._trajectory = {
             name: np.zeros((self.months, self.replicates), dtype=dtype)
@@ -114,6 +125,8 @@ class EscalationModel(mesa.Model):
         if self.month >= self.months:
             raise RuntimeError(f"the run is over: all {self.months} months are simulated")
         self.month += 1
+        if self.month > 1:
+            apply_events(self, self.replay.get(self.month, ()))
         self.ukraine.step()
         self.nato.members.do("step")
         self.nato.step()
