@@ -4,14 +4,15 @@ Run: ``.venv/bin/python experiments/ema_workbench_example.py [--scenarios 200] [
 (needs the analysis extra: ``pip install -e '.[analysis]'``; about 30 s with the defaults).
 
 ``escalation.simulate`` is wrapped as an EMA Workbench ``Model``: the four levers are its
-levers, the nine uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) its
+levers, the twelve uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) its
 uncertainties, and each experiment fixes every uncertainty and runs ``--replicates`` replicates
 of one world, returning the probability of direct conflict and of Russian retaliation and
 Ukraine's mean final position. EMA Workbench samples the scenarios (Latin hypercube), crosses
 them with four policies (each posture, with instructors inside Ukraine, with and without
 non-combat troops), runs every experiment with ``perform_experiments``, and its PRIM finds where
-direct conflict is more likely than not; the box is chosen on the peeling trajectory by
-``escalation.analysis.choose_box``. Writes, into ``--out`` (default
+Russian retaliation for a crossed red line is more likely than not (direct conflict, rare in model
+v2, is not a useful case of interest at 20-100 runs per experiment); the box is chosen on the
+peeling trajectory by ``escalation.analysis.choose_box``. Writes, into ``--out`` (default
 ``experiments/results/ema_workbench/``): ``experiments.csv`` (one row per experiment: its
 uncertainties, levers and outcomes), ``box.csv``, ``reading.md`` and ``prim_box.png``.
 """
@@ -41,9 +42,11 @@ POLICIES = {
     for posture in ("red_lines", "ambiguity")
     for troops in ("none", "noncombat")
 }
-OUTCOMES = ("direct_conflict", "russian_retaliation", "ukraine_position_final")
+OUTCOMES = ("direct_conflict", "contained_clash", "russian_retaliation", "ukraine_position_final")
+CASE = "russian_retaliation"
+"""The outcome PRIM explains."""
 LIKELY = 0.5
-"""An experiment is a case of interest when direct conflict is at least this likely."""
+"""An experiment is a case of interest when ``CASE`` is at least this likely."""
 
 
 def escalation_model(
@@ -58,11 +61,7 @@ def escalation_model(
     outcomes = escalation.simulate(
         SCENARIO, replicates=replicates, months=months, seed=seed, **levers_and_uncertainties
     )
-    return {
-        "direct_conflict": float(outcomes["direct_conflict"].mean()),
-        "russian_retaliation": float(outcomes["russian_retaliation"].mean()),
-        "ukraine_position_final": float(outcomes["ukraine_position_final"].mean()),
-    }
+    return {name: float(outcomes[name].mean()) for name in OUTCOMES}
 
 
 def ema_model(replicates: int, months: int, seed: int) -> Any:
@@ -114,7 +113,7 @@ def run(
     table = experiments.drop(columns=["model", "scenario"]).assign(**outcomes)
 
     x = experiments[[*uncertainty_names(), "troops", "posture"]]
-    cases = outcomes["direct_conflict"] >= LIKELY
+    cases = outcomes[CASE] >= LIKELY
     if not 0 < cases.sum() < len(cases):
         return table, {}
     with warnings.catch_warnings():
@@ -151,15 +150,18 @@ def _limits(column: pd.Series, quasi_p: list[float]) -> tuple[object, object]:
 
 def reading(table: pd.DataFrame, box: dict[str, object], replicates: int) -> str:
     """A short reading of the experiments and the box."""
-    by_policy = table.groupby("policy", sort=False)["direct_conflict"]
+    by_policy = table.groupby("policy", sort=False)[CASE]
     lines = [
         "# EMA Workbench on the escalation model",
         "",
         f"{len(table):,} experiments: {table['policy'].nunique()} policies x "
-        f"{len(table) // table['policy'].nunique()} scenarios (Latin hypercube over the nine "
-        f"uncertainties), each one fixed world run {replicates} times.",
+        f"{len(table) // table['policy'].nunique()} scenarios (Latin hypercube over the "
+        f"{len(uncertainty_names())} uncertainties), each one fixed world run {replicates} times.",
         "",
-        "| policy | mean P(direct conflict) | experiments with P >= 0.5 |",
+        f"Mean P(direct conflict) over all experiments: {table['direct_conflict'].mean():.1%}; "
+        f"mean P(NATO-Russia clash): {table['contained_clash'].mean():.1%}.",
+        "",
+        "| policy | mean P(Russian retaliation) | experiments with P >= 0.5 |",
         "|---|---|---|",
     ]
     for policy, values in by_policy:
@@ -177,7 +179,7 @@ def reading(table: pd.DataFrame, box: dict[str, object], replicates: int) -> str
                     describe_limit(f"`{name}`", low, high, low is not None, high is not None)
                 )
         lines += [
-            f"PRIM: where {' and '.join(parts)}, direct conflict is more likely than not in "
+            f"PRIM: where {' and '.join(parts)}, Russian retaliation is more likely than not in "
             f"{box['density']:.0%} of the experiments; the box holds {box['coverage']:.0%} of "
             "all such experiments.",
             "",
@@ -208,7 +210,7 @@ def write(out: Path, table: pd.DataFrame, box: dict[str, object], replicates: in
         ema_box = box["ema_box"]
         figure = ema_box.inspect(box["row"], style="graph")[0]  # type: ignore[attr-defined]
         figure.set_size_inches(10, 4)
-        figure.suptitle("PRIM box: where direct conflict is more likely than not")
+        figure.suptitle("PRIM box: where Russian retaliation is more likely than not")
         figure.savefig(out / "prim_box.png", dpi=120, bbox_inches="tight")
         plt.close("all")
 

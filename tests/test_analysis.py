@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,8 +132,10 @@ def test_choose_box_takes_the_best_f1_among_readable_significant_boxes():
 def test_command_reports_the_box_and_the_ranking_of_a_synthetic_run(synthetic_run, capsys):
     main([str(synthetic_run), "--resamples", "3"])
     printed = capsys.readouterr().out
-    assert "follow_through above 0.5" in printed
-    assert "nato_cohesion below 0.6" in printed
+    above = re.search(r"follow_through above (\d\.\d+)", printed)
+    below = re.search(r"nato_cohesion below (\d\.\d+)", printed)
+    assert float(above.group(1)) == pytest.approx(0.5, abs=BOX_TOLERANCE)
+    assert float(below.group(1)) == pytest.approx(0.6, abs=BOX_TOLERANCE)
     scores = pd.read_csv(synthetic_run / "analysis_feature_scores.csv")
     assert set(scores.loc[scores["rank"] <= 2, "assumption"]) == {"follow_through", "nato_cohesion"}
     boxes = pd.read_csv(synthetic_run / "analysis_boxes.csv").set_index("assumption")
@@ -146,7 +149,8 @@ def test_command_reports_the_box_and_the_ranking_of_a_synthetic_run(synthetic_ru
     report = (synthetic_run / "analysis.md").read_text()
     rate = synthetic_outcome(pd.read_csv(synthetic_run / "outcomes.csv")).mean()
     assert f"happens in {rate:.0%} of runs" in report
-    assert "With follow_through above 0.5" in report
+    stated = re.search(r"With follow_through above (\d\.\d+)", report)
+    assert float(stated.group(1)) == pytest.approx(0.5, abs=BOX_TOLERANCE)
     assert (synthetic_run / "figures" / "analysis_feature_scores.png").stat().st_size > 10_000
     assert (synthetic_run / "figures" / "analysis_prim.png").stat().st_size > 10_000
 
@@ -211,10 +215,11 @@ def status_quo_sweep(tmp_path_factory) -> Path:
 
 
 def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep, capsys):
-    """Training abroad has involvement 3 < 4.5 <= red_line_threshold (§7.5): under declared
-    red lines no line is crossed, and Russia never retaliates (it needs a crossed line). Under
-    ambiguity Russia perceives 3 + 6 x ambiguity_alarm, so a line is crossed only when
-    ambiguity_alarm is high and red_line_threshold below 6: those two rank first."""
+    """Aid, advanced weapons and training abroad add up to involvement 3 < 4.5 <=
+    red_line_threshold (§7.5): under declared red lines no line is crossed, and Russia never
+    retaliates (it needs a crossed line). Under ambiguity Russia perceives 3 + ambiguity_alarm x
+    r_alpha x (12 - 3), with r_alpha < 1, so a line is crossed only when ambiguity_alarm is high
+    and red_line_threshold below 7.5: those two rank first."""
     main([str(status_quo_sweep), "--outcome", "russian_retaliation", "--resamples", "3"])
     report = (status_quo_sweep / "analysis.md").read_text()
     assert "- job 0: posture=red_lines: Russian retaliation never happens (0 of 2,000" in report
@@ -224,7 +229,7 @@ def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep,
     assert top == {"ambiguity_alarm", "red_line_threshold"}
     boxes = pd.read_csv(status_quo_sweep / "analysis_boxes.csv").set_index("assumption")
     assert boxes.loc["red_line_threshold", "low"] == pytest.approx(4.5)
-    assert boxes.loc["red_line_threshold", "high"] <= 6.0  # 3 + 6 x 0.5 = 6 at most
+    assert boxes.loc["red_line_threshold", "high"] <= 7.5  # 3 + 0.5 x 1 x 9 at most
     assert boxes["coverage"].iloc[0] >= 0.95
     assert boxes["density"].iloc[0] > 2 * boxes["base_rate"].iloc[0]
     assert (status_quo_sweep / "figures" / "analysis_prim_1.png").is_file()
@@ -251,14 +256,14 @@ def test_uniform_mode_draws_exactly_what_the_model_always_drew():
 
 
 def test_sampling_mode_is_validated_in_one_line():
-    settings = load_settings("troops", replicates=87)
+    settings = load_settings("troops", replicates=111)
     settings.sim.sampling = "banana"
     with pytest.raises(ConfigError, match=r"^sim.sampling: invalid value 'banana'; allowed: "):
         validate(settings)
-    settings.sim.sampling = "sobol"  # 8 base points x (9 + 2) = 88 runs at least
-    with pytest.raises(ConfigError, match=r"^sim.sampling=sobol needs sim.replicates >= 88 "):
+    settings.sim.sampling = "sobol"  # 8 base points x (12 + 2) = 112 runs at least
+    with pytest.raises(ConfigError, match=r"^sim.sampling=sobol needs sim.replicates >= 112 "):
         validate(settings)
-    settings.sim.replicates = 88
+    settings.sim.replicates = 112
     assert validate(settings) is settings
 
 
@@ -272,22 +277,22 @@ def test_sobol_mode_without_salib_names_the_install_command(monkeypatch):
 
 
 def test_sobol_design_follows_saltelli_with_fixed_assumptions_kept():
-    """D = 8 varying assumptions (follow_through fixed): N = 1,000 // 10 = 100 base points."""
+    """D = 11 varying assumptions (follow_through fixed): N = 1,005 // 13 = 77 base points."""
     settings = load_settings("troops", replicates=1005, seed=4, follow_through=0.5)
     settings.sim.sampling = "sobol"
     drawn = draw_uncertainties(validate(settings), np.random.default_rng(4), 1005)
     again = draw_uncertainties(settings, np.random.default_rng(4), 1005)
     varying = [name for name in uncertainty_names() if name != "follow_through"]
     design = np.column_stack([drawn[name] for name in varying])
-    assert design.shape == (1005, 8)
+    assert design.shape == (1005, 11)
     np.testing.assert_array_equal(drawn["follow_through"], np.full(1005, 0.5))
     np.testing.assert_array_equal(design, np.column_stack([again[name] for name in varying]))
-    blocks = design[:1000].reshape(100, 10, 8)
-    for i in range(8):
-        others = [j for j in range(8) if j != i]
+    blocks = design[: 77 * 13].reshape(77, 13, 11)
+    for i in range(11):
+        others = [j for j in range(11) if j != i]
         np.testing.assert_array_equal(blocks[:, i + 1, others], blocks[:, 0, others])
-        np.testing.assert_array_equal(blocks[:, i + 1, i], blocks[:, 9, i])
-    assert not np.any(blocks[:, 0, :] == blocks[:, 9, :])
+        np.testing.assert_array_equal(blocks[:, i + 1, i], blocks[:, 12, i])
+    assert not np.any(blocks[:, 0, :] == blocks[:, 12, :])
     ranges = uncertainty_ranges(settings)
     for column, name in enumerate(varying):
         low, high = ranges[name]
@@ -297,11 +302,11 @@ def test_sobol_design_follows_saltelli_with_fixed_assumptions_kept():
 
 @pytest.fixture(scope="module")
 def sobol_run(tmp_path_factory) -> Path:
-    """troops drawn on a Saltelli design: N = 256 base points x (9 + 2) = 2,816 runs."""
+    """troops drawn on a Saltelli design: N = 256 base points x (12 + 2) = 3,584 runs."""
     folder = tmp_path_factory.mktemp("sobol") / "run"
     command = [
         sys.executable, "-m", "escalation", "scenario=troops", "sim.sampling=sobol",
-        "sim.replicates=2816", "sim.figures=false", "seed=2", f"hydra.run.dir={folder}",
+        "sim.replicates=3584", "sim.figures=false", "seed=2", f"hydra.run.dir={folder}",
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, cwd=folder.parent)
     return folder
@@ -312,13 +317,13 @@ def test_sobol_indices_of_the_position_sum_to_at_most_one(sobol_run, capsys):
     assumptions explain most of it, and first-order indices sum to at most about 1."""
     main([str(sobol_run), "--outcome", "ukraine_position_final", "--resamples", "2"])
     table = pd.read_csv(sobol_run / "analysis_sobol.csv").set_index("assumption")
-    assert len(table) == 9
+    assert len(table) == 12
     assert table["S1"].sum() <= 1.05
     assert table["S1"].sum() > 0.4
     assert set(table["S1"].nlargest(2).index) == {"measure_effectiveness", "russian_pressure"}
     assert (table["ST"] >= table["S1"] - table["S1_conf"] - table["ST_conf"]).all()
     assert (table["S1_conf"] > 0).all()
-    assert "Sobol indices from the first 2,816 runs (base sample N = 256" in (
+    assert "Sobol indices from the first 3,584 runs (base sample N = 256" in (
         (sobol_run / "analysis.md").read_text()
     )
     assert (sobol_run / "figures" / "analysis_sobol.png").is_file()
@@ -348,12 +353,12 @@ def load_example():
 
 
 def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
-    """40 experiments (10 scenarios x 4 policies, 20 runs each): EMA Workbench's PRIM finds
-    direct conflict likely with non-combat troops below Russia's real red line."""
+    """80 experiments (20 scenarios x 4 policies, 20 runs each): EMA Workbench's PRIM finds
+    Russian retaliation likely with non-combat troops below Russia's real red line."""
     example = load_example()
-    table, box = example.run(scenarios=10, replicates=20, months=36, seed=2)
-    assert len(table) == 40
-    assert table.groupby("policy").size().tolist() == [10, 10, 10, 10]
+    table, box = example.run(scenarios=20, replicates=20, months=36, seed=2)
+    assert len(table) == 80
+    assert table.groupby("policy").size().tolist() == [20, 20, 20, 20]
     assert table["direct_conflict"].between(0, 1).all()
     first = table.iloc[0]
     again = example.escalation_model(
@@ -367,8 +372,8 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     assert box["limits"]["troops"] == (["noncombat"], None)
     low, high = box["limits"]["red_line_threshold"]
     assert low is None
-    assert high < 8.25  # 7.5 + 0.5 x (9 - 7.5): the most Russia perceives with non-combat troops
+    assert high < 10.0  # 8 + 0.5 x 1 x (12 - 8): the most Russia perceives with non-combat troops
     assert box["density"] >= 0.8
     example.write(tmp_path, table, box, replicates=20)
-    assert len(pd.read_csv(tmp_path / "experiments.csv")) == 40
+    assert len(pd.read_csv(tmp_path / "experiments.csv")) == 80
     assert "PRIM: where `red_line_threshold` below" in (tmp_path / "reading.md").read_text()

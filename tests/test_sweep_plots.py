@@ -28,6 +28,12 @@ FIXED = {
     "deep_strikes": "prohibited",
     "posture": "ambiguity",
 }
+SCALED_OUTCOMES = [
+    "direct_conflict",
+    "nuclear_use",
+    *(name for name in PROBABILITIES if name not in ("direct_conflict", "nuclear_use")),
+]
+"""Synthetic probabilities: direct conflict is ``conflict(policy)``, the n-th outcome n times it."""
 FIGURES = [
     "heatmap_direct_conflict.png",
     "heatmap_russian_retaliation.png",
@@ -58,7 +64,7 @@ def synthetic_summary(swept: list[str], *, seed: int = 0) -> pd.DataFrame:
         policy = {**FIXED, **dict(zip(swept, values, strict=True))}
         row = {"job": job, "scenario": "status_quo", "replicates": 1000, "months": 36, "seed": 7}
         row.update(policy)
-        for index, name in enumerate(PROBABILITIES):
+        for index, name in enumerate(SCALED_OUTCOMES):
             p = min(1.0, conflict(policy) * (index + 1))
             row.update({name: p, f"{name}_low": 0.8 * p, f"{name}_high": min(1.0, 1.2 * p + 0.01)})
         for name in MEANS:
