@@ -1,0 +1,16 @@
+"""The back-test: replay a dated timeline of Western and Ukrainian events, score Russia's moves.
+
+Pipeline: ``timeline`` (the sourced events, validated) → ``forecast`` (the replay and the
+monthly probabilities) → ``scores`` (Brier and log scores against the base rate) → ``figures``
+and ``report``; ``cli`` is the ``escalation-backtest`` command. See docs/BACKTEST.md.
+"""
+
+from escalation.backtest.timeline import (
+    SCORED_EVENTS,
+    Timeline,
+    TimelineError,
+    load_timeline,
+    shipped_timeline_path,
+)
+
+__all__ = ["SCORED_EVENTS", "Timeline", "TimelineError", "load_timeline", "shipped_timeline_path"]

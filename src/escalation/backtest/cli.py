@@ -1,0 +1,308 @@
+"""The ``escalation-backtest`` command: replay dated history and score Russia's forecast moves.
+
+Usage: ``escalation-backtest [TIMELINE.csv] [--from YYYY-MM] [--to YYYY-MM] [--replicates N]
+[--seed S] [--out DIR]``. Everything is checked before anything is written; bad input ends with
+one line on stderr and exit status 2. The files are built in a temporary folder beside ``--out``
+and moved into place at the end, so an interrupted run leaves no half-written output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shlex
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from escalation.backtest.figures import RELIABILITY_FILE, TIMELINE_FILE
+from escalation.backtest.timeline import (
+    SHIPPED_TIMELINE,
+    Timeline,
+    TimelineError,
+    is_month,
+    load_timeline,
+    month_index,
+)
+from escalation.config import ConfigError
+
+EXIT_BAD_INPUT = 2
+DEFAULT_REPLICATES = 1000
+DEFAULT_SEED = 20241001
+FORECAST_FILE = "forecast.csv"
+SCORES_FILE = "scores.csv"
+REPORT_FILE = "backtest.md"
+RUN_FILE = "backtest.json"
+
+
+class BadInput(ValueError):
+    """Input the back-test cannot use; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """What a back-test computed: the forecast of every replayed month and the scores."""
+
+    forecast: pd.DataFrame
+    scores: pd.DataFrame
+    scored: pd.Series
+    window: tuple[str, str]
+    timeline: Timeline
+    replicates: int
+    seed: int
+
+
+def scoring_window(timeline: Timeline, scored_from: str | None, scored_to: str | None) -> tuple:
+    """The scored window (first, last month), checked against the timeline's span.
+
+    Raises:
+        BadInput: A month that is not ``YYYY-MM``, outside the timeline, or ``--from`` > ``--to``.
+    """
+    first, last = timeline.first_month, timeline.last_month
+    for flag, value in (("--from", scored_from), ("--to", scored_to)):
+        if value is None:
+            continue
+        if not is_month(value):
+            raise BadInput(f"{flag} {value!r} is not a month; allowed: YYYY-MM, e.g. 2023-10")
+        if not month_index(first) <= month_index(value) <= month_index(last):
+            raise BadInput(
+                f"{flag} {value} is outside the timeline; allowed: {first} to {last} "
+                f"({timeline.path})"
+            )
+    window = (scored_from or first, scored_to or last)
+    if month_index(window[0]) > month_index(window[1]):
+        raise BadInput(f"--from {window[0]} is after --to {window[1]}")
+    return window
+
+
+def run_backtest(
+    timeline: Timeline,
+    *,
+    scored_from: str | None = None,
+    scored_to: str | None = None,
+    replicates: int = DEFAULT_REPLICATES,
+    seed: int = DEFAULT_SEED,
+) -> Backtest:
+    """Replay the timeline up to the window's end and score the window.
+
+    Raises:
+        BadInput: Bad window, replicates or seed.
+    """
+    from escalation.backtest.forecast import forecast, replay_settings
+    from escalation.backtest.scores import score_table
+
+    window = scoring_window(timeline, scored_from, scored_to)
+    try:
+        replay_settings(timeline, replicates=replicates, seed=seed, until=window[1])
+    except ConfigError as error:
+        message = str(error).replace("sim.replicates", "--replicates").replace("seed", "--seed")
+        raise BadInput(message) from None
+    table = forecast(timeline, replicates=replicates, seed=seed, until=window[1])
+    scores = score_table(
+        table, scored_from=window[0], scored_to=window[1], replicates=replicates
+    )
+    scored = table["month"].map(month_index) >= month_index(window[0])
+    return Backtest(table, scores, scored, window, timeline, replicates, seed)
+
+
+def _timeline_name(timeline: Timeline, shipped: bool) -> str:
+    return f"escalation/data/{SHIPPED_TIMELINE} (shipped)" if shipped else timeline.path
+
+
+def write_backtest(result: Backtest, out: Path, *, command: str, shipped: bool) -> list[Path]:
+    """Write every output into ``out`` via a temporary folder beside it; return the files."""
+    from escalation import __version__
+    from escalation.backtest.figures import plot_reliability, plot_timeline
+    from escalation.backtest.report import backtest_markdown
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        window = result.window
+        name = _timeline_name(result.timeline, shipped)
+        forecast = result.forecast.copy()
+        forecast["p"] = forecast["p"].round(6)
+        forecast.to_csv(staging / FORECAST_FILE, index=False, lineterminator="\n")
+        result.scores.to_csv(
+            staging / SCORES_FILE, index=False, float_format="%.6f", lineterminator="\n"
+        )
+        (staging / "figures").mkdir()
+        span = f"{window[0]} to {window[1]}"
+        plot_timeline(
+            result.forecast,
+            staging / "figures" / TIMELINE_FILE,
+            scored_from=window[0],
+            title=f"Back-test: the model's monthly probability of each Russian move vs "
+            f"history\n(scored {span}; {result.replicates} replicates, seed {result.seed})",
+        )
+        plot_reliability(
+            result.forecast[result.scored],
+            staging / "figures" / RELIABILITY_FILE,
+            f"Reliability of the back-test forecasts\n(all scored classes, {span})",
+        )
+        report = backtest_markdown(
+            result.forecast,
+            result.scores,
+            scored=result.scored,
+            command=command,
+            timeline=name,
+            window=window,
+            replicates=result.replicates,
+            seed=result.seed,
+        )
+        (staging / REPORT_FILE).write_text(report, encoding="utf-8")
+        digest = hashlib.sha256(
+            Path(result.timeline.path).read_bytes()
+            if not shipped
+            else _shipped_bytes()
+        ).hexdigest()
+        run = {
+            "command": command,
+            "timeline": name,
+            "timeline_sha256": digest,
+            "replayed": [result.timeline.first_month, window[1]],
+            "scored": list(window),
+            "replicates": result.replicates,
+            "seed": result.seed,
+            "scenario": "history",
+            "version": __version__,
+        }
+        (staging / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+        return _move_into_place(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _shipped_bytes() -> bytes:
+    from escalation.backtest.timeline import shipped_timeline_path
+
+    return shipped_timeline_path().read_bytes()
+
+
+def _move_into_place(staging: Path, out: Path) -> list[Path]:
+    """Rename the staging folder to ``out``, or move its files into an existing ``out``."""
+    files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    if not out.exists():
+        staging.rename(out)
+    else:
+        for relative in files:
+            target = out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (staging / relative).replace(target)
+    return [out / relative for relative in files]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print one line and exit 2 (argparse prints the usage as well)."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="escalation-backtest",
+        description="Replay the dated Western and Ukrainian events of a timeline and score the "
+        "model's monthly forecasts of Russia's moves against what happened (Brier and log "
+        "scores, against a base-rate baseline).",
+    )
+    parser.add_argument(
+        "timeline",
+        nargs="?",
+        type=Path,
+        help="timeline CSV (month,actor,event,description,source); default: the shipped one",
+    )
+    parser.add_argument(
+        "--from",
+        dest="scored_from",
+        metavar="YYYY-MM",
+        help="first scored month; the months before it are the baseline's training window "
+        "(default: the timeline's first month, with an in-sample baseline)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="scored_to",
+        metavar="YYYY-MM",
+        help="last scored and replayed month (default: the timeline's last month)",
+    )
+    parser.add_argument(
+        "--replicates",
+        type=int,
+        default=DEFAULT_REPLICATES,
+        metavar="N",
+        help=f"Monte Carlo replicates (default {DEFAULT_REPLICATES})",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, metavar="S", help="seed (default %(default)s)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: backtest/<date_time>/ under the current folder)",
+    )
+    return parser
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command as typed, without ``--out`` (so the report does not depend on where)."""
+    words = ["escalation-backtest"]
+    if args.timeline is not None:
+        words.append(str(args.timeline))
+    for flag, value in (("--from", args.scored_from), ("--to", args.scored_to)):
+        if value is not None:
+            words += [flag, value]
+    if args.replicates != DEFAULT_REPLICATES:
+        words += ["--replicates", str(args.replicates)]
+    if args.seed != DEFAULT_SEED:
+        words += ["--seed", str(args.seed)]
+    return shlex.join(words)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: ``escalation-backtest``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+
+    def fail(message: str) -> None:
+        print(f"escalation-backtest: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+    try:
+        timeline = load_timeline(args.timeline)
+        out = args.out or Path("backtest") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+        if out.exists() and not out.is_dir():
+            raise BadInput(f"--out {out} exists and is not a folder")
+        window = scoring_window(timeline, args.scored_from, args.scored_to)
+        print(
+            f"Replaying {timeline.first_month} to {window[1]} ({args.replicates} replicates, "
+            f"seed {args.seed}); scoring {window[0]} to {window[1]} ...",
+            file=sys.stderr,
+        )
+        result = run_backtest(
+            timeline,
+            scored_from=args.scored_from,
+            scored_to=args.scored_to,
+            replicates=args.replicates,
+            seed=args.seed,
+        )
+    except (TimelineError, BadInput) as error:
+        fail(str(error))
+        return
+    from escalation.backtest.report import scores_markdown
+
+    write_backtest(result, out, command=_command(args), shipped=args.timeline is None)
+    print(scores_markdown(result.scores))
+    print(f"Baseline: {result.scores['baseline'].iloc[0]}")
+    print(f"Wrote {FORECAST_FILE}, {SCORES_FILE}, {REPORT_FILE}, {RUN_FILE} and figures/ in {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Figures of a back-test: monthly forecasts against observed months, and reliability.
+
+Like ``escalation.plots``, this module reads tables (the forecast), never the model, and
+imports matplotlib lazily with the non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from escalation.backtest.scores import reliability
+from escalation.backtest.timeline import SCORED_EVENTS, month_index
+from escalation.files import atomic_write
+from escalation.plots import DPI, STYLE, month_label
+
+TIMELINE_FILE = "backtest_timeline.png"
+RELIABILITY_FILE = "reliability.png"
+LABELS = {
+    "nuclear_signalling": "Nuclear signalling",
+    "hybrid_attacks": "Hybrid attacks on NATO members",
+    "strikes_on_western_forces": "Strikes on Western forces",
+    "strikes_on_nato": "Strikes on NATO territory",
+    "nuclear_use": "Nuclear use",
+    "nato_military_response": "NATO military response",
+    "direct_conflict": "Direct NATO-Russia conflict",
+}
+"""Readable names of the scored classes, for figure legends and reports."""
+
+
+@contextmanager
+def _figure(nrows: int = 1, figsize: tuple[float, float] = (10.0, 6.0)) -> Iterator[Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            nrows, 1, figsize=figsize, sharex=True, squeeze=False, layout="constrained"
+        )
+        try:
+            yield fig, axes[:, 0]
+        finally:
+            plt.close(fig)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    with atomic_write(path, "wb") as stream:
+        fig.savefig(stream, format="png", dpi=DPI, metadata={"Software": None})
+    return path
+
+
+def plot_timeline(
+    forecast: pd.DataFrame, path: str | os.PathLike[str], *, scored_from: str, title: str
+) -> Path:
+    """One panel per scored class: the monthly p, observed months marked, training shaded."""
+    months = list(dict.fromkeys(forecast["month"]))
+    x = np.arange(len(months))
+    start = month_index(scored_from) - month_index(months[0])
+    with _figure(len(SCORED_EVENTS), (11.0, 1.55 * len(SCORED_EVENTS) + 1.2)) as (fig, axes):
+        for ax, event in zip(axes, SCORED_EVENTS, strict=True):
+            rows = forecast[forecast["event"] == event]
+            p = rows["p"].to_numpy(dtype=float)
+            seen = rows["observed"].to_numpy(dtype=bool)
+            ax.plot(x, p, color="tab:blue", lw=1.8, label="model p (share of replicates)")
+            ax.scatter(
+                x[seen], p[seen], color="tab:red", zorder=3, s=36, label="observed that month"
+            )
+            for xi in x[seen]:
+                ax.axvline(xi, color="tab:red", alpha=0.25, lw=3)
+            if start > 0:
+                ax.axvspan(-0.5, start - 0.5, color="0.85", alpha=0.6, label="training window")
+            top = max(0.05, float(p.max()) * 1.15)
+            ax.set_ylim(0, min(1.0, top) if top < 1 else 1.0)
+            ax.set_ylabel("p", rotation=0, labelpad=12)
+            ax.set_title(LABELS[event], fontsize=11, loc="left")
+            ax.grid(alpha=0.3)
+        step = max(1, len(months) // 11)
+        axes[-1].set_xticks(x[::step], [month_label(m) for m in months[::step]], rotation=30)
+        axes[-1].set_xlabel("Month")
+        axes[-1].set_xlim(-0.5, len(months) - 0.5)
+        handles, labels = axes[0].get_legend_handles_labels()
+        for ax in axes[1:]:
+            more_h, more_l = ax.get_legend_handles_labels()
+            for h, label in zip(more_h, more_l, strict=True):
+                if label not in labels:
+                    handles.append(h)
+                    labels.append(label)
+        fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+        fig.suptitle(title)
+        return _save(fig, Path(path))
+
+
+def plot_reliability(forecast: pd.DataFrame, path: str | os.PathLike[str], title: str) -> Path:
+    """Reliability diagram over all scored classes: observed rate against mean forecast p."""
+    table = reliability(forecast)
+    with _figure(1, (7.5, 6.5)) as (fig, axes):
+        ax = axes[0]
+        ax.plot([0, 1], [0, 1], color="0.5", ls="--", label="perfect reliability")
+        sizes = 20 + 280 * table["count"] / max(1, int(table["count"].max()))
+        ax.scatter(
+            table["mean_p"],
+            table["observed_rate"],
+            s=sizes,
+            color="tab:blue",
+            zorder=3,
+            label="bin of forecasts (area ~ number of class-months)",
+        )
+        for row in table.itertuples():
+            ax.annotate(
+                f"n={row.count}",
+                (row.mean_p, row.observed_rate),
+                textcoords="offset points",
+                xytext=(6, -12),
+                fontsize=9,
+            )
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("Forecast probability (mean of the bin)")
+        ax.set_ylabel("Observed frequency in the bin")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left")
+        return _save(fig, Path(path))

@@ -1,0 +1,132 @@
+"""The replay: history's Western and Ukrainian events drive the model; Russia is forecast.
+
+``replay_events`` turns a timeline into the model's replay argument (events by 1-based month
+from the timeline's first month), ``replay_settings`` composes the ``history`` scenario over the
+timeline's span, and ``forecast`` runs the replay and returns, per month and scored event class,
+the model's probability that the class occurs and whether it did.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from escalation.backtest.timeline import DRIVEN_EVENTS, SCORED_EVENTS, Timeline, month_index
+from escalation.config import Settings
+
+FORECAST_COLUMNS = ("month", "event", "p", "observed")
+"""Columns of ``forecast.csv``."""
+
+#: Scored classes read off Russia's monthly action (``russian_action`` in the trajectories).
+ACTION_CLASSES = {
+    "nuclear_signalling": ("nuclear_signalling",),
+    "hybrid_attacks": ("hybrid_attacks",),
+    "strikes_on_western_forces": ("strikes_on_western_forces",),
+    "strikes_on_nato": ("strikes_on_nato",),
+    "nuclear_use": ("nuclear_use_in_ukraine",),
+}
+
+
+def replay_events(timeline: Timeline, until: str | None = None) -> dict[int, list[tuple]]:
+    """The Western and Ukrainian events by month, 1 = the timeline's first month.
+
+    Args:
+        timeline: A validated timeline.
+        until: Last month replayed (``YYYY-MM``); later events are left out. Default: all.
+
+    Returns:
+        ``{month: [(actor, event), ...]}`` in file order; Russian and joint events are left
+        out (they are scored, not driven).
+    """
+    start = month_index(timeline.first_month)
+    last = month_index(until) if until else month_index(timeline.last_month)
+    events: dict[int, list[tuple[str, str]]] = {}
+    for event in timeline.events:
+        index = month_index(event.month)
+        if event.event in DRIVEN_EVENTS and index <= last:
+            events.setdefault(index - start + 1, []).append((event.actor, event.event))
+    return events
+
+
+def replay_settings(
+    timeline: Timeline, *, replicates: int, seed: int, until: str | None = None
+) -> Settings:
+    """The ``history`` scenario's settings over the timeline's span.
+
+    ``sim.start`` is the timeline's first month and ``sim.months`` runs to ``until`` (default:
+    the timeline's last month).
+
+    Raises:
+        ConfigError: Replicates or seed out of range.
+    """
+    from escalation.api import load_settings
+
+    last = until or timeline.last_month
+    months = month_index(last) - month_index(timeline.first_month) + 1
+    settings = load_settings("history", replicates=replicates, months=months, seed=seed)
+    settings.sim.start = timeline.first_month
+    settings.sim.figures = False
+    return settings
+
+
+def forecast(
+    timeline: Timeline, *, replicates: int, seed: int, until: str | None = None
+) -> pd.DataFrame:
+    """Replay the timeline and forecast every scored event class, month by month.
+
+    Rules: p(class, month) = share of replicates in which the class occurs that month: Russia's
+    action for ``nuclear_signalling``, ``hybrid_attacks``, ``strikes_on_western_forces`` and
+    ``strikes_on_nato``; Russia's nuclear use in Ukraine or a first nuclear use against NATO that
+    month for ``nuclear_use``; NATO in direct conflict with Russia for ``direct_conflict``; a
+    NATO military answer to a Russian attack (below Article 5 or under it) for
+    ``nato_military_response``. ``observed`` is whether the timeline has that class that month.
+
+    Returns:
+        One row per (month, class), months in order and classes in ``SCORED_EVENTS`` order,
+        with columns ``month`` (``YYYY-MM``), ``event``, ``p`` and ``observed`` (bool).
+    """
+    from escalation.model import EscalationModel
+
+    settings = replay_settings(timeline, replicates=replicates, seed=seed, until=until)
+    model = EscalationModel(settings, replay=replay_events(timeline, until)).run()
+    return forecast_from_trajectories(model.trajectories(), timeline)
+
+
+def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per scored class, a (months, replicates) boolean array: did it occur that month.
+
+    Args:
+        trajectories: The model's long table (``EscalationModel.trajectories``), one row per
+            (replicate, month), replicate-major.
+    """
+    months = int(trajectories["month"].max())
+    replicates = len(trajectories) // months
+
+    def grid(column: str) -> np.ndarray:
+        return trajectories[column].to_numpy().reshape(replicates, months).T
+
+    action = grid("russian_action")
+    occurs = {name: np.isin(action, codes) for name, codes in ACTION_CLASSES.items()}
+    used = grid("nuclear_use").astype(bool)
+    first_use = used & ~np.vstack([np.zeros((1, replicates), dtype=bool), used[:-1]])
+    occurs["nuclear_use"] = occurs["nuclear_use"] | first_use
+    occurs["direct_conflict"] = grid("direct_conflict").astype(bool)
+    occurs["nato_military_response"] = grid("nato_military_response").astype(bool) | grid(
+        "article5_response"
+    ).astype(bool)
+    return {name: occurs[name] for name in SCORED_EVENTS}
+
+
+def forecast_from_trajectories(trajectories: pd.DataFrame, timeline: Timeline) -> pd.DataFrame:
+    """The forecast table from the model's trajectories and the timeline's observed events."""
+    dates = trajectories.loc[trajectories["replicate"] == trajectories["replicate"].iloc[0]]
+    dates = dates.sort_values("month")["date"].tolist()
+    occurs = class_occurrences(trajectories)
+    rows = []
+    for row, month in enumerate(dates):
+        for name in SCORED_EVENTS:
+            rows.append((month, name, float(occurs[name][row].mean()), False))
+    table = pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))
+    observed = {name: timeline.observed(name) for name in SCORED_EVENTS}
+    table["observed"] = [m in observed[e] for m, e in zip(table["month"], table["event"])]
+    return table

@@ -1,0 +1,220 @@
+"""The timeline of dated events: its vocabulary, and loading with one-line errors.
+
+A timeline is a CSV file with the columns ``month, actor, event, description, source``, one row
+per dated event, sorted by month (``YYYY-MM``; dates are to the month). Western and Ukrainian
+events drive the replay; Russian and joint events are what the back-test scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+
+COLUMNS = ("month", "actor", "event", "description", "source")
+"""The columns of a timeline file, in this order."""
+
+WESTERN_ACTORS = ("west", "nato", "us", "uk", "france", "germany")
+ACTORS = (*WESTERN_ACTORS, "russia", "ukraine")
+"""Who acts: ``west``/``nato`` stand for every member, the others for one government."""
+
+WESTERN_EVENTS = (
+    "aid",
+    "advanced_weapons",
+    "training",
+    "instructors",
+    "deep_strikes_limited",
+    "deep_strikes_authorized",
+    "troops_noncombat",
+    "troops_combat",
+    "posture_ambiguity",
+    "posture_red_lines",
+)
+UKRAINIAN_EVENTS = ("incursion", "domestic_deep_strikes")
+RUSSIAN_EVENTS = (
+    "nuclear_signalling",
+    "hybrid_attacks",
+    "strikes_on_western_forces",
+    "strikes_on_nato",
+    "nuclear_use",
+)
+JOINT_EVENTS = ("nato_military_response", "direct_conflict")
+EVENTS = WESTERN_EVENTS + UKRAINIAN_EVENTS + RUSSIAN_EVENTS + JOINT_EVENTS
+"""The event vocabulary."""
+DRIVEN_EVENTS = WESTERN_EVENTS + UKRAINIAN_EVENTS
+"""Events the replay puts in force on their month."""
+SCORED_EVENTS = RUSSIAN_EVENTS + JOINT_EVENTS
+"""Event classes the back-test forecasts and scores, month by month."""
+
+#: Which actors may take each kind of event.
+ACTORS_OF_EVENT: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(WESTERN_EVENTS, WESTERN_ACTORS),
+    **dict.fromkeys(UKRAINIAN_EVENTS, ("ukraine",)),
+    **dict.fromkeys(RUSSIAN_EVENTS, ("russia",)),
+    **dict.fromkeys(JOINT_EVENTS, (*WESTERN_ACTORS, "russia")),
+}
+
+SHIPPED_TIMELINE = "timeline.csv"
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+class TimelineError(ValueError):
+    """A timeline file that cannot be used; the message is one line naming file, row, column."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated event of a timeline."""
+
+    month: str
+    actor: str
+    event: str
+    description: str
+    source: str
+    line: int
+    """Line of the file the row starts on (the header is line 1)."""
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A validated timeline: its events in file order (sorted by month) and where it came from."""
+
+    events: tuple[Event, ...]
+    path: str
+
+    @property
+    def first_month(self) -> str:
+        """The month of the first event."""
+        return self.events[0].month
+
+    @property
+    def last_month(self) -> str:
+        """The month of the last event."""
+        return self.events[-1].month
+
+    @property
+    def months(self) -> list[str]:
+        """Every month from the first event's to the last's, gaps included."""
+        return month_range(self.first_month, self.last_month)
+
+    def observed(self, event: str) -> set[str]:
+        """The months in which ``event`` happened."""
+        return {e.month for e in self.events if e.event == event}
+
+
+def shipped_timeline_path() -> Path:
+    """The timeline shipped with the package (``escalation/data/timeline.csv``)."""
+    return Path(str(files("escalation.data") / SHIPPED_TIMELINE))
+
+
+def month_index(month: str) -> int:
+    """Months since year 0: ``month_index(b) - month_index(a)`` is the distance from a to b."""
+    year, number = month.split("-")
+    return int(year) * 12 + int(number) - 1
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM``."""
+    return [
+        f"{index // 12:04d}-{index % 12 + 1:02d}"
+        for index in range(month_index(first), month_index(last) + 1)
+    ]
+
+
+def is_month(text: str) -> bool:
+    """Whether ``text`` is a month like ``2024-09``."""
+    return _MONTH.fullmatch(text) is not None
+
+
+def load_timeline(path: str | os.PathLike[str] | None = None) -> Timeline:
+    """Read and validate a timeline file (default: the shipped one).
+
+    Rules: the header is exactly ``month,actor,event,description,source``; every row has these
+    five fields; ``month`` is ``YYYY-MM``; ``actor`` and ``event`` come from the vocabulary and
+    fit each other (a Russian event is Russia's, a Western measure a Western actor's);
+    ``description`` and ``source`` are not empty; rows are sorted by month; at least one row.
+
+    Raises:
+        TimelineError: One line: ``FILE:LINE: column 'NAME': what is wrong; allowed: ...``.
+    """
+    path = shipped_timeline_path() if path is None else Path(path)
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise TimelineError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise TimelineError(f"{name}: is a folder, not a timeline CSV file") from None
+    except UnicodeDecodeError:
+        raise TimelineError(f"{name}: not a UTF-8 text file") from None
+    except OSError as error:
+        raise TimelineError(f"{name}: cannot read ({error.strerror})") from None
+    return parse_timeline(text, name)
+
+
+def parse_timeline(text: str, name: str = "<timeline>") -> Timeline:
+    """Validate a timeline given as CSV text; ``name`` is used in error messages."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise TimelineError(f"{name}:1: malformed CSV ({error})") from None
+    if header is None:
+        raise TimelineError(f"{name}: empty file; expected the header {','.join(COLUMNS)}")
+    if tuple(cell.strip() for cell in header) != COLUMNS:
+        raise TimelineError(
+            f"{name}:1: header is {','.join(header)!r}; expected exactly {','.join(COLUMNS)}"
+        )
+    events: list[Event] = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise TimelineError(f"{name}:{line}: malformed CSV ({error})") from None
+        start, line = line, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        events.append(_event(row, start, name))
+        if len(events) > 1 and month_index(events[-1].month) < month_index(events[-2].month):
+            raise TimelineError(
+                f"{name}:{start}: column 'month': {events[-1].month} comes after "
+                f"{events[-2].month} (line {events[-2].line}); rows must be sorted by month"
+            )
+    if not events:
+        raise TimelineError(f"{name}: no events; the header must be followed by dated rows")
+    return Timeline(tuple(events), name)
+
+
+def _event(row: list[str], line: int, name: str) -> Event:
+    """One validated row."""
+    if len(row) != len(COLUMNS):
+        raise TimelineError(
+            f"{name}:{line}: {len(row)} fields; expected {len(COLUMNS)} "
+            f"({','.join(COLUMNS)}; quote a field that contains a comma)"
+        )
+    month, actor, event, description, source = (cell.strip() for cell in row)
+
+    def fail(column: str, problem: str, allowed: tuple[str, ...] | str) -> TimelineError:
+        listed = allowed if isinstance(allowed, str) else ", ".join(allowed)
+        return TimelineError(f"{name}:{line}: column '{column}': {problem}; allowed: {listed}")
+
+    if not is_month(month):
+        raise fail("month", f"{month!r} is not a month", "YYYY-MM, e.g. 2024-09")
+    if actor not in ACTORS:
+        raise fail("actor", f"unknown actor {actor!r}", ACTORS)
+    if event not in EVENTS:
+        raise fail("event", f"unknown event {event!r}", EVENTS)
+    if actor not in ACTORS_OF_EVENT[event]:
+        raise fail("actor", f"{actor!r} cannot take the event {event!r}", ACTORS_OF_EVENT[event])
+    if not description:
+        raise fail("description", "empty", "a short description of what happened")
+    if not source:
+        raise fail("source", "empty", "a checkable source (publisher, date, URL)")
+    return Event(month, actor, event, description, source, line)

@@ -1,0 +1,1 @@
+"""Package data: the sourced timeline of dated events that ``escalation-backtest`` replays."""
