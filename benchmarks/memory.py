@@ -77,7 +77,7 @@ def trajectory_bytes_per_replicate(months: int) -> int:
     """What the preallocated trajectory arrays hold per replicate (their dtypes' sizes)."""
     import numpy as np
 
-    from escalation.model import _TRAJECTORY_DTYPES
+    from escalation.model.world import _TRAJECTORY_DTYPES
 
     return months * sum(np.dtype(dtype).itemsize for dtype in _TRAJECTORY_DTYPES.values())
 
