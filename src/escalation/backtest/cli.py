@@ -81,6 +81,24 @@ def scoring_window(timeline: Timeline, scored_from: str | None, scored_to: str |
     return window
 
 
+def check_run(timeline: Timeline, *, replicates: int, seed: int, until: str) -> None:
+    """Check replicates and seed (and that the settings compose) before any work.
+
+    Raises:
+        BadInput: Replicates below 1 or a negative seed.
+    """
+    from escalation.backtest.forecast import replay_settings
+
+    if replicates < 1:
+        raise BadInput(f"--replicates {replicates} is out of range; allowed: an integer >= 1")
+    if seed < 0:
+        raise BadInput(f"--seed {seed} is out of range; allowed: an integer >= 0")
+    try:
+        replay_settings(timeline, replicates=replicates, seed=seed, until=until)
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+
+
 def run_backtest(
     timeline: Timeline,
     *,
@@ -94,19 +112,13 @@ def run_backtest(
     Raises:
         BadInput: Bad window, replicates or seed.
     """
-    from escalation.backtest.forecast import forecast, replay_settings
+    from escalation.backtest.forecast import forecast
     from escalation.backtest.scores import score_table
 
     window = scoring_window(timeline, scored_from, scored_to)
-    try:
-        replay_settings(timeline, replicates=replicates, seed=seed, until=window[1])
-    except ConfigError as error:
-        message = str(error).replace("sim.replicates", "--replicates").replace("seed", "--seed")
-        raise BadInput(message) from None
+    check_run(timeline, replicates=replicates, seed=seed, until=window[1])
     table = forecast(timeline, replicates=replicates, seed=seed, until=window[1])
-    scores = score_table(
-        table, scored_from=window[0], scored_to=window[1], replicates=replicates
-    )
+    scores = score_table(table, scored_from=window[0], scored_to=window[1], replicates=replicates)
     scored = table["month"].map(month_index) >= month_index(window[0])
     return Backtest(table, scores, scored, window, timeline, replicates, seed)
 
@@ -138,6 +150,7 @@ def write_backtest(result: Backtest, out: Path, *, command: str, shipped: bool) 
             result.forecast,
             staging / "figures" / TIMELINE_FILE,
             scored_from=window[0],
+            baseline=_baseline_rates(result),
             title=f"Back-test: the model's monthly probability of each Russian move vs "
             f"history\n(scored {span}; {result.replicates} replicates, seed {result.seed})",
         )
@@ -158,9 +171,7 @@ def write_backtest(result: Backtest, out: Path, *, command: str, shipped: bool) 
         )
         (staging / REPORT_FILE).write_text(report, encoding="utf-8")
         digest = hashlib.sha256(
-            Path(result.timeline.path).read_bytes()
-            if not shipped
-            else _shipped_bytes()
+            Path(result.timeline.path).read_bytes() if not shipped else _shipped_bytes()
         ).hexdigest()
         run = {
             "command": command,
@@ -177,6 +188,13 @@ def write_backtest(result: Backtest, out: Path, *, command: str, shipped: bool) 
         return _move_into_place(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _baseline_rates(result: Backtest) -> dict[str, float]:
+    """The baseline's constant rate per class (training window, or in-sample)."""
+    forecast = result.forecast
+    reference = forecast[~result.scored] if (~result.scored).any() else forecast[result.scored]
+    return reference.groupby("event")["observed"].mean().to_dict()
 
 
 def _shipped_bytes() -> bytes:
@@ -281,6 +299,7 @@ def main(argv: list[str] | None = None) -> None:
         if out.exists() and not out.is_dir():
             raise BadInput(f"--out {out} exists and is not a folder")
         window = scoring_window(timeline, args.scored_from, args.scored_to)
+        check_run(timeline, replicates=args.replicates, seed=args.seed, until=window[1])
         print(
             f"Replaying {timeline.first_month} to {window[1]} ({args.replicates} replicates, "
             f"seed {args.seed}); scoring {window[0]} to {window[1]} ...",

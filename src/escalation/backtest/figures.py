@@ -7,7 +7,7 @@ imports matplotlib lazily with the non-interactive Agg backend.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,18 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def plot_timeline(
-    forecast: pd.DataFrame, path: str | os.PathLike[str], *, scored_from: str, title: str
+    forecast: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    scored_from: str,
+    title: str,
+    baseline: Mapping[str, float] | None = None,
 ) -> Path:
-    """One panel per scored class: the monthly p, observed months marked, training shaded."""
+    """One panel per scored class: the monthly p, observed months marked, training shaded.
+
+    ``baseline`` (class → constant monthly rate) is drawn as a dashed line over the scored
+    window.
+    """
     months = list(dict.fromkeys(forecast["month"]))
     x = np.arange(len(months))
     start = month_index(scored_from) - month_index(months[0])
@@ -70,6 +79,16 @@ def plot_timeline(
             p = rows["p"].to_numpy(dtype=float)
             seen = rows["observed"].to_numpy(dtype=bool)
             ax.plot(x, p, color="tab:blue", lw=1.8, label="model p (share of replicates)")
+            if baseline is not None and event in baseline:
+                ax.hlines(
+                    baseline[event],
+                    start - 0.5,
+                    len(months) - 0.5,
+                    color="0.35",
+                    ls="--",
+                    lw=1.2,
+                    label="base rate (baseline forecast)",
+                )
             ax.scatter(
                 x[seen], p[seen], color="tab:red", zorder=3, s=36, label="observed that month"
             )
@@ -77,7 +96,7 @@ def plot_timeline(
                 ax.axvline(xi, color="tab:red", alpha=0.25, lw=3)
             if start > 0:
                 ax.axvspan(-0.5, start - 0.5, color="0.85", alpha=0.6, label="training window")
-            top = max(0.05, float(p.max()) * 1.15)
+            top = max(0.05, float(p.max()) * 1.15, (baseline or {}).get(event, 0.0) * 1.15)
             ax.set_ylim(0, min(1.0, top) if top < 1 else 1.0)
             ax.set_ylabel("p", rotation=0, labelpad=12)
             ax.set_title(LABELS[event], fontsize=11, loc="left")

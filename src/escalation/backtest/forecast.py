@@ -128,5 +128,6 @@ def forecast_from_trajectories(trajectories: pd.DataFrame, timeline: Timeline) -
             rows.append((month, name, float(occurs[name][row].mean()), False))
     table = pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))
     observed = {name: timeline.observed(name) for name in SCORED_EVENTS}
-    table["observed"] = [m in observed[e] for m, e in zip(table["month"], table["event"])]
+    pairs = zip(table["month"], table["event"], strict=True)
+    table["observed"] = [month in observed[event] for month, event in pairs]
     return table

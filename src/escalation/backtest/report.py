@@ -10,8 +10,10 @@ from escalation.backtest.figures import LABELS, RELIABILITY_FILE, TIMELINE_FILE
 
 
 def _number(value: float, digits: int = 3) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else (
-        f"{value:.{digits}f}"
+    return (
+        "n/a"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (f"{value:.{digits}f}")
     )
 
 
@@ -49,25 +51,26 @@ def verdicts(forecast: pd.DataFrame, scores: pd.DataFrame, scored: pd.Series) ->
         if row.observed_months == 0 and row.brier_baseline == 0:
             sentences.append(
                 f"- **{name}**: never happened in the window and the base rate is 0, which "
-                f"cannot be beaten; the model's Brier {_number(row.brier, 4)} is the cost of "
+                f"cannot be beaten; the model's Brier {row.brier:.1e} is the cost of "
                 f"allowing for it (monthly p at most {rows['p'].max():.3f})."
             )
             continue
         beats = not math.isnan(row.brier_skill) and row.brier_skill > 0
         verdict = "beats the base rate" if beats else "does not beat the base rate"
         detail = f"mean monthly p {mean_p:.2f} against an observed rate of {rate:.2f}"
+        if mean_p > rate + 0.05:
+            detail += " (the model expects it too often)"
+        elif mean_p < rate - 0.05:
+            detail += " (the model expects it too rarely)"
         if len(seen) and len(unseen):
             detail += (
                 f"; p averages {seen.mean():.2f} in the months it happened and "
                 f"{unseen.mean():.2f} in the others"
             )
-        if not beats:
-            if mean_p > rate + 0.05:
-                detail += " (the model expects it too often)"
-            elif mean_p < rate - 0.05:
-                detail += " (the model expects it too rarely)"
-            if len(seen) and len(unseen) and seen.mean() <= unseen.mean():
-                detail += "; it does not pick out the months in which it happened"
+            if seen.mean() <= unseen.mean() + 0.01:
+                detail += ", so it does not pick out the months in which it happened"
+                if beats:
+                    detail += " (its edge over the base rate is in the level, not the timing)"
         sentences.append(
             f"- **{name}**: {verdict} (Brier skill {_number(row.brier_skill, 2)}): {detail}."
         )

@@ -112,7 +112,7 @@ def shipped_timeline_path() -> Path:
 
 
 def month_index(month: str) -> int:
-    """Months since year 0: ``month_index(b) - month_index(a)`` is the distance from a to b."""
+    """Months since year 0 of a ``YYYY-MM`` month; the difference of two is their distance."""
     year, number = month.split("-")
     return int(year) * 12 + int(number) - 1
 
