@@ -289,6 +289,7 @@ class RussiaDoctrine:
     red_lines_width: float = field(default=MISSING, metadata={"bounds": (0.0, 0.5)})
     measure_evidence: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     nuclear_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    mobilisation: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     response_months: int = field(default=MISSING, metadata={"bounds": (1, None)})
 
 

@@ -57,6 +57,8 @@ class Russia(mesa.Agent):
         self.action = np.zeros(replicates, dtype=np.int8)
         self.retaliation = np.zeros(replicates, dtype=bool)
         self.new_stimulus = np.zeros(replicates)
+        self.rose = np.zeros(replicates, dtype=bool)
+        self.mobilised = np.zeros(replicates)
         self.involvement = self.measure_involvement()
         self.perceived_involvement = self.perceive(self.involvement)
         self.crossed = np.zeros(replicates, dtype=bool)
@@ -241,7 +243,9 @@ class Russia(mesa.Agent):
         crossed when perceived involvement rises above the threshold; a material action taken
         while the line is crossed, in a replicate where Russia enforces it, is retaliation.
         Article: "boots on the ground" would "cross a dangerous threshold and could lead to
-        unpredictable consequences".
+        unpredictable consequences". After each collapse of its front Russia mobilises: its
+        pressure rises by ``mobilisation`` points a month (partial mobilisation after the Kharkiv
+        collapse, 21 September 2022).
         """
         model = self.model
         choice_draw = model.rng.random(model.replicates)
@@ -251,6 +255,7 @@ class Russia(mesa.Agent):
         self.learn()
         involvement = self.measure_involvement()
         new = np.maximum(involvement - self.involvement, 0.0)
+        self.rose = new > 0
         doctrine = model.settings.doctrine.russia
         self.beliefs.observe(doctrine.measure_evidence * new, np.zeros(model.replicates))
         stimuli = doctrine.stimuli
@@ -272,6 +277,7 @@ class Russia(mesa.Agent):
         model.nuclear_use_on_nato |= at_war & (
             nuclear_draw < model.uncertain["nuclear_use_in_conflict"]
         )
+        self.mobilised += model.settings.doctrine.russia.mobilisation * model.ukraine.collapse_onset
         self._put_in_force(model.settings.doctrine.russia.response_months)
 
     def _put_in_force(self, months: int) -> None:

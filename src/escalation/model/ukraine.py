@@ -34,6 +34,7 @@ class Ukraine(mesa.Agent):
         self.incursion_ordered = np.zeros(replicates, dtype=bool)
         self.russian_line = np.full(replicates, doctrine.position_start)
         self.collapse_months_left = np.zeros(replicates, dtype=np.int32)
+        self.collapse_onset = np.zeros(replicates, dtype=bool)
 
     @property
     def incursion(self) -> np.ndarray:
@@ -63,6 +64,7 @@ class Ukraine(mesa.Agent):
         onset = self.position >= self.russian_line + self.model.uncertain["collapse_gain"]
         self.russian_line[onset] = self.position[onset]
         self.collapse_months_left[onset] = ADVANCE_WINDOW
+        self.collapse_onset = onset
 
     def support(self) -> np.ndarray:
         """Points of territory per month the Western measures in force add, per replicate."""
@@ -73,8 +75,8 @@ class Ukraine(mesa.Agent):
     def step(self) -> None:
         """Fight, then decide on drone strikes and incursions; ask for more once losing.
 
-        Rules: Δposition = effectiveness · Σ effect · level + drone effect − pressure + N(0, σ²),
-        clipped to [0, 100]. Ukraine strikes Russia with its own drones with monthly probability
+        Rules: Δposition = effectiveness · Σ effect · level + drone effect − (pressure + what
+        Russia's mobilisations add) + N(0, σ²), clipped to [0, 100]. Ukraine strikes Russia with its own drones with monthly probability
         ``domestic_strikes.rate``, whatever the West permits (article: Ukraine's need "to strike
         deep inside Russia"). While it holds more than its start minus ``incursion.margin`` and
         no incursion is under way, it mounts one with probability ``incursion.rate``, lasting
@@ -92,7 +94,8 @@ class Ukraine(mesa.Agent):
         if model.replaying:
             self.domestic_strikes = self.drone_campaign.copy()
         drones = doctrine.domestic_strikes.effect * self.domestic_strikes
-        change = self.support() + drones - model.uncertain["russian_pressure"] + noise
+        pressure = model.uncertain["russian_pressure"] + model.russia.mobilised
+        change = self.support() + drones - pressure + noise
         self.recent = np.roll(self.recent, -1, axis=0)
         self.recent[-1] = self.position
         np.clip(self.position + change, 0.0, 100.0, out=self.position)

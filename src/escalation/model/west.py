@@ -1,9 +1,9 @@
 """The West: NATO as an ``AgentSet`` of member governments, France among them with its own rules.
 
 Each member decides on the use of its own long-range weapons inside Russia (as the US did on
-30 May and 17 November 2024). Collective military answers need consensus, which with one shared
-draw means the most cautious member decides; a member answers alone for its own forces, and an
-attack on a member's territory meets Article 5 whatever the posture on Ukraine.
+30 May and 17 November 2024) and answers attacks on its own territory or forces below Article 5
+on its own. The collective answer is Article 5's: an attack on a member's territory meets it
+whatever the posture on Ukraine.
 """
 
 from __future__ import annotations
@@ -105,13 +105,16 @@ class France(NatoMember):
 
         Rule: under ``red_lines`` the West publicly excludes every measure its policy never
         allows, so the ceiling is the involvement of all allowed measures; under ``ambiguity``
-        nothing is excluded and the ceiling is that of every measure at its highest.
+        nothing is excluded and the ceiling is that of every measure at its highest (and at
+        least what the policy allows).
         """
         policy = self.model.settings.policy
         involvement = self.model.settings.doctrine.russia.involvement
+        allowed = allowed_levels(policy)
         if self.posture is Posture.ambiguity:
-            return float(weighted_sum(involvement, most_possible_levels()))
-        return float(weighted_sum(involvement, allowed_levels(policy)))
+            most = most_possible_levels()
+            return float(weighted_sum(involvement, {k: max(most[k], allowed[k]) for k in most}))
+        return float(weighted_sum(involvement, allowed))
 
     def adopt(self) -> None:
         """Put in force each allowed measure whose timing has come (kept once in force).
@@ -172,11 +175,6 @@ class Nato:
             authorized += member.strike_share * (member.deep_strikes == 2)
         return limited, authorized
 
-    @property
-    def most_cautious(self) -> float:
-        """Caution of the most cautious member: with one shared draw, consensus is its call."""
-        return max(member.caution for member in self.members)
-
     def supply(self) -> None:
         """Keep aid and advanced weapons flowing and deliver new weapon systems on their months.
 
@@ -196,26 +194,30 @@ class Nato:
         self.new_weapons[:] = delivered
 
     def update_belief(self) -> None:
-        """The West learns whether Russia follows through when its red line is crossed.
+        """The West learns whether Russia follows through when the West takes a new step.
 
-        Rule: after each month in which Russia's red line was newly crossed, belief += rate ·
-        (retaliated − belief). A red line crossed without response loses credibility.
+        Rule: after each month in which Western involvement rose, belief += rate · (Russia
+        acted materially that month − belief). The West sees its own steps and Russia's acts,
+        not Russia's hidden red line; a step met by restraint makes Russian threats less
+        credible.
         """
         russia = self.model.russia
-        observed = russia.red_line_crossed
+        observed = russia.rose
         acted = IS_RETALIATION[russia.action] & observed
         rate = self.model.settings.doctrine.nato.learning_rate
         self.west_belief += np.where(observed, rate * (acted - self.west_belief), 0.0)
 
-    def answer_attacks(self, draw: np.ndarray, war_draw: np.ndarray) -> None:
+    def answer_attacks(self, draw: np.ndarray, war_draw: np.ndarray, target: np.ndarray) -> None:
         """Answer last month's Russian attack; a military answer starts at least a clash.
 
-        Rules: hybrid attacks are answered collectively with p = weight · resolve · (1 − caution
-        of the most cautious member); strikes on French forces by France alone with p = weight ·
-        resolve · (1 − France's caution); a strike on NATO territory with p = ``article5_answer``
-        whatever the posture (North Atlantic Treaty, Article 5), which is direct conflict at once
-        with probability ``article5_war``. ``resolve`` is the West's true resolve, drawn per
-        replicate (``western_resolve``).
+        Rules: a hybrid attack hits one member (each equally likely), which answers on its own
+        territory with p = weight · resolve · (1 − its caution), as Turkey did in 2015 and
+        Poland with allied jets in 2025; strikes on French forces are answered by France alone
+        with p = weight · resolve · (1 − France's caution); a strike on NATO territory meets the
+        collective answer of Article 5 with p = ``article5_answer`` whatever the posture (North
+        Atlantic Treaty, Article 5), which is direct conflict at once with probability
+        ``article5_war``. ``resolve`` is the West's true resolve, drawn per replicate
+        (``western_resolve``).
         """
         model = self.model
         doctrine = model.settings.doctrine.nato
@@ -223,8 +225,10 @@ class Nato:
         resolve = model.uncertain["western_resolve"]
         probability = np.zeros(model.replicates)
         hybrid = action == RussianAction.HYBRID_ATTACKS
+        cautions = np.array([member.caution for member in self.members])
+        target_caution = cautions[(target * len(cautions)).astype(int)]
         probability[hybrid] = (
-            doctrine.response_weight.hybrid_attacks * resolve[hybrid] * (1 - self.most_cautious)
+            doctrine.response_weight.hybrid_attacks * resolve[hybrid] * (1 - target_caution[hybrid])
         )
         forces = action == RussianAction.STRIKES_ON_WESTERN_FORCES
         probability[forces] = (
@@ -265,7 +269,8 @@ class Nato:
         war_draw = model.rng.random(model.replicates)
         grow_draw = model.rng.random(model.replicates)
         end_draw = model.rng.random(model.replicates)
+        target_draw = model.rng.random(model.replicates)
         self.update_belief()
         self.conflict_course(grow_draw, end_draw)
-        self.answer_attacks(answer_draw, war_draw)
+        self.answer_attacks(answer_draw, war_draw, target_draw)
         self.supply()
