@@ -76,13 +76,14 @@ class Ukraine(mesa.Agent):
         """Fight, then decide on drone strikes and incursions; ask for more once losing.
 
         Rules: Δposition = effectiveness · Σ effect · level + drone effect − (pressure + what
-        Russia's mobilisations add) + N(0, σ²), clipped to [0, 100]. Ukraine strikes Russia with its own drones with monthly probability
-        ``domestic_strikes.rate``, whatever the West permits (article: Ukraine's need "to strike
-        deep inside Russia"). While it holds more than its start minus ``incursion.margin`` and
-        no incursion is under way, it mounts one with probability ``incursion.rate``, lasting
-        ``incursion.months`` (Kursk, August 2024). It requests more once it has lost
-        ``request_drop`` points since the start. In a replay of history, drone strikes and
-        incursions come from the timeline (``escalation.model.replay``).
+        Russia's mobilisations add) + N(0, σ²), clipped to [0, 100]. Ukraine strikes Russia
+        with its own drones with monthly probability ``domestic_strikes.rate``, whatever the
+        West permits (article: Ukraine's need "to strike deep inside Russia"). While it holds
+        more than its start minus ``incursion.margin`` and no incursion is under way, it mounts
+        one with probability ``incursion.rate``, lasting ``incursion.months`` (Kursk, August
+        2024). It requests more once it has lost ``request_drop`` points since the start. In a
+        replay of history, drone strikes and incursions come from the timeline
+        (``escalation.model.replay``).
         """
         model = self.model
         doctrine = model.settings.doctrine.ukraine
