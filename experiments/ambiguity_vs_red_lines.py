@@ -2,15 +2,20 @@
 
 Run: ``.venv/bin/python experiments/ambiguity_vs_red_lines.py [--replicates N] [--out DIR]``
 
-Haddad: "We should stop setting red lines and rely on what we call strategic ambiguity." Does
-ambiguity lead to less Russian retaliation than declared red lines? In the model it deters
-(Russia cannot rule out a Western escalation, so every response costs more) and it alarms (Russia
-counts part of what the West has not excluded as involvement already). This experiment runs
-``sweep=ambiguity_vs_red_lines`` (each posture, with instructors inside Ukraine, and with
-non-combat troops too) and, since replicate i meets the same sampled assumptions under both
-postures, maps the change in retaliation over the two assumptions that decide which channel wins:
-Russia's alarm at what is not excluded and its sensitivity to the expected Western answer.
-Writes ``figures/ambiguity_vs_red_lines.png`` and ``reading.md`` into the sweep folder.
+Haddad: "We should stop setting red lines and rely on what we call strategic ambiguity." In model
+v2 ambiguity is a belief (docs/MODEL.md §9): Russia holds a set of priors about Western resolve,
+one under declared red lines and a set of half-width ``ambiguity_width`` under ambiguity, and acts
+on ``r_α = α · r_high + (1 − α) · r_low``. With a high ``ambiguity_aversion`` (α) the worst case
+deters; with a low one the best case emboldens; and ``ambiguity_alarm`` makes Russia count part of
+what the West has not excluded as involvement already, so more red lines are crossed.
+
+This experiment runs ``sweep=ambiguity_vs_red_lines`` (each posture, with instructors inside
+Ukraine, and with non-combat troops too) for the overall paired changes, then maps the change
+over the assumptions that decide its sign: α against ``ambiguity_alarm`` and α against
+``cost_sensitivity``, each cell a pair of runs of the instructors policy that differ only in the
+posture (same seed, same replicates, the other assumptions sampled over their ranges). Writes
+``figures/ambiguity_vs_red_lines.png``, ``posture_map.csv`` and ``reading.md`` into the sweep
+folder.
 """
 
 from __future__ import annotations
@@ -21,102 +26,192 @@ import numpy as np
 import pandas as pd
 from _common import arguments, job_of, paired_difference, percent, points, run_sweep, write_reading
 
+import escalation
 from escalation.plots import DPI, STYLE, _pyplot, _save_atomically
+from escalation.results import mean_interval
 
 NAME = "ambiguity_vs_red_lines"
 CASES = {"none": "instructors inside Ukraine", "noncombat": "instructors and non-combat troops"}
-BINS = 5
+OUTCOMES = {
+    "contained_clash": "P(NATO-Russia clash or direct conflict)",
+    "russian_retaliation": "P(Russian retaliation)",
+}
+ALPHAS = np.linspace(0.0, 1.0, 5)
+AXES = {
+    "ambiguity_alarm": (np.linspace(0.0, 0.5, 5), "Russia's alarm at what is not excluded"),
+    "cost_sensitivity": (
+        np.linspace(0.5, 3.0, 5),
+        "Russia's cost sensitivity (log-odds per unit of expected answer)",
+    ),
+}
+POLICY = {"instructors": "inside", "troops": "none", "deep_strikes": "prohibited"}
+"""The policy of the map: the first case of the sweep."""
 
 
-def posture_effect(outcomes: pd.DataFrame, summary: pd.DataFrame, troops: str) -> pd.DataFrame:
-    """Per replicate: sampled assumptions and retaliation under ambiguity minus red lines."""
-    red = job_of(summary, posture="red_lines", troops=troops)["job"]
-    amb = job_of(summary, posture="ambiguity", troops=troops)["job"]
-    first = outcomes[outcomes["job"] == red].sort_values("replicate").reset_index(drop=True)
-    second = outcomes[outcomes["job"] == amb].sort_values("replicate").reset_index(drop=True)
-    frame = first[["replicate", "ambiguity_alarm", "cost_sensitivity"]].copy()
-    frame["change"] = second["russian_retaliation"].astype(float) - first[
-        "russian_retaliation"
-    ].astype(float)
-    return frame
+def posture_change(replicates: int, seed: int | None = None, **assumptions: float) -> dict:
+    """Paired change, ambiguity minus red lines, of each outcome for fixed ``assumptions``.
+
+    Both runs use the same seed and replicates, so replicate i meets the same sampled values of
+    the other assumptions under both postures (common random numbers).
+    """
+    runs = {
+        posture: escalation.simulate(
+            "status_quo",
+            replicates=replicates,
+            seed=seed,
+            posture=posture,
+            **POLICY,
+            **assumptions,
+        )
+        for posture in ("red_lines", "ambiguity")
+    }
+    changes = {}
+    for outcome in OUTCOMES:
+        before = runs["red_lines"][outcome].to_numpy(dtype=float)
+        after = runs["ambiguity"][outcome].to_numpy(dtype=float)
+        changes[outcome] = mean_interval(pd.Series(after - before))
+    return changes
 
 
-def binned(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean change in retaliation over equal-width bins of alarm (rows) and cost sensitivity."""
-    rows = pd.cut(frame["ambiguity_alarm"], BINS)
-    columns = pd.cut(frame["cost_sensitivity"], BINS)
-    return frame.groupby([rows, columns], observed=False)["change"].mean().unstack()
+def posture_map(replicates: int, seed: int | None = None) -> pd.DataFrame:
+    """One row per (second assumption, its value, α, outcome): the paired change (``mean``)
+    with its 95% interval (``low``, ``high``)."""
+    rows = []
+    for assumption, (values, _) in AXES.items():
+        for value in values:
+            for alpha in ALPHAS:
+                changes = posture_change(
+                    replicates, seed, ambiguity_aversion=alpha, **{assumption: value}
+                )
+                for outcome, change in changes.items():
+                    rows.append(
+                        {
+                            "assumption": assumption,
+                            "value": value,
+                            "ambiguity_aversion": alpha,
+                            "outcome": outcome,
+                            "mean": change["mean"],
+                            "low": change["low"],
+                            "high": change["high"],
+                        }
+                    )
+    return pd.DataFrame(rows)
 
 
-def plot(grids: dict[str, pd.DataFrame], path: Path, replicates: int) -> Path:
-    """Heatmaps of the change in P(retaliation) from red lines to ambiguity, per case."""
+def plot(table: pd.DataFrame, path: Path, replicates: int) -> Path:
+    """Heatmaps of the paired change, ambiguity minus red lines: rows are the second
+    assumption, columns the outcome; blue cells are where ambiguity escalates less."""
     plt = _pyplot()
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
-            1, len(grids), figsize=(6.5 * len(grids), 6.0), dpi=DPI, layout="constrained"
+            len(AXES), len(OUTCOMES), figsize=(13, 11), dpi=DPI, layout="constrained"
         )
-        limit = max(np.nanmax(np.abs(g.to_numpy())) for g in grids.values()) * 100 or 1.0
-        for ax, (case, grid) in zip(np.atleast_1d(axes), grids.items(), strict=True):
-            values = grid.to_numpy() * 100
-            image = ax.imshow(
-                values, cmap="RdBu_r", vmin=-limit, vmax=limit, origin="lower", aspect="auto"
-            )
-            for (i, j), value in np.ndenumerate(values):
-                if np.isfinite(value):
-                    ax.text(j, i, f"{round(value):+d}", ha="center", va="center", fontsize=10)
-            ax.set_xticks(range(grid.shape[1]), [f"{c.mid:.1f}" for c in grid.columns])
-            ax.set_yticks(range(grid.shape[0]), [f"{r.mid:.2f}" for r in grid.index])
-            ax.set_xlabel("Russia's cost sensitivity\n(weight of the expected Western answer)")
-            ax.set_ylabel("Russia's alarm at what is not excluded (share)")
-            ax.set_title(CASES[case])
-        colourbar = fig.colorbar(image, ax=axes, shrink=0.85)
-        colourbar.set_label("Change in P(Russian retaliation), ambiguity - red lines (points)")
+        for row, (assumption, (values, label)) in enumerate(AXES.items()):
+            for column, (outcome, title) in enumerate(OUTCOMES.items()):
+                ax = axes[row, column]
+                cells = table[(table["assumption"] == assumption) & (table["outcome"] == outcome)]
+                limit = float(np.abs(table.loc[table["outcome"] == outcome, "mean"]).max())
+                limit = limit * 100 or 1.0
+                grid = cells.pivot(index="value", columns="ambiguity_aversion", values="mean")
+                low = cells.pivot(index="value", columns="ambiguity_aversion", values="low")
+                high = cells.pivot(index="value", columns="ambiguity_aversion", values="high")
+                image = ax.imshow(
+                    grid.to_numpy() * 100,
+                    cmap="RdBu_r",
+                    vmin=-limit,
+                    vmax=limit,
+                    origin="lower",
+                    aspect="auto",
+                )
+                for (i, j), value in np.ndenumerate(grid.to_numpy() * 100):
+                    sure = low.iloc[i, j] > 0 or high.iloc[i, j] < 0
+                    ax.text(
+                        j,
+                        i,
+                        f"{value:+.1f}",
+                        ha="center",
+                        va="center",
+                        fontsize=10,
+                        color="black" if sure else "dimgrey",
+                        fontweight="bold" if sure else "normal",
+                    )
+                ax.set_xticks(range(len(ALPHAS)), [f"{a:.2f}" for a in ALPHAS])
+                ax.set_yticks(range(len(values)), [f"{v:.2f}" for v in values])
+                ax.set_xlabel("Russia's ambiguity aversion α (1: the worst case deters)")
+                ax.set_ylabel(label)
+                ax.set_title(f"{title}\nby α and {assumption}")
+                if row == len(AXES) - 1:
+                    colourbar = fig.colorbar(image, ax=axes[:, column], shrink=0.6)
+                    colourbar.set_label("Change, ambiguity − red lines (percentage points)")
         fig.suptitle(
-            "Strategic ambiguity versus declared red lines: blue = ambiguity escalates less\n"
-            f"{replicates:,} paired replicates per case, bins of the sampled assumptions"
+            "Strategic ambiguity versus declared red lines, instructors inside Ukraine: "
+            "blue = ambiguity escalates less\n"
+            f"{replicates:,} paired replicates per cell (other assumptions sampled); "
+            "bold: 95% interval excludes 0, grey: it does not"
         )
         _save_atomically(fig, path)
         plt.close(fig)
     return path
 
 
-def reading(summary: pd.DataFrame, outcomes: pd.DataFrame, grids: dict) -> list[str]:
+def reading(summary: pd.DataFrame, outcomes: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     """The numbers in words."""
     lines = []
     for troops, case in CASES.items():
         red = job_of(summary, posture="red_lines", troops=troops)
         amb = job_of(summary, posture="ambiguity", troops=troops)
-        change = paired_difference(outcomes, "russian_retaliation", amb["job"], red["job"])
-        grid = grids[troops]
-        lower = int((grid < 0).to_numpy().sum())
-        higher = int((grid > 0).to_numpy().sum())
-        lines.append(
-            f"**{case[0].upper() + case[1:]}.** Russian retaliation under declared red lines "
-            f"{percent(red, 'russian_retaliation')}, under ambiguity "
-            f"{percent(amb, 'russian_retaliation')}: ambiguity changes it by "
-            f"{points(change)}. Over the {grid.size} cells of assumptions in the figure, "
-            f"ambiguity escalates less in {lower} and more in {higher}."
-        )
+        parts = []
+        for outcome, label in (
+            ("contained_clash", "a NATO-Russia clash or direct conflict"),
+            ("direct_conflict", "direct conflict"),
+            ("russian_retaliation", "Russian retaliation"),
+        ):
+            change = paired_difference(outcomes, outcome, amb["job"], red["job"])
+            parts.append(
+                f"{label} {percent(red, outcome)} under declared red lines, "
+                f"{percent(amb, outcome)} under ambiguity ({points(change)})"
+            )
+        lines.append(f"**{case[0].upper() + case[1:]}.** " + "; ".join(parts) + ".")
+    for outcome, title in OUTCOMES.items():
+        for assumption in AXES:
+            cells = table[(table["outcome"] == outcome) & (table["assumption"] == assumption)]
+            less = cells[cells["high"] < 0]
+            more = cells[cells["low"] > 0]
+            best = cells.loc[cells["mean"].idxmin()]
+            worst = cells.loc[cells["mean"].idxmax()]
+            lines.append(
+                f"**{title}, by α and {assumption}.** Over the {len(cells)} cells of "
+                f"assumptions, ambiguity escalates less in {len(less)} and more in {len(more)} "
+                "(95% intervals excluding 0). The change runs from "
+                f"{points(best)} at α = {best['ambiguity_aversion']:.2f}, "
+                f"{assumption} = {best['value']:.2f}, to {points(worst)} at "
+                f"α = {worst['ambiguity_aversion']:.2f}, {assumption} = {worst['value']:.2f}."
+            )
     lines.append(
-        "Reading: where Russia is sensitive to the expected Western answer and little alarmed "
-        "by what is not excluded (blue cells), ambiguity deters; where it is alarmed and cares "
-        "little about the answer (red cells), ambiguity provokes. Which posture escalates less "
-        "is a question about Russia's perceptions, which nobody knows; "
-        "experiments/posture_regimes.py fixes two such sets of values and shows both answers."
+        "Reading: ambiguity escalates less where Russia is ambiguity-averse (α near 1: the "
+        "worst case of its beliefs deters it) and sensitive to the expected Western answer; it "
+        "escalates more where α is low (the best case emboldens it) and, for retaliation, "
+        "wherever Russia is alarmed by what the West has not excluded, since that alarm makes "
+        "it see red lines crossed that are not. Nobody knows these perceptions; "
+        "experiments/posture_regimes.py fixes one set of values of each kind and shows both "
+        "answers with their intervals."
     )
     return lines
 
 
 def main() -> None:
-    """Run the sweep, draw the figure, write the reading."""
+    """Run the sweep and the map, draw the figure, write the reading."""
     args = arguments(NAME, __doc__.splitlines()[0], replicates=20000)
     summary, outcomes = run_sweep(
         NAME, replicates=args.replicates, out=args.out, launcher=args.launcher
     )
-    grids = {troops: binned(posture_effect(outcomes, summary, troops)) for troops in CASES}
-    plot(grids, args.out / "figures" / f"{NAME}.png", args.replicates)
+    seed = int(summary["seed"].iloc[0])
+    cell_replicates = max(args.replicates // 2, 10)
+    table = posture_map(cell_replicates, seed)
+    table.to_csv(args.out / "posture_map.csv", index=False, lineterminator="\n")
+    plot(table, args.out / "figures" / f"{NAME}.png", cell_replicates)
     write_reading(
-        args.out, "Strategic ambiguity versus declared red lines", reading(summary, outcomes, grids)
+        args.out, "Strategic ambiguity versus declared red lines", reading(summary, outcomes, table)
     )
 
 

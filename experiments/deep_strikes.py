@@ -99,9 +99,12 @@ def reading(summary: pd.DataFrame, outcomes: pd.DataFrame) -> list[str]:
         lines.append(" ".join(items))
     lines.append(
         "Reading: in the model, deep strikes buy territory slowly (their effect is a few "
-        "hundredths of a point a month, an assumption) while each permission NATO grants can "
-        "cross Russia's real red line; how much risk that adds depends on the posture, because "
-        "the posture sets how far Russia believes the West could still climb."
+        "hundredths of a point a month, an assumption) and, as each member government grants "
+        "its own permission, every permission registers with Russia as new involvement: the "
+        "cost shows in retaliation (a material act while an enforced red line is crossed) more "
+        "than in direct conflict, which needs a clash to grow. Under ambiguity Russia also "
+        "counts part of what is not excluded, so the same permissions cross more red lines "
+        "(experiment b shows where the posture's sign turns)."
     )
     return lines
 

@@ -43,7 +43,12 @@ def increments(steps: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for before, after in zip(steps.itertuples(), steps.iloc[1:].itertuples(), strict=False):
         row = {"step": after.step}
-        for column in ("direct_conflict", "russian_retaliation", "ukraine_position_final"):
+        for column in (
+            "contained_clash",
+            "direct_conflict",
+            "russian_retaliation",
+            "ukraine_position_final",
+        ):
             row[column] = paired_difference(outcomes, column, after.job, before.job)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -56,6 +61,7 @@ def plot(steps: pd.DataFrame, path: Path, replicates: int) -> Path:
     with plt.rc_context(STYLE):
         fig, (risk, gain) = plt.subplots(1, 2, figsize=(13, 5.5), dpi=DPI)
         for name, label, colour in (
+            ("contained_clash", "NATO-Russia clash or direct conflict", "tab:purple"),
             ("direct_conflict", "Direct NATO-Russia conflict", "tab:red"),
             ("russian_retaliation", "Russian retaliation", "tab:orange"),
         ):
@@ -104,14 +110,16 @@ def reading(steps: pd.DataFrame, added: pd.DataFrame) -> list[str]:
         f"({int(steps['replicates'].iloc[0]):,} replicates per step; every step meets the same "
         "sampled assumptions, so the changes below are paired, replicate by replicate):",
         "\n".join(
-            f"- **{row.step}**: direct conflict {percent(row, 'direct_conflict')}; "
+            f"- **{row.step}**: direct conflict {percent(row, 'direct_conflict')}; clash or "
+            f"conflict {percent(row, 'contained_clash')}; "
             f"retaliation {percent(row, 'russian_retaliation')}; Ukraine holds "
             f"{row.ukraine_position_final_mean:.2f}% of its territory at the end"
             for _, row in steps.iterrows()
         ),
         "What each step adds to the one before:",
         "\n".join(
-            f"- **{row.step}**: direct conflict {points(row.direct_conflict)}, retaliation "
+            f"- **{row.step}**: direct conflict {points(row.direct_conflict)}, clash or "
+            f"conflict {points(row.contained_clash)}, retaliation "
             f"{points(row.russian_retaliation)}, Ukraine's position "
             f"{points(row.ukraine_position_final, scale=1.0, digits=2)} of territory"
             for row in added.itertuples()
@@ -121,9 +129,12 @@ def reading(steps: pd.DataFrame, added: pd.DataFrame) -> list[str]:
     lines.append(
         "Reading: instructors inside Ukraine add "
         f"{instructors.direct_conflict['mean'] * 100:.1f} points of direct-conflict risk for "
-        f"{instructors.ukraine_position_final['mean']:.2f} points of territory; the next step, "
-        f"non-combat troops, adds {troops.direct_conflict['mean'] * 100:.1f} points of risk for "
-        f"{troops.ukraine_position_final['mean']:.2f} points of territory. These are "
+        f"{instructors.ukraine_position_final['mean']:.2f} points of territory, and "
+        f"{instructors.russian_retaliation['mean'] * 100:.1f} points of retaliation risk (a "
+        "material Russian act while a red line it enforces is crossed); the next step, "
+        f"non-combat troops, adds {troops.direct_conflict['mean'] * 100:.1f} points of direct-"
+        f"conflict risk and {troops.russian_retaliation['mean'] * 100:.1f} of retaliation risk "
+        f"for {troops.ukraine_position_final['mean']:.2f} points of territory. These are "
         "consequences of the model's assumptions (docs/MODEL.md), not forecasts."
     )
     return lines

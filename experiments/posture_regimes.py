@@ -2,12 +2,13 @@
 
 Run: ``.venv/bin/python experiments/posture_regimes.py [--replicates N] [--seed S]``
 
-The posture changes two things in the model (docs/MODEL.md §9): ambiguity raises the headroom
-Russia expects the West to still have (deterrence: every Russian option costs more) and, through
-``ambiguity_alarm``, raises the involvement Russia perceives (alarm: more red lines crossed).
-Which channel wins depends on assumptions nobody knows. This script fixes them at two sets of
-values on the ``instructors`` scenario and prints the probability of Russian retaliation and of
-direct conflict under each posture.
+In model v2 the posture shapes Russia's beliefs about Western resolve (docs/MODEL.md §9):
+ambiguity widens its set of priors, and Russia's ambiguity aversion α decides whether the worst
+case deters it or the best case emboldens it; ``ambiguity_alarm`` makes it count part of what is
+not excluded as involvement already. This script fixes the assumptions at two sets of values
+that differ only in α and in the alarm, runs the ``instructors`` scenario under each posture with
+the same seed and replicates (common random numbers), and prints, per regime and outcome, the
+probability under each posture and the paired change with its 95% interval.
 """
 
 from __future__ import annotations
@@ -17,35 +18,53 @@ import argparse
 import pandas as pd
 
 import escalation
+from escalation.results import mean_interval
 
+SHARED = {
+    "cost_sensitivity": 3.0,  # Russia weighs the expected Western answer heavily
+    "ambiguity_width": 0.4,  # ambiguity leaves Russia a wide set of beliefs
+    "red_line_threshold": 4.6,  # instructors (involvement 5) cross Russia's real red line
+    "follow_through": 0.8,  # and Russia mostly enforces it
+}
 REGIMES = {
-    "A (deterrence): alarm 0, cost sensitivity 3, red line 4.8": {
+    "A (deterrence): alpha 1, alarm 0": {
+        "ambiguity_aversion": 1.0,
         "ambiguity_alarm": 0.0,
-        "cost_sensitivity": 3.0,
-        "red_line_threshold": 4.8,
+        **SHARED,
     },
-    "B (alarm): alarm 0.5, cost sensitivity 0.5, red line 6.0": {
+    "B (emboldening and alarm): alpha 0, alarm 0.5": {
+        "ambiguity_aversion": 0.0,
         "ambiguity_alarm": 0.5,
-        "cost_sensitivity": 0.5,
-        "red_line_threshold": 6.0,
+        **SHARED,
     },
 }
+OUTCOMES = ("contained_clash", "russian_retaliation")
+"""P(NATO-Russia clash or direct conflict) and P(Russian retaliation)."""
 
 
-def compare(replicates: int = 4000, seed: int = 11) -> pd.DataFrame:
-    """P(retaliation) and P(direct conflict) per regime and posture on ``instructors``."""
+def compare(replicates: int = 20000, seed: int = 11) -> pd.DataFrame:
+    """Per regime and outcome: P under each posture and the paired change with its interval."""
     rows = []
     for regime, assumptions in REGIMES.items():
-        for posture in ("red_lines", "ambiguity"):
-            outcomes = escalation.simulate(
+        runs = {
+            posture: escalation.simulate(
                 "instructors", replicates=replicates, seed=seed, posture=posture, **assumptions
             )
+            for posture in ("red_lines", "ambiguity")
+        }
+        for outcome in OUTCOMES:
+            red = runs["red_lines"][outcome].to_numpy(dtype=float)
+            amb = runs["ambiguity"][outcome].to_numpy(dtype=float)
+            change = mean_interval(pd.Series(amb - red))
             rows.append(
                 {
                     "regime": regime,
-                    "posture": posture,
-                    "russian_retaliation": outcomes["russian_retaliation"].mean(),
-                    "direct_conflict": outcomes["direct_conflict"].mean(),
+                    "outcome": outcome,
+                    "red_lines": red.mean(),
+                    "ambiguity": amb.mean(),
+                    "change": change["mean"],
+                    "low": change["low"],
+                    "high": change["high"],
                 }
             )
     return pd.DataFrame(rows)
@@ -53,11 +72,11 @@ def compare(replicates: int = 4000, seed: int = 11) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replicates", type=int, default=4000)
+    parser.add_argument("--replicates", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     table = compare(args.replicates, args.seed)
-    print(table.to_string(index=False, float_format=lambda p: f"{p:.3f}"))
+    print(table.to_string(index=False, float_format=lambda p: f"{p:.4f}"))
 
 
 if __name__ == "__main__":
