@@ -1,0 +1,190 @@
+"""The numbers of docs/MODEL.md §7.5-§7.7, §10 (base rates) and §11 (history), printed as Markdown.
+
+Run: ``.venv/bin/python experiments/base_rates.py`` (20,000 replicates per scenario, seed 1, about
+half a minute). Every number in those sections comes from this script; re-run it after any change
+to the model and paste its tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from escalation.api import load_settings
+from escalation.model import EscalationModel
+from escalation.results import wilson_interval
+
+SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
+
+
+def share(events: np.ndarray) -> str:
+    """``p% [low, high]`` with the 95% Wilson interval."""
+    count, trials = int(events.sum()), events.size
+    low, high = wilson_interval(count, trials)
+    digits = 2 if count / trials < 0.01 else 1
+    return f"{count / trials:.{digits}%} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
+
+
+def clash_episodes(model: EscalationModel) -> tuple[int, int, int]:
+    """Clash episodes (runs of consecutive months of hostilities), those reaching direct
+    conflict, and those opened by an Article 5 answer."""
+    frame = model.trajectories()
+    months = model.month
+    hostile = (frame["contained_clash"] | frame["direct_conflict"]).to_numpy().reshape(-1, months)
+    war = frame["direct_conflict"].to_numpy().reshape(-1, months)
+    article5 = frame["article5_response"].to_numpy().reshape(-1, months)
+    episodes = reached = by_article5 = 0
+    for replicate in range(hostile.shape[0]):
+        month = 0
+        while month < months:
+            if not hostile[replicate, month]:
+                month += 1
+                continue
+            start = month
+            while month < months and hostile[replicate, month]:
+                month += 1
+            episodes += 1
+            reached += bool(war[replicate, start:month].any())
+            by_article5 += bool(article5[replicate, start])
+    return episodes, reached, by_article5
+
+
+def base_rates(replicates: int, seed: int) -> None:
+    """§10: 36-month probabilities per scenario, and P(war | clash) per episode."""
+    print(
+        "| scenario | NATO–Russia clash (any) | direct conflict | nuclear use (any) | "
+        "of which in Ukraine | war \\| clash episode |"
+    )
+    print("|---|---|---|---|---|---|")
+    for scenario in SCENARIOS:
+        model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
+        outcomes = model.outcomes()
+        episodes, reached, by_article5 = clash_episodes(model)
+        in_ukraine = outcomes["nuclear_use_in_ukraine"].mean()
+        print(
+            f"| `{scenario}` | {share(outcomes['contained_clash'].to_numpy())} "
+            f"| {share(outcomes['direct_conflict'].to_numpy())} "
+            f"| {share(outcomes['nuclear_use'].to_numpy())} | {in_ukraine:.2%} "
+            f"| {reached / episodes:.1%} of {episodes:,} ({by_article5} opened by Article 5) |"
+        )
+
+
+def horizon(replicates: int, seed: int) -> None:
+    """§7.7: nuclear use given direct conflict at 36 and 120 months."""
+    for scenario in ("status_quo", "troops"):
+        for months in (36, 120):
+            settings = load_settings(scenario, replicates=replicates, months=months, seed=seed)
+            outcomes = EscalationModel(settings).run().outcomes()
+            war = outcomes["direct_conflict"]
+            against_nato = outcomes["nuclear_use"] & ~outcomes["nuclear_use_in_ukraine"]
+            print(
+                f"- `{scenario}`, {months} months: P(nuclear use | direct conflict) "
+                f"{outcomes.loc[war, 'nuclear_use'].mean():.1%}, against NATO "
+                f"{against_nato[war].mean():.1%} ({int(war.sum()):,} conflicts)"
+            )
+
+
+def month_one(replicates: int, seed: int) -> None:
+    """§7.5: P(signalling) and P(hybrid attacks) in month 1 of the status quo."""
+    model = EscalationModel(load_settings("status_quo", replicates=replicates, seed=seed))
+    model.step()
+    action = model.trajectories()["russian_action"]
+    print(
+        f"- status quo, month 1: P(signalling) {action.eq('nuclear_signalling').mean():.1%}, "
+        f"P(hybrid attacks) {action.eq('hybrid_attacks').mean():.1%}"
+    )
+
+
+def history(replicates: int, seed: int) -> None:
+    """§11: the history scenario's outcomes."""
+    model = EscalationModel(load_settings("history", replicates=replicates, seed=seed)).run()
+    outcomes = model.outcomes()
+    print("| outcome | model |")
+    print("|---|---|")
+    for column in (
+        "direct_conflict",
+        "contained_clash",
+        "nuclear_use",
+        "nuclear_signalling",
+        "hybrid_attacks",
+        "russian_retaliation",
+    ):
+        print(f"| `{column}` | {share(outcomes[column].to_numpy())} |")
+    crossed = (outcomes["red_lines_crossed"] > 0).to_numpy()
+    print(f"| red line crossed | {share(crossed)} |")
+
+
+def posture(replicates: int, seed: int) -> None:
+    """§9: paired effect of ambiguity (ambiguity minus red lines), in points, with 95% intervals."""
+    from escalation import simulate
+    from escalation.results import Z_95
+
+    cases = [
+        ("instructors", 1.0, 0.0),
+        ("instructors", 0.5, 0.0),
+        ("instructors", 0.0, 0.0),
+        ("instructors", 1.0, 0.5),
+        ("instructors", 0.0, 0.5),
+        ("instructors", None, None),
+        ("troops", 1.0, 0.0),
+        ("troops", 0.0, 0.0),
+        ("troops", None, None),
+        ("deep_strikes", 1.0, 0.0),
+        ("deep_strikes", 0.0, 0.0),
+        ("deep_strikes", None, None),
+    ]
+    columns = ("contained_clash", "direct_conflict", "russian_retaliation")
+    print(
+        "| scenario | α | alarm | Δ P(NATO–Russia clash) | Δ P(direct conflict) | "
+        "Δ P(retaliation) | P(strike on NATO), both postures |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for scenario, aversion, alarm in cases:
+        fixed = {}
+        if aversion is not None:
+            fixed = {"ambiguity_aversion": aversion, "ambiguity_alarm": alarm}
+        runs = {
+            name: simulate(scenario, replicates=replicates, seed=seed, posture=name, **fixed)
+            for name in ("red_lines", "ambiguity")
+        }
+        cells = []
+        for column in columns:
+            difference = runs["ambiguity"][column].astype(float) - runs["red_lines"][column].astype(
+                float
+            )
+            half = Z_95 * difference.std(ddof=1) / np.sqrt(len(difference))
+            mean = difference.mean()
+            cells.append(
+                f"{100 * mean:+.2f} [{100 * (mean - half):+.2f}, {100 * (mean + half):+.2f}]"
+            )
+        nato = [
+            f"{runs[name]['strikes_on_nato'].mean():.2%}" for name in ("red_lines", "ambiguity")
+        ]
+        label_a = "swept" if aversion is None else f"{aversion:g}"
+        label_alarm = "swept" if alarm is None else f"{alarm:g}"
+        print(
+            f"| {scenario} | {label_a} | {label_alarm} | {' | '.join(cells)} | {' / '.join(nato)} |"
+        )
+
+
+def main() -> None:
+    """Print every table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    print("## §7.5 month 1\n")
+    month_one(args.replicates, args.seed)
+    print("\n## §7.7 horizon\n")
+    horizon(args.replicates, args.seed)
+    print("\n## §9 posture\n")
+    posture(args.replicates, args.seed)
+    print("\n## §10 base rates\n")
+    base_rates(args.replicates, args.seed)
+    print("\n## §11 history\n")
+    history(args.replicates, args.seed)
+
+
+if __name__ == "__main__":
+    main()
