@@ -192,9 +192,10 @@ def test_outcomes_agree_with_trajectories(busy_outcomes, busy_trajectories):
         busy_trajectories.groupby("replicate")["red_line_crossed"].sum(),
     )
     signalled = busy_trajectories["russian_action"].eq("nuclear_signalling")
-    np.testing.assert_array_equal(
-        busy_outcomes["nuclear_signalling"], signalled.groupby(busy_trajectories["replicate"]).any()
-    )
+    by_replicate = signalled.groupby(busy_trajectories["replicate"])
+    np.testing.assert_array_equal(busy_outcomes["nuclear_signalling"], by_replicate.any())
+    np.testing.assert_array_equal(busy_outcomes["signalling_months"], by_replicate.sum())
+    assert 0 < busy_outcomes["signalling_months"].mean() < 36
 
 
 def test_uncertainty_columns_lie_in_their_configured_ranges(busy_run, busy_outcomes):

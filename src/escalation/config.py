@@ -268,6 +268,7 @@ class Stimuli:
     """What moves Russia to act, in log-odds per unit (see docs/MODEL.md, Russia)."""
 
     new_measure: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    involvement: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     memory: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     crossing: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     advance: float = field(default=MISSING, metadata={"bounds": (0.0, None)})

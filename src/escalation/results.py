@@ -33,6 +33,7 @@ OUTCOME_COLUMNS = [
     "nuclear_use_in_ukraine",
     "hybrid_attacks",
     "strikes_on_nato",
+    "signalling_months",
 ]
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
 PROBABILITIES = {
@@ -40,11 +41,11 @@ PROBABILITIES = {
     "direct_conflict": "Direct NATO-Russia conflict",
     "nuclear_use": "Nuclear use",
     "russian_retaliation": "Russian retaliation for a crossed red line",
-    "nuclear_signalling": "Russian nuclear signalling",
     "red_line_crossed": "A Russian red line crossed",
 }
 #: Numeric outcomes reported as means over replicates.
 MEANS = [
+    "signalling_months",
     "max_rung",
     "final_rung",
     "ukraine_position_final",
@@ -175,7 +176,8 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     means = summary["means"]
     lines.append(
         f"mean highest rung {means['max_rung']['mean']:.2f}; Ukraine's final position "
-        f"{means['ukraine_position_final']['mean']:.1f}% of territory"
+        f"{means['ukraine_position_final']['mean']:.1f}% of territory; Russian nuclear "
+        f"signalling in {means['signalling_months']['mean']:.1f} months"
     )
     return "\n".join(lines)
 

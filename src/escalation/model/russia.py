@@ -57,10 +57,12 @@ class Russia(mesa.Agent):
         self.action = np.zeros(replicates, dtype=np.int8)
         self.retaliation = np.zeros(replicates, dtype=bool)
         self.new_stimulus = np.zeros(replicates)
+        self.last_rise = np.zeros(replicates)
         self.rose = np.zeros(replicates, dtype=bool)
         self.mobilised = np.zeros(replicates)
         self.involvement = self.measure_involvement()
         self.perceived_involvement = self.perceive(self.involvement)
+        self.reference = (self.involvement.copy(), self.perceived_involvement.copy())
         self.crossed = np.zeros(replicates, dtype=bool)
         self.red_line_crossed = np.zeros(replicates, dtype=bool)
         self.rung_in_force = np.full(replicates, -1, dtype=np.int8)
@@ -130,8 +132,10 @@ class Russia(mesa.Agent):
     def motives(self, involvement: np.ndarray, perceived: np.ndarray) -> tuple:
         """The warning and material motives this month, in log-odds (module docstring).
 
-        The new-measure part is ``new_stimulus``: new_measure · (rise of involvement this month)
-        + memory · last month's value, updated in ``step``.
+        The new-measure part is ``new_stimulus``: new_measure · (rise of perceived involvement
+        last month: a new measure, or a declared posture that leaves more unexcluded) + memory ·
+        last month's value, updated in ``step``. Russia answers a step the month after it (a
+        decision lag: New START suspended in February 2023 after the January tank pledges).
 
         Returns:
             ``(warning, material, material_real)``: the last uses real, not perceived,
@@ -148,9 +152,12 @@ class Russia(mesa.Agent):
         )
         excess = stimuli.crossing * np.maximum(perceived - threshold, 0.0)
         real_excess = stimuli.crossing * np.maximum(involvement - threshold, 0.0)
-        warning = self.new_stimulus + excess + setback
-        material = self.enforces * excess + setback
-        material_real = self.enforces * real_excess + setback
+        start, start_perceived = self.reference
+        growth = stimuli.involvement * np.maximum(perceived - start_perceived, 0.0)
+        real_growth = stimuli.involvement * np.maximum(involvement - start, 0.0)
+        warning = self.new_stimulus + growth + excess + setback
+        material = growth + self.enforces * excess + setback
+        material_real = real_growth + self.enforces * real_excess + setback
         return warning, material, material_real
 
     def utilities(self, warning: np.ndarray, material: np.ndarray) -> np.ndarray:
@@ -258,9 +265,10 @@ class Russia(mesa.Agent):
         self.rose = new > 0
         doctrine = model.settings.doctrine.russia
         self.beliefs.observe(doctrine.measure_evidence * new, np.zeros(model.replicates))
-        stimuli = doctrine.stimuli
-        self.new_stimulus = stimuli.new_measure * new + stimuli.memory * self.new_stimulus
         perceived = self.perceive(involvement)
+        stimuli = doctrine.stimuli
+        self.new_stimulus = stimuli.new_measure * self.last_rise + stimuli.memory * self.new_stimulus
+        self.last_rise = np.maximum(perceived - self.perceived_involvement, 0.0)
         warning, material, material_real = self.motives(involvement, perceived)
         crossed = perceived > model.uncertain["red_line_threshold"]
         at_war = model.conflict == WAR

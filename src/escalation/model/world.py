@@ -192,7 +192,9 @@ class EscalationModel(mesa.Model):
         ``russian_retaliation`` means a material action (hybrid attacks, strikes on Western
         forces or on NATO) taken while a Russian red line is crossed; Russia's baseline hybrid
         campaign is not retaliation. ``contained_clash`` means any NATO-Russia military clash
-        (contained or not). Months count from 1; ``months_to_*`` is NaN when it never happened.
+        (contained or not); ``signalling_months`` counts the months of Russian nuclear signalling
+        (whether it happened at all, ``nuclear_signalling``, is near certain over three years).
+        Months count from 1; ``months_to_*`` is NaN when it never happened.
         """
         done = self.month
         traj = {name: values[:done] for name, values in self._trajectory.items()}
@@ -214,6 +216,7 @@ class EscalationModel(mesa.Model):
         columns["nuclear_use_in_ukraine"] = traj["nuclear_use_in_ukraine"].any(axis=0)
         columns["hybrid_attacks"] = (action == RussianAction.HYBRID_ATTACKS).any(axis=0)
         columns["strikes_on_nato"] = (action == RussianAction.STRIKES_ON_NATO).any(axis=0)
+        columns["signalling_months"] = (action == RussianAction.NUCLEAR_SIGNALLING).sum(axis=0)
         return pd.DataFrame(columns)
 
     def trajectories(self) -> pd.DataFrame:
