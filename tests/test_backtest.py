@@ -20,12 +20,7 @@ from escalation.backtest.cli import (
     main,
     run_backtest,
 )
-from escalation.backtest.forecast import (
-    FORECAST_COLUMNS,
-    class_occurrences,
-    replay_events,
-    replay_settings,
-)
+from escalation.backtest.forecast import FORECAST_COLUMNS, class_occurrences, replay_settings
 from escalation.backtest.scores import (
     SCORE_COLUMNS,
     brier_score,
@@ -35,7 +30,7 @@ from escalation.backtest.scores import (
     reliability,
     score_table,
 )
-from escalation.backtest.timeline import (
+from escalation.timeline import (
     ACTORS,
     ACTORS_OF_EVENT,
     COLUMNS,
@@ -45,6 +40,7 @@ from escalation.backtest.timeline import (
     load_timeline,
     month_range,
     parse_timeline,
+    replay_events,
     shipped_timeline_path,
 )
 

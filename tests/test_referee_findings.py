@@ -135,14 +135,21 @@ def test_every_new_measure_raises_the_chance_of_a_russian_reaction(measure, make
 
 def test_new_weapon_systems_register_in_history():
     """v1: Russia took no decision in 21 straight months of ``history``."""
+    from escalation.timeline import load_timeline, month_index
+
     settings = load_settings("history", replicates=2000, seed=8)
-    assert len(settings.policy.new_weapons) >= 4
-    model = EscalationModel(settings).run()
-    frame = model.trajectories()
+    frame = EscalationModel(settings).run().trajectories()
     involvement = frame.groupby("month")["involvement"].mean()
-    for month in settings.policy.new_weapons:
-        if month > 1:
-            assert involvement.loc[month] > involvement.loc[month - 1]
+    start = month_index(settings.sim.start)
+    later = [
+        event
+        for event in load_timeline().events
+        if event.event == "advanced_weapons" and month_index(event.month) > start
+    ]
+    assert len(later) >= 4
+    for event in later:
+        month = month_index(event.month) - start + 1
+        assert involvement.loc[month] > involvement.loc[month - 1]
 
 
 def test_deep_strikes_added_to_noncombat_troops_change_retaliation():

@@ -125,12 +125,17 @@ class Sweep:
 
 @dataclass
 class Scenario:
-    """A named scenario: what it represents and the passages it rests on."""
+    """A named scenario: what it represents and the passages it rests on.
+
+    ``timeline``, when set (``shipped`` or a CSV path), replays its dated Western and Ukrainian
+    events instead of the policy's measures (``escalation.model.replay``).
+    """
 
     name: str = MISSING
     title: str = MISSING
     description: str = MISSING
     sources: list[str] = field(default_factory=list)
+    timeline: str | None = None
 
 
 @dataclass

@@ -5,7 +5,7 @@ monthly probabilities) → ``scores`` (Brier and log scores against the base rat
 and ``report``; ``cli`` is the ``escalation-backtest`` command. See docs/BACKTEST.md.
 """
 
-from escalation.backtest.timeline import (
+from escalation.timeline import (
     SCORED_EVENTS,
     Timeline,
     TimelineError,

@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from escalation.backtest.figures import RELIABILITY_FILE, TIMELINE_FILE
-from escalation.backtest.timeline import (
+from escalation.config import ConfigError
+from escalation.timeline import (
     SHIPPED_TIMELINE,
     Timeline,
     TimelineError,
@@ -30,7 +31,6 @@ from escalation.backtest.timeline import (
     load_timeline,
     month_index,
 )
-from escalation.config import ConfigError
 
 EXIT_BAD_INPUT = 2
 DEFAULT_REPLICATES = 1000
@@ -198,7 +198,7 @@ def _baseline_rates(result: Backtest) -> dict[str, float]:
 
 
 def _shipped_bytes() -> bytes:
-    from escalation.backtest.timeline import shipped_timeline_path
+    from escalation.timeline import shipped_timeline_path
 
     return shipped_timeline_path().read_bytes()
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from escalation.backtest.scores import reliability
-from escalation.backtest.timeline import SCORED_EVENTS, month_index
 from escalation.files import atomic_write
 from escalation.plots import DPI, STYLE, month_label
+from escalation.timeline import SCORED_EVENTS, month_index
 
 TIMELINE_FILE = "backtest_timeline.png"
 RELIABILITY_FILE = "reliability.png"

@@ -1,9 +1,9 @@
 """The replay: history's Western and Ukrainian events drive the model; Russia is forecast.
 
-``replay_events`` turns a timeline into the model's replay argument (events by 1-based month
-from the timeline's first month), ``replay_settings`` composes the ``history`` scenario over the
-timeline's span, and ``forecast`` runs the replay and returns, per month and scored event class,
-the model's probability that the class occurs and whether it did.
+``escalation.timeline.replay_events`` turns a timeline into the model's replay argument (events
+by 1-based month from the timeline's first month), ``replay_settings`` composes the ``history``
+scenario over the timeline's span, and ``forecast`` runs the replay and returns, per month and
+scored event class, the model's probability that the class occurs and whether it did.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from escalation.backtest.timeline import DRIVEN_EVENTS, SCORED_EVENTS, Timeline, month_index
 from escalation.config import Settings
+from escalation.timeline import SCORED_EVENTS, Timeline, month_index, replay_events
 
 FORECAST_COLUMNS = ("month", "event", "p", "observed")
 """Columns of ``forecast.csv``."""
@@ -25,27 +25,6 @@ ACTION_CLASSES = {
     "strikes_on_nato": ("strikes_on_nato",),
     "nuclear_use": ("nuclear_use_in_ukraine",),
 }
-
-
-def replay_events(timeline: Timeline, until: str | None = None) -> dict[int, list[tuple]]:
-    """The Western and Ukrainian events by month, 1 = the timeline's first month.
-
-    Args:
-        timeline: A validated timeline.
-        until: Last month replayed (``YYYY-MM``); later events are left out. Default: all.
-
-    Returns:
-        ``{month: [(actor, event), ...]}`` in file order; Russian and joint events are left
-        out (they are scored, not driven).
-    """
-    start = month_index(timeline.first_month)
-    last = month_index(until) if until else month_index(timeline.last_month)
-    events: dict[int, list[tuple[str, str]]] = {}
-    for event in timeline.events:
-        index = month_index(event.month)
-        if event.event in DRIVEN_EVENTS and index <= last:
-            events.setdefault(index - start + 1, []).append((event.actor, event.event))
-    return events
 
 
 def replay_settings(
@@ -88,7 +67,7 @@ def forecast(
     from escalation.model import EscalationModel
 
     settings = replay_settings(timeline, replicates=replicates, seed=seed, until=until)
-    model = EscalationModel(settings, replay=replay_events(timeline, until)).run()
+    model = EscalationModel(settings, replay=replay_events(timeline, until=until)).run()
     return forecast_from_trajectories(model.trajectories(), timeline)
 
 

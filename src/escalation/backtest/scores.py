@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from escalation.backtest.timeline import SCORED_EVENTS, month_index
+from escalation.timeline import SCORED_EVENTS, month_index
 
 SCORE_COLUMNS = (
     "event",

@@ -1,5 +1,8 @@
 """Replaying dated history: Western and Ukrainian events drive the model on their months.
 
+The ``history`` scenario (``scenario.timeline: shipped``) replays ``escalation/data/timeline.csv``;
+``escalation-backtest`` replays a timeline file and scores Russia's simulated moves.
+
 In a replay (``EscalationModel(settings, replay={month: [(actor, event), ...]})``) the policy
 levers, the members' stochastic deep-strike decisions and Ukraine's stochastic drone strikes and
 incursions are switched off: those actors do what the timeline says, on its months, in every
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from escalation.config import ConfigError, Posture
+from escalation.timeline import DRIVEN_EVENTS
 
 if TYPE_CHECKING:
     from escalation.model.world import EscalationModel
@@ -21,21 +25,6 @@ if TYPE_CHECKING:
 Events = Mapping[int, Iterable[tuple[str, str]]]
 """Timeline events by month (1-based from ``sim.start``): ``(actor, event)`` pairs."""
 
-WESTERN_EVENTS = (
-    "aid",
-    "advanced_weapons",
-    "training",
-    "instructors",
-    "deep_strikes_limited",
-    "deep_strikes_authorized",
-    "troops_noncombat",
-    "troops_combat",
-    "posture_ambiguity",
-    "posture_red_lines",
-)
-UKRAINIAN_EVENTS = ("incursion", "domestic_deep_strikes")
-DRIVEN_EVENTS = WESTERN_EVENTS + UKRAINIAN_EVENTS
-"""Events a replay drives; any other event of a timeline (Russia's, joint) is only scored."""
 COLLECTIVE_ACTORS = ("west", "nato")
 """Actors that stand for every member, e.g. a permission granted by all."""
 
@@ -47,13 +36,16 @@ def apply_events(model: EscalationModel, events: Iterable[tuple[str, str]]) -> N
     weapon system; a deep-strike permission is the named member's own (``west``/``nato``: every
     member's); ``domestic_deep_strikes`` starts Ukraine's monthly drone campaign; ``incursion``
     starts an incursion; a posture event changes France's declared posture and so Russia's set
-    of beliefs. Events that are not driven (Russian, joint) are ignored here.
+    of beliefs. Events that are not driven (Russian, joint; not in ``DRIVEN_EVENTS``) are
+    ignored here.
 
     Raises:
         ConfigError: A deep-strike permission names an actor that is not a member.
     """
     nato, france, ukraine = model.nato, model.france, model.ukraine
     for actor, event in events:
+        if event not in DRIVEN_EVENTS:
+            continue
         if event == "aid":
             nato.aid[:] = True
         elif event == "advanced_weapons":

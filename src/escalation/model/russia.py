@@ -267,7 +267,9 @@ class Russia(mesa.Agent):
         self.beliefs.observe(doctrine.measure_evidence * new, np.zeros(model.replicates))
         perceived = self.perceive(involvement)
         stimuli = doctrine.stimuli
-        self.new_stimulus = stimuli.new_measure * self.last_rise + stimuli.memory * self.new_stimulus
+        self.new_stimulus = (
+            stimuli.new_measure * self.last_rise + stimuli.memory * self.new_stimulus
+        )
         self.last_rise = np.maximum(perceived - self.perceived_involvement, 0.0)
         warning, material, material_real = self.motives(involvement, perceived)
         crossed = perceived > model.uncertain["red_line_threshold"]

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from escalation.config import Settings, uncertainty_names
+from escalation.config import ConfigError, Settings, uncertainty_names
 from escalation.ladder import Rung
 from escalation.model.actions import ACTION_NAMES, RussianAction
 from escalation.model.measures import levels_in_force, western_rung
@@ -64,6 +64,8 @@ class EscalationModel(mesa.Model):
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
         self.month = 0
+        if replay is None and settings.scenario.timeline is not None:
+            replay = _scenario_replay(settings)
         self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
         self.replaying = replay is not None
         self.uncertain = self._sample_uncertainties()
@@ -238,6 +240,18 @@ class EscalationModel(mesa.Model):
                 flat = ACTION_NAMES[flat]
             columns[name] = flat
         return pd.DataFrame(columns)
+
+
+def _scenario_replay(settings: Settings) -> Events:
+    """The events of the scenario's timeline (``shipped`` or a path), from ``sim.start`` on."""
+    from escalation.timeline import TimelineError, load_timeline, replay_events
+
+    source = settings.scenario.timeline
+    try:
+        timeline = load_timeline(None if source == "shipped" else source)
+    except TimelineError as error:
+        raise ConfigError(f"scenario.timeline: {error}") from None
+    return replay_events(timeline, start=settings.sim.start)
 
 
 def _first_month(events: np.ndarray) -> np.ndarray:

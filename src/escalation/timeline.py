@@ -1,8 +1,10 @@
-"""The timeline of dated events: its vocabulary, and loading with one-line errors.
+"""The timeline of dated events: its vocabulary, loading with one-line errors, replay events.
 
 A timeline is a CSV file with the columns ``month, actor, event, description, source``, one row
 per dated event, sorted by month (``YYYY-MM``; dates are to the month). Western and Ukrainian
-events drive the replay; Russian and joint events are what the back-test scores.
+events drive the replay (``escalation.model.replay``; the ``history`` scenario and
+``escalation-backtest``); Russian and joint events are what the back-test scores. This module
+needs only the standard library, so the model and the back-test can both read it.
 """
 
 from __future__ import annotations
@@ -128,6 +130,31 @@ def month_range(first: str, last: str) -> list[str]:
 def is_month(text: str) -> bool:
     """Whether ``text`` is a month like ``2024-09``."""
     return _MONTH.fullmatch(text) is not None
+
+
+def replay_events(
+    timeline: Timeline, start: str | None = None, until: str | None = None
+) -> dict[int, list[tuple[str, str]]]:
+    """The Western and Ukrainian events by month, month 1 being ``start``.
+
+    Args:
+        timeline: A validated timeline.
+        start: The replay's first month (``YYYY-MM``); default: the timeline's first month.
+            Earlier events are in force from the start (month 1).
+        until: Last month replayed (``YYYY-MM``); later events are left out. Default: all.
+
+    Returns:
+        ``{month: [(actor, event), ...]}`` in file order; Russian and joint events are left
+        out (they are scored, not driven).
+    """
+    first = month_index(start or timeline.first_month)
+    last = month_index(until) if until else month_index(timeline.last_month)
+    events: dict[int, list[tuple[str, str]]] = {}
+    for event in timeline.events:
+        index = month_index(event.month)
+        if event.event in DRIVEN_EVENTS and index <= last:
+            events.setdefault(max(index - first + 1, 1), []).append((event.actor, event.event))
+    return events
 
 
 def load_timeline(path: str | os.PathLike[str] | None = None) -> Timeline:
