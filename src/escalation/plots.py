@@ -162,9 +162,9 @@ def month_label(date: str) -> str:
 
 
 RARE_RUNGS: dict[str, Rung] = {
-    "NATO-Russia clash or worse": Rung.CONTAINED_CLASH,
-    "Direct NATO-Russia conflict or worse": Rung.DIRECT_CONFLICT,
-    "Nuclear use (in Ukraine or against NATO)": Rung.NUCLEAR_USE_IN_UKRAINE,
+    "Clash or worse (rungs 10-13)": Rung.CONTAINED_CLASH,
+    "Direct conflict or worse (11-13)": Rung.DIRECT_CONFLICT,
+    "Nuclear use (12-13)": Rung.NUCLEAR_USE_IN_UKRAINE,
 }
 """The rare but important rungs of the ladder's lower panel: label -> lowest rung counted."""
 
@@ -285,8 +285,8 @@ STYLES: dict[str, dict[str, Any]] = {
 FIGSIZES: dict[str, tuple[float, float]] = {"default": FIGSIZE, "slides": (13.333, 7.5)}
 """Figure size in inches by style: ``slides`` is a 16:9 slide."""
 
-TITLE_CHAR_WIDTH = 0.62
-"""Upper estimate of a character's width in DejaVu Sans, in ems, for wrapping titles."""
+TITLE_CHAR_WIDTH = 0.5
+"""Lower estimate of a character's width in DejaVu Sans, in ems: where title wrapping starts."""
 
 
 def _pyplot() -> Any:
@@ -309,24 +309,29 @@ def check_style(style: str) -> dict[str, Any]:
 def set_title(fig: Figure, title: str) -> Any:
     """Set a figure's title, each line wrapped to the canvas width so that none is clipped.
 
+    The wrap width starts from an estimate of the characters that fit and narrows until the
+    title, as laid out by the renderer, is at most 96% of the canvas wide.
+
     Returns:
         The title's ``Text``.
     """
     import textwrap
 
-    import matplotlib
-
-    size = matplotlib.font_manager.FontProperties(
-        size=matplotlib.rcParams["figure.titlesize"]
-    ).get_size_in_points()
-    width = fig.get_figwidth() * 72.0 * 0.94
-    characters = max(20, int(width / (size * TITLE_CHAR_WIDTH)))
-    lines = [
-        wrapped
-        for line in title.splitlines()
-        for wrapped in (textwrap.wrap(line, characters) or [""])
-    ]
-    return fig.suptitle("\n".join(lines))
+    text = fig.suptitle(title)
+    renderer = fig.canvas.get_renderer()
+    canvas = fig.bbox.width * 0.96
+    size = text.get_fontsize()
+    characters = max(20, int(fig.get_figwidth() * 72.0 / (size * TITLE_CHAR_WIDTH)))
+    while text.get_window_extent(renderer).width > canvas and characters > 20:
+        characters = max(20, int(characters * 0.92))
+        text.set_text(
+            "\n".join(
+                wrapped
+                for line in title.splitlines()
+                for wrapped in (textwrap.wrap(line, characters) or [""])
+            )
+        )
+    return text
 
 
 def _save_atomically(fig: Figure, path: Path) -> None:
@@ -383,7 +388,7 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
             figsize=(width, height * 1.3),
             layout="constrained",
             sharex=True,
-            height_ratios=[3.2, 1.0],
+            height_ratios=[3.0, 1.3],
         )
         cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="white")
         image = ax.imshow(
@@ -422,15 +427,15 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
         for (label, column), colour in zip(rare.items(), colours, strict=True):
             rare_ax.plot(column.index.to_numpy(), column.to_numpy(), color=colour, label=label)
         top = float(np.nanmax(rare.to_numpy(), initial=0.0))
-        rare_ax.set_ylim(0.0, max(1.0, top * 1.15))
+        rare_ax.set_ylim(0.0, max(1.0, top) * 2.0)  # headroom above the data for the legend
         rare_ax.set_ylabel("Replicates\nat or above (%)")
         rare_ax.grid(alpha=0.3)
         _date_ticks(rare_ax, months, list(dates.reindex(months)))
         rare_ax.set_xlim(months[0] - 0.5, months[-1] + 0.5)
         rare_ax.set_xlabel("Month of the simulation (date)")
-        # Legends outside the data: the median's below the title, the rare rungs' at the right.
+        # Legends off the data: the median's above the heatmap, the rare rungs' in the headroom.
         ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.2)
-        rare_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        rare_ax.legend(loc="upper left", ncols=2, frameon=False, fontsize="small")
         set_title(fig, title)
     return fig
 
