@@ -74,11 +74,17 @@ def _run(
 
 
 def _show(fig: Any) -> None:
-    """Put a matplotlib figure on the page and close it."""
+    """Put a matplotlib figure on the page as a PNG and close it."""
+    import io
+
     import matplotlib.pyplot as plt
 
-    st.pyplot(fig, dpi=FIGURE_DPI)
-    plt.close(fig)
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    finally:
+        plt.close(fig)
+    st.image(buffer.getvalue(), width="stretch")
 
 
 def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
