@@ -103,7 +103,7 @@ def markdown_to_html(markdown: str) -> str:
             out.append(f"<li>{_inline(bullet.group(2))}</li>")
         elif line.startswith("#"):
             hashes = len(line) - len(line.lstrip("#"))
-            level_h = min(6, hashes + 1)  # the page's own title is the h1
+            level_h = min(6, hashes + 2)  # below the page's h1 and its section's h2
             out.append(f"<h{level_h}>{_inline(line[hashes:].strip())}</h{level_h}>")
         elif line.strip():
             out.append(f"<p>{_inline(line)}</p>")
