@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
-# Optional extras installed with the project: dev (tests, lint), cluster (Ray, Slurm launchers)
-# and analysis (escalation-analyze: EMA Workbench, SALib).
-EXTRAS ?= dev,cluster,analysis
+# Optional extras installed with the project: dev (tests, lint), cluster (Ray, Slurm launchers),
+# analysis (escalation-analyze: EMA Workbench, SALib) and dashboard (escalation-dashboard).
+EXTRAS ?= dev,cluster,analysis,dashboard
 
 .PHONY: run test lint clean
 

@@ -174,11 +174,32 @@ def test_header_states_title_posture_and_hidden_assumptions():
     assert "ambiguity aversion 0.25 (1: it fears the worst case)" in text
 
 
-def test_declared_red_lines_leave_out_the_ambiguity_assumptions():
+def test_declared_red_lines_mark_the_ambiguity_assumptions_as_idle():
     text = narrative.tell(scripted_trajectory(), scripted_outcome(), title="T", posture="red_lines")
     assert "Western posture: declared red lines." in text
-    assert "ambiguity aversion" not in text
+    assert "ambiguity aversion 0.25 (1: it fears the worst case) (acts only under strategic" in text
     assert "the West's true resolve 0.70" in text
+
+
+def test_the_story_lists_every_sampled_assumption_of_its_replicate():
+    from escalation.api import load_settings
+    from escalation.config import uncertainty_names
+    from escalation.model import EscalationModel
+
+    model = EscalationModel(load_settings("instructors", replicates=3, seed=5)).run()
+    outcomes, trajectories = model.outcomes(), model.trajectories()
+    text = narrative.tell(
+        trajectories[trajectories["replicate"] == 1],
+        outcomes.iloc[1],
+        title="T",
+        posture="ambiguity",
+    )
+    header = text[text.index("Hidden assumptions") : text.index("- **Month")]
+    listed = [line for line in header.splitlines() if line.startswith("  - ")]
+    assert len(listed) == len(uncertainty_names())
+    for name, words in narrative.ASSUMPTION_WORDS.items():
+        assert words(float(outcomes.iloc[1][name])) in header
+    assert set(narrative.ASSUMPTION_WORDS) == set(uncertainty_names())
 
 
 def test_month_one_lists_the_starting_situation():

@@ -154,7 +154,7 @@ def describe_error(error: Exception) -> str | None:
 
 
 def _absolute_output_dirs(arguments: list[str]) -> list[str]:
-    """Make ``hydra.run.dir`` and ``hydra.sweep.dir`` absolute.
+    """Make ``hydra.run.dir`` and ``hydra.sweep.dir`` absolute; quote ``plots.format=a,b``.
 
     Jobs launched on Ray workers or Slurm nodes do not start in this folder, so a relative sweep
     folder would scatter their results.
@@ -164,6 +164,8 @@ def _absolute_output_dirs(arguments: list[str]) -> list[str]:
         key, equals, value = argument.partition("=")
         if equals and key in ("hydra.run.dir", "hydra.sweep.dir") and value:
             value = str(Path(value).expanduser().absolute())
+        if equals and key == "plots.format" and "," in value and value[0] not in "'\"[":
+            value = f"'{value}'"  # several formats in one run, not a sweep over formats
         absolute.append(f"{key}={value}" if equals else argument)
     return absolute
 

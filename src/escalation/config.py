@@ -308,6 +308,42 @@ class Doctrine:
     russia: RussiaDoctrine = field(default_factory=RussiaDoctrine)
 
 
+#: Allowed values of ``plots.style`` and ``plots.format``.
+PLOT_STYLES = ("default", "slides")
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+@dataclass
+class Plots:
+    """How figures are drawn: ``style=slides`` for a projector, and the file formats to write.
+
+    ``format`` is one format or several separated by commas (``png,svg,pdf``).
+    """
+
+    style: str = "default"
+    format: str = "png"
+
+    @property
+    def formats(self) -> list[str]:
+        """The formats as a list, in the order given, without repeats."""
+        names = [name.strip().lower() for name in str(self.format).split(",")]
+        return list(dict.fromkeys(name for name in names if name))
+
+
+def validate_plots(plots: Plots) -> None:
+    """``plots.style`` is a known style; ``plots.format`` names known formats only."""
+    if plots.style not in PLOT_STYLES:
+        raise ConfigError(
+            f"plots.style: invalid value {plots.style!r}; allowed: {', '.join(PLOT_STYLES)}"
+        )
+    unknown = [name for name in plots.formats if name not in PLOT_FORMATS]
+    if unknown or not plots.formats:
+        raise ConfigError(
+            f"plots.format: invalid value {plots.format!r}; allowed: one or more of "
+            f"{', '.join(PLOT_FORMATS)} separated by commas"
+        )
+
+
 @dataclass
 class Settings:
     """Everything one run needs: the root of the configuration."""
@@ -318,6 +354,7 @@ class Settings:
     uncertainty: Uncertainties = field(default_factory=Uncertainties)
     doctrine: Doctrine = field(default_factory=Doctrine)
     sweep: Sweep = field(default_factory=Sweep)
+    plots: Plots = field(default_factory=Plots)
     seed: int = 20241001
 
 
@@ -402,6 +439,7 @@ def validate(settings: Settings) -> Settings:
     for month in settings.policy.new_weapons:
         _check_bounds("policy.new_weapons", month, (1, None))
     _validate_members(settings.doctrine.nato.members)
+    validate_plots(settings.plots)
     if settings.sim.sampling not in SAMPLING_MODES:
         raise ConfigError(
             f"sim.sampling: invalid value {settings.sim.sampling!r}; "

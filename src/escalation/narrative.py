@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -563,30 +563,53 @@ def _outcome_paragraph(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> 
     return "**Outcome.** " + " ".join(sentences)
 
 
+#: Each sampled assumption in words, given its value (``uncertainty_names()``, schema order).
+ASSUMPTION_WORDS: dict[str, Callable[[float], str]] = {
+    "red_line_threshold": lambda v: f"Russia's real red line: {red_line_words(v)}",
+    "follow_through": lambda v: (
+        f"follow-through probability {v:.2f} (Russia acts once its red line is crossed)"
+    ),
+    "western_resolve": lambda v: f"the West's true resolve {v:.2f} (unknown to Russia)",
+    "nato_cohesion": lambda v: (
+        f"NATO cohesion {v:.2f} (monthly chance a member uses a strike permission)"
+    ),
+    "ambiguity_aversion": lambda v: (
+        f"Russia's ambiguity aversion {v:.2f} (1: it fears the worst case)"
+    ),
+    "ambiguity_width": lambda v: f"ambiguity widens Russia's beliefs by ±{v:.2f}",
+    "ambiguity_alarm": lambda v: f"Russia's alarm at what the West has not excluded {v:.2f}",
+    "cost_sensitivity": lambda v: (
+        f"Russia's sensitivity to the expected Western answer {v:.2f} (log-odds per unit)"
+    ),
+    "russian_pressure": lambda v: f"Russian pressure {v:.2f} points of territory a month",
+    "measure_effectiveness": lambda v: f"Western measures {v:.2f} times as effective as assumed",
+    "collapse_gain": lambda v: f"Russia's front collapses once Ukraine regains {v:.1f} points",
+    "nuclear_use_in_conflict": lambda v: (
+        f"monthly chance of nuclear use in direct conflict {v:.1%}"
+    ),
+}
+#: Assumptions that act only under strategic ambiguity (docs/MODEL.md, Russia's beliefs).
+AMBIGUITY_ONLY = ("ambiguity_width", "ambiguity_aversion")
+
+
 def _hidden_assumptions(outcome: Mapping[str, Any], posture: str) -> list[str]:
-    """The replicate's sampled assumptions that the story depends on, in words."""
+    """Every sampled assumption of the replicate, in words, in the schema's order.
+
+    Assumptions that act only under strategic ambiguity are marked as idle under declared red
+    lines; an assumption not in ``ASSUMPTION_WORDS`` is shown by name and value.
+    """
+    from escalation.config import uncertainty_names
+
+    ambiguity = posture_words(posture) == "strategic ambiguity"
     assumptions = []
-    threshold = _number(outcome, "red_line_threshold")
-    if threshold is not None:
-        assumptions.append(f"Russia's real red line: {red_line_words(threshold)}")
-    follow_through = _number(outcome, "follow_through")
-    if follow_through is not None:
-        assumptions.append(f"follow-through probability {follow_through:.2f}")
-    resolve = _number(outcome, "western_resolve")
-    if resolve is not None:
-        assumptions.append(f"the West's true resolve {resolve:.2f} (unknown to Russia)")
-    cohesion = _number(outcome, "nato_cohesion")
-    if cohesion is not None:
-        assumptions.append(f"NATO cohesion {cohesion:.2f}")
-    if posture_words(posture) == "strategic ambiguity":
-        width = _number(outcome, "ambiguity_width")
-        if width is not None:
-            assumptions.append(f"ambiguity widens Russia's beliefs by ±{width:.2f}")
-        aversion = _number(outcome, "ambiguity_aversion")
-        if aversion is not None:
-            assumptions.append(
-                f"Russia's ambiguity aversion {aversion:.2f} (1: it fears the worst case)"
-            )
+    for name in uncertainty_names():
+        value = _number(outcome, name)
+        if value is None:
+            continue
+        words = ASSUMPTION_WORDS.get(name, lambda v, name=name: f"{name} {v:g}")(value)
+        if name in AMBIGUITY_ONLY and not ambiguity:
+            words += " (acts only under strategic ambiguity)"
+        assumptions.append(words)
     return assumptions
 
 
@@ -626,7 +649,8 @@ def tell(
         lines += [note, ""]
     assumptions = _hidden_assumptions(outcome, posture)
     if assumptions:
-        lines += [f"Hidden assumptions of this replicate — {'; '.join(assumptions)}.", ""]
+        lines += ["Hidden assumptions of this replicate (sampled, as written in outcomes.csv):"]
+        lines += [*(f"  - {assumption}" for assumption in assumptions), ""]
 
     previous: Mapping[str, Any] | None = None
     for _, row in trajectory.iterrows():

@@ -18,7 +18,13 @@ def main(argv: list[str] | None = None) -> None:
         description="Rebuild the tables and figures of a run folder or a sweep folder from disk.",
     )
     parser.add_argument("folder", type=Path, help="a run folder or a sweep (multirun) folder")
-    folder = parser.parse_args(argv).folder
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html: one self-contained page (figures embedded) to project",
+    )
+    arguments = parser.parse_args(argv)
+    folder = arguments.folder
 
     from escalation.results import summary_table
     from escalation.runs import HYDRA_CONFIG, RunFolderError, rebuild_run
@@ -48,4 +54,16 @@ def main(argv: list[str] | None = None) -> None:
                 f"({MULTIRUN_FILE} missing)"
             )
     except (RunFolderError, SweepError) as error:
+        fail(str(error))
+    if arguments.html:
+        _write_page(folder, fail)
+
+
+def _write_page(folder: Path, fail) -> None:
+    """Write ``report.html`` (``escalation.classroom.report_page``) and say where."""
+    from escalation.classroom.report_page import ReportPageError, write_report_page
+
+    try:
+        print(f"Wrote {write_report_page(folder)}")
+    except ReportPageError as error:
         fail(str(error))

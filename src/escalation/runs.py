@@ -102,7 +102,13 @@ def write_run(
         if figures:
             from escalation.plots import draw_run_figures
 
-            draw_run_figures(trajectories, summary, folder / FILES["figures"])
+            draw_run_figures(
+                trajectories,
+                summary,
+                folder / FILES["figures"],
+                style=settings.plots.style,
+                formats=settings.plots.formats,
+            )
     write_summary(folder, summary)
     return summary
 

@@ -27,6 +27,7 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from escalation.config import ConfigError, Plots, validate_plots
 from escalation.files import atomic_write
 from escalation.results import FILES, summarize, summary_row
 from escalation.runs import ERROR_FILE
@@ -205,14 +206,47 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
     )
 
 
-def write_gathered(folder: Path, gathered: Gathered, *, sweep_name: str) -> None:
-    """Write the gathered tables and figures at the sweep root, atomically."""
+def write_gathered(
+    folder: Path, gathered: Gathered, *, sweep_name: str, plots: Plots | None = None
+) -> None:
+    """Write the gathered tables and figures at the sweep root, atomically.
+
+    Args:
+        folder: The sweep root.
+        gathered: The gathered tables.
+        sweep_name: Name of the sweep, for the figure titles.
+        plots: Style and formats of the figures (``plots`` config); default PNG, default style.
+    """
     from escalation.sweep_plots import draw_sweep_figures
 
+    plots = plots or Plots()
     for name, frame in (("outcomes", gathered.outcomes), ("summary", gathered.summary)):
         with atomic_write(folder / SWEEP_FILES[name]) as stream:
             frame.to_csv(stream, index=False, lineterminator="\n")
-    draw_sweep_figures(gathered.summary, folder / SWEEP_FILES["figures"], sweep_name=sweep_name)
+    draw_sweep_figures(
+        gathered.summary,
+        folder / SWEEP_FILES["figures"],
+        sweep_name=sweep_name,
+        style=plots.style,
+        formats=plots.formats,
+    )
+
+
+def plot_options(multirun: DictConfig) -> Plots:
+    """The sweep's ``plots`` settings (style and formats), validated.
+
+    Raises:
+        SweepError: An unknown style or format.
+    """
+    plots = Plots(
+        style=str(OmegaConf.select(multirun, "plots.style", default="default")),
+        format=str(OmegaConf.select(multirun, "plots.format", default="png")),
+    )
+    try:
+        validate_plots(plots)
+    except ConfigError as error:
+        raise SweepError(str(error)) from None
+    return plots
 
 
 def sweep_name(multirun: DictConfig) -> str:
@@ -224,7 +258,7 @@ def rebuild_sweep(folder: Path) -> Gathered:
     """Gather a sweep folder again from disk and rewrite its tables and figures."""
     multirun = load_multirun(folder)
     gathered = gather(folder, multirun)
-    write_gathered(folder, gathered, sweep_name=sweep_name(multirun))
+    write_gathered(folder, gathered, sweep_name=sweep_name(multirun), plots=plot_options(multirun))
     return gathered
 
 
@@ -243,7 +277,12 @@ class GatherSweep(Callback):
         except SweepError as error:
             print(f"escalation: error: {error}", file=sys.stderr)
             raise SystemExit(1) from None
-        write_gathered(folder, gathered, sweep_name=sweep_name(config))
+        try:
+            plots = plot_options(config)
+        except SweepError as error:
+            print(f"escalation: error: {error}", file=sys.stderr)
+            raise SystemExit(1) from None
+        write_gathered(folder, gathered, sweep_name=sweep_name(config), plots=plots)
         print(gathered.report(folder), flush=True)
         if not gathered.complete:
             raise SystemExit(1)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from escalation import config
-from escalation.plots import FIGSIZE, STYLE, _pyplot, _save_atomically
+from escalation.plots import FIGSIZES, _pyplot, _save_atomically, check_style, set_title
 from escalation.results import PROBABILITIES
 
 if TYPE_CHECKING:
@@ -368,7 +368,13 @@ def _facet_title(levers: Sequence[str], values: Sequence[str]) -> str:
 
 
 def plot_heatmap(
-    summary: pd.DataFrame, outcome: str, path: str | os.PathLike[str], *, sweep_name: str
+    summary: pd.DataFrame,
+    outcome: str,
+    path: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    vmax: float | None = None,
+    style: str = "default",
 ) -> Path:
     """Draw P(outcome) in % over two swept levers, one panel per combination of the others.
 
@@ -382,6 +388,9 @@ def plot_heatmap(
         outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
         path: Where to write the image (format from the suffix, PNG by default).
         sweep_name: Name of the sweep, for the title.
+        vmax: Top of the colour scale in %, shared by the heatmaps of one sweep (default: a
+            round bound above this outcome's highest probability; see ``shared_colour_top``).
+        style: ``plots.style``.
 
     Returns:
         The path written.
@@ -389,6 +398,7 @@ def plot_heatmap(
     import matplotlib
 
     path = Path(path)
+    figsize = FIGSIZES[style]
     x, y, facets = heatmap_layout(summary)
     grids = heatmap_grid(summary, outcome, x, y, facets)
     facet_values = {facet: lever_values(summary, facet) for facet in facets}
@@ -403,18 +413,18 @@ def plot_heatmap(
     panels_y, panels_x = len(row_values), len(column_values)
     panel_width = max(2.6, 1.15 * cells_x + 1.2)
     panel_height = max(1.9, 0.9 * cells_y + 1.3)
-    width = max(FIGSIZE[0], panel_width * panels_x + 2.4)
+    width = max(figsize[0], panel_width * panels_x + 2.4)
     height = max(4.5, panel_height * panels_y + 1.6)
     if panels_y == 1 and cells_y == 1:
         height = 4.5
 
-    top = np.nanmax([np.nanmax(grid.to_numpy(), initial=0.0) for grid in grids.values()]) * 100.0
-    vmax = _nice_ceiling(float(top) if np.isfinite(top) else 0.0)
+    if vmax is None:
+        vmax = shared_colour_top(summary, [outcome])
     cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="lightgrey")
     norm = matplotlib.colors.Normalize(vmin=0.0, vmax=vmax)
 
     plt = _pyplot()
-    with plt.rc_context(STYLE):
+    with plt.rc_context(check_style(style)):
         fig, axes = plt.subplots(
             panels_y,
             panels_x,
@@ -435,7 +445,7 @@ def plot_heatmap(
                 grid = grids[key]
                 image = _draw_grid(ax, grid * 100.0, cmap, norm)
                 if facets:
-                    ax.set_title(_facet_title(facets, key), fontsize=STYLE["font.size"])
+                    ax.set_title(_facet_title(facets, key), fontsize="medium")
                 if row == panels_y - 1:
                     ax.set_xlabel(x if x is not None else "")
                 if column == 0:
@@ -446,11 +456,28 @@ def plot_heatmap(
             what = f"{_outcome_label(outcome)} {_swept_phrase(levers)}"
             if facets:
                 what += f", by {_and(facets)}"
-            fig.suptitle(_title(summary, what, sweep_name), fontsize=STYLE["axes.titlesize"])
+            set_title(fig, _title(summary, what, sweep_name))
             _save_atomically(fig, path)
         finally:
             plt.close(fig)
     return path
+
+
+def shared_colour_top(summary: pd.DataFrame, outcomes: Sequence[str]) -> float:
+    """One colour-scale top (%) for the heatmaps of several outcomes of one sweep.
+
+    Args:
+        summary: Sweep summary, one row per policy.
+        outcomes: The outcomes drawn as heatmaps.
+
+    Returns:
+        The smallest round bound (1, 2, 5, 10, 20, ... 100 %) at or above the highest
+        probability of any of them, so that equal colours mean equal probabilities across
+        the heatmaps.
+    """
+    values = summary[[outcome for outcome in outcomes]].to_numpy(dtype=float) * 100.0
+    top = float(np.nanmax(values, initial=0.0)) if values.size else 0.0
+    return _nice_ceiling(top if np.isfinite(top) else 0.0)
 
 
 def _draw_grid(ax: Axes, percent: pd.DataFrame, cmap: Any, norm: Any) -> Any:
@@ -470,7 +497,7 @@ def _draw_grid(ax: Axes, percent: pd.DataFrame, cmap: Any, norm: Any) -> Any:
         else:
             text = f"{value:.1f}%"
             colour = "white" if norm(value) > 0.6 else "black"
-        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=12, weight="bold")
+        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize="large", weight="bold")
     ax.set_xticks(range(values.shape[1]))
     ax.set_xticklabels([str(c) if c != ALL else "" for c in percent.columns])
     ax.set_yticks(range(values.shape[0]))
@@ -481,7 +508,13 @@ def _draw_grid(ax: Axes, percent: pd.DataFrame, cmap: Any, norm: Any) -> Any:
     return image
 
 
-def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_name: str) -> Path:
+def plot_tradeoff(
+    summary: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    style: str = "default",
+) -> Path:
     """Draw support against risk: Ukraine's final position versus P(direct conflict), per policy.
 
     Each policy is a point with its 95% intervals (horizontal: Wilson interval of the
@@ -494,11 +527,13 @@ def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_
             ``_high``) and ``ukraine_position_final_mean`` (and ``_low``, ``_high``).
         path: Where to write the image.
         sweep_name: Name of the sweep, for the title.
+        style: ``plots.style``.
 
     Returns:
         The path written.
     """
     path = Path(path)
+    figsize = FIGSIZES[style]
     levers = swept_columns(summary)
     front = pareto_front(summary, RISK, BENEFIT)
     risk = summary[RISK].to_numpy(dtype=float) * 100.0
@@ -530,13 +565,13 @@ def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_
     )
     plt = _pyplot()
     key_height = 0.24 * (max(1, len(key_lines)) + len(missing_line)) + 0.45
-    with plt.rc_context(STYLE):
+    with plt.rc_context(check_style(style)):
         fig, (ax, key_ax) = plt.subplots(
             2,
             1,
-            figsize=(FIGSIZE[0] + 1.0, FIGSIZE[1] + 1.0 + key_height),
+            figsize=(figsize[0] + 1.0, figsize[1] + 1.0 + key_height),
             layout="constrained",
-            height_ratios=[FIGSIZE[1] + 1.0, key_height],
+            height_ratios=[figsize[1] + 1.0, key_height],
         )
         try:
             others = ~on_front & ~np.isnan(risk) & ~np.isnan(benefit)
@@ -587,7 +622,7 @@ def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_
                     point,
                     xytext=(7, 7),
                     textcoords="offset points",
-                    fontsize=12,
+                    fontsize="large",
                     weight="bold",
                     color="darkred",
                     zorder=4,
@@ -605,7 +640,7 @@ def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_
                     transform=ax.transAxes,
                     ha="center",
                     va="center",
-                    fontsize=14,
+                    fontsize="x-large",
                 )
             else:
                 handles, labels = ax.get_legend_handles_labels()
@@ -614,12 +649,13 @@ def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_
                 ax.legend(
                     [handles[order_of[label]] for label in wanted if label in order_of],
                     [label for label in wanted if label in order_of],
-                    loc="lower right",
-                    framealpha=0.9,
-                    fontsize=10,
+                    loc="lower left",
+                    bbox_to_anchor=(0.0, 1.0),  # above the axes: never over a policy
+                    frameon=False,
+                    fontsize="small",
                 )
             what = f"Support versus risk {_swept_phrase(levers)}"
-            ax.set_title(_title(summary, what, sweep_name))
+            set_title(fig, _title(summary, what, sweep_name))
 
             key_ax.axis("off")
             key_ax.text(
@@ -629,7 +665,7 @@ def plot_tradeoff(summary: pd.DataFrame, path: str | os.PathLike[str], *, sweep_
                 transform=key_ax.transAxes,
                 va="top",
                 ha="left",
-                fontsize=11,
+                fontsize="medium",
                 linespacing=1.5,
             )
             _save_atomically(fig, path)
@@ -643,37 +679,68 @@ def _errors(centre: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray
     return np.clip(np.vstack([centre - low, high - centre]), 0.0, None)
 
 
+RANKING_ENDS = 10
+"""A ranking of more than twice this many policies shows only the lowest and highest ten."""
+
+
+def ranking_ends(table: pd.DataFrame, ends: int = RANKING_ENDS) -> tuple[pd.DataFrame, int]:
+    """The first and last ``ends`` rows of a ranking, and how many rows are left out between.
+
+    Args:
+        table: A ranking (``ranking``), lowest probability first.
+        ends: Rows kept at each end.
+
+    Returns:
+        The rows kept (in rank order, with a ``rank`` column from 1) and the count left out.
+    """
+    ranked = table.assign(rank=np.arange(1, len(table) + 1))
+    if len(ranked) <= 2 * ends:
+        return ranked, 0
+    kept = pd.concat([ranked.head(ends), ranked.tail(ends)], ignore_index=True)
+    return kept, len(ranked) - 2 * ends
+
+
 def plot_ranking(
-    summary: pd.DataFrame, outcome: str, path: str | os.PathLike[str], *, sweep_name: str
+    summary: pd.DataFrame,
+    outcome: str,
+    path: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    style: str = "default",
 ) -> Path:
     """Draw policies ranked by P(outcome) in %, lowest at the top, with 95% Wilson intervals.
 
-    The figure grows by a fixed height per policy, so 54 policies stay readable.
+    The figure is a 16:9 slide: with more than 20 policies (a 54-policy grid) it shows the ten
+    lowest and the ten highest, with a line saying how many are left out between them.
 
     Args:
         summary: Sweep summary, one row per policy.
         outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
         path: Where to write the image.
         sweep_name: Name of the sweep, for the title.
+        style: ``plots.style``.
 
     Returns:
         The path written.
     """
     path = Path(path)
-    table = ranking(summary, outcome)
+    table, hidden = ranking_ends(ranking(summary, outcome))
     levers = swept_columns(summary)
     percent = table["p"].to_numpy() * 100.0
     low = table["low"].to_numpy() * 100.0
     high = table["high"].to_numpy() * 100.0
-    positions = np.arange(len(table))
+    positions = np.arange(len(table), dtype=float)
+    if hidden:
+        positions[RANKING_ENDS:] += 1.0  # a blank row for the policies left out
     top = float(np.nanmax(high)) if len(table) and not np.all(np.isnan(high)) else 0.0
     right = min(112.0, max(5.0, top * 1.15 + 2.0))  # room for the value labels
-    height = max(FIGSIZE[1], 0.32 * len(table) + 2.2)
-    value_size = 11 if len(table) <= 30 else 10
-    width = FIGSIZE[0] + 0.06 * max((len(label) for label in table["label"]), default=0)
+    rows = len(positions) + (1 if hidden else 0)
+    width, height = FIGSIZES["slides"]
+    if style == "default":
+        width, height = 12.8, 7.2  # a 16:9 slide at the default type size
 
     plt = _pyplot()
-    with plt.rc_context(STYLE):
+    with plt.rc_context(check_style(style)):
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         try:
             ax.barh(positions, percent, height=0.6, color="tab:red", alpha=0.6, label="Estimate")
@@ -690,18 +757,35 @@ def plot_ranking(
             for y, p, h in zip(positions, percent, high, strict=True):
                 if not math.isnan(p):
                     end = h if not math.isnan(h) else p
-                    ax.text(end + right * 0.01, y, f"{p:.1f}%", va="center", fontsize=value_size)
+                    ax.text(end + right * 0.01, y, f"{p:.1f}%", va="center", fontsize="small")
+            if hidden:
+                ax.text(
+                    right / 2,
+                    RANKING_ENDS,
+                    f"... {hidden} policies ranked {RANKING_ENDS + 1}-{RANKING_ENDS + hidden} "
+                    "not shown ...",
+                    ha="center",
+                    va="center",
+                    style="italic",
+                )
             ax.set_yticks(positions)
-            ax.set_yticklabels(table["label"].tolist())
-            ax.set_ylim(len(table) - 0.5, -0.5)  # lowest probability at the top
+            ax.set_yticklabels(
+                [
+                    f"{rank}. {label}"
+                    for rank, label in zip(table["rank"], table["label"], strict=True)
+                ],
+                fontsize="small" if rows > 12 else "medium",
+            )
+            ax.set_ylim(rows - 0.5, -0.5)  # lowest probability at the top
             ax.set_xlim(0.0, right)
             ax.set_xticks([tick for tick in ax.get_xticks() if 0.0 <= tick <= min(right, 100.0)])
             ax.set_xlabel(PROBABILITY_LABEL)
-            ax.xaxis.set_tick_params(labeltop=True)
             ax.grid(axis="x", alpha=0.3)
-            ax.legend(loc="best", framealpha=0.9)
+            fig.legend(loc="outside lower center", ncols=2, frameon=False)
             what = f"{_outcome_label(outcome)}: policies ranked {_swept_phrase(levers)}"
-            fig.suptitle(_title(summary, what, sweep_name), fontsize=STYLE["axes.titlesize"])
+            if hidden:
+                what += f" (lowest and highest {RANKING_ENDS})"
+            set_title(fig, _title(summary, what, sweep_name))
             _save_atomically(fig, path)
         finally:
             plt.close(fig)
@@ -709,34 +793,60 @@ def plot_ranking(
 
 
 def draw_sweep_figures(
-    summary: pd.DataFrame, folder: str | os.PathLike[str], *, sweep_name: str
+    summary: pd.DataFrame,
+    folder: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    style: str = "default",
+    formats: Sequence[str] = ("png",),
 ) -> list[Path]:
     """Draw the figures of a sweep into a folder, each written atomically.
 
-    Writes ``heatmap_direct_conflict.png``, ``heatmap_russian_retaliation.png``,
-    ``tradeoff.png`` and ``ranking_direct_conflict.png``.
+    Writes ``heatmap_direct_conflict``, ``heatmap_russian_retaliation`` (on one shared colour
+    scale), ``tradeoff`` and ``ranking_direct_conflict``, in each format asked for.
 
     Args:
         summary: Sweep summary, one row per policy (the sweep's ``summary.csv``).
         folder: Output folder, created if missing.
         sweep_name: Name of the sweep, for the titles.
+        style: ``plots.style``: ``default`` or ``slides``.
+        formats: File formats, e.g. ``("png", "svg", "pdf")``.
 
     Returns:
-        The paths written, in the order above.
+        The paths written, in the order above, for each format in turn.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [
-        plot_heatmap(summary, outcome, folder / f"heatmap_{outcome}.png", sweep_name=sweep_name)
-        for outcome in HEATMAP_OUTCOMES
-    ]
-    paths.append(plot_tradeoff(summary, folder / TRADEOFF_FILE, sweep_name=sweep_name))
-    paths.append(
-        plot_ranking(
-            summary,
-            RANKING_OUTCOME,
-            folder / f"ranking_{RANKING_OUTCOME}.png",
-            sweep_name=sweep_name,
+    check_style(style)
+    vmax = shared_colour_top(summary, HEATMAP_OUTCOMES)
+    paths = []
+    for suffix in formats:
+        paths += [
+            plot_heatmap(
+                summary,
+                outcome,
+                folder / f"heatmap_{outcome}.{suffix}",
+                sweep_name=sweep_name,
+                vmax=vmax,
+                style=style,
+            )
+            for outcome in HEATMAP_OUTCOMES
+        ]
+        paths.append(
+            plot_tradeoff(
+                summary,
+                (folder / TRADEOFF_FILE).with_suffix(f".{suffix}"),
+                sweep_name=sweep_name,
+                style=style,
+            )
         )
-    )
+        paths.append(
+            plot_ranking(
+                summary,
+                RANKING_OUTCOME,
+                folder / f"ranking_{RANKING_OUTCOME}.{suffix}",
+                sweep_name=sweep_name,
+                style=style,
+            )
+        )
     return paths

@@ -1,0 +1,384 @@
+"""The classroom dashboard: a Streamlit page over the model (started by ``escalation-dashboard``).
+
+The sidebar holds the controls (scenario, the four levers, timing months, replicates, months,
+seed and the ranges of the assumptions); the page shows the escalation ladder, outcome
+probabilities with 95% intervals, Ukraine's position and the story of one replicate. In compare
+mode two policies run side by side on one seed (common random numbers), with their paired
+differences and a pair of stories of the same replicate whose outcomes differ. A link can carry
+settings (``?scenario=troops&posture=red_lines&seed=7``); a bad value is named in a message.
+Everything is computed by ``escalation.classroom.session``; this module only lays it out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from escalation.classroom import session
+from escalation.config import LEVERS, ConfigError
+
+TITLE = "escalation: the classroom"
+FIGURE_DPI = 80  # resolution of the figures on the page (the browser scales them to the column)
+# Streamlit shows every bare string of this script on the page: comments, not docstrings, here.
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _scenarios() -> dict[str, dict[str, Any]]:
+    """Each scenario's title, description, levers, timing months and assumption ranges."""
+    from escalation.api import available_scenarios, load_settings
+
+    scenarios = {}
+    for name in available_scenarios():
+        settings = load_settings(name)
+        scenarios[name] = {
+            "title": settings.scenario.title,
+            "description": settings.scenario.description,
+            "levers": session.policy_config(settings),
+            "timing": {
+                measure: getattr(settings.policy.timing, measure).month
+                for measure in session.TIMED_MEASURES
+            },
+            "ranges": {
+                name: (value.low, value.high) for name, value in vars(settings.uncertainty).items()
+            },
+            "months": settings.sim.months,
+            "replicates": settings.sim.replicates,
+            "seed": settings.seed,
+        }
+    return scenarios
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _run(
+    scenario: str,
+    levers: tuple[tuple[str, str], ...],
+    timing: tuple[tuple[str, int], ...],
+    ranges: tuple[tuple[str, tuple[float, float]], ...],
+    replicates: int,
+    months: int,
+    seed: int,
+) -> session.Run:
+    settings = session.build_settings(
+        scenario,
+        levers=dict(levers),
+        timing=dict(timing),
+        ranges=dict(ranges),
+        replicates=replicates,
+        months=months,
+        seed=seed,
+    )
+    return session.run(settings)
+
+
+def _show(fig: Any) -> None:
+    """Put a matplotlib figure on the page as a PNG and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=FIGURE_DPI)
+    finally:
+        plt.close(fig)
+    st.image(buffer.getvalue(), width="stretch")
+
+
+def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The sidebar: every control, keyed by scenario so that a new scenario resets them."""
+    bar = st.sidebar
+    names = list(scenarios)
+    mode = bar.radio(
+        "Mode",
+        session.MODES,
+        index=session.MODES.index(defaults.get("mode", "single")),
+        format_func={"single": "One policy", "compare": "Compare two policies"}.get,
+        key="mode",
+    )
+    scenario = bar.selectbox(
+        "Scenario",
+        names,
+        index=names.index(defaults.get("scenario", "instructors")),
+        format_func=lambda name: f"{name}: {scenarios[name]['title']}",
+        key="scenario",
+    )
+    base = scenarios[scenario]
+    bar.caption(base["description"])
+    bar.subheader("Policy levers")
+    levers = {}
+    for lever, values in LEVERS.items():
+        options = [member.value for member in values]
+        value = defaults.get(lever, base["levers"][lever])
+        levers[lever] = bar.selectbox(
+            lever.replace("_", " "), options, index=options.index(value), key=f"{scenario}:{lever}"
+        )
+    bar.subheader("Run")
+    replicates = bar.number_input(
+        "Replicates",
+        min_value=1,
+        max_value=session.MAX_REPLICATES,
+        value=int(defaults.get("replicates", base["replicates"])),
+        step=100,
+        key=f"{scenario}:replicates",
+    )
+    months = bar.number_input(
+        "Months", 1, 240, int(defaults.get("months", base["months"])), key=f"{scenario}:months"
+    )
+    seed = bar.number_input(
+        "Seed", 0, 2**32 - 1, int(defaults.get("seed", base["seed"])), key=f"{scenario}:seed"
+    )
+    with bar.expander("Timing (month each measure comes, if the policy allows it)"):
+        timing = {
+            measure: st.number_input(
+                measure.replace("_", " "), 1, 240, int(month), key=f"{scenario}:timing:{measure}"
+            )
+            for measure, month in base["timing"].items()
+        }
+    with bar.expander("Assumptions (range sampled per replicate)"):
+        ranges = {}
+        for name, (low, high) in base["ranges"].items():
+            lower, upper = session.assumption_bounds(name, low, high)
+            ranges[name] = tuple(
+                st.slider(
+                    name.replace("_", " "),
+                    float(lower),
+                    float(upper),
+                    (float(low), float(high)),
+                    key=f"{scenario}:range:{name}",
+                )
+            )
+    second = {}
+    if mode == "compare":
+        bar.subheader("Second policy")
+        bar.caption("What changes in the second policy; the rest, seed included, is the same.")
+        for lever, values in LEVERS.items():
+            options = ["same", *(member.value for member in values)]
+            index = 0
+            if lever == "posture":
+                flipped = "ambiguity" if levers["posture"] == "red_lines" else "red_lines"
+                index = options.index(flipped)
+            choice = bar.selectbox(
+                f"{lever.replace('_', ' ')} (second)",
+                options,
+                index=index,
+                key=f"{scenario}:second:{lever}",
+            )
+            if choice != "same":
+                second[lever] = choice
+    return {
+        "mode": mode,
+        "scenario": scenario,
+        "levers": levers,
+        "timing": timing,
+        "ranges": ranges,
+        "replicates": int(replicates),
+        "months": int(months),
+        "seed": int(seed),
+        "second": second,
+    }
+
+
+def _compute(chosen: dict[str, Any], levers: dict[str, str]) -> session.Run:
+    return _run(
+        chosen["scenario"],
+        tuple(sorted(levers.items())),
+        tuple(sorted(chosen["timing"].items())),
+        tuple(sorted(chosen["ranges"].items())),
+        chosen["replicates"],
+        chosen["months"],
+        chosen["seed"],
+    )
+
+
+def _timing_warnings(chosen: dict[str, Any]) -> None:
+    for measure, month in chosen["timing"].items():
+        if month > chosen["months"]:
+            st.warning(
+                f"policy.timing.{measure}.month={month} is after the run's {chosen['months']} "
+                "months: that measure never comes."
+            )
+
+
+def _metrics(run: session.Run) -> None:
+    probabilities = run.summary["probabilities"]
+    means = run.summary["means"]
+    columns = st.columns(4)
+    for column, name in zip(
+        columns, ("direct_conflict", "nuclear_use", "russian_retaliation"), strict=False
+    ):
+        item = probabilities[name]
+        column.metric(
+            item["label"],
+            f"{item['p']:.1%}",
+            help=f"95% interval {item['low']:.1%} to {item['high']:.1%}",
+        )
+    position = means["ukraine_position_final"]
+    columns[3].metric("Ukraine's final position (mean)", f"{position['mean']:.1f}%")
+
+
+def probability_table(run: session.Run) -> pd.DataFrame:
+    """The run's outcome probabilities with their 95% intervals, as text for the page."""
+    rows = [
+        {
+            "Outcome": item["label"],
+            "Probability": f"{item['p']:.1%}",
+            "95% interval": f"{item['low']:.1%} to {item['high']:.1%}",
+            "Replicates": f"{item['count']:,} of {run.summary['replicates']:,}",
+        }
+        for item in run.summary["probabilities"].values()
+    ]
+    return pd.DataFrame(rows)
+
+
+def difference_table(differences: pd.DataFrame) -> pd.DataFrame:
+    """Paired differences as text: probabilities in percentage points, means in their units."""
+    rows = []
+    for _, row in differences.iterrows():
+        if row["kind"] == "probability":
+            values = [f"{row['first']:.1%}", f"{row['second']:.1%}"]
+            values += [
+                f"{row['difference'] * 100:+.1f} pp",
+                f"{row['low'] * 100:+.1f} to {row['high'] * 100:+.1f} pp",
+            ]
+        else:
+            values = [f"{row['first']:.2f}", f"{row['second']:.2f}"]
+            values += [f"{row['difference']:+.2f}", f"{row['low']:+.2f} to {row['high']:+.2f}"]
+        rows.append(
+            dict(
+                zip(
+                    ["Outcome", "First", "Second", "Difference", "95% interval"],
+                    [row["label"], *values],
+                    strict=True,
+                )
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def _single(chosen: dict[str, Any], run: session.Run) -> None:
+    from escalation.narrative import pick_replicate
+    from escalation.plots import (
+        ladder_figure,
+        outcomes_figure,
+        policy_words,
+        position_figure,
+        run_title,
+    )
+
+    st.subheader(f"{run.settings.scenario.title}")
+    st.caption(
+        f"{policy_words(run.summary['config']['policy'])} · {run.summary['replicates']:,} "
+        f"replicates x {run.summary['months']} months · seed {run.summary['seed']}"
+    )
+    _metrics(run)
+    left, right = st.columns(2)
+    with left:
+        _show(ladder_figure(run.trajectories, run_title(run.summary, "escalation ladder")))
+    with right:
+        _show(outcomes_figure(run.summary))
+        st.table(probability_table(run), hide_index=True)
+    left, right = st.columns(2)
+    with left:
+        _show(
+            position_figure(
+                run.trajectories, run_title(run.summary, "Ukraine's battlefield position")
+            )
+        )
+    with right:
+        chosen_replicate, note = pick_replicate(run.outcomes, None)
+        replicate = st.number_input(
+            "Replicate to tell",
+            0,
+            len(run.outcomes) - 1,
+            chosen_replicate,
+            key="story_replicate",
+        )
+        if replicate != chosen_replicate:
+            note = f"Replicate {replicate}, as chosen."
+        with st.container(height=520):
+            st.markdown(session.story(run, int(replicate), note=note))
+
+
+def _labels(first: session.Run, second: session.Run) -> tuple[str, str]:
+    from escalation.plots import POLICY_WORDS
+
+    a = session.policy_config(first.settings)
+    b = session.policy_config(second.settings)
+    changed = [lever for lever in a if a[lever] != b[lever]] or list(a)
+    return tuple(  # type: ignore[return-value]
+        ", ".join(POLICY_WORDS[lever][policy[lever]] for lever in changed) for policy in (a, b)
+    )
+
+
+def _compare(chosen: dict[str, Any], first: session.Run, second: session.Run) -> None:
+    from escalation.classroom.figures import differences_figure
+    from escalation.plots import ladder_figure, policy_words, run_title
+
+    labels = _labels(first, second)
+    st.subheader(f"{first.settings.scenario.title}: {labels[0]} versus {labels[1]}")
+    st.caption(
+        f"Both on seed {chosen['seed']}, {chosen['replicates']:,} replicates: replicate i "
+        "has the same sampled assumptions under both policies (common random numbers)."
+    )
+    columns = st.columns(2)
+    for column, run, label in zip(columns, (first, second), labels, strict=True):
+        with column:
+            st.markdown(
+                f"**{label.capitalize()}** — {policy_words(run.summary['config']['policy'])}"
+            )
+            _metrics(run)
+            _show(ladder_figure(run.trajectories, run_title(run.summary, "escalation ladder")))
+    differences = session.paired_differences(first, second)
+    st.subheader("Paired differences (second minus first), with 95% intervals")
+    left, right = st.columns(2)
+    with left:
+        _show(differences_figure(differences, labels))
+    with right:
+        st.table(difference_table(differences), hide_index=True)
+    contrast = session.contrasting_replicate(first, second, labels=labels)
+    st.subheader("The same replicate, two stories")
+    if contrast is None:
+        st.info("Every replicate ends alike under both policies: no contrasting pair to tell.")
+        return
+    st.info(contrast.sentence)
+    columns = st.columns(2)
+    for column, run in zip(columns, (first, second), strict=True):
+        with column, st.container(height=560):
+            st.markdown(session.story(run, contrast.replicate, note=contrast.sentence))
+
+
+def main() -> None:
+    """Lay out the page: read the link, the controls, run, draw."""
+    st.set_page_config(page_title=TITLE, layout="wide")
+    st.title(TITLE)
+    scenarios = _scenarios()
+    defaults, errors = session.read_query(dict(st.query_params), list(scenarios))
+    for error in errors:
+        st.error(f"Ignored a setting of the link: {error}")
+    chosen = _controls(defaults, scenarios)
+    _timing_warnings(chosen)
+    started = time.perf_counter()
+    try:
+        first = _compute(chosen, chosen["levers"])
+        second = None
+        if chosen["mode"] == "compare":
+            second = _compute(chosen, chosen["levers"] | chosen["second"])
+    except ConfigError as error:
+        st.error(str(error))
+        st.stop()
+        return
+    if second is None:
+        _single(chosen, first)
+    else:
+        _compare(chosen, first, second)
+    st.caption(
+        f"Computed and drawn in {time.perf_counter() - started:.2f} s. A teaching and exploration "
+        "model, not a forecast: every number is from the article, a cited source or a swept "
+        "assumption (docs/MODEL.md)."
+    )
+
+
+main()

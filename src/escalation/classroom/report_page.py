@@ -1,0 +1,278 @@
+"""``report.html``: one self-contained page of a run or a sweep, readable on a projector.
+
+The page is built from what is on disk (a run's ``summary.json``, ``narrative.md``, figures and
+Hydra's saved config; a sweep's ``summary.csv``, figures and ``multirun.yaml``). Figures are
+embedded as base64 data, styles are inline, and nothing refers to another file or to the
+network, so the page opens offline and can be mailed or put on a USB stick as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from escalation.files import atomic_write
+
+PAGE = "report.html"
+
+CSS = """
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 20px;
+       line-height: 1.45; max-width: 1400px; margin: 0 auto; padding: 1.5em; color: #111; }
+h1 { font-size: 2em; margin-bottom: 0.2em; } h2 { font-size: 1.5em; margin-top: 1.6em; }
+.meta { color: #444; } table { border-collapse: collapse; margin: 0.8em 0; }
+th, td { border: 1px solid #bbb; padding: 0.3em 0.7em; text-align: left; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #eee; } figure { margin: 1em 0; } figure img { max-width: 100%; }
+figcaption { color: #444; font-size: 0.85em; } pre { background: #f6f6f6; padding: 1em;
+overflow-x: auto; font-size: 0.7em; } .story li { margin: 0.3em 0; }
+.note { color: #444; font-size: 0.85em; }
+"""
+
+
+class ReportPageError(RuntimeError):
+    """A folder cannot be made into a page; the message names what is missing."""
+
+
+def _table(frame: pd.DataFrame, numeric: set[str] | None = None) -> str:
+    """An HTML table of strings, numeric columns aligned right."""
+    numeric = numeric or set()
+    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = "".join(
+            f'<td class="number">{html.escape(str(value))}</td>'
+            if column in numeric
+            else f"<td>{html.escape(str(value))}</td>"
+            for column, value in row.items()
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _figures(folder: Path) -> str:
+    """Every PNG of a figures folder as an embedded image with its name as caption."""
+    if not folder.is_dir():
+        return '<p class="note">No figures on disk.</p>'
+    parts = []
+    for path in sorted(folder.glob("*.png")):
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        name = path.stem.replace("_", " ")
+        parts.append(
+            f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(path.name)}</figcaption></figure>"
+        )
+    return "\n".join(parts) or '<p class="note">No figures on disk.</p>'
+
+
+def _inline(text: str) -> str:
+    """Markdown inline marks (``**bold**``, ``*italic*``, ```code```) of escaped text."""
+    text = html.escape(text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", text)
+    return re.sub(r"`(.+?)`", r"<code>\1</code>", text)
+
+
+def markdown_to_html(markdown: str) -> str:
+    """The narrative's Markdown as HTML: headings, paragraphs, bullets one level deep, marks.
+
+    Args:
+        markdown: A story as ``escalation.narrative.tell`` writes it.
+
+    Returns:
+        HTML with every piece of text escaped.
+    """
+    out: list[str] = []
+    depth = 0
+    for line in markdown.splitlines():
+        bullet = re.match(r"^(\s*)- (.*)$", line)
+        level = (len(bullet.group(1)) // 2 + 1) if bullet else 0
+        while depth > level:
+            out.append("</ul>")
+            depth -= 1
+        while depth < level:
+            out.append("<ul>")
+            depth += 1
+        if bullet:
+            out.append(f"<li>{_inline(bullet.group(2))}</li>")
+        elif line.startswith("#"):
+            hashes = len(line) - len(line.lstrip("#"))
+            level_h = min(6, hashes + 2)  # below the page's h1 and its section's h2
+            out.append(f"<h{level_h}>{_inline(line[hashes:].strip())}</h{level_h}>")
+        elif line.strip():
+            out.append(f"<p>{_inline(line)}</p>")
+    out += ["</ul>"] * depth
+    return "\n".join(out)
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}\n"
+        '<p class="note">Made by escalation-report --html. A teaching and exploration model, '
+        "not a forecast: every number is from the article, a cited source or a swept "
+        "assumption.</p>\n</body></html>\n"
+    )
+
+
+def probability_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """A run's outcome probabilities with their intervals, as text."""
+    return pd.DataFrame(
+        [
+            {
+                "Outcome": item["label"],
+                "Probability": f"{item['p']:.1%}",
+                "95% interval": f"{item['low']:.1%} to {item['high']:.1%}",
+                "Replicates": f"{item['count']:,}",
+            }
+            for item in summary["probabilities"].values()
+        ]
+    )
+
+
+def run_page(folder: Path) -> str:
+    """The page of a run folder (``summary.json``, figures, ``narrative.md``, config, seed).
+
+    Raises:
+        ReportPageError: ``summary.json`` is missing or malformed.
+    """
+    from escalation.plots import policy_words
+    from escalation.results import FILES
+
+    path = folder / FILES["summary"]
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ReportPageError(f"{path} is missing or malformed: {error}") from None
+    config = summary.get("config") or {}
+    policy = config.get("policy") or {}
+    means = summary.get("means", {})
+    mean_rows = pd.DataFrame(
+        [
+            {
+                "Outcome": name.replace("_", " "),
+                "Mean": f"{item['mean']:.2f}",
+                "95% interval": f"{item['low']:.2f} to {item['high']:.2f}",
+            }
+            for name, item in means.items()
+            if item.get("mean") is not None
+        ]
+    )
+    narrative = folder / FILES["narrative"]
+    story = (
+        markdown_to_html(narrative.read_text(encoding="utf-8"))
+        if narrative.is_file()
+        else '<p class="note">No narrative.md on disk.</p>'
+    )
+    title = summary.get("title") or summary.get("scenario") or "Run"
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="meta">{html.escape(policy_words(policy))}<br>'
+        f"{int(summary['replicates']):,} replicates x {summary['months']} months from "
+        f"{html.escape(str(summary.get('start', '')))} &middot; <strong>seed "
+        f"{html.escape(str(summary['seed']))}</strong> &middot; scenario "
+        f"{html.escape(str(summary.get('scenario', '')))} &middot; escalation "
+        f"{html.escape(str(summary.get('version', '')))}</p>",
+        "<h2>Outcomes</h2>",
+        _table(probability_rows(summary), {"Probability", "95% interval", "Replicates"}),
+        _table(mean_rows, {"Mean", "95% interval"}) if len(mean_rows) else "",
+        "<h2>Figures</h2>",
+        _figures(folder / FILES["figures"]),
+        '<h2>The story of one replicate</h2><div class="story">',
+        story,
+        "</div><h2>Configuration</h2>",
+        f"<p>Same config and seed {html.escape(str(summary['seed']))}: same outputs.</p>",
+        f"<pre>{html.escape(_yaml(config))}</pre>",
+    ]
+    return _page(f"{title}: report", "\n".join(body))
+
+
+def _yaml(config: Mapping[str, Any]) -> str:
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(OmegaConf.create(dict(config)))
+
+
+def sweep_page(folder: Path) -> str:
+    """The page of a sweep folder: ranked table, comparison figures, sweep config and seed.
+
+    Raises:
+        ReportPageError: ``summary.csv`` is missing or malformed.
+    """
+    from escalation.sweep import MULTIRUN_FILE, SWEEP_FILES, SweepError, load_multirun, sweep_name
+    from escalation.sweep_plots import RANKING_OUTCOME, ranking, sweep_description
+
+    path = folder / SWEEP_FILES["summary"]
+    try:
+        summary = pd.read_csv(path)
+        table = ranking(summary, RANKING_OUTCOME)
+    except (OSError, ValueError, KeyError) as error:
+        raise ReportPageError(f"{path} is missing or malformed: {error}") from None
+    multirun = folder / MULTIRUN_FILE
+    config_text = multirun.read_text(encoding="utf-8") if multirun.is_file() else ""
+    try:
+        name = sweep_name(load_multirun(folder))
+    except (SweepError, ValueError):
+        name = "custom"
+    positions = summary.get("ukraine_position_final_mean")
+    ranked = pd.DataFrame(
+        {
+            "Rank": range(1, len(table) + 1),
+            "Policy": table["label"],
+            "P(direct conflict)": [f"{p:.1%}" for p in table["p"]],
+            "95% interval": [
+                f"{lo:.1%} to {hi:.1%}" for lo, hi in zip(table["low"], table["high"], strict=True)
+            ],
+        }
+    )
+    if positions is not None and "job" in table.columns:
+        by_job = dict(zip(summary["job"], positions, strict=True))
+        ranked["Ukraine's final position (mean %)"] = [f"{by_job[job]:.1f}" for job in table["job"]]
+    seeds = (
+        ", ".join(str(seed) for seed in sorted(summary["seed"].unique()))
+        if "seed" in summary
+        else "?"
+    )
+    body = [
+        f"<h1>{html.escape(sweep_description(summary, name))}</h1>",
+        f'<p class="meta"><strong>seed {html.escape(seeds)}</strong> &middot; policies ranked '
+        "by the probability of direct NATO-Russia conflict, lowest first</p>",
+        "<h2>Ranked policies</h2>",
+        _table(
+            ranked,
+            {"Rank", "P(direct conflict)", "95% interval", "Ukraine's final position (mean %)"},
+        ),
+        "<h2>Comparison figures</h2>",
+        _figures(folder / SWEEP_FILES["figures"]),
+        "<h2>Configuration</h2>",
+        f"<pre>{html.escape(config_text or 'multirun.yaml is missing')}</pre>",
+    ]
+    return _page(f"{sweep_description(summary, name)}: report", "\n".join(body))
+
+
+def write_report_page(folder: Path) -> Path:
+    """Write ``report.html`` for a run folder or a sweep folder, atomically.
+
+    Args:
+        folder: A run folder (with ``summary.json``) or a sweep folder (with ``multirun.yaml``).
+
+    Returns:
+        The page's path.
+
+    Raises:
+        ReportPageError: The folder has neither a run's nor a sweep's results.
+    """
+    from escalation.sweep import MULTIRUN_FILE
+
+    page = sweep_page(folder) if (folder / MULTIRUN_FILE).is_file() else run_page(folder)
+    path = folder / PAGE
+    with atomic_write(path) as stream:
+        stream.write(page)
+    return path

@@ -1,0 +1,347 @@
+"""What the dashboard computes: runs, paired differences and a contrasting pair of stories.
+
+Nothing here imports Streamlit. A run is composed with ``escalation.api.load_settings`` (the
+packaged Hydra configs), adjusted with the dashboard's timing months and assumption ranges,
+validated, and run by ``EscalationModel``. Two policies compared on one seed share their common
+random numbers: the model draws every replicate's assumptions first, so replicate ``i`` of both
+runs holds the same assumptions and their outcomes can be differenced replicate by replicate.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from escalation.config import ConfigError, Range, Settings, Uncertainties, validate
+from escalation.results import PROBABILITIES, mean_interval, summarize
+
+TIMED_MEASURES: tuple[str, ...] = ("instructors", "deep_strikes", "troops")
+"""Measures whose month of adoption the dashboard sets (``policy.timing.<measure>.month``)."""
+
+DIFFERENCE_MEANS: dict[str, str] = {
+    "max_rung": "Highest rung reached (mean)",
+    "ukraine_position_final": "Ukraine's final position (% of territory, mean)",
+}
+"""Numeric outcomes whose paired differences the dashboard shows, with their labels."""
+
+CONTRASTS: tuple[tuple[str, str], ...] = (
+    ("nuclear_use", "nuclear use"),
+    ("direct_conflict", "direct NATO-Russia conflict"),
+    ("contained_clash", "a NATO-Russia military clash"),
+    ("russian_retaliation", "Russian retaliation for a crossed red line"),
+    ("nuclear_signalling", "Russian nuclear signalling"),
+)
+"""Yes/no outcomes that make two stories differ, most important first."""
+
+MAX_REPLICATES = 20_000
+"""Most replicates the dashboard runs at once (a class waits a few seconds at most)."""
+
+
+@dataclass
+class Run:
+    """One policy run: its settings, tables and summary (``escalation.results.summarize``)."""
+
+    settings: Settings
+    outcomes: pd.DataFrame
+    trajectories: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]:
+    """The interval a dashboard slider for an assumption spans.
+
+    Args:
+        name: An uncertainty name (``escalation.config.uncertainty_names``).
+        low: Its configured lower end.
+        high: Its configured upper end.
+
+    Returns:
+        The schema's bounds; an open upper bound becomes three times the configured high end.
+    """
+    field = next(f for f in dataclasses.fields(Uncertainties) if f.name == name)
+    lower, upper = field.metadata.get("bounds", (0.0, None))
+    lower = 0.0 if lower is None else float(lower)
+    upper = float(upper) if upper is not None else max(3.0 * float(high), lower + 1.0)
+    return lower, upper
+
+
+def build_settings(
+    scenario: str,
+    *,
+    levers: Mapping[str, str] | None = None,
+    timing: Mapping[str, int] | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    replicates: int | None = None,
+    months: int | None = None,
+    seed: int | None = None,
+) -> Settings:
+    """Validated settings for the dashboard's controls.
+
+    Args:
+        scenario: A packaged scenario name.
+        levers: Lever values by name (``instructors``, ``troops``, ``deep_strikes``,
+            ``posture``).
+        timing: Month of adoption by measure (see ``TIMED_MEASURES``).
+        ranges: ``(low, high)`` by uncertainty name: the range sampled per replicate.
+        replicates: Monte Carlo replicates (at most ``MAX_REPLICATES``).
+        months: Months to simulate.
+        seed: Seed of the model's generator.
+
+    Raises:
+        ConfigError: Any invalid value; the one-line message names the key and what is allowed.
+    """
+    from escalation.api import load_settings
+
+    if replicates is not None and replicates > MAX_REPLICATES:
+        raise ConfigError(
+            f"sim.replicates={replicates} is too many for the dashboard: at most {MAX_REPLICATES}"
+        )
+    settings = load_settings(
+        scenario, replicates=replicates, months=months, seed=seed, **dict(levers or {})
+    )
+    for measure, month in (timing or {}).items():
+        if measure not in TIMED_MEASURES:
+            raise ConfigError(f"unknown timing {measure!r}; allowed: {', '.join(TIMED_MEASURES)}")
+        getattr(settings.policy.timing, measure).month = int(month)
+    for name, (low, high) in (ranges or {}).items():
+        if not hasattr(settings.uncertainty, name):
+            raise ConfigError(f"unknown assumption {name!r}")
+        setattr(settings.uncertainty, name, Range(low=float(low), high=float(high)))
+    return validate(settings)
+
+
+def run(settings: Settings) -> Run:
+    """Run the model on ``settings``; return its tables and summary."""
+    from escalation.model import EscalationModel
+    from escalation.runs import run_meta
+
+    model = EscalationModel(settings).run()
+    outcomes = model.outcomes()
+    config = {"policy": policy_config(settings)}
+    return Run(
+        settings, outcomes, model.trajectories(), summarize(outcomes, run_meta(settings, config))
+    )
+
+
+def policy_config(settings: Settings) -> dict[str, str]:
+    """The four levers of ``settings`` as plain strings (``escalation.plots.policy_words``)."""
+    policy = settings.policy
+    return {
+        "instructors": policy.instructors.value,
+        "troops": policy.troops.value,
+        "deep_strikes": policy.deep_strikes.value,
+        "posture": policy.posture.value,
+    }
+
+
+def paired_differences(first: Run, second: Run) -> pd.DataFrame:
+    """Replicate-by-replicate differences (second minus first) with 95% intervals.
+
+    Both runs must share their replicates' assumptions (same seed and assumption ranges), so
+    each replicate is a matched pair and the interval is that of the mean paired difference
+    (mean ± z·sd/√n), much narrower than the difference of two independent estimates.
+
+    Args:
+        first: The first policy's run.
+        second: The second policy's run, on the same seed.
+
+    Returns:
+        One row per outcome (the probabilities of ``escalation.results.PROBABILITIES``, then
+        ``DIFFERENCE_MEANS``) with columns ``outcome``, ``label``, ``first``, ``second``,
+        ``difference``, ``low``, ``high`` (probabilities as 0..1) and ``kind``
+        (``probability`` or ``mean``).
+
+    Raises:
+        ValueError: The runs do not share their replicates' assumptions.
+    """
+    check_common_numbers(first, second)
+    rows = []
+    a = first.outcomes.assign(red_line_crossed=first.outcomes["red_lines_crossed"] > 0)
+    b = second.outcomes.assign(red_line_crossed=second.outcomes["red_lines_crossed"] > 0)
+    columns = [(name, label, "probability") for name, label in PROBABILITIES.items()]
+    columns += [(name, label, "mean") for name, label in DIFFERENCE_MEANS.items()]
+    for name, label, kind in columns:
+        x = a[name].to_numpy(dtype=float)
+        y = b[name].to_numpy(dtype=float)
+        interval = mean_interval(pd.Series(y - x))
+        rows.append(
+            {
+                "outcome": name,
+                "label": label,
+                "first": float(np.nanmean(x)),
+                "second": float(np.nanmean(y)),
+                "difference": interval["mean"],
+                "low": interval["low"],
+                "high": interval["high"],
+                "kind": kind,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def check_common_numbers(first: Run, second: Run) -> None:
+    """Raise ValueError unless both runs drew the same assumptions for every replicate."""
+    from escalation.config import uncertainty_names
+
+    names = uncertainty_names()
+    if len(first.outcomes) != len(second.outcomes) or not np.array_equal(
+        first.outcomes[names].to_numpy(), second.outcomes[names].to_numpy()
+    ):
+        raise ValueError(
+            "the two runs do not share their replicates' assumptions: use the same seed, "
+            "replicates and assumption ranges"
+        )
+
+
+@dataclass
+class Contrast:
+    """A replicate whose outcome differs between two policies, and how."""
+
+    replicate: int
+    outcome: str
+    sentence: str
+
+
+def contrasting_replicate(first: Run, second: Run, *, labels: tuple[str, str]) -> Contrast | None:
+    """The first replicate whose most important outcome differs between two runs.
+
+    Outcomes are tried in the order of ``CONTRASTS`` (nuclear use, direct conflict, a clash,
+    retaliation, nuclear signalling), then the highest rung reached.
+
+    Args:
+        first: The first policy's run.
+        second: The second policy's run, on the same seed.
+        labels: Names of the two policies, for the sentence.
+
+    Returns:
+        The replicate, the outcome that differs and a sentence saying how; None when every
+        replicate ends alike.
+    """
+    check_common_numbers(first, second)
+    a, b = first.outcomes, second.outcomes
+    for column, words in CONTRASTS:
+        differs = np.flatnonzero(a[column].to_numpy() != b[column].to_numpy())
+        if differs.size:
+            i = int(differs[0])
+            happened = labels[0] if bool(a[column].iloc[i]) else labels[1]
+            other = labels[1] if happened == labels[0] else labels[0]
+            share = differs.size / len(a)
+            return Contrast(
+                int(a["replicate"].iloc[i]),
+                column,
+                f"Replicate {int(a['replicate'].iloc[i])}: {words} under {happened}, not under "
+                f"{other} — the same assumptions, a different story ({share:.1%} of replicates "
+                f"differ in {words}).",
+            )
+    differs = np.flatnonzero(a["max_rung"].to_numpy() != b["max_rung"].to_numpy())
+    if differs.size:
+        i = int(differs[0])
+        replicate = int(a["replicate"].iloc[i])
+        return Contrast(
+            replicate,
+            "max_rung",
+            f"Replicate {replicate}: the highest rung is {int(a['max_rung'].iloc[i])} under "
+            f"{labels[0]} and {int(b['max_rung'].iloc[i])} under {labels[1]}.",
+        )
+    return None
+
+
+def story(run_: Run, replicate: int, *, note: str = "") -> str:
+    """The Markdown narrative of one replicate of a run (``escalation.narrative.tell``)."""
+    from escalation.narrative import tell
+    from escalation.plots import policy_words
+
+    trajectory = run_.trajectories[run_.trajectories["replicate"] == replicate]
+    outcome = run_.outcomes[run_.outcomes["replicate"] == replicate]
+    if trajectory.empty or outcome.empty:
+        raise ConfigError(
+            f"replicate {replicate} is not in this run (0 to {len(run_.outcomes) - 1})"
+        )
+    title = f"{run_.settings.scenario.title} ({policy_words(policy_config(run_.settings))})"
+    return tell(
+        trajectory,
+        outcome.iloc[0],
+        title=title,
+        posture=run_.settings.policy.posture.value,
+        note=note,
+    )
+
+
+def with_levers(settings: Settings, **levers: str) -> Settings:
+    """A copy of ``settings`` with some levers changed, validated (same seed and assumptions)."""
+    from escalation.config import LEVERS
+
+    changed = copy.deepcopy(settings)
+    for name, value in levers.items():
+        if name not in LEVERS:
+            raise ConfigError(f"unknown lever {name!r}; allowed: {', '.join(LEVERS)}")
+        allowed = [member.value for member in LEVERS[name]]
+        if value not in allowed:
+            raise ConfigError(
+                f"policy.{name}: invalid value {value!r}; allowed: {', '.join(allowed)}"
+            )
+        setattr(changed.policy, name, LEVERS[name](value))
+    return validate(changed)
+
+
+QUERY_NUMBERS: dict[str, tuple[int, int]] = {
+    "replicates": (1, MAX_REPLICATES),
+    "months": (1, 240),
+    "seed": (0, 2**32 - 1),
+}
+"""Whole-number settings a dashboard link may carry, with their allowed ranges."""
+
+MODES = ("single", "compare")
+"""Dashboard modes: one policy, or two policies side by side."""
+
+
+def read_query(query: Mapping[str, str], scenarios: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Read a dashboard link's settings (``?scenario=troops&posture=red_lines&seed=7``).
+
+    Args:
+        query: The link's query parameters.
+        scenarios: The scenario names available.
+
+    Returns:
+        The valid values by name, and one line per invalid or unknown parameter naming what is
+        allowed (the dashboard shows them and uses its defaults instead).
+    """
+    from escalation.config import LEVERS
+
+    values: dict[str, Any] = {}
+    errors = []
+    allowed_keys = ["mode", "scenario", *LEVERS, *QUERY_NUMBERS]
+    for key, raw in query.items():
+        text = str(raw).strip()
+        if key == "mode":
+            allowed = list(MODES)
+        elif key == "scenario":
+            allowed = scenarios
+        elif key in LEVERS:
+            allowed = [member.value for member in LEVERS[key]]
+        elif key in QUERY_NUMBERS:
+            low, high = QUERY_NUMBERS[key]
+            try:
+                number = int(text)
+            except ValueError:
+                errors.append(f"{key}: {text!r} is not a whole number; allowed: {low} to {high}")
+                continue
+            if not low <= number <= high:
+                errors.append(f"{key}={number} is out of range: must be between {low} and {high}")
+                continue
+            values[key] = number
+            continue
+        else:
+            errors.append(f"unknown parameter {key!r}; allowed: {', '.join(allowed_keys)}")
+            continue
+        if text not in allowed:
+            errors.append(f"{key}: invalid value {text!r}; allowed: {', '.join(allowed)}")
+            continue
+        values[key] = text
+    return values, errors

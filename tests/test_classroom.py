@@ -1,0 +1,203 @@
+"""The classroom: the dashboard's logic, its page through Streamlit's AppTest, the launcher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from escalation.classroom import launcher, session
+from escalation.config import ConfigError, uncertainty_names
+
+APP = Path(session.__file__).with_name("app.py")
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[session.Run, session.Run]:
+    first = session.build_settings(
+        "instructors", replicates=400, seed=11, levers={"posture": "red_lines"}
+    )
+    return session.run(first), session.run(session.with_levers(first, posture="ambiguity"))
+
+
+def test_two_postures_on_one_seed_share_every_replicates_assumptions(pair):
+    first, second = pair
+    names = uncertainty_names()
+    np.testing.assert_array_equal(first.outcomes[names], second.outcomes[names])
+    assert first.settings.policy.posture.value == "red_lines"
+    assert second.settings.policy.posture.value == "ambiguity"
+
+
+def test_paired_differences_are_the_mean_of_replicate_differences(pair):
+    first, second = pair
+    table = session.paired_differences(first, second).set_index("outcome")
+    expected = second.outcomes["russian_retaliation"].astype(float) - first.outcomes[
+        "russian_retaliation"
+    ].astype(float)
+    row = table.loc["russian_retaliation"]
+    assert row["difference"] == pytest.approx(expected.mean())
+    assert row["first"] == pytest.approx(first.outcomes["russian_retaliation"].mean())
+    half = 1.959963984540054 * expected.std(ddof=1) / np.sqrt(len(expected))
+    assert (row["low"], row["high"]) == pytest.approx(
+        (expected.mean() - half, expected.mean() + half)
+    )
+    assert row["low"] <= row["difference"] <= row["high"]
+    assert set(table["kind"]) == {"probability", "mean"}
+
+
+def test_differences_refuse_runs_on_different_seeds(pair):
+    first, _ = pair
+    other = session.run(session.build_settings("instructors", replicates=400, seed=12))
+    with pytest.raises(ValueError, match="same seed"):
+        session.paired_differences(first, other)
+
+
+def test_contrasting_replicate_differs_in_the_outcome_it_names(pair):
+    first, second = pair
+    contrast = session.contrasting_replicate(first, second, labels=("red lines", "ambiguity"))
+    assert contrast is not None
+    a = first.outcomes.set_index("replicate").loc[contrast.replicate, contrast.outcome]
+    b = second.outcomes.set_index("replicate").loc[contrast.replicate, contrast.outcome]
+    assert a != b
+    assert contrast.sentence.startswith(f"Replicate {contrast.replicate}: ")
+    stories = [session.story(run, contrast.replicate) for run in pair]
+    assert stories[0] != stories[1]
+    assert "declared red lines" in stories[0] and "strategic ambiguity" in stories[1]
+
+
+def test_identical_runs_have_no_contrasting_replicate(pair):
+    first, _ = pair
+    assert session.contrasting_replicate(first, first, labels=("a", "b")) is None
+
+
+def test_build_settings_applies_timing_and_ranges():
+    settings = session.build_settings(
+        "troops",
+        timing={"troops": 7},
+        ranges={"follow_through": (0.9, 0.9)},
+        replicates=5,
+        seed=1,
+    )
+    assert settings.policy.timing.troops.month == 7
+    assert (settings.uncertainty.follow_through.low, settings.uncertainty.follow_through.high) == (
+        0.9,
+        0.9,
+    )
+    outcomes = session.run(settings).outcomes
+    assert (outcomes["follow_through"] == 0.9).all()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"ranges": {"follow_through": (0.2, 1.5)}}, "uncertainty.follow_through.high=1.5"),
+        ({"ranges": {"follow_through": (0.8, 0.2)}}, "need low <= high"),
+        ({"timing": {"troops": 0}}, "policy.timing.troops.month=0 is out of range"),
+        ({"levers": {"posture": "vague"}}, "policy.posture: invalid value 'vague'"),
+        ({"replicates": 10**6}, "at most 20000"),
+    ],
+)
+def test_bad_values_give_one_line_naming_the_key(arguments, message):
+    with pytest.raises(ConfigError) as caught:
+        session.build_settings("status_quo", **arguments)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_read_query_keeps_good_values_and_names_bad_ones():
+    values, errors = session.read_query(
+        {"scenario": "troops", "posture": "red_lines", "seed": "7", "troops": "many", "x": "1"},
+        ["status_quo", "troops"],
+    )
+    assert values == {"scenario": "troops", "posture": "red_lines", "seed": 7}
+    assert errors == [
+        "troops: invalid value 'many'; allowed: none, noncombat, combat",
+        "unknown parameter 'x'; allowed: mode, scenario, instructors, troops, deep_strikes, "
+        "posture, replicates, months, seed",
+    ]
+
+
+def test_assumption_bounds_follow_the_schema():
+    assert session.assumption_bounds("follow_through", 0.2, 0.8) == (0.0, 1.0)
+    assert session.assumption_bounds("cost_sensitivity", 0.5, 3.0) == (0.0, 9.0)
+
+
+def test_launcher_serves_localhost_without_usage_stats_and_lets_options_win():
+    line = launcher.command_line(["--server.port", "8601", "--server.address=0.0.0.0"])
+    assert line[:2] == ["run", str(launcher.APP)]
+    assert launcher.APP.is_file()
+    assert line[2:5] == ["--server.port", "8601", "--server.address=0.0.0.0"]
+    assert "--server.address" not in line  # the user's --server.address=0.0.0.0 wins
+    assert line[line.index("--browser.gatherUsageStats") + 1] == "false"
+    default = dict(zip(*[iter(launcher.command_line([])[2:])] * 2, strict=True))
+    assert default["--server.address"] == "127.0.0.1"
+    assert default["--browser.gatherUsageStats"] == "false"
+
+
+# --------------------------------------------------------------------------------------------
+# The page, through Streamlit's AppTest (no browser)
+# --------------------------------------------------------------------------------------------
+
+
+def app(**query: str):
+    from streamlit.testing.v1 import AppTest
+
+    test = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in {"replicates": "300", **query}.items():
+        test.query_params[key] = value
+    return test.run()
+
+
+def metric(test, label: str) -> str:
+    return next(m.value for m in test.metric if m.label == label)
+
+
+def test_page_shows_numbers_figures_table_and_a_story():
+    test = app(scenario="instructors")
+    assert not test.exception
+    assert not test.error
+    assert metric(test, "Direct NATO-Russia conflict").endswith("%")
+    assert len(test.image) == 3  # ladder, outcomes, position
+    table = test.table[0].value
+    assert "95% interval" in table.columns
+    assert any("Hidden assumptions of this replicate" in m.value for m in test.markdown)
+
+
+def test_changing_a_control_changes_the_results():
+    test = app(scenario="instructors", posture="ambiguity")
+    before = metric(test, "Russian retaliation for a crossed red line")
+    test.selectbox(key="instructors:posture").set_value("red_lines").run()
+    after = metric(test, "Russian retaliation for a crossed red line")
+    assert before != after
+    test.number_input(key="instructors:seed").set_value(5).run()
+    assert metric(test, "Russian retaliation for a crossed red line") != after
+    assert not test.exception
+
+
+def test_compare_mode_finds_a_contrasting_pair_of_stories():
+    test = app(mode="compare", scenario="instructors", posture="red_lines")
+    assert not test.exception
+    sentence = test.info[0].value
+    assert sentence.startswith("Replicate ")
+    replicate = int(sentence.split()[1].rstrip(":"))
+    stories = [m.value for m in test.markdown if m.value.startswith("# ")]
+    assert len(stories) == 2
+    assert all(f"replicate {replicate}" in story for story in stories)
+    assert "declared red lines" in stories[0] and "strategic ambiguity" in stories[1]
+    differences = test.table[0].value
+    assert list(differences.columns) == ["Outcome", "First", "Second", "Difference", "95% interval"]
+
+
+def test_bad_values_in_a_link_get_a_message_and_the_page_still_runs():
+    test = app(scenario="atlantis", seed="minus one")
+    messages = [e.value for e in test.error]
+    assert any("scenario: invalid value 'atlantis'; allowed:" in m for m in messages)
+    assert any("seed: 'minus one' is not a whole number" in m for m in messages)
+    assert not test.exception
+    assert metric(test, "Nuclear use").endswith("%")
+
+
+def test_a_measure_timed_after_the_run_gets_a_warning():
+    test = app(scenario="instructors", months="3")
+    assert any("policy.timing.instructors.month=4" in w.value for w in test.warning)

@@ -1,0 +1,144 @@
+"""The dashboard and the report page in a real browser: headless Chromium, offline.
+
+Playwright drives Debian's Chromium (``executable_path``; Playwright cannot download a browser
+here). With ``CI=true`` these tests must run: a missing browser fails them instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).is_file() and not IN_CI:
+        pytest.skip("the chromium package is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"escalation-dashboard exited with status {process.returncode}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"escalation-dashboard did not listen on 127.0.0.1:{port}")
+
+
+def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(browser, tmp_path):
+    port = free_port()
+    command = Path(sys.executable).with_name("escalation-dashboard")
+    process = subprocess.Popen(
+        [str(command), "--server.port", str(port), "--server.headless", "true"],
+        cwd=tmp_path,  # any folder: the settings ship with the package
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(port, process)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(f"http://127.0.0.1:{port}/?scenario=troops&posture=red_lines&replicates=300")
+        page.wait_for_selector("text=Computed and drawn in", timeout=60_000)
+        values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+        images = page.evaluate(
+            "Array.from(document.images).filter(i => i.complete && i.naturalWidth > 300).length"
+        )
+        text = page.inner_text("body")
+        page.close()
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert len(values) == 4
+    assert all(value.endswith("%") for value in values)
+    assert images >= 3  # ladder, outcome probabilities, Ukraine's position
+    assert "95% interval" in text
+    assert "Western ground troops" in text or "troops" in text
+    assert "Hidden assumptions of this replicate" in text
+    hosts = {urlparse(url).hostname for url in requests if not url.startswith(("data:", "blob:"))}
+    assert hosts == {"127.0.0.1"}
+    assert f"127.0.0.1:{port}" in output
+    assert "0.0.0.0" not in output
+
+
+def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
+    folder = tmp_path / "run"
+    bin_folder = Path(sys.executable).parent
+    subprocess.run(
+        [
+            str(bin_folder / "escalation"),
+            "scenario=instructors",
+            "sim.replicates=200",
+            "plots.format=png,svg",
+            f"hydra.run.dir={folder}",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    assert sorted(p.suffix for p in (folder / "figures").iterdir()) == [".png"] * 3 + [".svg"] * 3
+    done = subprocess.run(
+        [str(bin_folder / "escalation-report"), str(folder), "--html"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    page_path = folder / "report.html"
+    assert f"Wrote {page_path}" in done.stdout
+    context = browser.new_context(offline=True)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(page_path.as_uri())
+    images = page.evaluate(
+        "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.src.slice(0, 22)])"
+    )
+    headings = page.locator("h2").all_inner_texts()
+    text = page.inner_text("body")
+    context.close()
+    assert len(images) == 3
+    assert all(
+        done and width > 500 and src == "data:image/png;base64," for done, width, src in images
+    )
+    assert headings == ["Outcomes", "Figures", "The story of one replicate", "Configuration"]
+    assert "seed 20241001" in text
+    assert "Hidden assumptions of this replicate" in text
+    assert [url for url in requests if not url.startswith("data:")] == [page_path.as_uri()]
