@@ -224,23 +224,25 @@ def _main() -> None:
         _app()
     except KeyboardInterrupt:
         _interrupted(plan)
-    except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"escalation: error: {where}{error.strerror or error}", file=sys.stderr)
-        sys.exit(EXIT_FAULT)
     except Exception as error:
         message = describe_error(error)
         if message is not None:
             _fail(message)
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        print(
-            f"escalation: error: {type(error).__name__}: {first} "
-            "(HYDRA_FULL_ERROR=1 shows the traceback)",
-            file=sys.stderr,
-        )
-        sys.exit(EXIT_FAULT)
+        _fault(error)
     finally:
         os.environ.pop("HYDRA_FULL_ERROR", None)
+
+
+def _fault(error: Exception) -> None:
+    """An environment fault (a full disk, an unwritable folder) or a bug: one line, status 1."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        message = f"{where}{error.strerror}"
+    else:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        message = f"{type(error).__name__}: {first} (HYDRA_FULL_ERROR=1 shows the traceback)"
+    print(f"escalation: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_FAULT)
 
 
 def _prepare(arguments: list[str]) -> Any:

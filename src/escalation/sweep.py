@@ -142,7 +142,7 @@ def same_sweep(stored: DictConfig, current: DictConfig) -> str:
         before = OmegaConf.to_container(OmegaConf.select(stored, key) or OmegaConf.create({}))
         after = OmegaConf.to_container(OmegaConf.select(current, key) or OmegaConf.create({}))
         if before != after:
-            return f"{key}: {_brief(before)}, not {_brief(after)}"
+            return f"made with {key} {_brief(before)!r}; this command has {_brief(after)!r}"
     return ""
 
 
@@ -225,7 +225,7 @@ def _foreign(job: Job, summary: dict[str, Any], base: dict[str, Any] | None) -> 
     """
     recorded = summary.get("overrides")
     if recorded != job.overrides:
-        return f"overrides {_brief(recorded or [])}"
+        return f"made with {_brief(recorded or [])}"
     expected = _job_config(base, job.overrides) if base is not None else None
     if expected is None:
         return ""
