@@ -155,13 +155,16 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
                 f"{line}: environment variables cannot be read into the config; give the value"
             )
         if repository.group_exists(key):
+            available = ", ".join(sorted(repository.get_group_options(key)))
             for option in _option_values(override):
                 if option is None or not OPTION_NAME.fullmatch(option) or ".." in option:
-                    available = ", ".join(sorted(repository.get_group_options(key)))
+                    shown = "null" if option is None else option
                     raise ConfigError(
-                        f"{key}={option}: {key} takes a name, not a path or null; "
+                        f"{key}={shown}: {key} takes a name, not a path or null; "
                         f"available: {available} (own configs: --config-dir DIR)"
                     )
+                if not repository.config_exists(f"{key}/{option}"):
+                    raise ConfigError(f"unknown {key} {option!r}; available: {available}")
 
 
 def _option_values(override: Any) -> Iterator[str | None]:

@@ -267,7 +267,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     try:
         outcomes = read_outcomes(outcomes_path, replicates)
     except ValueError as error:
-        raise RunFolderError(f"{outcomes_path}: {error}") from None
+        raise RunFolderError(f"{folder}: {error}") from None
     notes = []
     trajectories = None
     trajectories_path = folder / FILES["trajectories"]

@@ -192,13 +192,15 @@ def _read_job(job: Job, base: dict[str, Any] | None) -> tuple[pd.DataFrame, dict
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         policy = summary["config"]["policy"]
+        if not isinstance(policy, dict):
+            raise TypeError(f"config.policy is {policy!r}, not a mapping")
         levers = {lever: str(policy[lever]) for lever in LEVERS}
         front = {"job": job.number, **levers}
         front.update(scenario=str(summary["scenario"]), seed=int(summary["seed"]))
         replicates = int(summary["replicates"])
         summary["months"] = int(summary["months"])
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(f"malformed {FILES['summary']}: {type(error).__name__} {error}") from None
+        raise ValueError(f"malformed {FILES['summary']}: {error}") from None
     foreign = _foreign(job, summary, base)
     if foreign:
         raise ValueError(f"results of another sweep ({foreign}); re-run the sweep to recompute")
