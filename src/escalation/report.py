@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if (folder / MULTIRUN_FILE).is_file():
             gathered = rebuild_sweep(folder)
-            print(gathered.report(folder))
+            print(gathered.report(folder), flush=True)
             if not gathered.complete:
+                print(f"escalation-report: error: {gathered.error_line()}", file=sys.stderr)
                 sys.exit(1)
         elif (folder / HYDRA_CONFIG).is_file():
             summary, notes = rebuild_run(folder)

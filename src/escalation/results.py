@@ -175,6 +175,25 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def table_rows(path: Path) -> int | None:
+    """The number of rows of a CSV table after its header; None if it is cut short.
+
+    A table cut short (a killed writer, a full disk) lacks its final line break. Counting
+    lines assumes no line break inside a field, which holds for the tables written here.
+
+    Raises:
+        OSError: The file cannot be read.
+    """
+    lines, last = 0, b"\n"
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    if lines == 0 or last != b"\n":
+        return None
+    return lines - 1
+
+
 def read_outcomes(path: Path, replicates: Any = None) -> pd.DataFrame:
     """Read an ``outcomes.csv`` and check it: every outcome column, numeric, one row a replicate.
 
@@ -187,10 +206,13 @@ def read_outcomes(path: Path, replicates: Any = None) -> pd.DataFrame:
             belong, or has another number of rows; the message says which in one line.
     """
     try:
+        cut_short = table_rows(path) is None
         table = pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
         raise ValueError(f"malformed {path.name}: {first}") from None
+    if cut_short:
+        raise ValueError(f"malformed {path.name}: cut short (no line break at its end)")
     lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in table.columns]
     if lacking:
         raise ValueError(f"malformed {path.name}: no column {', '.join(lacking)}")

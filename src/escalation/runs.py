@@ -18,19 +18,20 @@ import pandas as pd
 from escalation import __version__
 from escalation.config import ConfigError, Settings
 from escalation.files import atomic_write
-from escalation.results import FILES, summarize, write_summary, write_tables
+from escalation.results import FILES, summarize, table_rows, write_summary, write_tables
 
 ERROR_FILE = "error.txt"
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 
 
-#: Memory a run needs, measured (benchmarks/memory.py, docs/PERFORMANCE.md) and rounded up:
-#: the command itself (Python, numpy, pandas, Hydra, matplotlib), each replicate-month of the
+#: Memory a run needs, from peak resident sizes measured at 100 and 40,000 replicates x 36
+#: months (127 MiB; 61 bytes a replicate-month without trajectories, 200 with), rounded up: the
+#: command itself (Python, numpy, pandas, Hydra, matplotlib), each replicate-month of the
 #: engine's per-month arrays, each replicate-month of the trajectories table and its CSV, and
 #: each replicate (sampled assumptions, outcomes).
 MEMORY_BASE = 200 * 2**20
-MEMORY_PER_REPLICATE_MONTH = {"engine": 80, "trajectories": 250}
-MEMORY_PER_REPLICATE = 2_000
+MEMORY_PER_REPLICATE_MONTH = {"engine": 70, "trajectories": 150}
+MEMORY_PER_REPLICATE = 500
 
 
 class RunFolderError(RuntimeError):
@@ -198,25 +199,6 @@ def is_complete(folder: Path, config: dict[str, Any], overrides: list[str] | Non
     if overrides is not None and stored.get("overrides") != list(overrides):
         return False
     return stored.get("config") == json.loads(json.dumps(config, default=str))
-
-
-def table_rows(path: Path) -> int | None:
-    """The number of rows of a CSV table after its header; None if it is cut short.
-
-    A table cut short (a killed writer, a full disk) lacks its final line break. Counting
-    lines assumes no line break inside a field, which holds for the tables written here.
-
-    Raises:
-        OSError: The file cannot be read.
-    """
-    lines, last = 0, b"\n"
-    with open(path, "rb") as stream:
-        while block := stream.read(1 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    if lines == 0 or last != b"\n":
-        return None
-    return lines - 1
 
 
 def record_failure(folder: Path, error: BaseException) -> str:

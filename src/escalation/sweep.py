@@ -72,6 +72,11 @@ class Gathered:
         """Whether every job of the sweep has results."""
         return not self.failed and not self.missing
 
+    def error_line(self) -> str:
+        """One line for stderr when jobs have no results (they are named in ``report``)."""
+        lacking = len(self.failed) + len(self.missing)
+        return f"{lacking} of {self.jobs} jobs have no results (named above)"
+
     def report(self, folder: Path) -> str:
         """A few lines for the terminal: what was gathered, and every job without results."""
         done = self.jobs - len(self.failed) - len(self.missing)
@@ -363,7 +368,7 @@ class GatherSweep(Callback):
             _exit(f"gathering {folder} failed: {type(error).__name__}: {first}")
         print(gathered.report(folder), flush=True)
         if not gathered.complete:
-            raise SystemExit(1)
+            _exit(gathered.error_line())
 
 
 def _exit(message: str) -> None:
