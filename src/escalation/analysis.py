@@ -197,11 +197,16 @@ def load_study(folder: Path) -> Study:
             f"{folder} has no outcomes.csv: not a run folder (outcomes.csv, summary.json) nor a "
             "sweep folder (multirun.yaml, outcomes.csv)"
         )
+    from escalation.results import table_rows
+
     try:
+        complete = table_rows(outcomes_path) is not None
         table = pd.read_csv(outcomes_path)
-    except (ValueError, pd.errors.ParserError) as error:
+    except (OSError, ValueError, pd.errors.ParserError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
         raise AnalysisError(f"{outcomes_path} is malformed: {first}") from None
+    if not complete:
+        raise AnalysisError(f"{outcomes_path} is malformed: cut short (no final line break)")
     lacking = [name for name in ["replicate", *uncertainty_names()] if name not in table.columns]
     if lacking:
         raise AnalysisError(

@@ -50,10 +50,15 @@ def _app(cfg: DictConfig) -> None:
     except ConfigError as error:  # checked before Hydra made the folder; kept as a safeguard
         _fail(str(error))
     started = time.perf_counter()
-    outcomes, trajectories = simulate_run(settings, trajectories=settings.sim.trajectories)
-    summary = write_run(
-        folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
-    )
+    try:  # Hydra would print a line of its own before re-raising: end here, with one line
+        outcomes, trajectories = simulate_run(settings, trajectories=settings.sim.trajectories)
+        summary = write_run(
+            folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
+        )
+    except ConfigError as error:
+        _fail(str(error))
+    except Exception as error:
+        _fault(error)
     print(summary_table(summary))
     print(f"Wrote {_written(folder)} to")
     print(f"  {folder}   ({time.perf_counter() - started:.1f} s)")
