@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from escalation.config import uncertainty_names
+from escalation.errors import first_line
 from escalation.sampling import INSTALL_HINT, sobol_base_size, sobol_problem
 
 DEFAULT_OUTCOME = "direct_conflict"
@@ -203,8 +204,7 @@ def load_study(folder: Path) -> Study:
         complete = table_rows(outcomes_path) is not None
         table = pd.read_csv(outcomes_path)
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-        raise AnalysisError(f"{outcomes_path} is malformed: {first}") from None
+        raise AnalysisError(f"{outcomes_path} is malformed: {first_line(error)}") from None
     if not complete:
         raise AnalysisError(f"{outcomes_path} is malformed: cut short (no final line break)")
     lacking = [name for name in ["replicate", *uncertainty_names()] if name not in table.columns]

@@ -46,6 +46,7 @@ from escalation.analysis import (
     scores_table,
     sobol_table,
 )
+from escalation.errors import describe_os_error
 from escalation.files import atomic_write
 
 if TYPE_CHECKING:
@@ -117,8 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"escalation-analyze: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"escalation-analyze: error: {where}{error.strerror or error}", file=sys.stderr)
+        print(f"escalation-analyze: error: {describe_os_error(error)}", file=sys.stderr)
         sys.exit(EXIT_FAULT)
     except KeyboardInterrupt:
         print("escalation-analyze: interrupted", file=sys.stderr)

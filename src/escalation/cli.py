@@ -25,6 +25,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config import ConfigError, register_configs, settings_from_dictconfig
+from escalation.errors import describe_os_error, first_line
 from escalation.results import FILES, summary_table
 from escalation.runs import is_complete, record_failure, simulate_run, write_run
 
@@ -241,11 +242,11 @@ def _main() -> None:
 def _fault(error: Exception) -> None:
     """An environment fault (a full disk, an unwritable folder) or a bug: one line, status 1."""
     if isinstance(error, OSError) and error.strerror:
-        where = f"{error.filename}: " if error.filename else ""
-        message = f"{where}{error.strerror}"
+        message = describe_os_error(error)
     else:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        message = f"{type(error).__name__}: {first} (HYDRA_FULL_ERROR=1 shows the traceback)"
+        message = (
+            f"{type(error).__name__}: {first_line(error)} (HYDRA_FULL_ERROR=1 shows the traceback)"
+        )
     print(f"escalation: error: {message}", file=sys.stderr)
     sys.exit(EXIT_FAULT)
 
@@ -263,8 +264,7 @@ def _prepare(arguments: list[str]) -> Any:
 def _interrupted(plan: Any) -> None:
     """Ctrl-C: one line saying how to go on, and status 130."""
     if plan is not None and plan.multirun:
-        given = any(a.partition("=")[0] == "hydra.sweep.dir" for a in sys.argv[1:-1])
-        where = "" if given else f" with hydra.sweep.dir={plan.folder}"
+        where = "" if plan.chosen else f" with hydra.sweep.dir={plan.folder}"
         message = f"interrupted; re-run the same command{where} to resume"
     elif plan is not None and plan.folder is not None:
         message = f"interrupted; the run in {plan.folder} is incomplete (no summary.json)"

@@ -20,6 +20,8 @@ from typing import Any
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from escalation.errors import first_line
+
 
 class ConfigError(ValueError):
     """A configuration value is invalid; the message names the key and what is allowed."""
@@ -423,7 +425,7 @@ def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
     key = getattr(error, "full_key", None) or ""
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = first_line(error)
     if isinstance(error, ConfigKeyError | ConfigAttributeError) and key:
         allowed = allowed_keys(key)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
@@ -433,8 +435,8 @@ def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
         if enum is not None:
             value = getattr(error, "value", None)
             return f"{key}: invalid value {value!r}; allowed: {', '.join(e.name for e in enum)}"
-        return f"{key}: {first_line}"
-    return f"{key}: {first_line}" if key else first_line
+        return f"{key}: {first}"
+    return f"{key}: {first}" if key else first
 
 
 def _enum_for_key(key: str) -> type[Enum] | None:

@@ -36,6 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from escalation.config import ConfigError, settings_from_dictconfig
+from escalation.errors import first_line
 from escalation.sweep import MAX_JOBS
 
 CONFIG_MODULE = "pkg://escalation.conf"
@@ -60,6 +61,8 @@ class Plan:
     arguments: list[str]
     folder: Path | None = None
     multirun: bool = False
+    #: Whether the user chose the output folder (else ``escalation`` did).
+    chosen: bool = False
 
 
 def prepare(arguments: list[str]) -> Plan:
@@ -240,7 +243,7 @@ def _prepare_run(arguments: list[str], cfg: DictConfig, overrides: list[Any]) ->
             )
         folder = _unused(folder)
     _check_writable(folder, RUN_DIR)
-    return Plan(_with_override(arguments, RUN_DIR, folder), folder, multirun=False)
+    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given)
 
 
 def _prepare_sweep(
@@ -250,7 +253,8 @@ def _prepare_sweep(
 
     _check_sweep_values(cfg, repository)
     _check_launcher(cfg)
-    if _given(overrides, SWEEP_DIR):
+    given = _given(overrides, SWEEP_DIR)
+    if given:
         folder = _absolute(_select(cfg, SWEEP_DIR))
     else:
         folder = _unused(Path.cwd() / SWEEP_ROOT / datetime.now().strftime(TIME_FORMAT))
@@ -264,7 +268,7 @@ def _prepare_sweep(
             "give a new folder, or remove that one first"
         )
     _check_writable(folder, SWEEP_DIR)
-    return Plan(_with_override(arguments, SWEEP_DIR, folder), folder, multirun=True)
+    return Plan(_with_override(arguments, SWEEP_DIR, folder), folder, True, given)
 
 
 def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
@@ -348,8 +352,7 @@ def _select(cfg: DictConfig, key: str) -> str:
         HydraConfig.instance().set_config(cfg)
         value = OmegaConf.select(cfg, key, throw_on_missing=True)
     except OmegaConfBaseException as error:
-        first = str(error).strip().splitlines()[0]
-        raise ConfigError(f"{key}: {first}") from None
+        raise ConfigError(f"{key}: {first_line(error)}") from None
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}={value}: give a folder path")
     return value

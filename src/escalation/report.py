@@ -51,8 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     except (RunFolderError, SweepError) as error:
         fail(str(error))
     except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"escalation-report: error: {where}{error.strerror or error}", file=sys.stderr)
+        from escalation.errors import describe_os_error
+
+        print(f"escalation-report: error: {describe_os_error(error)}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("escalation-report: interrupted", file=sys.stderr)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.errors import first_line
+
 #: The outcome columns of ``outcomes.csv``, after the sampled assumptions. They live here, not
 #: in ``escalation.model``, so that reading results never imports Mesa (half a second).
 OUTCOME_COLUMNS = [
@@ -209,8 +211,7 @@ def read_outcomes(path: Path, replicates: Any = None) -> pd.DataFrame:
         cut_short = table_rows(path) is None
         table = pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-        raise ValueError(f"malformed {path.name}: {first}") from None
+        raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
     if cut_short:
         raise ValueError(f"malformed {path.name}: cut short (no line break at its end)")
     lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in table.columns]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from escalation import __version__
 from escalation.config import ConfigError, Settings
+from escalation.errors import first_line
 from escalation.files import atomic_write
 from escalation.results import FILES, summarize, table_rows, write_summary, write_tables
 
@@ -234,8 +235,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         settings = settings_from_dictconfig(cfg)
         config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     except Exception as error:  # OmegaConf and YAML raise many kinds; all mean malformed
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise RunFolderError(f"{config_path} is malformed: {first}") from None
+        raise RunFolderError(f"{config_path} is malformed: {first_line(error)}") from None
     outcomes_path = folder / FILES["outcomes"]
     if not outcomes_path.is_file():
         raise RunFolderError(f"{outcomes_path} is missing: nothing to rebuild from")
@@ -259,8 +259,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
                 trajectories_path, keep_default_na=False, dtype={"russian_action": str}
             )
         except (ValueError, pd.errors.ParserError) as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-            raise RunFolderError(f"{trajectories_path} is malformed: {first}") from None
+            raise RunFolderError(f"{trajectories_path} is malformed: {first_line(error)}") from None
         if len(trajectories) != replicates * settings.sim.months:
             raise RunFolderError(
                 f"{trajectories_path} is malformed: {len(trajectories)} rows, expected "

@@ -28,6 +28,7 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from escalation.errors import describe_os_error, first_line
 from escalation.files import atomic_write
 from escalation.results import FILES, summarize, summary_row
 from escalation.runs import ERROR_FILE
@@ -112,8 +113,7 @@ def sweep_jobs(folder: Path, multirun: DictConfig | None = None) -> list[Job]:
     try:
         overrides = sweep_overrides(multirun)
     except Exception as error:  # Hydra's parser raises its own exceptions
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise SweepError(f"{folder / MULTIRUN_FILE} is malformed: {first}") from None
+        raise SweepError(f"{folder / MULTIRUN_FILE} is malformed: {first_line(error)}") from None
     if count_jobs(overrides) > MAX_JOBS:
         raise SweepError(f"{folder / MULTIRUN_FILE} asks for more than {MAX_JOBS:,} jobs")
     (batch,) = BasicSweeper.split_arguments(overrides, None)
@@ -172,8 +172,7 @@ def load_multirun(folder: Path) -> DictConfig:
         multirun = OmegaConf.load(path)
         multirun.hydra.overrides.task  # noqa: B018 - fails early on a file without it
     except Exception as error:
-        first = str(error).strip().splitlines()[0]
-        raise SweepError(f"{path} is malformed: {first}") from None
+        raise SweepError(f"{path} is malformed: {first_line(error)}") from None
     return multirun
 
 
@@ -361,11 +360,9 @@ class GatherSweep(Callback):
         except SweepError as error:
             _exit(str(error))
         except OSError as error:
-            where = error.filename or folder
-            _exit(f"cannot write the gathered results in {where}: {error.strerror or error}")
+            _exit(f"cannot write the gathered results: {describe_os_error(error)}")
         except Exception as error:  # any other failure must not pass as a warning
-            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            _exit(f"gathering {folder} failed: {type(error).__name__}: {first}")
+            _exit(f"gathering {folder} failed: {type(error).__name__}: {first_line(error)}")
         print(gathered.report(folder), flush=True)
         if not gathered.complete:
             _exit(gathered.error_line())
