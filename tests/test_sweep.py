@@ -176,6 +176,24 @@ def test_jobs_of_another_sweep_are_never_gathered(basic, tmp_path):
     assert set(pd.read_csv(folder / "outcomes.csv")["job"]) == {0}
 
 
+def test_a_sweep_folder_in_use_is_refused_until_its_process_ends(basic, tmp_path):
+    folder = tmp_path / "busy"
+    shutil.copytree(basic, folder)
+    (folder / ".escalation.lock").write_text(f"{os.getpid()}\n")
+    before = file_states(folder)
+    result = sweep(tmp_path, "busy")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"escalation: error: hydra.sweep.dir={folder} is in use by another escalation "
+        f"(process {os.getpid()}); wait for it to end, or give another folder"
+    ]
+    assert file_states(folder) == before
+    (folder / ".escalation.lock").write_text("999999999\n")  # left by a killed process
+    result = sweep(tmp_path, "busy")
+    assert result.returncode == 0, result.stderr
+    assert not (folder / ".escalation.lock").exists()
+
+
 def test_a_resumed_sweep_recomputes_a_truncated_job(basic, tmp_path):
     folder = tmp_path / "truncated"
     shutil.copytree(basic, folder)

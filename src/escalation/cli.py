@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from escalation.config import ConfigError, register_configs, settings_from_dictconfig
 from escalation.errors import describe_os_error, first_line
+from escalation.preflight import hold
 from escalation.results import FILES, summary_table
 from escalation.runs import is_complete, record_failure, simulate_run, write_run
 
@@ -218,8 +219,10 @@ def _main() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ[PARENT_ENV] = str(os.getpid())
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
-        sys.argv[1:] = _prepare(sys.argv[1:]).arguments
-        _app()
+        plan = _prepare(sys.argv[1:])
+        sys.argv[1:] = plan.arguments
+        with hold(plan):
+            _app()
         return
     # Let Hydra raise instead of printing a multi-line report, so errors become one line.
     os.environ["HYDRA_FULL_ERROR"] = "1"
@@ -227,7 +230,8 @@ def _main() -> None:
     try:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
-        _app()
+        with hold(plan):
+            _app()
     except KeyboardInterrupt:
         _interrupted(plan)
     except Exception as error:

@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,8 @@ OPTION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 SWEEP_ROOT = "multirun"
 TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 RUN_DIR = "hydra.run.dir"
+#: Marks a sweep folder in use while its sweep runs.
+LOCK_FILE = ".escalation.lock"
 SWEEP_DIR = "hydra.sweep.dir"
 
 
@@ -262,6 +265,12 @@ def _prepare_sweep(
         raise ConfigError(f"{SWEEP_DIR}={folder} is not a folder; give a new folder's path")
     if (folder / MULTIRUN_FILE).is_file():
         _check_same_sweep(folder, cfg)
+        running = _running_sweep(folder)
+        if running is not None:
+            raise ConfigError(
+                f"{SWEEP_DIR}={folder} is in use by another escalation (process {running}); "
+                "wait for it to end, or give another folder"
+            )
     elif _holds_files(folder):
         raise ConfigError(
             f"{SWEEP_DIR}={folder} already holds files ({_some_names(folder)}) but no sweep; "
@@ -342,6 +351,35 @@ def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:
                 f"{entry} is a symbolic link: a sweep folder holds only its own job folders; "
                 "remove the link"
             )
+
+
+@contextmanager
+def hold(plan: Plan) -> Iterator[None]:
+    """While a sweep runs, mark its folder as in use (``LOCK_FILE``, holding the process id).
+
+    A second ``escalation`` into the same folder is refused meanwhile; a mark left by a killed
+    process (whose id is no longer running) does not count.
+    """
+    if not plan.multirun or plan.folder is None:
+        yield
+        return
+    lock = plan.folder / LOCK_FILE
+    plan.folder.mkdir(parents=True, exist_ok=True)
+    lock.write_text(f"{os.getpid()}\n", encoding="ascii")
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _running_sweep(folder: Path) -> int | None:
+    """The id of a running process that holds ``folder``'s lock, if any."""
+    try:
+        pid = int((folder / LOCK_FILE).read_text(encoding="ascii").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return None if pid == os.getpid() else pid
 
 
 def _select(cfg: DictConfig, key: str) -> str:
