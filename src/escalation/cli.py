@@ -36,6 +36,8 @@ EXIT_CONFIG_ERROR = 2
 EXIT_FAULT = 1
 #: The shell's status for a command ended by Ctrl-C (128 + SIGINT).
 EXIT_INTERRUPTED = 130
+#: The shell's status for a command whose output's reader has gone (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 #: Set by the launching process, so that a sweep's worker processes can tell when it is gone.
 PARENT_ENV = "ESCALATION_PARENT_PID"
 
@@ -61,9 +63,12 @@ def _app(cfg: DictConfig) -> None:
         _fail(str(error))
     except Exception as error:
         _fault(error)
-    print(summary_table(summary))
-    print(f"Wrote {_written(folder)} to")
-    print(f"  {folder}   ({time.perf_counter() - started:.1f} s)")
+    try:
+        print(summary_table(summary))
+        print(f"Wrote {_written(folder)} to")
+        print(f"  {folder}   ({time.perf_counter() - started:.1f} s)", flush=True)
+    except BrokenPipeError:
+        _reader_gone()
 
 
 def _written(folder: Path) -> str:
@@ -145,6 +150,15 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def _reader_gone() -> None:
+    """End quietly when the output's reader has gone (``escalation ... | head``).
+
+    As Unix tools do: status 141 (128 + SIGPIPE), no message; the run's files are complete.
+    """
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_BROKEN_PIPE)
+
+
 def _fail(message: str) -> None:
     """Report a configuration error in one line and exit with status 2."""
     print(f"escalation: error: {message}", file=sys.stderr)
@@ -213,7 +227,10 @@ def main() -> None:
 
 def _main() -> None:
     if "--list-scenarios" in sys.argv[1:]:
-        print(list_scenarios())
+        try:
+            print(list_scenarios(), flush=True)
+        except BrokenPipeError:
+            _reader_gone()
         return
     # Ray (hydra/launcher=ray_cluster) reports usage statistics unless told not to.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
