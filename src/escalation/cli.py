@@ -84,7 +84,9 @@ def _resolved(cfg: DictConfig) -> dict[str, Any]:
     return config
 
 
-def _sweep_job(cfg: DictConfig, folder: Path, name: str, overrides: list[str]) -> None:
+def _sweep_job(
+    cfg: DictConfig, folder: Path, name: str, overrides: list[str] | None = None
+) -> None:
     """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
 
     Jobs print one line each, so a long sweep shows its progress; figures and trajectories are
