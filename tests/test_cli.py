@@ -124,3 +124,30 @@ def test_help_lists_scenarios_and_levers(tmp_path):
     assert result.returncode == 0
     assert "scenario: deep_strikes, history, instructors, status_quo, troops" in result.stdout
     assert "policy.troops (none|noncombat|combat)" in result.stdout
+
+
+def test_trajectories_false_writes_the_same_outcomes_without_trajectories(tmp_path):
+    args = ("scenario=troops", "sim.replicates=100", "seed=3")
+    for folder, keep in (("with", "true"), ("without", "false")):
+        result = run_cli(*args, f"sim.trajectories={keep}", f"hydra.run.dir={folder}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+    without = tmp_path / "without"
+    assert sorted(p.name for p in without.iterdir()) == [
+        ".hydra",
+        "escalation.log",
+        "outcomes.csv",
+        "summary.json",
+    ]
+    outcomes = (without / "outcomes.csv").read_bytes()
+    assert outcomes == (tmp_path / "with" / "outcomes.csv").read_bytes()
+    assert f"Wrote outcomes.csv and summary.json to\n  {without}" in result.stdout
+
+
+def test_api_refuses_nan_and_runs_too_large_for_memory():
+    from escalation.api import simulate
+    from escalation.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^follow_through|uncertainty.follow_through.low=nan"):
+        simulate(replicates=10, follow_through=float("nan"))
+    with pytest.raises(ConfigError, match=r"sim.replicates=1,000,000,000 x sim.months=36 needs"):
+        simulate(replicates=10**9)

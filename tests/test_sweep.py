@@ -120,34 +120,112 @@ def test_interrupted_sweep_resumes_without_recomputing_finished_jobs(basic, tmp_
         assert (folder / name).read_bytes() == (basic / name).read_bytes()
 
 
-def test_changed_config_in_the_same_folder_is_recomputed(basic, tmp_path):
+def file_states(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder`` with its size and modification time."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_another_sweep_into_the_same_folder_is_refused_and_changes_nothing(basic, tmp_path):
     folder = tmp_path / "changed"
     shutil.copytree(basic, folder)
+    before = file_states(folder)
     result = sweep(tmp_path, "changed", "seed=99")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"escalation: error: hydra.sweep.dir={folder} holds another sweep (made with "
+        "hydra.overrides.task 'policy.troops=none,combat policy.posture=red_lines,ambiguity "
+        "sim.replicates=40 sim.months=12'; this command has 'policy.troops=none,combat "
+        "policy.posture=red_lines,ambiguity sim.replicates=40 sim.months=12 seed=99'): re-run "
+        "that sweep's command to resume it, or give a new folder"
+    ]
+    assert file_states(folder) == before
+
+
+def test_jobs_of_another_sweep_are_never_gathered(basic, tmp_path):
+    """A seed=99 sweep killed early in the folder of another: its jobs are not gathered."""
+    folder = tmp_path / "mixed"
+    shutil.copytree(basic, folder)
+    other = sweep(tmp_path, "other", "seed=99")
+    assert other.returncode == 0, other.stderr
+    shutil.rmtree(folder / "1")
+    shutil.copytree(tmp_path / "other" / "1", folder / "1")
+    (folder / "2").rename(folder / "2-moved")
+    (folder / "2").symlink_to(folder / "0")
+    summary = json.loads((folder / "3" / "summary.json").read_text())
+    summary["config"]["seed"] = 7  # same overrides, another config
+    (folder / "3" / "summary.json").write_text(json.dumps(summary))
+    result = run("escalation-report", str(folder), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Gathered 1 of 4 jobs" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        "  MISSING job 1 (policy.troops=none policy.posture=ambiguity sim.replicates=40 "
+        "sim.months=12): results of another sweep (made with policy.troops=none "
+        "policy.posture=ambiguity sim.replicates=40 sim.months=12 seed=99); re-run the sweep to "
+        "recompute"
+    )
+    assert lines[2].startswith("  MISSING job 2 (policy.troops=combat policy.posture=red_lines")
+    assert lines[2].endswith("2 is a symbolic link, not this sweep's job folder")
+    assert lines[3].endswith(
+        "results of another sweep (config seed differs from multirun.yaml); "
+        "re-run the sweep to recompute"
+    )
+    assert set(pd.read_csv(folder / "outcomes.csv")["job"]) == {0}
+
+
+def test_a_sweep_folder_in_use_is_refused_until_its_process_ends(basic, tmp_path):
+    folder = tmp_path / "busy"
+    shutil.copytree(basic, folder)
+    (folder / ".escalation.lock").write_text(f"{os.getpid()}\n")
+    before = file_states(folder)
+    result = sweep(tmp_path, "busy")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"escalation: error: hydra.sweep.dir={folder} is in use by another escalation "
+        f"(process {os.getpid()}); wait for it to end, or give another folder"
+    ]
+    assert file_states(folder) == before
+    (folder / ".escalation.lock").write_text("999999999\n")  # left by a killed process
+    result = sweep(tmp_path, "busy")
     assert result.returncode == 0, result.stderr
-    assert "already complete" not in result.stdout
-    assert set(pd.read_csv(folder / "outcomes.csv")["seed"]) == {99}
+    assert not (folder / ".escalation.lock").exists()
+
+
+def test_a_resumed_sweep_recomputes_a_truncated_job(basic, tmp_path):
+    folder = tmp_path / "truncated"
+    shutil.copytree(basic, folder)
+    outcomes = folder / "1" / "outcomes.csv"
+    outcomes.write_bytes(outcomes.read_bytes()[:-30])
+    result = sweep(tmp_path, "truncated")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("already complete, skipped") == 3
+    assert outcomes.read_bytes() == (basic / "1" / "outcomes.csv").read_bytes()
 
 
 def test_a_failing_combination_is_named_and_the_others_are_kept(tmp_path):
+    # each value is valid on its own (checked before the sweep starts); one pair is not
     result = run(
         "escalation",
         "-m",
         "sim.replicates=3,10,20",
-        "sim.narrative_replicate=5",
+        "sim.narrative_replicate=0,5",
         "sim.months=6",
         "hydra.sweep.dir=failing",
         cwd=tmp_path,
     )
     assert result.returncode == 1
     assert (
-        "FAILED job 0 (sim.replicates=3 sim.narrative_replicate=5 sim.months=6): ConfigError: "
+        "FAILED job 1 (sim.replicates=3 sim.narrative_replicate=5 sim.months=6): ConfigError: "
         "sim.narrative_replicate=5 must be below sim.replicates=3"
     ) in result.stdout
-    assert "Gathered 2 of 3 jobs (30 replicates)" in result.stdout
+    assert "Gathered 5 of 6 jobs (63 replicates)" in result.stdout
     outcomes = pd.read_csv(tmp_path / "failing" / "outcomes.csv")
-    assert sorted(outcomes["job"].unique()) == [1, 2]
-    assert (tmp_path / "failing" / "0" / "error.txt").read_text().startswith("ConfigError:")
+    assert sorted(outcomes["job"].unique()) == [0, 2, 3, 4, 5]
+    assert (tmp_path / "failing" / "1" / "error.txt").read_text().startswith("ConfigError:")
 
 
 def test_policy_grid_preset_sweeps_all_54_lever_combinations(tmp_path):

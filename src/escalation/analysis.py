@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from escalation.config import uncertainty_names
+from escalation.errors import first_line
 from escalation.sampling import INSTALL_HINT, sobol_base_size, sobol_problem
 
 DEFAULT_OUTCOME = "direct_conflict"
@@ -197,11 +198,15 @@ def load_study(folder: Path) -> Study:
             f"{folder} has no outcomes.csv: not a run folder (outcomes.csv, summary.json) nor a "
             "sweep folder (multirun.yaml, outcomes.csv)"
         )
+    from escalation.results import table_rows
+
     try:
+        complete = table_rows(outcomes_path) is not None
         table = pd.read_csv(outcomes_path)
-    except (ValueError, pd.errors.ParserError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-        raise AnalysisError(f"{outcomes_path} is malformed: {first}") from None
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise AnalysisError(f"{outcomes_path} is malformed: {first_line(error)}") from None
+    if not complete:
+        raise AnalysisError(f"{outcomes_path} is malformed: cut short (no final line break)")
     lacking = [name for name in ["replicate", *uncertainty_names()] if name not in table.columns]
     if lacking:
         raise AnalysisError(
@@ -209,6 +214,10 @@ def load_study(folder: Path) -> Study:
         )
     if table.empty:
         raise AnalysisError(f"{outcomes_path} has no rows")
+    numeric = ["replicate", *uncertainty_names(), "job"]
+    for column in [c for c in numeric if c in table.columns]:
+        if not pd.api.types.is_numeric_dtype(table[column]) or table[column].isna().any():
+            raise AnalysisError(f"{outcomes_path} is malformed: column {column} holds non-numbers")
     if is_sweep:
         if "job" not in table.columns:
             raise AnalysisError(f"{outcomes_path} has no job column: gather the sweep again")
@@ -223,8 +232,8 @@ def load_study(folder: Path) -> Study:
 
 def _run_study(folder: Path, table: pd.DataFrame) -> Study:
     summary = _read_json(folder / "summary.json")
-    config = summary.get("config") or {}
-    policy = config.get("policy") or {}
+    config = _mapping(summary, "config", folder / "summary.json")
+    policy = _mapping(config, "policy", folder / "summary.json")
     levers = ", ".join(f"{lever}={policy[lever]}" for lever in LEVERS if lever in policy)
     title = summary.get("title") or summary.get("scenario") or "run"
     label = f"{title} ({levers})" if levers else title
@@ -249,12 +258,20 @@ def _sweep_study(folder: Path, table: pd.DataFrame) -> Study:
         summary_path = folder / str(job) / "summary.json"
         config = fallback
         if summary_path.is_file():
-            config = _read_json(summary_path).get("config") or fallback
+            config = _mapping(_read_json(summary_path), "config", summary_path) or fallback
         rows = rows.sort_values("replicate", kind="stable").reset_index(drop=True)
         label = policy_label(first, labelled) if labelled else ""
         policies.append(Policy(int(job), label, rows, _ranges(config, rows), _sampling(config)))
     scenarios = table["scenario"].astype(str).unique() if "scenario" in table.columns else []
     return Study(folder, "sweep", policies, scenario=", ".join(sorted(scenarios)))
+
+
+def _mapping(node: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
+    """``node[key]`` when it is a mapping, {} when absent; anything else is malformed."""
+    value = node.get(key, {})
+    if not isinstance(value, Mapping):
+        raise AnalysisError(f"{path} is malformed: {key} is {value!r}, not a mapping")
+    return value
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -286,9 +303,14 @@ def _ranges(config: Mapping[str, Any], rows: pd.DataFrame) -> dict[str, tuple[fl
     for name in uncertainty_names():
         bounds = configured.get(name) if isinstance(configured, Mapping) else None
         try:
-            ranges[name] = (float(bounds["low"]), float(bounds["high"]))
+            low, high = float(bounds["low"]), float(bounds["high"])
         except (TypeError, KeyError, ValueError):
-            ranges[name] = (float(rows[name].min()), float(rows[name].max()))
+            low, high = float(rows[name].min()), float(rows[name].max())
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise AnalysisError(
+                f"the range of {name} is [{low:g}, {high:g}]; need finite numbers, low <= high"
+            )
+        ranges[name] = (low, high)
     return ranges
 
 

@@ -46,12 +46,15 @@ from escalation.analysis import (
     scores_table,
     sobol_table,
 )
+from escalation.errors import describe_os_error
 from escalation.files import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 EXIT_BAD_INPUT = 2
+EXIT_FAULT = 1
+EXIT_INTERRUPTED = 130
 REPORT_FILE = "analysis.md"
 TABLE_FILES = {
     "feature_scores": "analysis_feature_scores.csv",
@@ -114,6 +117,12 @@ def main(argv: list[str] | None = None) -> None:
     except AnalysisError as error:
         print(f"escalation-analyze: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    except OSError as error:
+        print(f"escalation-analyze: error: {describe_os_error(error)}", file=sys.stderr)
+        sys.exit(EXIT_FAULT)
+    except KeyboardInterrupt:
+        print("escalation-analyze: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     print(summary_lines(analysis))
     prim_figures = [name for name in written if name.startswith("figures/analysis_prim_")]
     if len(prim_figures) > 3:
@@ -135,6 +144,12 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
         if getattr(args, name) < least:
             flag = "--" + name.replace("_", "-")
             raise AnalysisError(f"{flag}={getattr(args, name)} must be at least {least}")
+    for name in ("above", "below"):
+        value = getattr(args, name)
+        if value is not None and not np.isfinite(value):
+            raise AnalysisError(f"--{name}={value} must be a finite number")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise AnalysisError(f"--out {args.out} is a file; give a folder")
     study = load_study(args.folder)
     target = make_target(study, args.outcome, above=args.above, below=args.below)
     require_libraries()

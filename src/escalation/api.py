@@ -171,12 +171,18 @@ def simulate(
         ``final_rung``, ``direct_conflict``, ``nuclear_use``, ``russian_retaliation``,
         ``months_to_retaliation``, ``ukraine_position_final`` and more (docs/MODEL.md §8).
 
+    Raises:
+        ConfigError: Unknown scenario or parameter, an invalid value (NaN and infinity
+            included), or a run too large for the memory available.
+
     Example:
         >>> import escalation
         >>> df = escalation.simulate("troops", replicates=200, seed=1, posture="red_lines")
         >>> df["direct_conflict"].mean()  # doctest: +SKIP
     """
     from escalation.model import EscalationModel
+    from escalation.runs import check_memory
 
     settings = load_settings(scenario, replicates=replicates, months=months, seed=seed, **params)
+    check_memory(settings)
     return EscalationModel(settings).run().outcomes()

@@ -1,17 +1,20 @@
 """The ``escalation`` command: a Hydra app that runs one configured scenario and writes its files.
 
 Only this module touches ``DictConfig``; it validates the composed config into ``Settings`` and
-hands plain values to the model, the results writer, the figures and the narrative. Bad input
-(unknown key or scenario, wrong type, out-of-range value) ends with one line on stderr naming the
-key and what is allowed, exit status 2, and no output folder left behind.
+hands plain values to the model, the results writer, the figures and the narrative. Every check
+that can be made before Hydra creates a folder is made first (``escalation.preflight``). Bad input
+(unknown key or scenario, wrong type, out-of-range value, an output folder that holds other files)
+ends with one line on stderr naming the key and what is allowed, exit status 2, and nothing
+written; a fault while writing (a full disk) ends with one line and status 1; Ctrl-C with one
+line and status 130.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,26 +25,21 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config import ConfigError, register_configs, settings_from_dictconfig
-from escalation.results import summary_table
+from escalation.errors import describe_os_error, first_line
+from escalation.preflight import hold
+from escalation.results import FILES, summary_table
 from escalation.runs import is_complete, record_failure, simulate_run, write_run
 
 register_configs()
 
 EXIT_CONFIG_ERROR = 2
-
-
-def _discard(folder: Path) -> None:
-    """Remove a run folder that holds nothing but Hydra's bookkeeping, and empty parents."""
-    if not folder.is_dir():
-        return
-    if any(p.name not in {".hydra"} and p.suffix != ".log" for p in folder.iterdir()):
-        return
-    shutil.rmtree(folder)
-    cwd = Path.cwd().resolve()
-    parent = folder.resolve().parent
-    while parent != cwd and cwd in parent.parents and not any(parent.iterdir()):
-        parent.rmdir()
-        parent = parent.parent
+EXIT_FAULT = 1
+#: The shell's status for a command ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+#: The shell's status for a command whose output's reader has gone (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
+#: Set by the launching process, so that a sweep's worker processes can tell when it is gone.
+PARENT_ENV = "ESCALATION_PARENT_PID"
 
 
 @hydra.main(version_base="1.3", config_path="pkg://escalation.conf", config_name="config")
@@ -49,21 +47,35 @@ def _app(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     folder = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        _sweep_job(cfg, folder, f"job {hydra_cfg.job.num}")
+        _sweep_job(cfg, folder, f"job {hydra_cfg.job.num}", list(hydra_cfg.overrides.task))
         return
     try:
         settings = settings_from_dictconfig(cfg)
-    except ConfigError as error:
-        _discard(folder)
+    except ConfigError as error:  # checked before Hydra made the folder; kept as a safeguard
         _fail(str(error))
     started = time.perf_counter()
-    outcomes, trajectories = simulate_run(settings)
-    summary = write_run(
-        folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
-    )
-    print(summary_table(summary))
-    print("Wrote outcomes.csv, trajectories.csv, summary.json, narrative.md and figures/ to")
-    print(f"  {folder}   ({time.perf_counter() - started:.1f} s)")
+    try:  # Hydra would print a line of its own before re-raising: end here, with one line
+        outcomes, trajectories = simulate_run(settings, trajectories=settings.sim.trajectories)
+        summary = write_run(
+            folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
+        )
+    except ConfigError as error:
+        _fail(str(error))
+    except Exception as error:
+        _fault(error)
+    try:
+        print(summary_table(summary))
+        print(f"Wrote {_written(folder)} to")
+        print(f"  {folder}   ({time.perf_counter() - started:.1f} s)", flush=True)
+    except BrokenPipeError:
+        _reader_gone()
+
+
+def _written(folder: Path) -> str:
+    """The run's files that exist, as a list for the terminal."""
+    names = [name for name in FILES.values() if (folder / name).exists()]
+    names = [f"{name}/" if (folder / name).is_dir() else name for name in names]
+    return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def _resolved(cfg: DictConfig) -> dict[str, Any]:
@@ -72,24 +84,30 @@ def _resolved(cfg: DictConfig) -> dict[str, Any]:
     return config
 
 
-def _sweep_job(cfg: DictConfig, folder: Path, name: str) -> None:
+def _sweep_job(
+    cfg: DictConfig, folder: Path, name: str, overrides: list[str] | None = None
+) -> None:
     """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
 
     Jobs print one line each, so a long sweep shows its progress; figures and trajectories are
-    written only when ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them.
+    written only when ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them. The job's
+    overrides are recorded in its ``summary.json``: gathering checks them.
     """
+    _exit_with_parent()
     started = time.perf_counter()
     config = _resolved(cfg)
     levers = " ".join(
         f"{k}={config['policy'][k]}" for k in ("instructors", "troops", "deep_strikes", "posture")
     )
-    if is_complete(folder, config):
+    if is_complete(folder, config, overrides):
         print(f"[{name}] {levers}: already complete, skipped", flush=True)
         return
     try:
         settings = settings_from_dictconfig(cfg)
         keep = settings.sweep.job_trajectories or settings.sweep.job_figures
-        outcomes, trajectories = simulate_run(settings, trajectories=keep)
+        outcomes, trajectories = simulate_run(
+            settings, trajectories=keep and settings.sim.trajectories
+        )
         summary = write_run(
             folder,
             settings,
@@ -97,6 +115,7 @@ def _sweep_job(cfg: DictConfig, folder: Path, name: str) -> None:
             outcomes,
             trajectories,
             figures=settings.sim.figures and settings.sweep.job_figures,
+            overrides=overrides,
         )
     except Exception as error:  # a failed job is recorded; the sweep goes on
         print(f"[{name}] {levers}: FAILED: {record_failure(folder, error)}", flush=True)
@@ -107,6 +126,39 @@ def _sweep_job(cfg: DictConfig, folder: Path, name: str) -> None:
         f"[{conflict['low']:.1%}, {conflict['high']:.1%}] ({time.perf_counter() - started:.1f} s)",
         flush=True,
     )
+
+
+_watching = threading.Event()
+
+
+def _exit_with_parent() -> None:
+    """In a worker process of the launching command (joblib), exit when that command is gone.
+
+    A killed sweep must not leave workers computing on; each worker watches, once a second,
+    whether its parent process is still the command that launched it.
+    """
+    parent = os.environ.get(PARENT_ENV, "")
+    if not parent.isdigit() or int(parent) == os.getpid() or os.getppid() != int(parent):
+        return
+    if _watching.is_set():
+        return
+    _watching.set()
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(1.0)
+        os._exit(EXIT_INTERRUPTED)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _reader_gone() -> None:
+    """End quietly when the output's reader has gone (``escalation ... | head``).
+
+    As Unix tools do: status 141 (128 + SIGPIPE), no message; the run's files are complete.
+    """
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 def _fail(message: str) -> None:
@@ -153,21 +205,15 @@ def describe_error(error: Exception) -> str | None:
     return None
 
 
-def _absolute_output_dirs(arguments: list[str]) -> list[str]:
-    """Make ``hydra.run.dir`` and ``hydra.sweep.dir`` absolute; quote ``plots.format=a,b``.
-
-    Jobs launched on Ray workers or Slurm nodes do not start in this folder, so a relative sweep
-    folder would scatter their results.
-    """
-    absolute = []
+def _quote_formats(arguments: list[str]) -> list[str]:
+    """Quote ``plots.format=a,b``: several formats in one run, not a sweep over formats."""
+    quoted = []
     for argument in arguments:
         key, equals, value = argument.partition("=")
-        if equals and key in ("hydra.run.dir", "hydra.sweep.dir") and value:
-            value = str(Path(value).expanduser().absolute())
         if equals and key == "plots.format" and "," in value and value[0] not in "'\"[":
-            value = f"'{value}'"  # several formats in one run, not a sweep over formats
-        absolute.append(f"{key}={value}" if equals else argument)
-    return absolute
+            argument = f"{key}='{value}'"
+        quoted.append(argument)
+    return quoted
 
 
 #: Allocations between two young-generation garbage collections while the command runs
@@ -194,22 +240,69 @@ def main() -> None:
 
 def _main() -> None:
     if "--list-scenarios" in sys.argv[1:]:
-        print(list_scenarios())
+        try:
+            print(list_scenarios(), flush=True)
+        except BrokenPipeError:
+            _reader_gone()
         return
-    sys.argv[1:] = _absolute_output_dirs(sys.argv[1:])
     # Ray (hydra/launcher=ray_cluster) reports usage statistics unless told not to.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ[PARENT_ENV] = str(os.getpid())
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
-        _app()
+        plan = _prepare(sys.argv[1:])
+        sys.argv[1:] = plan.arguments
+        with hold(plan):
+            _app()
         return
     # Let Hydra raise instead of printing a multi-line report, so errors become one line.
     os.environ["HYDRA_FULL_ERROR"] = "1"
+    plan = None
     try:
-        _app()
+        plan = _prepare(sys.argv[1:])
+        sys.argv[1:] = plan.arguments
+        with hold(plan):
+            _app()
+    except KeyboardInterrupt:
+        _interrupted(plan)
     except Exception as error:
         message = describe_error(error)
-        if message is None:
-            raise
-        _fail(message)
+        if message is not None:
+            _fail(message)
+        _fault(error)
     finally:
         os.environ.pop("HYDRA_FULL_ERROR", None)
+
+
+def _fault(error: Exception) -> None:
+    """An environment fault (a full disk, an unwritable folder) or a bug: one line, status 1."""
+    if isinstance(error, OSError) and error.strerror:
+        message = describe_os_error(error)
+    else:
+        message = (
+            f"{type(error).__name__}: {first_line(error)} (HYDRA_FULL_ERROR=1 shows the traceback)"
+        )
+    print(f"escalation: error: {message}", file=sys.stderr)
+    sys.exit(EXIT_FAULT)
+
+
+def _prepare(arguments: list[str]) -> Any:
+    """The checked plan (``escalation.preflight.prepare``); bad input ends the command."""
+    from escalation.preflight import prepare
+
+    try:
+        return prepare(_quote_formats(arguments))
+    except ConfigError as error:
+        _fail(str(error))
+
+
+def _interrupted(plan: Any) -> None:
+    """Ctrl-C: one line saying how to go on, and status 130."""
+    if plan is not None and plan.multirun:
+        where = "" if plan.chosen else f" with hydra.sweep.dir={plan.folder}"
+        message = f"interrupted; re-run the same command{where} to resume"
+    elif plan is not None and plan.folder is not None:
+        message = f"interrupted; the run in {plan.folder} is incomplete (no summary.json)"
+    else:
+        message = "interrupted"
+    print(f"escalation: {message}", file=sys.stderr, flush=True)
+    sys.exit(EXIT_INTERRUPTED)

@@ -10,6 +10,7 @@ receives the plain ``Settings`` dataclass returned by ``settings_from_dictconfig
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -18,6 +19,8 @@ from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+
+from escalation.errors import first_line
 
 
 class ConfigError(ValueError):
@@ -111,6 +114,7 @@ class Sim:
     narrative_replicate: int | None = None
     figures: bool = True
     sampling: str = "uniform"
+    trajectories: bool = True
 
 
 @dataclass
@@ -359,6 +363,8 @@ class Settings:
 
 
 _SIM_BOUNDS = {"replicates": (1, None), "months": (1, None), "narrative_replicate": (0, None)}
+#: The last calendar year a run may reach (the calendar of ``pandas.Period``).
+LAST_YEAR = 9999
 #: Allowed values of ``sim.sampling``: how the uncertainties are drawn (``escalation.sampling``).
 SAMPLING_MODES = ("uniform", "sobol")
 
@@ -380,6 +386,8 @@ def _check_bounds(key: str, value: float | None, bounds: tuple[float | None, flo
     low, high = bounds
     if value is None:
         return
+    if not math.isfinite(value):
+        raise ConfigError(f"{key}={value} is not a number: must be {_describe_bounds(low, high)}")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ConfigError(f"{key}={value:g} is out of range: must be {_describe_bounds(low, high)}")
 
@@ -407,6 +415,17 @@ def _validate_node(node: Any, prefix: str, inherited: tuple | None = None) -> No
             _check_bounds(key, value, bounds)
 
 
+def _check_finite(node: Any, prefix: str = "") -> None:
+    """Refuse NaN and infinity in every number of the settings, naming the first such key."""
+    for f in dataclasses.fields(node):
+        key = f"{prefix}{f.name}"
+        value = getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            _check_finite(value, f"{key}.")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key}={value}: NaN and infinity are not allowed; give a number")
+
+
 def validate(settings: Settings) -> Settings:
     """Check the ranges types cannot express; raise ``ConfigError`` naming the first bad key.
 
@@ -417,8 +436,10 @@ def validate(settings: Settings) -> Settings:
         The same settings, for chaining.
 
     Raises:
-        ConfigError: A value is outside its allowed range.
+        ConfigError: A value is outside its allowed range, or a number is NaN or infinite.
     """
+    _check_finite(settings)
+    _check_bounds("seed", settings.seed, (0, None))
     _validate_node(settings.uncertainty, "uncertainty.")
     _validate_node(settings.doctrine, "doctrine.")
     for key, bounds in _SIM_BOUNDS.items():
@@ -431,6 +452,13 @@ def validate(settings: Settings) -> Settings:
         )
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", settings.sim.start):
         raise ConfigError(f"sim.start={settings.sim.start!r} must be a month like '2024-10'")
+    year, month = (int(part) for part in settings.sim.start.split("-"))
+    last_year = year + (month - 1 + settings.sim.months - 1) // 12
+    if year < 1 or last_year > LAST_YEAR:
+        raise ConfigError(
+            f"sim.start={settings.sim.start!r} with sim.months={settings.sim.months} must lie "
+            f"between years 0001 and {LAST_YEAR}"
+        )
     for name in dataclasses.fields(settings.policy.timing):
         timing = getattr(settings.policy.timing, name.name)
         key = f"policy.timing.{name.name}"
@@ -483,10 +511,11 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
     Raises:
         ConfigError: Unknown key, wrong type or out-of-range value; the message names the key.
     """
-    if isinstance(cfg, DictConfig):
-        # A plain container: keys added with ``+key=value`` are then checked against the schema.
-        cfg = OmegaConf.to_container(cfg, resolve=True)
     try:
+        if isinstance(cfg, DictConfig):
+            # A plain container: keys added with ``+key=value`` are then checked against the
+            # schema.
+            cfg = OmegaConf.to_container(cfg, resolve=True)
         merged = OmegaConf.merge(_schema(), cfg)
         settings = OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
@@ -523,7 +552,7 @@ def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
     from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
     key = getattr(error, "full_key", None) or ""
-    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = first_line(error)
     if isinstance(error, ConfigKeyError | ConfigAttributeError) and key:
         allowed = allowed_keys(key)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
@@ -533,8 +562,8 @@ def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
         if enum is not None:
             value = getattr(error, "value", None)
             return f"{key}: invalid value {value!r}; allowed: {', '.join(e.name for e in enum)}"
-        return f"{key}: {first_line}"
-    return f"{key}: {first_line}" if key else first_line
+        return f"{key}: {first}"
+    return f"{key}: {first}" if key else first
 
 
 def _enum_for_key(key: str) -> type[Enum] | None:

@@ -31,6 +31,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
         with os.fdopen(handle, mode, encoding=encoding, newline="" if encoding else None) as f:
             yield f
         os.replace(temporary, path)
+    except OSError as error:  # e.g. a full disk: name the file being written
+        Path(temporary).unlink(missing_ok=True)
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

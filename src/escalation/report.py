@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if (folder / MULTIRUN_FILE).is_file():
             gathered = rebuild_sweep(folder)
-            print(gathered.report(folder))
+            print(gathered.report(folder), flush=True)
             if not gathered.complete:
+                print(f"escalation-report: error: {gathered.error_line()}", file=sys.stderr)
                 sys.exit(1)
         elif (folder / HYDRA_CONFIG).is_file():
             summary, notes = rebuild_run(folder)
@@ -55,6 +56,14 @@ def main(argv: list[str] | None = None) -> None:
             )
     except (RunFolderError, SweepError) as error:
         fail(str(error))
+    except OSError as error:
+        from escalation.errors import describe_os_error
+
+        print(f"escalation-report: error: {describe_os_error(error)}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("escalation-report: interrupted", file=sys.stderr)
+        sys.exit(130)
     if arguments.html:
         _write_page(folder, fail)
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.errors import first_line
+
 #: The outcome columns of ``outcomes.csv``, after the sampled assumptions. They live here, not
 #: in ``escalation.model``, so that reading results never imports Mesa (half a second).
 OUTCOME_COLUMNS = [
@@ -182,6 +184,56 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def table_rows(path: Path) -> int | None:
+    """The number of rows of a CSV table after its header; None if it is cut short.
+
+    A table cut short (a killed writer, a full disk) lacks its final line break. Counting
+    lines assumes no line break inside a field, which holds for the tables written here.
+
+    Raises:
+        OSError: The file cannot be read.
+    """
+    lines, last = 0, b"\n"
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    if lines == 0 or last != b"\n":
+        return None
+    return lines - 1
+
+
+def read_outcomes(path: Path, replicates: Any = None) -> pd.DataFrame:
+    """Read an ``outcomes.csv`` and check it: every outcome column, numeric, one row a replicate.
+
+    Args:
+        path: The table.
+        replicates: The number of rows expected (from ``summary.json`` or the config), if known.
+
+    Raises:
+        ValueError: The table is unreadable, cut short, lacks a column, holds text where numbers
+            belong, or has another number of rows; the message says which in one line.
+    """
+    try:
+        cut_short = table_rows(path) is None
+        table = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
+    if cut_short:
+        raise ValueError(f"malformed {path.name}: cut short (no line break at its end)")
+    lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in table.columns]
+    if lacking:
+        raise ValueError(f"malformed {path.name}: no column {', '.join(lacking)}")
+    if table.empty:
+        raise ValueError(f"malformed {path.name}: no rows")
+    for column in ["replicate", *OUTCOME_COLUMNS]:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            raise ValueError(f"malformed {path.name}: column {column} holds non-numbers")
+    if replicates is not None and len(table) != replicates:
+        raise ValueError(f"malformed {path.name}: {len(table)} rows, expected {replicates}")
+    return table
+
+
 def write_tables(
     folder: Path, outcomes: pd.DataFrame, trajectories: pd.DataFrame | None = None
 ) -> None:
@@ -200,5 +252,16 @@ def write_summary(folder: Path, summary: Mapping[str, Any]) -> None:
     from escalation.files import atomic_write
 
     with atomic_write(folder / FILES["summary"]) as stream:
-        json.dump(summary, stream, indent=2, default=str)
+        json.dump(strict_json(summary), stream, indent=2, default=str, allow_nan=False)
         stream.write("\n")
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None, so that JSON stays strict."""
+    if isinstance(value, Mapping):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(item) for item in value]
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return value

@@ -8,6 +8,7 @@ written last as the mark of a complete run, ``summary.json``. A job of a sweep t
 from __future__ import annotations
 
 import json
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -15,16 +16,74 @@ from typing import Any
 import pandas as pd
 
 from escalation import __version__
-from escalation.config import Settings
+from escalation.config import ConfigError, Settings
+from escalation.errors import first_line
 from escalation.files import atomic_write
-from escalation.results import FILES, summarize, write_summary, write_tables
+from escalation.results import FILES, summarize, table_rows, write_summary, write_tables
 
 ERROR_FILE = "error.txt"
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 
 
+#: Memory a run needs, from peak resident sizes measured at 100 and 40,000 replicates x 36
+#: months (127 MiB; 61 bytes a replicate-month without trajectories, 200 with), rounded up: the
+#: command itself (Python, numpy, pandas, Hydra, matplotlib), each replicate-month of the
+#: engine's per-month arrays, each replicate-month of the trajectories table and its CSV, and
+#: each replicate (sampled assumptions, outcomes).
+MEMORY_BASE = 200 * 2**20
+MEMORY_PER_REPLICATE_MONTH = {"engine": 70, "trajectories": 150}
+MEMORY_PER_REPLICATE = 500
+
+
 class RunFolderError(RuntimeError):
     """A run folder cannot be rebuilt; the message names what is missing or malformed."""
+
+
+def memory_estimate(settings: Settings) -> int:
+    """Bytes a run of these settings needs at its peak, roughly (``MEMORY_*``)."""
+    replicate_months = settings.sim.replicates * settings.sim.months
+    per = MEMORY_PER_REPLICATE_MONTH["engine"]
+    if settings.sim.trajectories:
+        per += MEMORY_PER_REPLICATE_MONTH["trajectories"]
+    return MEMORY_BASE + replicate_months * per + settings.sim.replicates * MEMORY_PER_REPLICATE
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(settings: Settings) -> None:
+    """Refuse a run that would not fit in the memory available, before allocating anything.
+
+    Raises:
+        ConfigError: The estimate exceeds the memory available; the message gives both and the
+            ways out.
+    """
+    needed, available = memory_estimate(settings), available_memory()
+    if available is None or needed <= available:
+        return
+    way_out = "lower sim.replicates or sim.months"
+    if settings.sim.trajectories:
+        way_out += ", or set sim.trajectories=false"
+    raise ConfigError(
+        f"sim.replicates={settings.sim.replicates:,} x sim.months={settings.sim.months:,} needs "
+        f"about {_gib(needed)} of memory, more than the {_gib(available)} available; {way_out}"
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
 
 
 def simulate_run(
@@ -40,13 +99,24 @@ def simulate_run(
     """
     from escalation.model import EscalationModel
 
+    check_memory(settings)
     model = EscalationModel(settings).run()
     return model.outcomes(), model.trajectories() if trajectories else None
 
 
-def run_meta(settings: Settings, config: dict[str, Any]) -> dict[str, Any]:
-    """What ``summary.json`` records about a run besides its results."""
+def run_meta(
+    settings: Settings, config: dict[str, Any], overrides: list[str] | None = None
+) -> dict[str, Any]:
+    """What ``summary.json`` records about a run besides its results.
+
+    Args:
+        settings: The run's validated settings.
+        config: The resolved config.
+        overrides: A sweep job's overrides (what makes it this job of its sweep), or None.
+    """
+    sweep = {} if overrides is None else {"overrides": list(overrides)}
     return {
+        **sweep,
         "scenario": settings.scenario.name,
         "title": settings.scenario.title,
         "seed": settings.seed,
@@ -67,6 +137,7 @@ def write_run(
     *,
     figures: bool,
     tables: bool = True,
+    overrides: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write a run's files into ``folder``; ``summary.json`` last, as the completion mark.
 
@@ -79,15 +150,18 @@ def write_run(
             and the figures that need it (the narrative is then not written either).
         figures: Whether to draw ``figures/*.png``.
         tables: Whether to write the two tables (False when they are already on disk).
+        overrides: A sweep job's overrides, recorded in ``summary.json``.
 
     Returns:
         The summary written to ``summary.json``.
     """
     from escalation.narrative import write_narrative
 
-    summary = summarize(outcomes, run_meta(settings, config))
+    summary = summarize(outcomes, run_meta(settings, config, overrides))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ERROR_FILE).unlink(missing_ok=True)
+    for leftover in folder.glob(".*.tmp"):  # an interrupted earlier attempt's partial files
+        leftover.unlink(missing_ok=True)
     if tables:
         write_tables(folder, outcomes, trajectories)
     if trajectories is not None:
@@ -113,14 +187,23 @@ def write_run(
     return summary
 
 
-def is_complete(folder: Path, config: dict[str, Any]) -> bool:
-    """Whether ``folder`` holds a complete run of exactly this config (so it can be skipped)."""
+def is_complete(folder: Path, config: dict[str, Any], overrides: list[str] | None = None) -> bool:
+    """Whether ``folder`` holds a complete run of exactly this config (so it can be skipped).
+
+    Complete means: ``summary.json`` records this config (and, for a sweep job, these
+    overrides), and ``outcomes.csv`` holds one whole line per replicate after its header.
+    """
     path = folder / FILES["summary"]
-    if not path.is_file() or not (folder / FILES["outcomes"]).is_file():
+    if not path.is_file() or folder.is_symlink():
         return False
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
+        rows = table_rows(folder / FILES["outcomes"])
     except (OSError, ValueError):
+        return False
+    if not isinstance(stored, dict) or rows is None or rows != stored.get("replicates"):
+        return False
+    if overrides is not None and stored.get("overrides") != list(overrides):
         return False
     return stored.get("config") == json.loads(json.dumps(config, default=str))
 
@@ -147,8 +230,8 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     """
     from omegaconf import OmegaConf
 
-    from escalation.config import ConfigError, settings_from_dictconfig
-    from escalation.results import OUTCOME_COLUMNS
+    from escalation.config import settings_from_dictconfig
+    from escalation.results import read_outcomes
 
     config_path = folder / HYDRA_CONFIG
     if not config_path.is_file():
@@ -156,26 +239,38 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     try:
         cfg = OmegaConf.load(config_path)
         settings = settings_from_dictconfig(cfg)
-    except (ConfigError, ValueError) as error:
-        raise RunFolderError(f"{config_path} is malformed: {error}") from None
-    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    except Exception as error:  # OmegaConf and YAML raise many kinds; all mean malformed
+        raise RunFolderError(f"{config_path} is malformed: {first_line(error)}") from None
     outcomes_path = folder / FILES["outcomes"]
     if not outcomes_path.is_file():
         raise RunFolderError(f"{outcomes_path} is missing: nothing to rebuild from")
+    replicates = settings.sim.replicates
+    recorded = _recorded_replicates(folder / FILES["summary"])
+    if recorded not in (None, replicates):
+        raise RunFolderError(
+            f"{folder / FILES['summary']} records {recorded} replicates but "
+            f"{config_path} has sim.replicates={replicates}"
+        )
     try:
-        outcomes = pd.read_csv(outcomes_path)
-    except (ValueError, pd.errors.ParserError) as error:
-        raise RunFolderError(f"{outcomes_path} is malformed: {error}") from None
-    lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in outcomes.columns]
-    if lacking:
-        raise RunFolderError(f"{outcomes_path} is malformed: no column {', '.join(lacking)}")
+        outcomes = read_outcomes(outcomes_path, replicates)
+    except ValueError as error:
+        raise RunFolderError(f"{folder}: {error}") from None
     notes = []
     trajectories = None
     trajectories_path = folder / FILES["trajectories"]
     if trajectories_path.is_file():
-        trajectories = pd.read_csv(
-            trajectories_path, keep_default_na=False, dtype={"russian_action": str}
-        )
+        try:
+            trajectories = pd.read_csv(
+                trajectories_path, keep_default_na=False, dtype={"russian_action": str}
+            )
+        except (ValueError, pd.errors.ParserError) as error:
+            raise RunFolderError(f"{trajectories_path} is malformed: {first_line(error)}") from None
+        if len(trajectories) != replicates * settings.sim.months:
+            raise RunFolderError(
+                f"{trajectories_path} is malformed: {len(trajectories)} rows, expected "
+                f"{replicates * settings.sim.months} (replicates x months)"
+            )
     else:
         notes.append(f"{trajectories_path} is missing: narrative and figures not rebuilt")
     assert isinstance(config, dict)
@@ -183,3 +278,12 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         folder, settings, config, outcomes, trajectories, figures=True, tables=False
     )
     return summary, notes
+
+
+def _recorded_replicates(path: Path) -> Any:
+    """The replicates a ``summary.json`` records; None when it is absent or unreadable."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stored.get("replicates") if isinstance(stored, dict) else None

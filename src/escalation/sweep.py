@@ -17,6 +17,7 @@ At the sweep root:
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config import ConfigError, Plots, validate_plots
+from escalation.errors import describe_os_error, first_line
 from escalation.files import atomic_write
 from escalation.results import FILES, summarize, summary_row
 from escalation.runs import ERROR_FILE
@@ -35,6 +37,8 @@ from escalation.runs import ERROR_FILE
 LEVERS = ["instructors", "troops", "deep_strikes", "posture"]
 SWEEP_FILES = {"outcomes": "outcomes.csv", "summary": "summary.csv", "figures": "figures"}
 MULTIRUN_FILE = "multirun.yaml"
+#: A sweep with more jobs than this is refused (the basic launcher costs 0.26 s a job).
+MAX_JOBS = 100_000
 
 
 class SweepError(RuntimeError):
@@ -70,6 +74,11 @@ class Gathered:
         """Whether every job of the sweep has results."""
         return not self.failed and not self.missing
 
+    def error_line(self) -> str:
+        """One line for stderr when jobs have no results (they are named in ``report``)."""
+        lacking = len(self.failed) + len(self.missing)
+        return f"{lacking} of {self.jobs} jobs have no results (named above)"
+
     def report(self, folder: Path) -> str:
         """A few lines for the terminal: what was gathered, and every job without results."""
         done = self.jobs - len(self.failed) - len(self.missing)
@@ -96,19 +105,59 @@ def sweep_jobs(folder: Path, multirun: DictConfig | None = None) -> list[Job]:
             omitted.
 
     Raises:
-        SweepError: ``multirun.yaml`` is missing or unreadable.
+        SweepError: ``multirun.yaml`` is missing or unreadable, or asks for too many jobs.
     """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     if multirun is None:
         multirun = load_multirun(folder)
-    params = multirun.hydra.sweeper.get("params") or {}
-    arguments = [f"{key}={value}" for key, value in params.items()]
-    arguments += list(multirun.hydra.overrides.task)
-    overrides = OverridesParser.create().parse_overrides(arguments)
+    try:
+        overrides = sweep_overrides(multirun)
+    except Exception as error:  # Hydra's parser raises its own exceptions
+        raise SweepError(f"{folder / MULTIRUN_FILE} is malformed: {first_line(error)}") from None
+    if count_jobs(overrides) > MAX_JOBS:
+        raise SweepError(f"{folder / MULTIRUN_FILE} asks for more than {MAX_JOBS:,} jobs")
     (batch,) = BasicSweeper.split_arguments(overrides, None)
     return [Job(number, list(job), folder / str(number)) for number, job in enumerate(batch)]
+
+
+def sweep_overrides(multirun: DictConfig) -> list[Any]:
+    """The sweep's parsed overrides: the preset's ``hydra.sweeper.params``, then the command's."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = OmegaConf.select(multirun, "hydra.sweeper.params") or {}
+    arguments = [f"{key}={value}" for key, value in params.items()]
+    arguments += list(multirun.hydra.overrides.task)
+    return OverridesParser.create().parse_overrides(arguments)
+
+
+def count_jobs(overrides: list[Any]) -> int:
+    """How many jobs the overrides make, counted no further than ``MAX_JOBS + 1``."""
+    jobs = 1
+    for override in overrides:
+        if override.is_sweep_override():
+            values = override.sweep_string_iterator()
+            values = sum(1 for _ in itertools.islice(values, MAX_JOBS + 1))
+            jobs = min(jobs * values, MAX_JOBS + 1)
+    return jobs
+
+
+def same_sweep(stored: DictConfig, current: DictConfig) -> str:
+    """What makes two sweeps different (their overrides or swept parameters); "" if nothing."""
+    for key in ("hydra.overrides.task", "hydra.sweeper.params"):
+        before = OmegaConf.to_container(OmegaConf.select(stored, key) or OmegaConf.create({}))
+        after = OmegaConf.to_container(OmegaConf.select(current, key) or OmegaConf.create({}))
+        if before != after:
+            return f"made with {key} {_brief(before)!r}; this command has {_brief(after)!r}"
+    return ""
+
+
+def _brief(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value) or "none"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return str(value)
 
 
 def load_multirun(folder: Path) -> DictConfig:
@@ -124,15 +173,23 @@ def load_multirun(folder: Path) -> DictConfig:
         multirun = OmegaConf.load(path)
         multirun.hydra.overrides.task  # noqa: B018 - fails early on a file without it
     except Exception as error:
-        first = str(error).strip().splitlines()[0]
-        raise SweepError(f"{path} is malformed: {first}") from None
+        raise SweepError(f"{path} is malformed: {first_line(error)}") from None
     return multirun
 
 
-def _read_job(job: Job) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A job's outcomes (with lever columns in front) and its summary; raises with the reason."""
+def _read_job(job: Job, base: dict[str, Any] | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A job's outcomes (with lever columns in front) and its summary; raises with the reason.
+
+    Raises:
+        FileNotFoundError: The job has no results.
+        ValueError: Its results are malformed or belong to another sweep.
+    """
+    from escalation.results import read_outcomes
+
     summary_path = job.folder / FILES["summary"]
     outcomes_path = job.folder / FILES["outcomes"]
+    if job.folder.is_symlink():
+        raise ValueError(f"{job.folder.name} is a symbolic link, not this sweep's job folder")
     if not summary_path.is_file():
         raise FileNotFoundError(f"no {FILES['summary']} (the job did not finish)")
     if not outcomes_path.is_file():
@@ -140,24 +197,76 @@ def _read_job(job: Job) -> tuple[pd.DataFrame, dict[str, Any]]:
     try:
         summary = json.loads(summary_path.read_text(encoding="utf-8"))
         policy = summary["config"]["policy"]
-        outcomes = pd.read_csv(outcomes_path)
-    except (ValueError, KeyError, TypeError, pd.errors.ParserError) as error:
-        raise ValueError(f"malformed results: {error}") from None
-    from escalation.results import OUTCOME_COLUMNS
-
-    lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in outcomes.columns]
-    if lacking:
-        raise ValueError(f"malformed {FILES['outcomes']}: no column {', '.join(lacking)}")
-    if len(outcomes) != summary["replicates"]:
-        raise ValueError(
-            f"malformed {FILES['outcomes']}: {len(outcomes)} rows, expected {summary['replicates']}"
-        )
-    front = {"job": job.number, **{lever: policy[lever] for lever in LEVERS}}
-    front.update(scenario=summary["scenario"], seed=summary["seed"])
-    outcomes.insert(0, "job", job.number)
-    for position, (name, value) in enumerate(list(front.items())[1:], start=1):
+        if not isinstance(policy, dict):
+            raise TypeError(f"config.policy is {policy!r}, not a mapping")
+        levers = {lever: str(policy[lever]) for lever in LEVERS}
+        front = {"job": job.number, **levers}
+        front.update(scenario=str(summary["scenario"]), seed=int(summary["seed"]))
+        replicates = int(summary["replicates"])
+        summary["months"] = int(summary["months"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"malformed {FILES['summary']}: {error}") from None
+    foreign = _foreign(job, summary, base)
+    if foreign:
+        raise ValueError(f"results of another sweep ({foreign}); re-run the sweep to recompute")
+    outcomes = read_outcomes(outcomes_path, replicates)
+    for position, (name, value) in enumerate(front.items()):
         outcomes.insert(position, name, value)
     return outcomes, summary
+
+
+def _first_line(path: Path) -> str:
+    """The first line of a job's ``error.txt`` (its one-line error)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        return f"{path.name} unreadable: {error.strerror}"
+    return lines[0] if lines else f"{path.name} is empty"
+
+
+def _foreign(job: Job, summary: dict[str, Any], base: dict[str, Any] | None) -> str:
+    """Why a job's summary does not belong to this sweep; "" when it does.
+
+    The job must record this job's overrides; unless a config group is swept, its whole config
+    must also be the sweep's (``multirun.yaml``) with the job's overrides applied.
+    """
+    recorded = summary.get("overrides")
+    if recorded != job.overrides:
+        return f"made with {_brief(recorded or [])}"
+    expected = _job_config(base, job.overrides) if base is not None else None
+    if expected is None:
+        return ""
+    stored = summary.get("config")
+    for key in sorted(set(expected) | set(stored or {})):
+        if not isinstance(stored, dict) or expected.get(key) != stored.get(key):
+            return f"config {key} differs from {MULTIRUN_FILE}"
+    return ""
+
+
+def _job_config(base: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
+    """The sweep's config with a job's overrides applied, as JSON; None if a group is swept."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    config = OmegaConf.create(base)
+    for override in OverridesParser.create().parse_overrides(overrides):
+        key = override.key_or_group
+        if "/" in key or ("." not in key and isinstance(base.get(key), dict)):
+            return None  # a config group: its options are not visible here
+        try:
+            OmegaConf.update(config, key, override.value(), force_add=True)
+        except Exception:  # an override the config cannot take: compare overrides only
+            return None
+    return json.loads(json.dumps(OmegaConf.to_container(config), default=str))
+
+
+def _task_config(multirun: DictConfig) -> dict[str, Any] | None:
+    """The sweep's config without Hydra's node, resolved; None if it cannot be resolved alone."""
+    try:
+        task = OmegaConf.masked_copy(multirun, [key for key in multirun if key != "hydra"])
+        config = OmegaConf.to_container(task, resolve=True, enum_to_str=True)
+    except Exception:  # e.g. an interpolation into the hydra node
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
@@ -166,16 +275,19 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
     Raises:
         SweepError: Not a sweep folder, or no job has results.
     """
+    if multirun is None:
+        multirun = load_multirun(folder)
     jobs = sweep_jobs(folder, multirun)
+    base = _task_config(multirun)
     frames, rows = [], []
     failed, missing = [], []
     for job in jobs:
         error_path = job.folder / ERROR_FILE
         try:
-            outcomes, job_summary = _read_job(job)
+            outcomes, job_summary = _read_job(job, base)
         except FileNotFoundError as reason:
             if error_path.is_file():
-                failed.append((job, error_path.read_text(encoding="utf-8").splitlines()[0]))
+                failed.append((job, _first_line(error_path)))
             else:
                 missing.append((job, str(reason)))
             continue
@@ -189,7 +301,7 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
                 "job": job.number,
                 "scenario": meta["scenario"],
                 "replicates": len(outcomes),
-                "months": int(job_summary["months"]),
+                "months": job_summary["months"],
                 "seed": int(meta["seed"]),
                 **{lever: meta[lever] for lever in LEVERS},
                 **summary_row(summarize(outcomes, {})),
@@ -270,19 +382,28 @@ class GatherSweep(Callback):
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Gather, write, report; exit 1 if a job failed or is missing."""
+        """Gather, write, report; exit 1 if a job failed or is missing, or gathering failed.
+
+        Hydra turns a callback's exception into a warning, so every failure here ends the
+        command itself, with one line on stderr.
+        """
         folder = Path(config.hydra.sweep.dir)
         try:
-            gathered = gather(folder, config)
-        except SweepError as error:
-            print(f"escalation: error: {error}", file=sys.stderr)
-            raise SystemExit(1) from None
-        try:
             plots = plot_options(config)
+            gathered = gather(folder, config)
+            write_gathered(folder, gathered, sweep_name=sweep_name(config), plots=plots)
         except SweepError as error:
-            print(f"escalation: error: {error}", file=sys.stderr)
-            raise SystemExit(1) from None
-        write_gathered(folder, gathered, sweep_name=sweep_name(config), plots=plots)
+            _exit(str(error))
+        except OSError as error:
+            _exit(f"cannot write the gathered results: {describe_os_error(error)}")
+        except Exception as error:  # any other failure must not pass as a warning
+            _exit(f"gathering {folder} failed: {type(error).__name__}: {first_line(error)}")
         print(gathered.report(folder), flush=True)
         if not gathered.complete:
-            raise SystemExit(1)
+            _exit(gathered.error_line())
+
+
+def _exit(message: str) -> None:
+    """End the command with one line on stderr and status 1."""
+    print(f"escalation: error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(1)

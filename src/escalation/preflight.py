@@ -1,0 +1,445 @@
+"""Checks before Hydra creates anything: the command line, the composed config, the output folder.
+
+``escalation`` composes its config here once, exactly as Hydra will (same search path, same
+overrides), and refuses bad input with a ``ConfigError`` naming the key before Hydra writes a
+single file. What it checks:
+
+- the command line cannot touch the machine: config group options are names, not paths;
+  ``hydra.callbacks``, ``_target_`` and logging factories (``()``) come only from the packaged
+  config; no ``oc.env`` lookups in values the user gives (environment variables would end up in
+  ``summary.json``);
+- the settings of a run, and of every value a sweep takes, pass ``escalation.config.validate``
+  and fit in memory (``escalation.runs.check_memory``); a sweep has at most ``MAX_JOBS`` jobs;
+- the output folder: a run folder is new or empty (a run never mixes its files with others', and
+  never deletes what it did not create); a sweep folder is new, empty, or holds the same sweep
+  (which is then resumed); both lie where files can be written.
+
+The output folder is then handed to Hydra as an absolute path, so that Hydra uses the very folder
+checked here (a timestamp could otherwise move on by a second), and jobs on other machines or in
+other working directories write into it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from escalation.config import ConfigError, settings_from_dictconfig
+from escalation.errors import first_line
+from escalation.sweep import MAX_JOBS
+
+CONFIG_MODULE = "pkg://escalation.conf"
+CONFIG_NAME = "config"
+#: The only callback: gathering a sweep (conf/config.yaml).
+CALLBACKS = {"gather": "escalation.sweep.GatherSweep"}
+#: Where a ``_target_`` may point, by config node: Hydra's own plugins and installed launchers.
+PLUGIN_PREFIXES = ("hydra._internal.core_plugins.", "hydra_plugins.")
+#: A config group option: a name, never a path.
+OPTION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Sweeps without ``hydra.sweep.dir`` go to ``multirun/<date_time>/`` under the working folder.
+SWEEP_ROOT = "multirun"
+TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+RUN_DIR = "hydra.run.dir"
+#: Marks a sweep folder in use while its sweep runs.
+LOCK_FILE = ".escalation.lock"
+SWEEP_DIR = "hydra.sweep.dir"
+
+
+@dataclass
+class Plan:
+    """What ``escalation`` will do: the arguments for Hydra and the checked output folder."""
+
+    arguments: list[str]
+    folder: Path | None = None
+    multirun: bool = False
+    #: Whether the user chose the output folder (else ``escalation`` did).
+    chosen: bool = False
+
+
+def prepare(arguments: list[str]) -> Plan:
+    """Check a command line; return the arguments to run it with.
+
+    Args:
+        arguments: The command line after the program name (Hydra flags and overrides).
+
+    Returns:
+        The plan: ``arguments`` with the output folder made absolute (and chosen, when the user
+        gave none), or unchanged for ``--help``, ``--cfg`` and the like, which write nothing.
+
+    Raises:
+        ConfigError: A refused override, an invalid value, an unusable output folder.
+        hydra.errors.HydraException: Composition failed (unknown key, scenario, ...); the
+            command turns it into one line.
+    """
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args = get_args_parser().parse_args(arguments)
+    overrides = OverridesParser.create().parse_overrides(args.overrides)
+    hydra = _create_hydra(args.config_dir, args.config_path)
+    try:
+        _check_overrides(overrides, hydra.config_loader.repository)
+        if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
+            return Plan(arguments)
+        cfg = _compose(hydra, args, overrides)
+        multirun = bool(args.multirun) or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+        _check_machine_access(cfg)
+        if multirun:
+            return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
+        return _prepare_run(arguments, cfg, overrides)
+    finally:
+        from hydra.core.global_hydra import GlobalHydra
+
+        GlobalHydra.instance().clear()
+
+
+def _create_hydra(config_dir: str | None, config_path: str | None) -> Any:
+    """A Hydra instance with the search path ``hydra.main`` builds for ``escalation``."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
+    from hydra.core.utils import setup_globals
+
+    from escalation.config import register_configs
+
+    register_configs()
+    setup_globals()
+    search_path = create_config_search_path(config_path or CONFIG_MODULE)
+    if config_dir is not None:
+        folder = os.path.abspath(config_dir)
+        if not os.path.isdir(folder):
+            raise ConfigError(f"--config-dir {config_dir}: no such folder")
+        search_path.prepend(
+            provider="command-line",
+            path=f"file://{folder}",
+            anchor=SearchPathQuery(provider="schema"),
+        )
+    return Hydra.create_main_hydra2(task_name="escalation", config_search_path=search_path)
+
+
+def _compose(hydra: Any, args: Any, overrides: list[Any]) -> DictConfig:
+    """The config as Hydra will compose it (for a sweep: without the swept values)."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.types import RunMode
+
+    name = args.config_name or CONFIG_NAME
+    sweeping = any(override.is_sweep_override() for override in overrides)
+    if not (args.multirun or sweeping):
+        return hydra.compose_config(name, args.overrides, run_mode=RunMode.RUN)
+    cfg = hydra.compose_config(
+        name, args.overrides, run_mode=RunMode.MULTIRUN, validate_sweep_overrides=args.multirun
+    )
+    if not args.multirun and cfg.hydra.mode != RunMode.MULTIRUN:
+        ConfigLoaderImpl.validate_sweep_overrides_legal(overrides, RunMode.RUN, from_shell=True)
+    return cfg
+
+
+def _check_overrides(overrides: list[Any], repository: Any) -> None:
+    """Refuse overrides that reach beyond the model's config: paths, callbacks, targets, env."""
+    for override in overrides:
+        key = override.key_or_group
+        line = override.input_line
+        parts = set(re.split(r"[./]", key))
+        if key.startswith("hydra.callbacks") or key == "hydra/callbacks":
+            raise ConfigError(f"{line}: hydra.callbacks cannot be set; escalation runs its own")
+        if parts & {"_target_", "()", "_args_", "_partial_"}:
+            raise ConfigError(f"{line}: {key} cannot be set: configs never name Python code")
+        if "oc.env" in line or "oc.decode" in line:
+            raise ConfigError(
+                f"{line}: environment variables cannot be read into the config; give the value"
+            )
+        if repository.group_exists(key):
+            available = ", ".join(sorted(repository.get_group_options(key)))
+            for option in _option_values(override):
+                if option is None or not OPTION_NAME.fullmatch(option) or ".." in option:
+                    shown = "null" if option is None else option
+                    raise ConfigError(
+                        f"{key}={shown}: {key} takes a name, not a path or null; "
+                        f"available: {available} (own configs: --config-dir DIR)"
+                    )
+                if not repository.config_exists(f"{key}/{option}"):
+                    raise ConfigError(f"unknown {key} {option!r}; available: {available}")
+
+
+def _option_values(override: Any) -> Iterator[str | None]:
+    """The values a group override selects (several for a sweep)."""
+    if override.is_delete():
+        yield None
+    elif override.is_sweep_override():
+        yield from itertools.islice(override.sweep_string_iterator(), MAX_JOBS)
+    else:
+        value = override.value()
+        yield None if value is None else override.get_value_element_as_str()
+
+
+def _check_machine_access(cfg: DictConfig) -> None:
+    """Refuse code targets the packaged config does not name, and ``oc.env`` in the model's config.
+
+    A user YAML given with ``--config-dir`` could bring either: callbacks and ``_target_`` run
+    Python code when Hydra instantiates them; logging factories (``()``) too.
+    """
+    container = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(container, dict)
+    callbacks = container["hydra"].get("callbacks") or {}
+    for name, callback in callbacks.items():
+        target = callback.get("_target_") if isinstance(callback, dict) else None
+        if CALLBACKS.get(name) != target:
+            raise ConfigError(f"hydra.callbacks.{name}: callbacks cannot be added or replaced")
+    for key, value in _walk(container):
+        last = key.rpartition(".")[2]
+        if last in ("_target_", "()") and not _allowed_target(key, value):
+            raise ConfigError(f"{key}={value}: configs may not name Python code here")
+        if isinstance(value, str) and not key.startswith("hydra.") and "oc.env" in value:
+            raise ConfigError(f"{key}: environment variables cannot be read into the config")
+
+
+def _allowed_target(key: str, value: Any) -> bool:
+    if key.startswith("hydra.callbacks."):
+        return True  # checked against CALLBACKS above
+    return (
+        key.startswith(("hydra.launcher.", "hydra.sweeper."))
+        and key.endswith("._target_")
+        and isinstance(value, str)
+        and value.startswith(PLUGIN_PREFIXES)
+    )
+
+
+def _walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (dotted key, value) pair of a nested container, leaves and nodes alike."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        path = f"{prefix}{key}"
+        yield path, value
+        if isinstance(value, dict | list):
+            yield from _walk(value, f"{path}.")
+
+
+def _task_config(cfg: DictConfig) -> DictConfig:
+    return OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+
+
+def _prepare_run(arguments: list[str], cfg: DictConfig, overrides: list[Any]) -> Plan:
+    from escalation.runs import check_memory
+
+    check_memory(settings_from_dictconfig(_task_config(cfg)))
+    given = _given(overrides, RUN_DIR)
+    folder = _absolute(_select(cfg, RUN_DIR))
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{RUN_DIR}={folder} is not a folder; give a new folder's path")
+    if _holds_files(folder):
+        if given:
+            raise ConfigError(
+                f"{RUN_DIR}={folder} already holds files ({_some_names(folder)}): a run folder "
+                "holds one run; give a new folder, or remove that one first"
+            )
+        folder = _unused(folder)
+    _check_writable(folder, RUN_DIR)
+    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given)
+
+
+def _prepare_sweep(
+    arguments: list[str], cfg: DictConfig, overrides: list[Any], repository: Any
+) -> Plan:
+    from escalation.sweep import MULTIRUN_FILE
+
+    _check_sweep_values(cfg, repository)
+    _check_launcher(cfg)
+    given = _given(overrides, SWEEP_DIR)
+    if given:
+        folder = _absolute(_select(cfg, SWEEP_DIR))
+    else:
+        folder = _unused(Path.cwd() / SWEEP_ROOT / datetime.now().strftime(TIME_FORMAT))
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{SWEEP_DIR}={folder} is not a folder; give a new folder's path")
+    if (folder / MULTIRUN_FILE).is_file():
+        _check_same_sweep(folder, cfg)
+        running = _running_sweep(folder)
+        if running is not None:
+            raise ConfigError(
+                f"{SWEEP_DIR}={folder} is in use by another escalation (process {running}); "
+                "wait for it to end, or give another folder"
+            )
+    elif _holds_files(folder):
+        raise ConfigError(
+            f"{SWEEP_DIR}={folder} already holds files ({_some_names(folder)}) but no sweep; "
+            "give a new folder, or remove that one first"
+        )
+    _check_writable(folder, SWEEP_DIR)
+    return Plan(_with_override(arguments, SWEEP_DIR, folder), folder, True, given)
+
+
+def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
+    """Refuse a sweep with too many jobs, or with a value no job could run with.
+
+    The sweep's config is checked, then each swept value of a key on its own (for numbers, the
+    smallest and the largest): a combination of values that is invalid only together fails its
+    job alone, which records why.
+    """
+    from escalation.runs import check_memory
+    from escalation.sweep import count_jobs, sweep_overrides
+
+    overrides = sweep_overrides(cfg)
+    if count_jobs(overrides) > MAX_JOBS:
+        raise ConfigError(f"the sweep asks for more than {MAX_JOBS:,} jobs; sweep fewer values")
+    task = OmegaConf.to_container(_task_config(cfg), resolve=True)
+    check_memory(settings_from_dictconfig(task))
+    for override in overrides:
+        key = override.key_or_group
+        if not override.is_sweep_override() or repository.group_exists(key):
+            continue  # a config group's options were checked by name
+        for value in _values_to_check(override):
+            point = OmegaConf.create(task)
+            try:
+                OmegaConf.update(point, key, value, force_add=True)
+            except OmegaConfBaseException as error:
+                raise ConfigError(f"{key}={value}: {error}") from None
+            check_memory(settings_from_dictconfig(point))
+
+
+def _values_to_check(override: Any) -> list[Any]:
+    """A swept key's values: the smallest and largest number, and every other kind of value."""
+    values = list(itertools.islice(override.sweep_iterator(), MAX_JOBS))
+    numbers = [v for v in values if _is_number(v)]
+    others = {repr(v): v for v in values if not _is_number(v)}
+    extremes = [min(numbers), max(numbers)] if numbers else []
+    return [*extremes, *others.values()]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_launcher(cfg: DictConfig) -> None:
+    """Refuse launcher settings the launcher would fail on after creating the sweep folder."""
+    n_jobs = OmegaConf.select(cfg, "hydra.launcher.n_jobs", default=None)
+    if n_jobs is not None and (not isinstance(n_jobs, int) or n_jobs == 0):
+        raise ConfigError(
+            f"hydra.launcher.n_jobs={n_jobs}: give a number of parallel jobs >= 1, or -1 for "
+            "all cores"
+        )
+
+
+def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:
+    """A sweep folder is resumed only by the sweep that made it, and holds only its own jobs."""
+    from escalation.sweep import SweepError, load_multirun, same_sweep
+
+    try:
+        stored = load_multirun(folder)
+    except SweepError as error:
+        raise ConfigError(f"{SWEEP_DIR}: {error}; give a new folder") from None
+    difference = same_sweep(stored, cfg)
+    if difference:
+        raise ConfigError(
+            f"{SWEEP_DIR}={folder} holds another sweep ({difference}): re-run that sweep's "
+            "command to resume it, or give a new folder"
+        )
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            raise ConfigError(
+                f"{entry} is a symbolic link: a sweep folder holds only its own job folders; "
+                "remove the link"
+            )
+
+
+@contextmanager
+def hold(plan: Plan) -> Iterator[None]:
+    """While a sweep runs, mark its folder as in use (``LOCK_FILE``, holding the process id).
+
+    A second ``escalation`` into the same folder is refused meanwhile; a mark left by a killed
+    process (whose id is no longer running) does not count.
+    """
+    if not plan.multirun or plan.folder is None:
+        yield
+        return
+    lock = plan.folder / LOCK_FILE
+    plan.folder.mkdir(parents=True, exist_ok=True)
+    lock.write_text(f"{os.getpid()}\n", encoding="ascii")
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _running_sweep(folder: Path) -> int | None:
+    """The id of a running process that holds ``folder``'s lock, if any."""
+    try:
+        pid = int((folder / LOCK_FILE).read_text(encoding="ascii").strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return None if pid == os.getpid() else pid
+
+
+def _select(cfg: DictConfig, key: str) -> str:
+    """A Hydra setting resolved as Hydra will resolve it (``${now:...}``, ``${scenario.name}``)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        HydraConfig.instance().set_config(cfg)
+        value = OmegaConf.select(cfg, key, throw_on_missing=True)
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"{key}: {first_line(error)}") from None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}={value}: give a folder path")
+    return value
+
+
+def _given(overrides: list[Any], key: str) -> bool:
+    return any(override.key_or_group == key for override in overrides)
+
+
+def _absolute(path: str) -> Path:
+    return Path(path).expanduser().absolute()
+
+
+def _holds_files(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def _some_names(folder: Path, most: int = 3) -> str:
+    names = sorted(entry.name for entry in folder.iterdir())
+    more = f", ... ({len(names)} entries)" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def _unused(folder: Path) -> Path:
+    """``folder``, or ``folder_2``, ``folder_3``, ... : the first that is absent or empty."""
+    candidate, number = folder, 1
+    while candidate.exists() and (not candidate.is_dir() or _holds_files(candidate)):
+        number += 1
+        candidate = folder.with_name(f"{folder.name}_{number}")
+    return candidate
+
+
+def _check_writable(folder: Path, key: str) -> None:
+    """The nearest existing folder on the way to ``folder`` accepts a new file."""
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{key}={folder}: {existing} is a file, not a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=existing, prefix=".escalation-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise ConfigError(f"{key}={folder}: cannot write in {existing}: {error.strerror}") from None
+
+
+def _with_override(arguments: list[str], key: str, folder: Path) -> list[str]:
+    """``arguments`` without the user's ``key=...``, then ``key=<folder>`` quoted for Hydra."""
+    kept = [argument for argument in arguments if argument.partition("=")[0] != key]
+    quoted = str(folder).replace("\\", "\\\\").replace("'", "\\'")
+    return [*kept, f"{key}='{quoted}'"]

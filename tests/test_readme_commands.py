@@ -1,0 +1,186 @@
+"""Every command the README shows runs as written, in order, from a fresh empty folder.
+
+The commands are read from the README's fenced code blocks, so a new command is covered as soon
+as it is written there. The rules, each narrow and named:
+
+- A line whose program is ``escalation`` or ``escalation-*`` (also as ``.venv/bin/escalation``,
+  which is this environment's bin folder) runs verbatim; ``escalation`` gets ``SHORTEN``
+  appended (a later override wins), only to keep the run short. Lines joined by ``\\`` are one
+  command; a trailing ``# comment`` is not part of it.
+- ``make run ARGS="..."`` runs what the Makefile runs: ``escalation ARGS``.
+- A transcript line ``$ command`` followed by ``escalation: error: ...`` must exit with status 2
+  and print exactly that line on stderr; any other command must exit with status 0.
+- A code block preceded by ``<!-- readme-commands: not run: REASON -->`` is not run; it may only
+  hold commands for a cluster (``hydra/launcher=ray_cluster`` or ``slurm``), whose stand-ins on
+  this machine tests/test_cluster.py runs.
+- Other programs are not run, each kind by a rule in ``OTHER_PROGRAMS`` (they have their own
+  tests); a command line matching no rule fails the test.
+
+All commands run in one fresh empty folder, in README order, so that a command using an earlier
+one's output (``escalation-analyze multirun/avr`` after the sweep into it) finds it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BIN = Path(sys.executable).parent
+#: Appended to every ``escalation`` command: 88 = 8 x 11 replicates, the smallest Saltelli design.
+SHORTEN = ["sim.replicates=88"]
+SKIP_MARKER = re.compile(r"<!--\s*readme-commands:\s*not run:\s*(?P<reason>.+?)\s*-->")
+CLUSTER_LAUNCHERS = ("hydra/launcher=ray_cluster", "hydra/launcher=slurm")
+#: Programs the README shows that this test does not run, and why.
+OTHER_PROGRAMS = {
+    "make test": "runs this very test suite",
+    ".venv/bin/python benchmarks/": "benchmarks take minutes; tests/ covers what they measure",
+    ".venv/bin/python experiments/": "experiments are run briefly by tests/test_experiments.py",
+    ".venv/bin/pip install": "installs what this environment already has",
+    "ray start": "starts a Ray cluster (tests/test_cluster.py starts one on loopback)",
+}
+
+
+@dataclass
+class Command:
+    """A command from the README: its words, what it must print on error, and its source."""
+
+    words: list[str]
+    line: str
+    error: str | None = None
+
+
+def code_blocks(text: str) -> list[tuple[str | None, list[str]]]:
+    """Each fenced code block: the skip reason from a marker just before it, and its lines."""
+    blocks, lines, inside, reason, previous = [], [], False, None, ""
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if inside:
+                blocks.append((reason, lines))
+                lines, reason = [], None
+            else:
+                match = SKIP_MARKER.search(previous)
+                reason = match["reason"] if match else None
+            inside = not inside
+        elif inside:
+            lines.append(line)
+        if line.strip():
+            previous = line
+    return blocks
+
+
+def joined(lines: list[str]) -> list[str]:
+    """Lines with ``\\`` continuations joined."""
+    result, pending = [], ""
+    for line in lines:
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+        else:
+            result.append(pending + line)
+            pending = ""
+    return result
+
+
+def program_words(line: str) -> list[str]:
+    """A command line as words, without the prompt and the trailing comment."""
+    return shlex.split(line.removeprefix("$ "), comments=True)
+
+
+def is_escalation(word: str) -> bool:
+    return re.fullmatch(r"(\.venv/bin/)?escalation(-[a-z]+)?", word) is not None
+
+
+def readme_commands() -> tuple[list[Command], list[tuple[str, str]]]:
+    """The commands to run, and the command lines not run with the rule that says why."""
+    commands, not_run = [], []
+    for reason, block in code_blocks(README.read_text(encoding="utf-8")):
+        lines = joined(block)
+        for index, line in enumerate(lines):
+            text = line.strip()
+            first = text.removeprefix("$ ").split(" ")[0]
+            if not (is_escalation(first) or first in ("make", "ray") or first.startswith(".venv/")):
+                continue  # prose, output, or code in another language
+            words = program_words(text)
+            if reason is not None and is_escalation(first):
+                assert any(launcher in text for launcher in CLUSTER_LAUNCHERS), text
+                not_run.append((text, reason))
+                continue
+            if words[:2] == ["make", "run"]:
+                arguments = [w.removeprefix("ARGS=") for w in words[2:]]
+                words = ["escalation", *(a for w in arguments for a in w.split())]
+            if is_escalation(words[0]):
+                following = lines[index + 1].strip() if index + 1 < len(lines) else ""
+                error = (
+                    following
+                    if text.startswith("$ ") and following.startswith("escalation: error:")
+                    else None
+                )
+                commands.append(Command(words, text, error))
+                continue
+            rule = next(
+                (r for prefix, r in OTHER_PROGRAMS.items() if text.startswith(prefix)), None
+            )
+            if rule is None:
+                pytest.fail(f"README command with no rule in this test: {text}")
+            not_run.append((text, rule))
+    return commands, not_run
+
+
+def test_readme_commands_are_found_and_every_other_line_has_a_rule():
+    commands, not_run = readme_commands()
+    programs = {Path(c.words[0]).name for c in commands}
+    assert {"escalation", "escalation-analyze"} <= programs
+    assert any("-m" in c.words for c in commands)
+    assert [c.error for c in commands if c.error] == [
+        "escalation: error: policy.troops: invalid value 'banana'; allowed: none, noncombat, "
+        "combat",
+        "escalation: error: unknown scenario 'nope'; available: deep_strikes, history, "
+        "instructors, status_quo, troops",
+    ]
+    assert all(reason for _, reason in not_run)
+
+
+def test_every_readme_command_runs_as_written_from_an_empty_folder(tmp_path):
+    commands, _ = readme_commands()
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    for command in commands:
+        program = BIN / Path(command.words[0]).name
+        extra = SHORTEN if program.name == "escalation" and command.error is None else []
+        started = time.perf_counter()
+        result = subprocess.run(
+            [str(program), *command.words[1:], *extra],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        print(f"{time.perf_counter() - started:5.1f} s  {command.line}")
+        if command.error is None:
+            assert result.returncode == 0, f"{command.line}\n{result.stderr}"
+            assert "Traceback" not in result.stderr, command.line
+        else:
+            assert (result.returncode, result.stderr.splitlines()) == (2, [command.error])
+    sweeps = sorted(p.name for p in (tmp_path / "multirun").iterdir())
+    assert {"avr", "sobol"} <= set(sweeps)
+    assert (
+        len(
+            [
+                name
+                for name in sweeps
+                if re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(_\d+)?", name)
+            ]
+        )
+        == 2
+    )
+    for name in sweeps:
+        assert (tmp_path / "multirun" / name / "summary.csv").is_file(), name
