@@ -35,8 +35,9 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent
-#: Appended to every ``escalation`` command: 88 = 8 x 11 replicates, the smallest Saltelli design.
-SHORTEN = ["sim.replicates=88"]
+#: Appended to every ``escalation`` command: 112 = 8 x (12 + 2) replicates, the smallest Saltelli
+#: design over the 12 uncertainties.
+SHORTEN = ["sim.replicates=112"]
 SKIP_MARKER = re.compile(r"<!--\s*readme-commands:\s*not run:\s*(?P<reason>.+?)\s*-->")
 CLUSTER_LAUNCHERS = ("hydra/launcher=ray_cluster", "hydra/launcher=slurm")
 #: Programs the README shows that this test does not run, and why.
