@@ -13,7 +13,7 @@ import numpy as np
 
 from escalation.api import load_settings
 from escalation.model import EscalationModel
-from escalation.results import wilson_interval
+from escalation.results import mean_interval, wilson_interval
 
 SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
 
@@ -113,6 +113,11 @@ def history(replicates: int, seed: int) -> None:
         print(f"| `{column}` | {share(outcomes[column].to_numpy())} |")
     crossed = (outcomes["red_lines_crossed"] > 0).to_numpy()
     print(f"| red line crossed | {share(crossed)} |")
+    months = mean_interval(outcomes["signalling_months"])
+    print(
+        f"| `signalling_months` (mean of {model.month}) | {months['mean']:.1f} "
+        f"[{months['low']:.1f}, {months['high']:.1f}] |"
+    )
 
 
 def posture(replicates: int, seed: int) -> None:

@@ -23,9 +23,16 @@ from escalation.results import mean_interval
 SHARED = {
     "cost_sensitivity": 3.0,  # Russia weighs the expected Western answer heavily
     "ambiguity_width": 0.4,  # ambiguity leaves Russia a wide set of beliefs
-    "red_line_threshold": 4.6,  # instructors (involvement 5) cross Russia's real red line
+    "red_line_threshold": 4.9,  # instructors (involvement 5) just cross Russia's real red line
     "follow_through": 0.8,  # and Russia mostly enforces it
+    "russian_pressure": 0.2,  # Ukraine keeps losing ground (0.2 points a month) ...
+    "measure_effectiveness": 0.5,  # ... and Western measures help it little: no setback motive
 }
+"""Assumptions both regimes share. With a line barely crossed and no Ukrainian advance, Russia's
+material motive stays low enough that retaliation is not certain under either posture, so the
+posture can move it. Over 36 months an enforcing Russia whose line is crossed retaliates in
+about 97% of replicates even so: regime B can raise P(retaliation) by at most follow_through
+minus P(retaliation under red lines), about 2.7 points (docs/MODEL.md §9)."""
 REGIMES = {
     "A (deterrence): alpha 1, alarm 0": {
         "ambiguity_aversion": 1.0,
