@@ -201,3 +201,16 @@ def test_bad_values_in_a_link_get_a_message_and_the_page_still_runs():
 def test_a_measure_timed_after_the_run_gets_a_warning():
     test = app(scenario="instructors", months="3")
     assert any("policy.timing.instructors.month=4" in w.value for w in test.warning)
+
+
+def test_without_a_terminal_the_dashboard_starts_headless(monkeypatch):
+    """Streamlit's first-run e-mail prompt would end a dashboard started without a terminal."""
+    from escalation.classroom.launcher import command_line
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    words = command_line([])
+    assert words[words.index("--server.headless") + 1] == "true"
+    assert words.count("--server.headless") == 1
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    words = command_line([])
+    assert words[words.index("--server.headless") + 1] == "false"

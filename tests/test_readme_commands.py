@@ -8,6 +8,8 @@ as it is written there. The rules, each narrow and named:
   appended (a later override wins), only to keep the run short. Lines joined by ``\\`` are one
   command; a trailing ``# comment`` is not part of it.
 - ``make run ARGS="..."`` runs what the Makefile runs: ``escalation ARGS``.
+- ``escalation-dashboard`` is a server: it runs verbatim until it serves its page on
+  127.0.0.1 (port from ``--server.port``, else 8501), then it is stopped.
 - A transcript line ``$ command`` followed by ``escalation: error: ...`` must exit with status 2
   and print exactly that line on stderr; any other command must exit with status 0.
 - A code block preceded by ``<!-- readme-commands: not run: REASON -->`` is not run; it may only
@@ -25,9 +27,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,12 +153,49 @@ def test_readme_commands_are_found_and_every_other_line_has_a_rule():
     assert all(reason for _, reason in not_run)
 
 
+def serves(program: Path, arguments: list[str], cwd: Path, env: dict[str, str]) -> None:
+    """Start a server command, wait until it serves its page on 127.0.0.1, then stop it."""
+    port = "8501"
+    for index, word in enumerate(arguments):
+        if word.startswith("--server.port"):
+            port = word.split("=", 1)[1] if "=" in word else arguments[index + 1]
+    server = subprocess.Popen(
+        [str(program), *arguments],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as answer:
+                    assert answer.status == 200
+                    return
+            except OSError:
+                assert time.monotonic() < deadline, f"nothing served on port {port}"
+                time.sleep(0.5)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def test_every_readme_command_runs_as_written_from_an_empty_folder(tmp_path):
     commands, _ = readme_commands()
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     for command in commands:
         program = BIN / Path(command.words[0]).name
+        if program.name == "escalation-dashboard":
+            started = time.perf_counter()
+            serves(program, command.words[1:], tmp_path, env)
+            print(f"{time.perf_counter() - started:5.1f} s  {command.line}  (served, stopped)")
+            continue
         extra = SHORTEN if program.name == "escalation" and command.error is None else []
         started = time.perf_counter()
         result = subprocess.run(

@@ -49,9 +49,14 @@ def command_line(arguments: list[str]) -> list[str]:
         arguments: The user's options (``--server.port 8601`` or ``--server.port=8601``).
 
     Returns:
-        ``["run", APP, *arguments, *defaults]``.
+        ``["run", APP, *arguments, *defaults]``; ``--server.headless true`` is added when
+        standard input is not a terminal (no browser to open, no prompt to answer).
     """
     given = {argument.split("=", 1)[0] for argument in arguments if argument.startswith("--")}
+    if not sys.stdin.isatty() and "--server.headless" not in given:
+        # Without a terminal Streamlit's first-run e-mail prompt would end the command.
+        arguments = [*arguments, "--server.headless", "true"]
+        given.add("--server.headless")
     defaults = [
         part
         for option, value in default_options().items()
