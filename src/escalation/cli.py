@@ -139,7 +139,7 @@ def _sweep_job(
             trajectories,
             figures=settings.sim.figures and settings.sweep.job_figures,
             overrides=overrides,
-            title=f"{settings.scenario.title}, {name.partition('/')[0]}: {levers}",
+            title=f"{settings.scenario.name} {name.partition('/')[0]}: {levers}",
         )
     except Exception as error:  # a failed job is recorded; the sweep goes on
         eta = progress.eta() if progress is not None else ""
