@@ -107,7 +107,6 @@ def run(
         from ema_workbench.analysis import prim
 
     from escalation.analysis import choose_box
-
     from escalation.ema import BatchEvaluator
 
     model = ema_model(replicates, months, seed)

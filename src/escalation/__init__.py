@@ -26,5 +26,7 @@ def simulate_many(*args, **kwargs):  # noqa: D103 - documented in escalation.api
 
 
 simulate.__doc__ = "Run a scenario; see ``escalation.api.simulate``."
-simulate_many.__doc__ = "Run a table of design points in batches; see ``escalation.api.simulate_many``."
+simulate_many.__doc__ = (
+    "Run a table of design points in batches; see ``escalation.api.simulate_many``."
+)
 __all__ = ["__version__", "simulate", "simulate_many"]

@@ -278,7 +278,9 @@ def _check_fixed_values(table: pd.DataFrame, fixed: list[str], scenario: str) ->
             raise ConfigError(f"design column {name!r} must hold numbers") from None
         bad = np.flatnonzero(np.isinf(values))
         if bad.size:
-            raise ConfigError(f"design column {name!r}, row {bad[0]}: {values[bad[0]]} is not finite")
+            raise ConfigError(
+                f"design column {name!r}, row {bad[0]}: {values[bad[0]]} is not finite"
+            )
         if np.isnan(values).all():
             continue
         for row in (int(np.nanargmin(values)), int(np.nanargmax(values))):

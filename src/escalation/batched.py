@@ -88,9 +88,7 @@ class PointComposer:
         return self._bases[groups]
 
 
-def run_chunk(
-    cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., None]
-) -> None:
+def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., None]) -> None:
     """Run the points of a batched sweeper's chunk job, each into its own job folder.
 
     Args:

@@ -187,7 +187,9 @@ def extra_keys(jobs: list[Job]) -> list[str]:
 
 
 def _read_job(
-    job: Job, base: dict[str, Any] | None, keys: list[str] = ()  # type: ignore[assignment]
+    job: Job,
+    base: dict[str, Any] | None,
+    keys: list[str] = (),  # type: ignore[assignment]
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A job's outcomes (with key columns in front) and its summary; raises with the reason.
 

@@ -1,4 +1,4 @@
-"""What a sweep job prints and how it names itself: ``[job 12/54] <its keys>: ... (0.2 s, ETA 9 s)``.
+"""What a sweep job prints and how it names itself: ``[job 12/54] <keys>: ... (0.2 s, ETA 9 s)``.
 
 A job names the four levers and every other key that varies across the jobs of its sweep
 (an uncertainty bound, a timing, the scenario, the seed), so two jobs never print the same
@@ -127,7 +127,11 @@ def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.0f} s"
     minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return (
+        f"{minutes} min {seconds:02d} s"
+        if minutes < 60
+        else f"{minutes // 60} h {minutes % 60:02d} min"
+    )
 
 
 def sweep_progress(folder: Path, number: int) -> SweepProgress:

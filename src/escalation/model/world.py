@@ -43,8 +43,9 @@ class EscalationModel(mesa.Model):
             those actors instead of the policy levers (``escalation.model.replay``).
         uncertainties: Fixed values per replicate for some uncertain assumptions: by name, an
             array of ``sim.replicates`` values used instead of the sampled ones (NaN keeps the
-            sampled value; the others are still sampled, and the generator draws as it would without them), so that one batch
-            can hold many design points (``escalation.simulate_many``).
+            sampled value; the others are still sampled, and the generator draws as it would
+            without them), so that one batch can hold many design points
+            (``escalation.simulate_many``).
         **params: ``scenario``, ``replicates``, ``months`` or lever/uncertainty names, used only
             when ``settings`` is omitted.
     """

@@ -1,4 +1,4 @@
-"""The batched sweeper's config, registered as ``hydra/sweeper=batched`` when Hydra scans plugins."""
+"""The batched sweeper's config, registered as ``hydra/sweeper=batched`` by Hydra's plugin scan."""
 
 from dataclasses import dataclass
 from typing import Optional
