@@ -104,12 +104,8 @@ def test_wheel_ships_the_batched_sweeper_where_hydra_discovers_it(wheel, tmp_pat
     assert {f"{plugin}__init__.py", f"{plugin}config.py", f"{plugin}batched_sweeper.py"} <= names
     assert "hydra_plugins/__init__.py" not in names  # a namespace package, shared with others
     target = tmp_path / "installed"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
-        + [str(target), str(wheel)],
-        check=True,
-        timeout=300,
-    )
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
+    subprocess.run([*pip, str(target), str(wheel)], check=True, timeout=300)
     # Hydra's own plugin scan, without importing escalation first.
     script = (
         "from hydra.core.plugins import Plugins; from hydra.plugins.sweeper import Sweeper; "

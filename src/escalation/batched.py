@@ -13,6 +13,7 @@ options (``scenario=a,b``) is composed by Hydra's config loader, once per distin
 from __future__ import annotations
 
 import copy
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -108,6 +109,10 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     keys = varying_keys(job.overrides for job in jobs)
     progress = SweepProgress(len(jobs), keys, time.time(), first=start, done=start, end=stop)
     composer = PointComposer(cfg, hydra_cfg)
+    # A point's model is a web of agents referring to each other, freed only by the cyclic
+    # collector, which ``escalation`` runs rarely: collect after each point, with everything
+    # alive now frozen so that each collection looks only at the point's own objects.
+    gc.freeze()
     for job in jobs[start:stop]:
         try:
             point = composer.compose(job.overrides)
@@ -117,6 +122,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
             print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
             continue
         run_point(point, job.folder, f"job {job.number}", job.overrides, progress)
+        gc.collect()
 
 
 def _save_hydra_files(folder: Path, cfg: DictConfig, overrides: list[str]) -> None:
