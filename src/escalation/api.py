@@ -259,6 +259,8 @@ def simulate_many(
         front = rows.loc[points].reset_index(drop=True)
         front.insert(0, "point", points)
         front["replicate"] = np.tile(np.arange(replicates), len(rows))
+        for name in fixed:  # the values used: a point's own, or sampled where it gave none
+            front[name] = outcomes[name].to_numpy()
         rest = outcomes.drop(columns=["replicate"])
         frames.append(pd.concat([front, rest.drop(columns=fixed)], axis=1))
     result = pd.concat(frames, ignore_index=True)
