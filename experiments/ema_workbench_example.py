@@ -7,7 +7,10 @@ Run: ``.venv/bin/python experiments/ema_workbench_example.py [--scenarios 200] [
 levers, the twelve uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) its
 uncertainties, and each experiment fixes every uncertainty and runs ``--replicates`` replicates
 of one world, returning the probability of direct conflict and of Russian retaliation and
-Ukraine's mean final position. EMA Workbench samples the scenarios (Latin hypercube), crosses
+Ukraine's mean final position. ``escalation.ema.BatchEvaluator`` evaluates all experiments in
+one ``escalation.simulate_many`` call (the experiments of a policy form one batch; without it,
+EMA Workbench's sequential evaluator calls ``escalation_model`` once per experiment, about ten
+times slower: docs/PERFORMANCE.md). EMA Workbench samples the scenarios (Latin hypercube), crosses
 them with four policies (each posture, with instructors inside Ukraine, with and without
 non-combat troops), runs every experiment with ``perform_experiments``, and its PRIM finds where
 Russian retaliation for a crossed red line is more likely than not (direct conflict, rare in model
@@ -104,12 +107,18 @@ def run(
         from ema_workbench.analysis import prim
 
     from escalation.analysis import choose_box
+    from escalation.ema import BatchEvaluator
 
     model = ema_model(replicates, months, seed)
     policies = [Sample(name, **levers) for name, levers in POLICIES.items()]
-    experiments, outcomes = perform_experiments(
-        model, scenarios=scenarios, policies=policies, uncertainty_sampling_kwargs={"rng": seed}
-    )
+    with BatchEvaluator(model) as evaluator:
+        experiments, outcomes = perform_experiments(
+            model,
+            scenarios=scenarios,
+            policies=policies,
+            uncertainty_sampling_kwargs={"rng": seed},
+            evaluator=evaluator,
+        )
     table = experiments.drop(columns=["model", "scenario"]).assign(**outcomes)
 
     x = experiments[[*uncertainty_names(), "troops", "posture"]]

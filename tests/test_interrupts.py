@@ -43,7 +43,7 @@ def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 12
 def test_ctrl_c_stops_a_sweep_with_one_line_and_the_same_command_resumes(tmp_path):
     arguments = [*SLOW_SWEEP, "hydra.sweep.dir=sweep"]
     process = start(arguments, tmp_path)
-    wait_for_line(process, "[job 1]")
+    wait_for_line(process, "[job 1/")
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
     _, stderr = process.communicate(timeout=60)
 
@@ -67,7 +67,7 @@ def test_ctrl_c_stops_a_sweep_with_one_line_and_the_same_command_resumes(tmp_pat
 
 def test_ctrl_c_in_a_sweep_without_a_folder_names_the_folder_to_resume(tmp_path):
     process = start(SLOW_SWEEP, tmp_path)
-    wait_for_line(process, "[job 0]")
+    wait_for_line(process, "[job 0/")
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     (folder,) = (tmp_path / "multirun").iterdir()
@@ -102,7 +102,7 @@ def _alive(pid: int) -> bool:
 def test_joblib_workers_end_when_the_sweep_is_killed(tmp_path):
     arguments = [*SLOW_SWEEP, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
     process = start([*arguments, "hydra.sweep.dir=sweep"], tmp_path)
-    wait_for_line(process, "[job 0]")
+    wait_for_line(process, "[job 0/")
     workers = _children(process.pid)
     assert workers
     process.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import site
 import subprocess
 import sys
@@ -95,3 +96,27 @@ def test_wheel_install_runs_every_scenario_from_outside_the_source_tree(wheel, t
         assert result.returncode == 0, result.stderr
         summary = json.loads((run / scenario / "summary.json").read_text())
         assert summary["scenario"] == scenario
+
+
+def test_wheel_ships_the_batched_sweeper_where_hydra_discovers_it(wheel, tmp_path):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    plugin = "hydra_plugins/escalation_batched_sweeper/"
+    assert {f"{plugin}__init__.py", f"{plugin}config.py", f"{plugin}batched_sweeper.py"} <= names
+    assert "hydra_plugins/__init__.py" not in names  # a namespace package, shared with others
+    target = tmp_path / "installed"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
+    subprocess.run([*pip, str(target), str(wheel)], check=True, timeout=300)
+    # Hydra's own plugin scan, without importing escalation first.
+    script = (
+        "from hydra.core.plugins import Plugins; from hydra.plugins.sweeper import Sweeper; "
+        "print(sorted(c.__name__ for c in Plugins.instance().discover(Sweeper)))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        env={"PYTHONPATH": os.pathsep.join([str(target), *site.getsitepackages()])},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout
+    assert found.strip() == "['BasicSweeper', 'BatchedSweeper']"

@@ -1,6 +1,7 @@
 """escalation: an agent-based escalation scenario simulator (France, NATO, Russia, Ukraine).
 
-A teaching and exploration model, not a forecast. ``simulate`` runs a scenario from Python; the
+A teaching and exploration model, not a forecast. ``simulate`` runs a scenario from Python,
+``simulate_many`` a table of design points; the
 ``escalation`` command runs it through Hydra and writes tables, figures and a narrative.
 """
 
@@ -18,5 +19,14 @@ def simulate(*args, **kwargs):  # noqa: D103 - documented in escalation.api.simu
     return _simulate(*args, **kwargs)
 
 
+def simulate_many(*args, **kwargs):  # noqa: D103 - documented in escalation.api.simulate_many
+    from escalation.api import simulate_many as _simulate_many
+
+    return _simulate_many(*args, **kwargs)
+
+
 simulate.__doc__ = "Run a scenario; see ``escalation.api.simulate``."
-__all__ = ["__version__", "simulate"]
+simulate_many.__doc__ = (
+    "Run a table of design points in batches; see ``escalation.api.simulate_many``."
+)
+__all__ = ["__version__", "simulate", "simulate_many"]

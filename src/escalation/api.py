@@ -2,12 +2,14 @@
 
 ``simulate`` composes the same packaged Hydra configs as the ``escalation`` command (through
 Hydra's compose API, so there is one source of truth), applies lever and uncertainty values, and
-returns the outcomes table.
+returns the outcomes table. ``simulate_many`` runs a whole design table (one row per point),
+all points of one policy in one batch.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from functools import lru_cache
 from typing import Any
@@ -186,3 +188,105 @@ def simulate(
     settings = load_settings(scenario, replicates=replicates, months=months, seed=seed, **params)
     check_memory(settings)
     return EscalationModel(settings).run().outcomes()
+
+
+def simulate_many(
+    design: pd.DataFrame | Sequence[Mapping[str, Any]],
+    *,
+    replicates: int,
+    months: int | None = None,
+    seed: int | None = None,
+    scenario: str = "status_quo",
+) -> pd.DataFrame:
+    """Run a table of design points; return one row per point and replicate.
+
+    All points that share a policy (the same lever values) run as one batch: one model whose
+    replicates are the points' replicates side by side, each point's fixed uncertainty values
+    set per replicate (``EscalationModel(uncertainties=...)``), the other assumptions sampled.
+
+    Args:
+        design: One row per design point (a DataFrame, or a list of dicts); its columns are any
+            subset of the lever names and the uncertainty names. A lever not given (or missing,
+            NaN, in a row) keeps the scenario's value; an uncertainty not given is sampled over
+            its range.
+        replicates: Monte Carlo replicates per point.
+        months: Months to simulate (default: the scenario's).
+        seed: Seed; each batch gets its own stream drawn from it, so the same design and seed
+            give identical rows. None: the config's seed.
+        scenario: The scenario the points start from.
+
+    Returns:
+        Columns ``point`` (the design row's position), the design's columns, ``replicate`` (0
+        to ``replicates - 1`` within the point), then the sampled assumptions and the outcome
+        columns, as ``simulate`` returns them; rows in design order.
+
+    Raises:
+        ConfigError: An unknown column, an invalid value, or a batch too large for memory.
+
+    Example:
+        >>> import escalation
+        >>> design = [{"troops": "none", "follow_through": 0.2}, {"troops": "combat"}]
+        >>> table = escalation.simulate_many(design, replicates=100, seed=1)  # doctest: +SKIP
+    """
+    from escalation.model import EscalationModel
+    from escalation.runs import check_memory
+
+    table = pd.DataFrame(design).reset_index(drop=True)
+    levers = [name for name in table.columns if name in lever_names()]
+    fixed = [name for name in table.columns if name in uncertainty_names()]
+    unknown = [name for name in table.columns if name not in levers + fixed]
+    if unknown:
+        allowed = ", ".join([*lever_names(), *uncertainty_names()])
+        raise ConfigError(f"unknown design column {unknown[0]!r}; allowed: {allowed}")
+    if not isinstance(replicates, int | np.integer) or replicates < 1:
+        raise ConfigError(f"replicates={replicates!r}: give a whole number >= 1")
+    _check_fixed_values(table, fixed, scenario)
+    base = load_settings(scenario, months=months, seed=seed)
+    groups = table.groupby(levers, sort=False, dropna=False) if levers else [((), table)]
+    streams = np.random.SeedSequence(base.seed).spawn(len(table))
+    frames = []
+    for _, rows in groups:
+        first = rows.iloc[0]
+        policy = {lever: first[lever] for lever in levers if not pd.isna(first[lever])}
+        settings = load_settings(
+            scenario, replicates=len(rows) * replicates, months=months, seed=seed, **policy
+        )
+        check_memory(settings)
+        values = {name: np.repeat(rows[name].to_numpy(dtype=float), replicates) for name in fixed}
+        rng = np.random.default_rng(streams[int(rows.index[0])])
+        outcomes = EscalationModel(settings, rng=rng, uncertainties=values).run().outcomes()
+        points = np.repeat(rows.index.to_numpy(), replicates)
+        front = rows.loc[points].reset_index(drop=True)
+        front.insert(0, "point", points)
+        front["replicate"] = np.tile(np.arange(replicates), len(rows))
+        for name in fixed:  # the values used: a point's own, or sampled where it gave none
+            front[name] = outcomes[name].to_numpy()
+        rest = outcomes.drop(columns=["replicate"])
+        frames.append(pd.concat([front, rest.drop(columns=fixed)], axis=1))
+    result = pd.concat(frames, ignore_index=True)
+    return result.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+
+
+def _check_fixed_values(table: pd.DataFrame, fixed: list[str], scenario: str) -> None:
+    """Each fixed uncertainty column holds finite numbers within its allowed bounds.
+
+    Raises:
+        ConfigError: Names the column, the design row and what is allowed.
+    """
+    for name in fixed:
+        try:
+            values = table[name].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise ConfigError(f"design column {name!r} must hold numbers") from None
+        bad = np.flatnonzero(np.isinf(values))
+        if bad.size:
+            raise ConfigError(
+                f"design column {name!r}, row {bad[0]}: {values[bad[0]]} is not finite"
+            )
+        if np.isnan(values).all():
+            continue
+        for row in (int(np.nanargmin(values)), int(np.nanargmax(values))):
+            try:
+                load_settings(scenario, replicates=1, **{name: float(values[row])})
+            except ConfigError as error:
+                raise ConfigError(f"design row {row}: {error}") from None

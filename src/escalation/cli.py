@@ -47,7 +47,7 @@ def _app(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     folder = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:
-        _sweep_job(cfg, folder, f"job {hydra_cfg.job.num}", list(hydra_cfg.overrides.task))
+        _multirun_job(cfg, hydra_cfg, folder)
         return
     try:
         settings = settings_from_dictconfig(cfg)
@@ -84,22 +84,45 @@ def _resolved(cfg: DictConfig) -> dict[str, Any]:
     return config
 
 
+def _multirun_job(cfg: DictConfig, hydra_cfg: DictConfig, folder: Path) -> None:
+    """A job of a multirun: a chunk of points (batched sweeper) or one point (other sweepers)."""
+    from escalation.batched import chunk_points, run_chunk
+    from escalation.sweep_progress import sweep_progress
+
+    if chunk_points(hydra_cfg) is not None:
+        run_chunk(cfg, hydra_cfg, _sweep_job)
+        return
+    number = int(hydra_cfg.job.num)
+    progress = sweep_progress(folder, number)
+    _sweep_job(cfg, folder, f"job {number}", list(hydra_cfg.overrides.task), progress)
+
+
 def _sweep_job(
-    cfg: DictConfig, folder: Path, name: str, overrides: list[str] | None = None
+    cfg: DictConfig,
+    folder: Path,
+    name: str,
+    overrides: list[str] | None = None,
+    progress: Any = None,
 ) -> None:
     """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
 
-    Jobs print one line each, so a long sweep shows its progress; figures and trajectories are
-    written only when ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them. The job's
-    overrides are recorded in its ``summary.json``: gathering checks them.
+    Jobs print one line each, ``[job 12/54] <levers and other swept keys>: ... (0.2 s, ETA 9 s)``,
+    so a long sweep shows its progress; figures and trajectories are written only when
+    ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them. The job's overrides are
+    recorded in its ``summary.json``: gathering checks them. ``progress`` is the sweep's
+    ``escalation.sweep_progress.SweepProgress`` (job count, varying keys, start).
     """
+    from escalation.sweep_progress import point_label
+
     _exit_with_parent()
     started = time.perf_counter()
     config = _resolved(cfg)
-    levers = " ".join(
-        f"{k}={config['policy'][k]}" for k in ("instructors", "troops", "deep_strikes", "posture")
-    )
+    levers = point_label(config, overrides or [], progress.keys if progress else [])
+    if progress is not None:
+        name = f"{name}/{progress.total}"
     if is_complete(folder, config, overrides):
+        if progress is not None:
+            progress.eta()
         print(f"[{name}] {levers}: already complete, skipped", flush=True)
         return
     try:
@@ -116,14 +139,18 @@ def _sweep_job(
             trajectories,
             figures=settings.sim.figures and settings.sweep.job_figures,
             overrides=overrides,
+            title=f"{settings.scenario.name} {name.partition('/')[0]}: {levers}",
         )
     except Exception as error:  # a failed job is recorded; the sweep goes on
-        print(f"[{name}] {levers}: FAILED: {record_failure(folder, error)}", flush=True)
+        eta = progress.eta() if progress is not None else ""
+        print(f"[{name}] {levers}: FAILED: {record_failure(folder, error)}{eta}", flush=True)
         return
     conflict = summary["probabilities"]["direct_conflict"]
+    eta = progress.eta() if progress is not None else ""
     print(
         f"[{name}] {levers}: P(direct conflict) {conflict['p']:.1%} "
-        f"[{conflict['low']:.1%}, {conflict['high']:.1%}] ({time.perf_counter() - started:.1f} s)",
+        f"[{conflict['low']:.1%}, {conflict['high']:.1%}] "
+        f"({time.perf_counter() - started:.1f} s{eta})",
         flush=True,
     )
 

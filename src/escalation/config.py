@@ -152,20 +152,26 @@ class Range:
 
 @dataclass
 class Uncertainties:
-    """Assumptions nobody knows, sampled per replicate (see docs/MODEL.md for each source)."""
+    """Assumptions nobody knows, sampled per replicate (see docs/MODEL.md for each source).
 
-    red_line_threshold: Range = field(default_factory=Range, metadata={"bounds": (0.0, 12.0)})
-    follow_through: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    western_resolve: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    nato_cohesion: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    ambiguity_aversion: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    ambiguity_width: Range = field(default_factory=Range, metadata={"bounds": (0.0, 0.5)})
-    ambiguity_alarm: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    cost_sensitivity: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
-    russian_pressure: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
-    measure_effectiveness: Range = field(default_factory=Range, metadata={"bounds": (0.0, None)})
-    collapse_gain: Range = field(default_factory=Range, metadata={"bounds": (0.0, 100.0)})
-    nuclear_use_in_conflict: Range = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    Each is a ``Range``; the config may also give one number, shorthand for ``low = high``
+    (``uncertainty.red_line_threshold=6`` fixes it, ``uncertainty.red_line_threshold=5.5,7``
+    sweeps fixed values). The fields are typed ``Any`` so that Hydra accepts that number;
+    ``settings_from_dictconfig`` turns it into a ``Range`` before checking types.
+    """
+
+    red_line_threshold: Any = field(default_factory=Range, metadata={"bounds": (0.0, 12.0)})
+    follow_through: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    western_resolve: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    nato_cohesion: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    ambiguity_aversion: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    ambiguity_width: Any = field(default_factory=Range, metadata={"bounds": (0.0, 0.5)})
+    ambiguity_alarm: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    cost_sensitivity: Any = field(default_factory=Range, metadata={"bounds": (0.0, None)})
+    russian_pressure: Any = field(default_factory=Range, metadata={"bounds": (0.0, None)})
+    measure_effectiveness: Any = field(default_factory=Range, metadata={"bounds": (0.0, None)})
+    collapse_gain: Any = field(default_factory=Range, metadata={"bounds": (0.0, 100.0)})
+    nuclear_use_in_conflict: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
 
 
 @dataclass
@@ -370,8 +376,20 @@ SAMPLING_MODES = ("uniform", "sobol")
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore as ``base_config``."""
+    """Register the schema with Hydra's ConfigStore as ``base_config``, and our sweeper.
+
+    Hydra finds the batched sweeper (``hydra/sweeper=batched``) by scanning the
+    ``hydra_plugins`` namespace package, which works for a regular install; an editable install
+    hides it from that scan, so its config and class are registered here as well (Hydra
+    scans its plugins whenever it composes a config, so this costs nothing more).
+    """
     from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    import hydra_plugins.escalation_batched_sweeper.config  # noqa: F401 - registers batched
+    from hydra_plugins.escalation_batched_sweeper.batched_sweeper import BatchedSweeper
+
+    Plugins.instance().register(BatchedSweeper)
 
     ConfigStore.instance().store(name="base_config", node=Settings)
 
@@ -516,12 +534,34 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
             # A plain container: keys added with ``+key=value`` are then checked against the
             # schema.
             cfg = OmegaConf.to_container(cfg, resolve=True)
-        merged = OmegaConf.merge(_schema(), cfg)
+        merged = OmegaConf.merge(_schema(), fixed_uncertainties(cfg))
         settings = OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
         raise ConfigError(describe_omegaconf_error(error)) from None
     assert isinstance(settings, Settings)
     return validate(settings)
+
+
+def fixed_uncertainties(cfg: Any) -> Any:
+    """The config with each uncertainty given as one number written as ``{low: v, high: v}``.
+
+    Args:
+        cfg: A plain (container) config; returned unchanged when it is not a mapping.
+
+    Returns:
+        A shallow copy whose ``uncertainty`` node holds only ranges; other nodes are shared.
+    """
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("uncertainty"), dict):
+        return cfg
+    uncertainty = {
+        name: {"low": value, "high": value} if _is_scalar(value) else value
+        for name, value in cfg["uncertainty"].items()
+    }
+    return {**cfg, "uncertainty": uncertainty}
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, int | float | str) and not isinstance(value, bool)
 
 
 def allowed_keys(full_key: str) -> list[str]:

@@ -105,7 +105,10 @@ def simulate_run(
 
 
 def run_meta(
-    settings: Settings, config: dict[str, Any], overrides: list[str] | None = None
+    settings: Settings,
+    config: dict[str, Any],
+    overrides: list[str] | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """What ``summary.json`` records about a run besides its results.
 
@@ -113,12 +116,13 @@ def run_meta(
         settings: The run's validated settings.
         config: The resolved config.
         overrides: A sweep job's overrides (what makes it this job of its sweep), or None.
+        title: The run's title; default the scenario's (a sweep job names its own policy).
     """
     sweep = {} if overrides is None else {"overrides": list(overrides)}
     return {
         **sweep,
         "scenario": settings.scenario.name,
-        "title": settings.scenario.title,
+        "title": title or settings.scenario.title,
         "seed": settings.seed,
         "replicates": settings.sim.replicates,
         "months": settings.sim.months,
@@ -138,6 +142,7 @@ def write_run(
     figures: bool,
     tables: bool = True,
     overrides: list[str] | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """Write a run's files into ``folder``; ``summary.json`` last, as the completion mark.
 
@@ -151,13 +156,14 @@ def write_run(
         figures: Whether to draw ``figures/*.png``.
         tables: Whether to write the two tables (False when they are already on disk).
         overrides: A sweep job's overrides, recorded in ``summary.json``.
+        title: Title of the figures and narrative; default the scenario's.
 
     Returns:
         The summary written to ``summary.json``.
     """
     from escalation.narrative import write_narrative
 
-    summary = summarize(outcomes, run_meta(settings, config, overrides))
+    summary = summarize(outcomes, run_meta(settings, config, overrides, title))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ERROR_FILE).unlink(missing_ok=True)
     for leftover in folder.glob(".*.tmp"):  # an interrupted earlier attempt's partial files
@@ -170,7 +176,7 @@ def write_run(
             outcomes,
             settings.sim.narrative_replicate,
             folder / FILES["narrative"],
-            title=settings.scenario.title,
+            title=summary["title"],
             posture=settings.policy.posture.value,
         )
         if figures:

@@ -7,11 +7,14 @@ sweeper numbers them, so stale folders of an earlier, different sweep are ignore
 
 At the sweep root:
 
-- ``outcomes.csv``: every replicate of every job; columns ``job``, the four levers, ``scenario``,
-  ``seed``, then the job's ``outcomes.csv`` columns (sampled assumptions, outcomes).
-- ``summary.csv``: one row per job (lever combination): ``job``, ``scenario``, ``replicates``,
-  ``months``, ``seed``, the levers, then ``NAME``/``NAME_low``/``NAME_high`` for each probability
-  and ``NAME_mean``/``NAME_mean_low``/``NAME_mean_high`` for each mean (95% intervals).
+- ``outcomes.csv``: every replicate of every job; columns ``job``, the four levers, every other
+  key that varies across the jobs under its dotted name (``uncertainty.red_line_threshold.high``,
+  ``policy.timing.troops.month``; a config group under its name), ``scenario``, ``seed``, then the
+  job's ``outcomes.csv`` columns (sampled assumptions, outcomes).
+- ``summary.csv``: one row per job: ``job``, ``scenario``, ``replicates``, ``months``, ``seed``,
+  the levers, the other varying keys, then ``NAME``/``NAME_low``/``NAME_high`` for each
+  probability and ``NAME_mean``/``NAME_mean_low``/``NAME_mean_high`` for each mean (95%
+  intervals). No two rows share all of these key columns.
 - ``figures/``: heatmaps, the support-versus-risk trade-off and a ranking.
 """
 
@@ -33,6 +36,7 @@ from escalation.errors import describe_os_error, first_line
 from escalation.files import atomic_write
 from escalation.results import FILES, summarize, summary_row
 from escalation.runs import ERROR_FILE
+from escalation.sweep_progress import KEY_COLUMNS, config_value, override_values, varying_keys
 
 LEVERS = ["instructors", "troops", "deep_strikes", "posture"]
 SWEEP_FILES = {"outcomes": "outcomes.csv", "summary": "summary.csv", "figures": "figures"}
@@ -177,8 +181,20 @@ def load_multirun(folder: Path) -> DictConfig:
     return multirun
 
 
-def _read_job(job: Job, base: dict[str, Any] | None) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A job's outcomes (with lever columns in front) and its summary; raises with the reason.
+def extra_keys(jobs: list[Job]) -> list[str]:
+    """The keys besides levers, scenario, seed, months and replicates that vary across jobs."""
+    return [key for key in varying_keys(job.overrides for job in jobs) if key not in KEY_COLUMNS]
+
+
+def _read_job(
+    job: Job,
+    base: dict[str, Any] | None,
+    keys: list[str] = (),  # type: ignore[assignment]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A job's outcomes (with key columns in front) and its summary; raises with the reason.
+
+    ``keys`` are the sweep's other varying keys (``extra_keys``): each becomes a column after
+    the levers, holding the job's value (from its config, else as its override wrote it).
 
     Raises:
         FileNotFoundError: The job has no results.
@@ -200,7 +216,10 @@ def _read_job(job: Job, base: dict[str, Any] | None) -> tuple[pd.DataFrame, dict
         if not isinstance(policy, dict):
             raise TypeError(f"config.policy is {policy!r}, not a mapping")
         levers = {lever: str(policy[lever]) for lever in LEVERS}
-        front = {"job": job.number, **levers}
+        written = override_values(job.overrides)
+        swept = {key: config_value(summary["config"], key, written.get(key)) for key in keys}
+        summary["keys"] = swept
+        front = {"job": job.number, **levers, **swept}
         front.update(scenario=str(summary["scenario"]), seed=int(summary["seed"]))
         replicates = int(summary["replicates"])
         summary["months"] = int(summary["months"])
@@ -278,13 +297,14 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
     if multirun is None:
         multirun = load_multirun(folder)
     jobs = sweep_jobs(folder, multirun)
+    keys = extra_keys(jobs)
     base = _task_config(multirun)
     frames, rows = [], []
     failed, missing = [], []
     for job in jobs:
         error_path = job.folder / ERROR_FILE
         try:
-            outcomes, job_summary = _read_job(job, base)
+            outcomes, job_summary = _read_job(job, base, keys)
         except FileNotFoundError as reason:
             if error_path.is_file():
                 failed.append((job, _first_line(error_path)))
@@ -304,6 +324,7 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
                 "months": job_summary["months"],
                 "seed": int(meta["seed"]),
                 **{lever: meta[lever] for lever in LEVERS},
+                **job_summary["keys"],
                 **summary_row(summarize(outcomes, {})),
             }
         )

@@ -7,6 +7,7 @@ comes from ``self.rng`` (Mesa's numpy generator).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import mesa
@@ -40,6 +41,11 @@ class EscalationModel(mesa.Model):
             20 independent runs).
         replay: Dated Western and Ukrainian events by month (1 = ``sim.start``) that drive
             those actors instead of the policy levers (``escalation.model.replay``).
+        uncertainties: Fixed values per replicate for some uncertain assumptions: by name, an
+            array of ``sim.replicates`` values used instead of the sampled ones (NaN keeps the
+            sampled value; the others are still sampled, and the generator draws as it would
+            without them), so that one batch can hold many design points
+            (``escalation.simulate_many``).
         **params: ``scenario``, ``replicates``, ``months`` or lever/uncertainty names, used only
             when ``settings`` is omitted.
     """
@@ -50,6 +56,7 @@ class EscalationModel(mesa.Model):
         *,
         rng: Any = _SEED_FROM_SETTINGS,
         replay: Events | None = None,
+        uncertainties: Mapping[str, np.ndarray] | None = None,
         **params: Any,
     ):
         if settings is None:
@@ -68,7 +75,7 @@ class EscalationModel(mesa.Model):
             replay = _scenario_replay(settings)
         self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
         self.replaying = replay is not None
-        self.uncertain = self._sample_uncertainties()
+        self.uncertain = self._sample_uncertainties(uncertainties or {})
         self.conflict = np.zeros(self.replicates, dtype=np.int8)
         self.nuclear_use_in_ukraine = np.zeros(self.replicates, dtype=bool)
         self.nuclear_use_on_nato = np.zeros(self.replicates, dtype=bool)
@@ -97,11 +104,27 @@ class EscalationModel(mesa.Model):
         )
         self.level = self._level(levels_in_force(self))
 
-    def _sample_uncertainties(self) -> dict[str, np.ndarray]:
-        """Draw each uncertain assumption per replicate, as ``sim.sampling`` says."""
+    def _sample_uncertainties(self, fixed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Draw each uncertain assumption per replicate, as ``sim.sampling`` says.
+
+        Args:
+            fixed: Values per replicate that replace the drawn ones, by name.
+
+        Raises:
+            ConfigError: An unknown name, or an array of the wrong length.
+        """
         from escalation.sampling import draw_uncertainties
 
         drawn = draw_uncertainties(self.settings, self.rng, self.replicates)
+        for name, values in fixed.items():
+            values = np.asarray(values, dtype=float)
+            if name not in drawn:
+                raise ConfigError(f"unknown uncertainty {name!r}; allowed: {', '.join(drawn)}")
+            if values.shape != (self.replicates,):
+                raise ConfigError(
+                    f"{name}: {values.size} fixed values for {self.replicates} replicates"
+                )
+            drawn[name] = np.where(np.isnan(values), drawn[name], values)
         return {name: drawn[name] for name in uncertainty_names()}
 
     @property

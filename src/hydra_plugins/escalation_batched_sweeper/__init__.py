@@ -1,0 +1,1 @@
+"""Hydra plugin of ``escalation``: the batched sweeper (``hydra/sweeper=batched``)."""

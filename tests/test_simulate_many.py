@@ -1,0 +1,114 @@
+"""Design tables in one call (``simulate_many``) and EMA Workbench's batch evaluator."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import escalation
+from escalation.config import ConfigError, lever_names, uncertainty_names
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+
+DESIGN = [
+    {"troops": "combat", "posture": "red_lines", "follow_through": 0.9},
+    {"troops": "none", "posture": "ambiguity", "follow_through": 0.1, "red_line_threshold": 6.0},
+    {"troops": "combat", "posture": "red_lines", "follow_through": 0.3},
+]
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return escalation.simulate_many(DESIGN, replicates=25, months=12, seed=4)
+
+
+def test_one_row_per_point_and_replicate_with_point_columns_first(table):
+    assert len(table) == 75
+    assert list(table.columns[:6]) == [
+        "point",
+        "troops",
+        "posture",
+        "follow_through",
+        "red_line_threshold",
+        "replicate",
+    ]
+    assert table["point"].tolist() == [0] * 25 + [1] * 25 + [2] * 25
+    assert table["replicate"].tolist() == list(range(25)) * 3
+    assert table.groupby("point")["follow_through"].unique().map(list).tolist() == [
+        [0.9],
+        [0.1],
+        [0.3],
+    ]
+
+
+def test_a_value_a_point_leaves_out_is_sampled_over_its_range(table):
+    threshold = table.groupby("point")["red_line_threshold"]
+    assert threshold.nunique().tolist() == [25, 1, 25]
+    sampled = table.loc[table["point"] != 1, "red_line_threshold"]
+    assert sampled.between(4.5, 10.0).all()
+
+
+def test_same_design_and_seed_give_identical_rows(table):
+    again = escalation.simulate_many(DESIGN, replicates=25, months=12, seed=4)
+    pd.testing.assert_frame_equal(table, again)
+    other = escalation.simulate_many(DESIGN, replicates=25, months=12, seed=5)
+    assert not other["western_resolve"].equals(table["western_resolve"])
+
+
+def test_outcome_columns_are_those_of_simulate(table):
+    single = escalation.simulate(replicates=2, months=12, seed=1)
+    assert set(single.columns) - {"replicate"} <= set(table.columns)
+    assert table["max_rung"].between(0, 12).all()
+
+
+@pytest.mark.parametrize(
+    ("design", "message"),
+    [
+        ([{"troop": "none"}], "unknown design column 'troop'; allowed: instructors, troops"),
+        (
+            [{"follow_through": 0.5}, {"follow_through": 1.5}],
+            "design row 1: uncertainty.follow_through.low=1.5 is out of range: must be "
+            "between 0 and 1",
+        ),
+        ([{"troops": "some"}], "policy.troops"),
+    ],
+)
+def test_bad_design_is_refused_in_one_line(design, message):
+    with pytest.raises(ConfigError) as error:
+        escalation.simulate_many(design, replicates=2, months=2)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_batch_evaluator_reports_each_experiment_from_simulate_many():
+    pytest.importorskip("ema_workbench")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench import Sample, perform_experiments
+
+    from ema_workbench_example import POLICIES, ema_model
+
+    from escalation.ema import BatchEvaluator
+
+    model = ema_model(replicates=10, months=6, seed=3)
+    policies = [Sample(name, **levers) for name, levers in list(POLICIES.items())[:2]]
+    with BatchEvaluator(model) as evaluator:
+        experiments, outcomes = perform_experiments(
+            model,
+            scenarios=4,
+            policies=policies,
+            evaluator=evaluator,
+            uncertainty_sampling_kwargs={"rng": 2},
+        )
+    assert len(experiments) == 8
+    names = [*uncertainty_names(), *lever_names()]
+    design = experiments[names].to_dict("records")
+    expected = escalation.simulate_many(design, replicates=10, months=6, seed=3)
+    means = expected.groupby("point")["direct_conflict"].mean().to_numpy()
+    np.testing.assert_allclose(outcomes["direct_conflict"], means)
