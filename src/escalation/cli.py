@@ -11,6 +11,7 @@ line and status 130.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -79,8 +80,13 @@ def _written(folder: Path) -> str:
 
 
 def _resolved(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as recorded in ``summary.json``: timing dates as month numbers."""
+    from escalation.dates import DateError, resolve_timing_months
+
     config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     assert isinstance(config, dict)
+    with contextlib.suppress(DateError):  # refused with its key when the settings are read
+        resolve_timing_months(config)
     return config
 
 

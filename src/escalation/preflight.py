@@ -91,6 +91,7 @@ def prepare(arguments: list[str]) -> Plan:
     hydra = _create_hydra(args.config_dir, args.config_path)
     try:
         _check_overrides(overrides, hydra.config_loader.repository)
+        _check_user_files(args.config_dir, overrides, hydra.config_loader.repository)
         if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
             return Plan(arguments)
         cfg = _compose(hydra, args, overrides)
@@ -171,6 +172,18 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
                     )
                 if not repository.config_exists(f"{key}/{option}"):
                     raise ConfigError(f"unknown {key} {option!r}; available: {available}")
+
+
+def _check_user_files(config_dir: str | None, overrides: list[Any], repository: Any) -> None:
+    """Check, line by line, the files of ``--config-dir`` this command reads (``userconf``)."""
+    from escalation.userconf import check_files
+
+    choices = {
+        override.key_or_group: [str(option) for option in _option_values(override)]
+        for override in overrides
+        if repository.group_exists(override.key_or_group) and not override.is_delete()
+    }
+    check_files(config_dir, choices)
 
 
 def _option_values(override: Any) -> Iterator[str | None]:
