@@ -26,6 +26,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config import ConfigError, register_configs, settings_from_dictconfig
+from escalation.dates import never_in_force
 from escalation.errors import describe_os_error, first_line
 from escalation.preflight import hold
 from escalation.results import FILES, summary_table
@@ -43,6 +44,16 @@ EXIT_BROKEN_PIPE = 141
 PARENT_ENV = "ESCALATION_PARENT_PID"
 
 
+class _Run:
+    """What the checks before Hydra found out about a single run, for the run itself."""
+
+    #: The run's changes from its scenario (``escalation.changes``), from ``preflight``.
+    changes: list[str] | None = None
+
+
+_run = _Run()
+
+
 @hydra.main(version_base="1.3", config_path="pkg://escalation.conf", config_name="config")
 def _app(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
@@ -54,11 +65,19 @@ def _app(cfg: DictConfig) -> None:
         settings = settings_from_dictconfig(cfg)
     except ConfigError as error:  # checked before Hydra made the folder; kept as a safeguard
         _fail(str(error))
+    for warning in never_in_force(settings):
+        print(f"escalation: warning: {warning}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:  # Hydra would print a line of its own before re-raising: end here, with one line
         outcomes, trajectories = simulate_run(settings, trajectories=settings.sim.trajectories)
         summary = write_run(
-            folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
+            folder,
+            settings,
+            _resolved(cfg),
+            outcomes,
+            trajectories,
+            figures=settings.sim.figures,
+            changes=_run.changes,
         )
     except ConfigError as error:
         _fail(str(error))
@@ -257,6 +276,7 @@ def _main() -> None:
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
+        _run.changes = plan.changes
         with hold(plan):
             _app()
         return
@@ -266,6 +286,7 @@ def _main() -> None:
     try:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
+        _run.changes = plan.changes
         with hold(plan):
             _app()
     except KeyboardInterrupt:

@@ -66,6 +66,8 @@ class Plan:
     multirun: bool = False
     #: Whether the user chose the output folder (else ``escalation`` did).
     chosen: bool = False
+    #: A single run's changes from its scenario (``escalation.changes.run_changes``).
+    changes: list[str] | None = None
 
 
 def prepare(arguments: list[str]) -> Plan:
@@ -99,7 +101,7 @@ def prepare(arguments: list[str]) -> Plan:
         _check_machine_access(cfg)
         if multirun:
             return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
-        return _prepare_run(arguments, cfg, overrides)
+        return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))
     finally:
         from hydra.core.global_hydra import GlobalHydra
 
@@ -243,12 +245,51 @@ def _task_config(cfg: DictConfig) -> DictConfig:
     return OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
 
 
-def _prepare_run(arguments: list[str], cfg: DictConfig, overrides: list[Any]) -> Plan:
+def _changes(hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig) -> list[str]:
+    """A run's changes from its scenario: its config against the scenario's own.
+
+    The scenario's config is composed with the same config group choices and no other
+    override; timing dates are compared as month numbers.
+    """
+    from hydra.types import RunMode
+
+    from escalation.changes import run_changes
+    from escalation.dates import DateError, resolve_timing_months
+
+    repository = hydra.config_loader.repository
+    groups = [o.input_line for o in overrides if repository.group_exists(o.key_or_group)]
+    base = hydra.compose_config(args.config_name or CONFIG_NAME, groups, run_mode=RunMode.RUN)
+    configs = []
+    for config in (base, cfg):
+        plain = OmegaConf.to_container(_task_config(config), resolve=True, enum_to_str=True)
+        assert isinstance(plain, dict)
+        try:
+            configs.append(resolve_timing_months(plain))
+        except DateError as error:
+            raise ConfigError(str(error)) from None
+    return run_changes(*configs)
+
+
+def _named_folder(folder: Path, cfg: DictConfig, changes: list[str]) -> Path:
+    """The default ``outputs/<scenario>/<date_time>`` with the changes in the scenario's part."""
+    from escalation.changes import folder_name
+
+    scenario = str(OmegaConf.select(cfg, "scenario.name", default=""))
+    if not changes or folder.parent.name != scenario:
+        return folder
+    return folder.parent.with_name(folder_name(scenario, changes)) / folder.name
+
+
+def _prepare_run(
+    arguments: list[str], cfg: DictConfig, overrides: list[Any], changes: list[str] | None = None
+) -> Plan:
     from escalation.runs import check_memory
 
     check_memory(settings_from_dictconfig(_task_config(cfg)))
     given = _given(overrides, RUN_DIR)
     folder = _absolute(_select(cfg, RUN_DIR))
+    if not given:
+        folder = _named_folder(folder, cfg, changes or [])
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{RUN_DIR}={folder} is not a folder; give a new folder's path")
     if _holds_files(folder):
@@ -259,7 +300,7 @@ def _prepare_run(arguments: list[str], cfg: DictConfig, overrides: list[Any]) ->
             )
         folder = _unused(folder)
     _check_writable(folder, RUN_DIR)
-    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given)
+    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given, changes)
 
 
 def _prepare_sweep(

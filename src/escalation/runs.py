@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from escalation import __version__
+from escalation.changes import changes_words
 from escalation.config import ConfigError, Settings
 from escalation.errors import first_line
 from escalation.files import atomic_write
@@ -105,7 +106,10 @@ def simulate_run(
 
 
 def run_meta(
-    settings: Settings, config: dict[str, Any], overrides: list[str] | None = None
+    settings: Settings,
+    config: dict[str, Any],
+    overrides: list[str] | None = None,
+    changes: list[str] | None = None,
 ) -> dict[str, Any]:
     """What ``summary.json`` records about a run besides its results.
 
@@ -113,10 +117,13 @@ def run_meta(
         settings: The run's validated settings.
         config: The resolved config.
         overrides: A sweep job's overrides (what makes it this job of its sweep), or None.
+        changes: A single run's changes from its scenario (``escalation.changes``), or None.
     """
     sweep = {} if overrides is None else {"overrides": list(overrides)}
+    changed = {} if changes is None else {"changes": list(changes)}
     return {
         **sweep,
+        **changed,
         "scenario": settings.scenario.name,
         "title": settings.scenario.title,
         "seed": settings.seed,
@@ -138,6 +145,7 @@ def write_run(
     figures: bool,
     tables: bool = True,
     overrides: list[str] | None = None,
+    changes: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write a run's files into ``folder``; ``summary.json`` last, as the completion mark.
 
@@ -151,13 +159,18 @@ def write_run(
         figures: Whether to draw ``figures/*.png``.
         tables: Whether to write the two tables (False when they are already on disk).
         overrides: A sweep job's overrides, recorded in ``summary.json``.
+        changes: A single run's changes from its scenario, recorded in ``summary.json`` and
+            shown in the narrative's heading and the figures' titles.
 
     Returns:
         The summary written to ``summary.json``.
     """
     from escalation.narrative import write_narrative
 
-    summary = summarize(outcomes, run_meta(settings, config, overrides))
+    summary = summarize(outcomes, run_meta(settings, config, overrides, changes))
+    title = settings.scenario.title
+    if changes_words(changes):
+        title += f", with {changes_words(changes)}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ERROR_FILE).unlink(missing_ok=True)
     for leftover in folder.glob(".*.tmp"):  # an interrupted earlier attempt's partial files
@@ -170,7 +183,7 @@ def write_run(
             outcomes,
             settings.sim.narrative_replicate,
             folder / FILES["narrative"],
-            title=settings.scenario.title,
+            title=title,
             posture=settings.policy.posture.value,
         )
         if figures:
@@ -275,15 +288,27 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         notes.append(f"{trajectories_path} is missing: narrative and figures not rebuilt")
     assert isinstance(config, dict)
     summary = write_run(
-        folder, settings, config, outcomes, trajectories, figures=True, tables=False
+        folder,
+        settings,
+        config,
+        outcomes,
+        trajectories,
+        figures=True,
+        tables=False,
+        changes=_recorded(folder / FILES["summary"], "changes"),
     )
     return summary, notes
 
 
 def _recorded_replicates(path: Path) -> Any:
     """The replicates a ``summary.json`` records; None when it is absent or unreadable."""
+    return _recorded(path, "replicates")
+
+
+def _recorded(path: Path, key: str) -> Any:
+    """What a ``summary.json`` records under ``key``; None when it is absent or unreadable."""
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return stored.get("replicates") if isinstance(stored, dict) else None
+    return stored.get(key) if isinstance(stored, dict) else None
