@@ -36,7 +36,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from escalation.config import ConfigError, settings_from_dictconfig
+from escalation.config import ConfigError, describe_omegaconf_error, settings_from_dictconfig
 from escalation.errors import first_line
 from escalation.sweep import MAX_JOBS
 
@@ -260,14 +260,17 @@ def _changes(hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig) -> li
     groups = [o.input_line for o in overrides if repository.group_exists(o.key_or_group)]
     base = hydra.compose_config(args.config_name or CONFIG_NAME, groups, run_mode=RunMode.RUN)
     configs = []
-    for config in (base, cfg):
-        plain = OmegaConf.to_container(_task_config(config), resolve=True, enum_to_str=True)
-        assert isinstance(plain, dict)
+    for config in (cfg, base):
         try:
+            plain = OmegaConf.to_container(_task_config(config), resolve=True, enum_to_str=True)
+            assert isinstance(plain, dict)
             configs.append(resolve_timing_months(plain))
+        except OmegaConfBaseException as error:
+            raise ConfigError(describe_omegaconf_error(error)) from None
         except DateError as error:
             raise ConfigError(str(error)) from None
-    return run_changes(*configs)
+    run, scenario = configs
+    return run_changes(scenario, run)
 
 
 def _named_folder(folder: Path, cfg: DictConfig, changes: list[str]) -> Path:
