@@ -192,19 +192,38 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_CONFIG_ERROR)
 
 
-def list_scenarios() -> str:
-    """The packaged scenarios with their titles and descriptions, for ``--list-scenarios``."""
+def list_scenarios(config_dir: str | None = None) -> str:
+    """The scenarios with their titles and descriptions, for ``--list-scenarios``.
+
+    Args:
+        config_dir: The ``--config-dir`` given, whose ``scenario/*.yaml`` are listed too.
+    """
     import textwrap
 
     from escalation.api import available_scenarios
 
     blocks = []
-    for name, scenario in available_scenarios().items():
+    for name, scenario in available_scenarios(config_dir).items():
         text = textwrap.fill(
             scenario.description, width=96, initial_indent="    ", subsequent_indent="    "
         )
         blocks.append(f"{name}: {scenario.title}\n{text}")
-    return "\n\n".join(blocks) + "\n\nRun one with: escalation scenario=NAME"
+    run = (
+        "escalation scenario=NAME"
+        if config_dir is None
+        else (f"escalation --config-dir {config_dir} scenario=NAME")
+    )
+    return "\n\n".join(blocks) + f"\n\nRun one with: {run}"
+
+
+def _list_scenarios(arguments: list[str]) -> str:
+    """``--list-scenarios``, honouring ``--config-dir``; a missing folder ends the command."""
+    from escalation.userconf import config_dir_argument
+
+    config_dir = config_dir_argument(arguments)
+    if config_dir is not None and not os.path.isdir(config_dir):
+        _fail(f"--config-dir {config_dir}: no such folder")
+    return list_scenarios(config_dir)
 
 
 def describe_error(error: Exception) -> str | None:
@@ -266,7 +285,7 @@ def main() -> None:
 def _main() -> None:
     if "--list-scenarios" in sys.argv[1:]:
         try:
-            print(list_scenarios(), flush=True)
+            print(_list_scenarios(sys.argv[1:]), flush=True)
         except BrokenPipeError:
             _reader_gone()
         return
