@@ -69,7 +69,9 @@ def _app(cfg: DictConfig) -> None:
         print(f"escalation: warning: {warning}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:  # Hydra would print a line of its own before re-raising: end here, with one line
-        outcomes, trajectories = simulate_run(settings, trajectories=settings.sim.trajectories)
+        outcomes, trajectories = simulate_run(
+            settings, trajectories=settings.sim.trajectories, progress=_on_terminal()
+        )
         summary = write_run(
             folder,
             settings,
@@ -89,6 +91,14 @@ def _app(cfg: DictConfig) -> None:
         print(f"  {folder}   ({time.perf_counter() - started:.1f} s)", flush=True)
     except BrokenPipeError:
         _reader_gone()
+
+
+def _on_terminal() -> bool:
+    """Whether the command's output goes to a terminal (else no progress bar)."""
+    try:
+        return sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _written(folder: Path) -> str:
@@ -226,6 +236,34 @@ def _list_scenarios(arguments: list[str]) -> str:
     return list_scenarios(config_dir)
 
 
+def _show_scenario(arguments: list[str]) -> str:
+    """``--show-scenario NAME``: the scenario's YAML file as it is, to copy and edit.
+
+    ``escalation --show-scenario template > myconf/scenario/mine.yaml`` starts a scenario of
+    your own; ``--config-dir DIR`` shows your own scenarios too.
+    """
+    from importlib.resources import files
+
+    from escalation.userconf import config_dir_argument, user_scenarios
+
+    index = arguments.index("--show-scenario")
+    config_dir = config_dir_argument(arguments)
+    packaged = {
+        entry.name.removesuffix(".yaml"): entry
+        for entry in (files("escalation.conf") / "scenario").iterdir()
+        if entry.name.endswith(".yaml")
+    }
+    own = user_scenarios(config_dir) if config_dir is not None else {}
+    available = ", ".join(sorted({*packaged, *own}))
+    if index + 1 >= len(arguments) or arguments[index + 1].startswith("-"):
+        _fail(f"--show-scenario needs a scenario name; available: {available}")
+    name = arguments[index + 1]
+    source = own.get(name) or packaged.get(name)
+    if source is None:
+        _fail(f"unknown scenario {name!r}; available: {available}")
+    return source.read_text(encoding="utf-8")
+
+
 def describe_error(error: Exception) -> str | None:
     """One line naming the key and what is allowed, for a configuration error; else None."""
     from hydra.errors import (
@@ -283,6 +321,12 @@ def main() -> None:
 
 
 def _main() -> None:
+    if "--show-scenario" in sys.argv[1:]:
+        try:
+            print(_show_scenario(sys.argv[1:]), end="", flush=True)
+        except BrokenPipeError:
+            _reader_gone()
+        return
     if "--list-scenarios" in sys.argv[1:]:
         try:
             print(_list_scenarios(sys.argv[1:]), flush=True)

@@ -87,8 +87,12 @@ def _gib(size: int) -> str:
     return f"{size / 2**30:,.1f} GiB"
 
 
+#: Seconds a run goes on before its progress bar appears (shorter runs show none).
+PROGRESS_DELAY = 5.0
+
+
 def simulate_run(
-    settings: Settings, *, trajectories: bool = True
+    settings: Settings, *, trajectories: bool = True, progress: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run the model; return its outcomes and trajectories tables.
 
@@ -97,12 +101,39 @@ def simulate_run(
         trajectories: Whether to build the trajectories table (one row per replicate and
             month); None is returned in its place when False, e.g. for a sweep job that does
             not write it.
+        progress: Whether to show a progress bar (months done, time left) on the terminal once
+            the run has taken ``PROGRESS_DELAY`` seconds; it is removed when the run ends.
     """
     from escalation.model import EscalationModel
 
     check_memory(settings)
-    model = EscalationModel(settings).run()
+    model = EscalationModel(settings)
+    with progress_bar(settings.sim.months, enabled=progress) as bar:
+        while model.running:
+            model.step()
+            bar.update(1)
     return model.outcomes(), model.trajectories() if trajectories else None
+
+
+def progress_bar(months: int, *, enabled: bool) -> Any:
+    """A tqdm bar over a run's months, on stderr, shown after ``PROGRESS_DELAY`` seconds.
+
+    Args:
+        months: The run's months.
+        enabled: False gives a bar that draws nothing (a pipe, a sweep job, a test).
+    """
+    from tqdm import tqdm
+
+    return tqdm(
+        total=months,
+        desc="simulating",
+        unit="month",
+        delay=PROGRESS_DELAY,
+        disable=not enabled,
+        leave=False,
+        dynamic_ncols=True,
+        bar_format="{desc}: month {n_fmt}/{total_fmt} {bar} {elapsed} elapsed, {remaining} left",
+    )
 
 
 def run_meta(

@@ -154,6 +154,24 @@ def check_file(path: Path, group: str) -> None:
         node_type, prefix = _node_at(parts)
     if node_type is not None:
         _check_mapping(root, node_type, prefix, where, top=True)
+    if group == "scenario" and package == "_global_":
+        _check_scenario_name(root, path, where)
+
+
+def _check_scenario_name(root: Any, path: Path, where: str) -> None:
+    """A scenario's ``scenario.name`` is its file's name (what ``scenario=NAME`` selects)."""
+    import yaml
+
+    for key, value in _pairs(root):
+        if key.value != "scenario" or not isinstance(value, yaml.MappingNode):
+            continue
+        for item_key, item in _pairs(value):
+            named = item_key.value == "name" and isinstance(item, yaml.ScalarNode)
+            if named and item.value != path.stem:
+                raise ConfigError(
+                    f"{where}:{item.start_mark.line + 1}: scenario.name is {item.value!r} "
+                    f"but the file is {path.name}; write name: {path.stem}"
+                )
 
 
 def _package(text: str) -> str | None:
