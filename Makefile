@@ -13,9 +13,9 @@ ARGS ?=
 # analysis (escalation-analyze: EMA Workbench, SALib) and dashboard (escalation-dashboard).
 EXTRAS ?= dev,cluster,analysis,dashboard
 INSTALLER ?= uv
-# Install into .venv with uv when it is there, else with pip.
-INSTALL = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python; \
-	else $(BIN)/python -m pip install --quiet; fi
+# $(call install,ARGS): install into .venv with uv when it is there, else with pip.
+install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
+	else $(BIN)/python -m pip install --quiet $(1); fi
 
 .PHONY: run test lint clean
 
@@ -26,11 +26,11 @@ $(BIN)/python:
 		|| echo "uv could not be installed; installing with pip"; fi
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(INSTALL) -e .
+	$(call install,-e .)
 	touch $(RUN_STAMP)
 
 $(TEST_STAMP): pyproject.toml | $(RUN_STAMP)
-	$(INSTALL) -e '.[$(EXTRAS)]'
+	$(call install,-e '.[$(EXTRAS)]')
 	touch $(TEST_STAMP)
 
 run: $(RUN_STAMP)  ## run a scenario: make run ARGS="scenario=instructors policy.posture=red_lines"
