@@ -242,7 +242,22 @@ def _load_own_settings(
     return _load_settings(path.stem, replicates, months, seed, params, composed)
 
 
-def _compose_own(scenario: str, config_dir: Any) -> DictConfig:
+def compose_scenario(
+    scenario: str, config_dir: Any = None, groups: Mapping[str, str] | None = None
+) -> DictConfig:
+    """A scenario's config as the command composes it (without Hydra's node).
+
+    Args:
+        scenario: The scenario's name.
+        config_dir: A user's config folder searched first (``--config-dir``), or None.
+        groups: Other config group choices (``{"policy": "default"}``).
+    """
+    return _compose_own(scenario, config_dir, groups)
+
+
+def _compose_own(
+    scenario: str, config_dir: Any, groups: Mapping[str, str] | None = None
+) -> DictConfig:
     """Compose ``scenario`` on the command's search path, with ``config_dir`` first if given.
 
     The files of ``config_dir`` the composition reads are checked line by line first
@@ -273,8 +288,9 @@ def _compose_own(scenario: str, config_dir: Any) -> DictConfig:
         )
     loader = ConfigLoaderImpl(config_search_path=search_path)
     try:
+        overrides = [f"{group}={option}" for group, option in (groups or {}).items()]
         cfg = loader.load_configuration(
-            "config", overrides=[f"scenario={scenario}"], run_mode=RunMode.RUN
+            "config", overrides=[*overrides, f"scenario={scenario}"], run_mode=RunMode.RUN
         )
     except HydraException as error:
         from escalation.cli import describe_error

@@ -326,9 +326,37 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         trajectories,
         figures=True,
         tables=False,
-        changes=_recorded(folder / FILES["summary"], "changes"),
+        changes=_rebuilt_changes(folder, config),
     )
     return summary, notes
+
+
+def _rebuilt_changes(folder: Path, config: dict[str, Any]) -> list[str] | None:
+    """A rebuilt run's changes from its scenario: as ``summary.json`` recorded them, or anew.
+
+    Without ``summary.json`` they are found again by composing the scenario with the config
+    groups and the config folder that Hydra recorded (``.hydra/hydra.yaml``); None if that fails.
+    """
+    from omegaconf import OmegaConf
+
+    from escalation.changes import run_changes
+    from escalation.dates import resolve_timing_months
+
+    stored = _recorded(folder / FILES["summary"], "changes")
+    if stored is not None or not (folder / ".hydra" / "hydra.yaml").is_file():
+        return stored
+    try:
+        from escalation.api import compose_scenario
+
+        runtime = OmegaConf.load(folder / ".hydra" / "hydra.yaml").hydra.runtime
+        sources = [s for s in runtime.config_sources if s.provider == "command-line"]
+        config_dir = sources[0].path if sources else None
+        choices = {g: runtime.choices[g] for g in ("policy", "doctrine", "uncertainty")}
+        base = compose_scenario(runtime.choices.scenario, config_dir, choices)
+        plain = OmegaConf.to_container(base, resolve=True, enum_to_str=True)
+        return run_changes(resolve_timing_months(plain), resolve_timing_months(dict(config)))
+    except Exception:  # a folder from elsewhere: its changes are not shown, nothing else lost
+        return None
 
 
 def _recorded_replicates(path: Path) -> Any:
