@@ -122,7 +122,10 @@ def test_cfg_job_prints_the_composed_config_without_running(tmp_path):
 def test_help_lists_scenarios_and_levers(tmp_path):
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0
-    assert "scenario: deep_strikes, history, instructors, status_quo, troops" in result.stdout
+    assert (
+        "scenario: deep_strikes, history, instructors, status_quo, template, troops"
+        in result.stdout
+    )
     assert "policy.troops (none|noncombat|combat)" in result.stdout
 
 

@@ -54,6 +54,10 @@ OTHER_PROGRAMS = {
 }
 
 
+#: Shell programs the README shows to set up a scenario of one's own; they run as written.
+SHELL_PROGRAMS = ("mkdir", "sed")
+
+
 @dataclass
 class Command:
     """A command from the README: its words, what it must print on error, and its source."""
@@ -61,6 +65,8 @@ class Command:
     words: list[str]
     line: str
     error: str | None = None
+    #: Run by bash as written (a shell program, or output redirected into a file).
+    shell: bool = False
 
 
 def code_blocks(text: str) -> list[tuple[str | None, list[str]]]:
@@ -111,6 +117,9 @@ def readme_commands() -> tuple[list[Command], list[tuple[str, str]]]:
         for index, line in enumerate(lines):
             text = line.strip()
             first = text.removeprefix("$ ").split(" ")[0]
+            if first in SHELL_PROGRAMS:
+                commands.append(Command(program_words(text), text, shell=True))
+                continue
             if not (is_escalation(first) or first in ("make", "ray") or first.startswith(".venv/")):
                 continue  # prose, output, or code in another language
             words = program_words(text)
@@ -128,7 +137,7 @@ def readme_commands() -> tuple[list[Command], list[tuple[str, str]]]:
                     if text.startswith("$ ") and following.startswith("escalation: error:")
                     else None
                 )
-                commands.append(Command(words, text, error))
+                commands.append(Command(words, text, error, shell=">" in words))
                 continue
             rule = next(
                 (r for prefix, r in OTHER_PROGRAMS.items() if text.startswith(prefix)), None
@@ -148,7 +157,7 @@ def test_readme_commands_are_found_and_every_other_line_has_a_rule():
         "escalation: error: policy.troops: invalid value 'banana'; allowed: none, noncombat, "
         "combat",
         "escalation: error: unknown scenario 'nope'; available: deep_strikes, history, "
-        "instructors, status_quo, troops",
+        "instructors, status_quo, template, troops",
     ]
     assert all(reason for _, reason in not_run)
 
@@ -197,9 +206,12 @@ def test_every_readme_command_runs_as_written_from_an_empty_folder(tmp_path):
             print(f"{time.perf_counter() - started:5.1f} s  {command.line}  (served, stopped)")
             continue
         extra = SHORTEN if program.name == "escalation" and command.error is None else []
+        arguments = [str(program), *command.words[1:], *extra]
+        if command.shell:
+            arguments = ["bash", "-c", command.line.removeprefix("$ ")]
         started = time.perf_counter()
         result = subprocess.run(
-            [str(program), *command.words[1:], *extra],
+            arguments,
             cwd=tmp_path,
             capture_output=True,
             text=True,

@@ -265,10 +265,18 @@ def test_report_rebuilds_a_sweep_and_names_what_is_missing(basic, tmp_path):
 
 
 def test_report_rebuilds_a_run_folder(tmp_path):
-    result = run("escalation", "scenario=instructors", *SMALL, "hydra.run.dir=one", cwd=tmp_path)
+    result = run(
+        "escalation",
+        "scenario=instructors",
+        "policy.posture=red_lines",
+        *SMALL,
+        "hydra.run.dir=one",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "one"
     original = json.loads((folder / "summary.json").read_text())
+    assert original["changes"][0] == "posture=red_lines"
     (folder / "summary.json").unlink()
     shutil.rmtree(folder / "figures")
     result = run("escalation-report", str(folder), cwd=tmp_path)

@@ -6,27 +6,28 @@ A teaching and exploration model, not a forecast. ``simulate`` runs a scenario f
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("escalation")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-
-def simulate(*args, **kwargs):  # noqa: D103 - documented in escalation.api.simulate
-    from escalation.api import simulate as _simulate
-
-    return _simulate(*args, **kwargs)
-
-
-def simulate_many(*args, **kwargs):  # noqa: D103 - documented in escalation.api.simulate_many
-    from escalation.api import simulate_many as _simulate_many
-
-    return _simulate_many(*args, **kwargs)
-
-
-simulate.__doc__ = "Run a scenario; see ``escalation.api.simulate``."
-simulate_many.__doc__ = (
-    "Run a table of design points in batches; see ``escalation.api.simulate_many``."
-)
 __all__ = ["__version__", "simulate", "simulate_many"]
+#: Names imported on first use (``escalation.api`` imports pandas and Hydra's config tools),
+#: so that ``import escalation`` stays cheap; ``help()`` and tab completion show the real ones.
+_LAZY = {"simulate": "escalation.api", "simulate_many": "escalation.api"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'escalation' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,6 +11,7 @@ line and status 130.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -25,6 +26,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config import ConfigError, register_configs, settings_from_dictconfig
+from escalation.dates import never_in_force
 from escalation.errors import describe_os_error, first_line
 from escalation.preflight import hold
 from escalation.results import FILES, summary_table
@@ -42,6 +44,16 @@ EXIT_BROKEN_PIPE = 141
 PARENT_ENV = "ESCALATION_PARENT_PID"
 
 
+class _Run:
+    """What the checks before Hydra found out about a single run, for the run itself."""
+
+    #: The run's changes from its scenario (``escalation.changes``), from ``preflight``.
+    changes: list[str] | None = None
+
+
+_run = _Run()
+
+
 @hydra.main(version_base="1.3", config_path="pkg://escalation.conf", config_name="config")
 def _app(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
@@ -53,11 +65,21 @@ def _app(cfg: DictConfig) -> None:
         settings = settings_from_dictconfig(cfg)
     except ConfigError as error:  # checked before Hydra made the folder; kept as a safeguard
         _fail(str(error))
+    for warning in never_in_force(settings):
+        print(f"escalation: warning: {warning}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:  # Hydra would print a line of its own before re-raising: end here, with one line
-        outcomes, trajectories = simulate_run(settings, trajectories=settings.sim.trajectories)
+        outcomes, trajectories = simulate_run(
+            settings, trajectories=settings.sim.trajectories, progress=_on_terminal()
+        )
         summary = write_run(
-            folder, settings, _resolved(cfg), outcomes, trajectories, figures=settings.sim.figures
+            folder,
+            settings,
+            _resolved(cfg),
+            outcomes,
+            trajectories,
+            figures=settings.sim.figures,
+            changes=_run.changes,
         )
     except ConfigError as error:
         _fail(str(error))
@@ -71,6 +93,14 @@ def _app(cfg: DictConfig) -> None:
         _reader_gone()
 
 
+def _on_terminal() -> bool:
+    """Whether the command's output goes to a terminal (else no progress bar)."""
+    try:
+        return sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _written(folder: Path) -> str:
     """The run's files that exist, as a list for the terminal."""
     names = [name for name in FILES.values() if (folder / name).exists()]
@@ -79,8 +109,13 @@ def _written(folder: Path) -> str:
 
 
 def _resolved(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as recorded in ``summary.json``: timing dates as month numbers."""
+    from escalation.dates import DateError, resolve_timing_months
+
     config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     assert isinstance(config, dict)
+    with contextlib.suppress(DateError):  # refused with its key when the settings are read
+        resolve_timing_months(config)
     return config
 
 
@@ -194,19 +229,66 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_CONFIG_ERROR)
 
 
-def list_scenarios() -> str:
-    """The packaged scenarios with their titles and descriptions, for ``--list-scenarios``."""
+def list_scenarios(config_dir: str | None = None) -> str:
+    """The scenarios with their titles and descriptions, for ``--list-scenarios``.
+
+    Args:
+        config_dir: The ``--config-dir`` given, whose ``scenario/*.yaml`` are listed too.
+    """
     import textwrap
 
     from escalation.api import available_scenarios
 
     blocks = []
-    for name, scenario in available_scenarios().items():
+    for name, scenario in available_scenarios(config_dir).items():
         text = textwrap.fill(
             scenario.description, width=96, initial_indent="    ", subsequent_indent="    "
         )
         blocks.append(f"{name}: {scenario.title}\n{text}")
-    return "\n\n".join(blocks) + "\n\nRun one with: escalation scenario=NAME"
+    run = (
+        "escalation scenario=NAME"
+        if config_dir is None
+        else (f"escalation --config-dir {config_dir} scenario=NAME")
+    )
+    return "\n\n".join(blocks) + f"\n\nRun one with: {run}"
+
+
+def _list_scenarios(arguments: list[str]) -> str:
+    """``--list-scenarios``, honouring ``--config-dir``; a missing folder ends the command."""
+    from escalation.userconf import config_dir_argument
+
+    config_dir = config_dir_argument(arguments)
+    if config_dir is not None and not os.path.isdir(config_dir):
+        _fail(f"--config-dir {config_dir}: no such folder")
+    return list_scenarios(config_dir)
+
+
+def _show_scenario(arguments: list[str]) -> str:
+    """``--show-scenario NAME``: the scenario's YAML file as it is, to copy and edit.
+
+    ``escalation --show-scenario template > myconf/scenario/mine.yaml`` starts a scenario of
+    your own; ``--config-dir DIR`` shows your own scenarios too.
+    """
+    from importlib.resources import files
+
+    from escalation.userconf import config_dir_argument, user_scenarios
+
+    index = arguments.index("--show-scenario")
+    config_dir = config_dir_argument(arguments)
+    packaged = {
+        entry.name.removesuffix(".yaml"): entry
+        for entry in (files("escalation.conf") / "scenario").iterdir()
+        if entry.name.endswith(".yaml")
+    }
+    own = user_scenarios(config_dir) if config_dir is not None else {}
+    available = ", ".join(sorted({*packaged, *own}))
+    if index + 1 >= len(arguments) or arguments[index + 1].startswith("-"):
+        _fail(f"--show-scenario needs a scenario name; available: {available}")
+    name = arguments[index + 1]
+    source = own.get(name) or packaged.get(name)
+    if source is None:
+        _fail(f"unknown scenario {name!r}; available: {available}")
+    return source.read_text(encoding="utf-8")
 
 
 def describe_error(error: Exception) -> str | None:
@@ -266,9 +348,15 @@ def main() -> None:
 
 
 def _main() -> None:
+    if "--show-scenario" in sys.argv[1:]:
+        try:
+            print(_show_scenario(sys.argv[1:]), end="", flush=True)
+        except BrokenPipeError:
+            _reader_gone()
+        return
     if "--list-scenarios" in sys.argv[1:]:
         try:
-            print(list_scenarios(), flush=True)
+            print(_list_scenarios(sys.argv[1:]), flush=True)
         except BrokenPipeError:
             _reader_gone()
         return
@@ -278,6 +366,7 @@ def _main() -> None:
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
+        _run.changes = plan.changes
         with hold(plan):
             _app()
         return
@@ -287,6 +376,7 @@ def _main() -> None:
     try:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
+        _run.changes = plan.changes
         with hold(plan):
             _app()
     except KeyboardInterrupt:

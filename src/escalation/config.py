@@ -9,6 +9,7 @@ receives the plain ``Settings`` dataclass returned by ``settings_from_dictconfig
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import re
@@ -71,10 +72,12 @@ class Timing:
     """When a measure the policy allows is adopted.
 
     The measure comes into force in the first month ``>= month`` at which Ukraine's position is
-    below ``position_below`` (no condition when ``position_below`` is null).
+    below ``position_below`` (no condition when ``position_below`` is null). ``month`` is a
+    month number (1 = ``sim.start``) or a ``YYYY-MM`` date; ``settings_from_dictconfig`` turns a
+    date into its number (``escalation.dates``), so validated settings always hold a number.
     """
 
-    month: int = 1
+    month: Any = 1
     position_below: float | None = None
 
 
@@ -480,6 +483,11 @@ def validate(settings: Settings) -> Settings:
     for name in dataclasses.fields(settings.policy.timing):
         timing = getattr(settings.policy.timing, name.name)
         key = f"policy.timing.{name.name}"
+        if isinstance(timing.month, bool) or not isinstance(timing.month, int):
+            raise ConfigError(
+                f"{key}.month={timing.month!r}: give a month number (1 = sim.start, "
+                f"{settings.sim.start}) or a date YYYY-MM, e.g. 2025-03"
+            )
         _check_bounds(f"{key}.month", timing.month, (1, None))
         _check_bounds(f"{key}.position_below", timing.position_below, (0.0, 100.0))
     for month in settings.policy.new_weapons:
@@ -529,15 +537,22 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
     Raises:
         ConfigError: Unknown key, wrong type or out-of-range value; the message names the key.
     """
+    from escalation.dates import DateError, resolve_timing_months
+
     try:
         if isinstance(cfg, DictConfig):
             # A plain container: keys added with ``+key=value`` are then checked against the
             # schema.
             cfg = OmegaConf.to_container(cfg, resolve=True)
+        else:
+            cfg = copy.deepcopy(cfg)
+        resolve_timing_months(cfg)
         merged = OmegaConf.merge(_schema(), fixed_uncertainties(cfg))
         settings = OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
         raise ConfigError(describe_omegaconf_error(error)) from None
+    except DateError as error:
+        raise ConfigError(str(error)) from None
     assert isinstance(settings, Settings)
     return validate(settings)
 

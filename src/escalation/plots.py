@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from escalation.changes import changes_words
 from escalation.files import atomic_write
 from escalation.ladder import Rung, rung_labels
 
@@ -244,6 +245,8 @@ def run_title(summary: Mapping[str, Any], what: str) -> str:
     """
     name = summary.get("title") or summary.get("scenario") or "Scenario"
     lines = [f"{name}: {what}"]
+    if changes_words(summary.get("changes")):
+        lines.append(f"Changed from the scenario: {changes_words(summary.get('changes'))}")
     policy = (summary.get("config") or {}).get("policy")
     if policy:
         lines.append(policy_words(policy))

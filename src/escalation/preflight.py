@@ -36,7 +36,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from escalation.config import ConfigError, settings_from_dictconfig
+from escalation.config import ConfigError, describe_omegaconf_error, settings_from_dictconfig
 from escalation.errors import first_line
 from escalation.sweep import MAX_JOBS
 
@@ -66,6 +66,8 @@ class Plan:
     multirun: bool = False
     #: Whether the user chose the output folder (else ``escalation`` did).
     chosen: bool = False
+    #: A single run's changes from its scenario (``escalation.changes.run_changes``).
+    changes: list[str] | None = None
 
 
 def prepare(arguments: list[str]) -> Plan:
@@ -91,6 +93,7 @@ def prepare(arguments: list[str]) -> Plan:
     hydra = _create_hydra(args.config_dir, args.config_path)
     try:
         _check_overrides(overrides, hydra.config_loader.repository)
+        _check_user_files(args.config_dir, overrides, hydra.config_loader.repository)
         if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
             return Plan(arguments)
         cfg = _compose(hydra, args, overrides)
@@ -98,7 +101,7 @@ def prepare(arguments: list[str]) -> Plan:
         _check_machine_access(cfg)
         if multirun:
             return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
-        return _prepare_run(arguments, cfg, overrides)
+        return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))
     finally:
         from hydra.core.global_hydra import GlobalHydra
 
@@ -173,6 +176,18 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
                     raise ConfigError(f"unknown {key} {option!r}; available: {available}")
 
 
+def _check_user_files(config_dir: str | None, overrides: list[Any], repository: Any) -> None:
+    """Check, line by line, the files of ``--config-dir`` this command reads (``userconf``)."""
+    from escalation.userconf import check_files
+
+    choices = {
+        override.key_or_group: [str(option) for option in _option_values(override)]
+        for override in overrides
+        if repository.group_exists(override.key_or_group) and not override.is_delete()
+    }
+    check_files(config_dir, choices)
+
+
 def _option_values(override: Any) -> Iterator[str | None]:
     """The values a group override selects (several for a sweep)."""
     if override.is_delete():
@@ -230,12 +245,54 @@ def _task_config(cfg: DictConfig) -> DictConfig:
     return OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
 
 
-def _prepare_run(arguments: list[str], cfg: DictConfig, overrides: list[Any]) -> Plan:
+def _changes(hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig) -> list[str]:
+    """A run's changes from its scenario: its config against the scenario's own.
+
+    The scenario's config is composed with the same config group choices and no other
+    override; timing dates are compared as month numbers.
+    """
+    from hydra.types import RunMode
+
+    from escalation.changes import run_changes
+    from escalation.dates import DateError, resolve_timing_months
+
+    repository = hydra.config_loader.repository
+    groups = [o.input_line for o in overrides if repository.group_exists(o.key_or_group)]
+    base = hydra.compose_config(args.config_name or CONFIG_NAME, groups, run_mode=RunMode.RUN)
+    configs = []
+    for config in (cfg, base):
+        try:
+            plain = OmegaConf.to_container(_task_config(config), resolve=True, enum_to_str=True)
+            assert isinstance(plain, dict)
+            configs.append(resolve_timing_months(plain))
+        except OmegaConfBaseException as error:
+            raise ConfigError(describe_omegaconf_error(error)) from None
+        except DateError as error:
+            raise ConfigError(str(error)) from None
+    run, scenario = configs
+    return run_changes(scenario, run)
+
+
+def _named_folder(folder: Path, cfg: DictConfig, changes: list[str]) -> Path:
+    """The default ``outputs/<scenario>/<date_time>`` with the changes in the scenario's part."""
+    from escalation.changes import folder_name
+
+    scenario = str(OmegaConf.select(cfg, "scenario.name", default=""))
+    if not changes or folder.parent.name != scenario:
+        return folder
+    return folder.parent.with_name(folder_name(scenario, changes)) / folder.name
+
+
+def _prepare_run(
+    arguments: list[str], cfg: DictConfig, overrides: list[Any], changes: list[str] | None = None
+) -> Plan:
     from escalation.runs import check_memory
 
     check_memory(settings_from_dictconfig(_task_config(cfg)))
     given = _given(overrides, RUN_DIR)
     folder = _absolute(_select(cfg, RUN_DIR))
+    if not given:
+        folder = _named_folder(folder, cfg, changes or [])
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{RUN_DIR}={folder} is not a folder; give a new folder's path")
     if _holds_files(folder):
@@ -246,7 +303,7 @@ def _prepare_run(arguments: list[str], cfg: DictConfig, overrides: list[Any]) ->
             )
         folder = _unused(folder)
     _check_writable(folder, RUN_DIR)
-    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given)
+    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given, changes)
 
 
 def _prepare_sweep(

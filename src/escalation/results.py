@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.changes import changes_words
 from escalation.errors import first_line
 
 #: The outcome columns of ``outcomes.csv``, after the sampled assumptions. They live here, not
@@ -166,8 +167,11 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
 def summary_table(summary: Mapping[str, Any]) -> str:
     """A compact terminal table: each probability with its interval, then key means."""
     width = max(len(item["label"]) for item in summary["probabilities"].values())
+    title = summary["title"]
+    if changes_words(summary.get("changes")):
+        title += f", with {changes_words(summary.get('changes'))}"
     lines = [
-        f"{summary['title']}  ({summary['replicates']:,} replicates x {summary['months']} months,"
+        f"{title}  ({summary['replicates']:,} replicates x {summary['months']} months,"
         f" seed {summary['seed']})",
         f"{'outcome':<{width}}  {'p':>6}  95% interval",
     ]

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from escalation import __version__
+from escalation.changes import changes_words
 from escalation.config import ConfigError, Settings
 from escalation.errors import first_line
 from escalation.files import atomic_write
@@ -86,8 +87,12 @@ def _gib(size: int) -> str:
     return f"{size / 2**30:,.1f} GiB"
 
 
+#: Seconds a run goes on before its progress bar appears (shorter runs show none).
+PROGRESS_DELAY = 5.0
+
+
 def simulate_run(
-    settings: Settings, *, trajectories: bool = True
+    settings: Settings, *, trajectories: bool = True, progress: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run the model; return its outcomes and trajectories tables.
 
@@ -96,12 +101,39 @@ def simulate_run(
         trajectories: Whether to build the trajectories table (one row per replicate and
             month); None is returned in its place when False, e.g. for a sweep job that does
             not write it.
+        progress: Whether to show a progress bar (months done, time left) on the terminal once
+            the run has taken ``PROGRESS_DELAY`` seconds; it is removed when the run ends.
     """
     from escalation.model import EscalationModel
 
     check_memory(settings)
-    model = EscalationModel(settings).run()
+    model = EscalationModel(settings)
+    with progress_bar(settings.sim.months, enabled=progress) as bar:
+        while model.running:
+            model.step()
+            bar.update(1)
     return model.outcomes(), model.trajectories() if trajectories else None
+
+
+def progress_bar(months: int, *, enabled: bool) -> Any:
+    """A tqdm bar over a run's months, on stderr, shown after ``PROGRESS_DELAY`` seconds.
+
+    Args:
+        months: The run's months.
+        enabled: False gives a bar that draws nothing (a pipe, a sweep job, a test).
+    """
+    from tqdm import tqdm
+
+    return tqdm(
+        total=months,
+        desc="simulating",
+        unit="month",
+        delay=PROGRESS_DELAY,
+        disable=not enabled,
+        leave=False,
+        dynamic_ncols=True,
+        bar_format="{desc}: month {n_fmt}/{total_fmt} {bar} {elapsed} elapsed, {remaining} left",
+    )
 
 
 def run_meta(
@@ -109,6 +141,7 @@ def run_meta(
     config: dict[str, Any],
     overrides: list[str] | None = None,
     title: str | None = None,
+    changes: list[str] | None = None,
 ) -> dict[str, Any]:
     """What ``summary.json`` records about a run besides its results.
 
@@ -117,10 +150,13 @@ def run_meta(
         config: The resolved config.
         overrides: A sweep job's overrides (what makes it this job of its sweep), or None.
         title: The run's title; default the scenario's (a sweep job names its own policy).
+        changes: A single run's changes from its scenario (``escalation.changes``), or None.
     """
     sweep = {} if overrides is None else {"overrides": list(overrides)}
+    changed = {} if changes is None else {"changes": list(changes)}
     return {
         **sweep,
+        **changed,
         "scenario": settings.scenario.name,
         "title": title or settings.scenario.title,
         "seed": settings.seed,
@@ -143,6 +179,7 @@ def write_run(
     tables: bool = True,
     overrides: list[str] | None = None,
     title: str | None = None,
+    changes: list[str] | None = None,
 ) -> dict[str, Any]:
     """Write a run's files into ``folder``; ``summary.json`` last, as the completion mark.
 
@@ -157,13 +194,20 @@ def write_run(
         tables: Whether to write the two tables (False when they are already on disk).
         overrides: A sweep job's overrides, recorded in ``summary.json``.
         title: Title of the figures and narrative; default the scenario's.
+        changes: A single run's changes from its scenario, recorded in ``summary.json`` and
+            shown in the narrative's heading and the figures' titles.
 
     Returns:
         The summary written to ``summary.json``.
     """
     from escalation.narrative import write_narrative
 
-    summary = summarize(outcomes, run_meta(settings, config, overrides, title))
+    summary = summarize(
+        outcomes, run_meta(settings, config, overrides, title=title, changes=changes)
+    )
+    title = summary["title"]
+    if changes_words(changes):
+        title += f", with {changes_words(changes)}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ERROR_FILE).unlink(missing_ok=True)
     for leftover in folder.glob(".*.tmp"):  # an interrupted earlier attempt's partial files
@@ -176,7 +220,7 @@ def write_run(
             outcomes,
             settings.sim.narrative_replicate,
             folder / FILES["narrative"],
-            title=summary["title"],
+            title=title,
             posture=settings.policy.posture.value,
         )
         if figures:
@@ -281,15 +325,55 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         notes.append(f"{trajectories_path} is missing: narrative and figures not rebuilt")
     assert isinstance(config, dict)
     summary = write_run(
-        folder, settings, config, outcomes, trajectories, figures=True, tables=False
+        folder,
+        settings,
+        config,
+        outcomes,
+        trajectories,
+        figures=True,
+        tables=False,
+        changes=_rebuilt_changes(folder, config),
     )
     return summary, notes
 
 
+def _rebuilt_changes(folder: Path, config: dict[str, Any]) -> list[str] | None:
+    """A rebuilt run's changes from its scenario: as ``summary.json`` recorded them, or anew.
+
+    Without ``summary.json`` they are found again by composing the scenario with the config
+    groups and the config folder that Hydra recorded (``.hydra/hydra.yaml``); None if that fails.
+    """
+    from omegaconf import OmegaConf
+
+    from escalation.changes import run_changes
+    from escalation.dates import resolve_timing_months
+
+    stored = _recorded(folder / FILES["summary"], "changes")
+    if stored is not None or not (folder / ".hydra" / "hydra.yaml").is_file():
+        return stored
+    try:
+        from escalation.api import compose_scenario
+
+        runtime = OmegaConf.load(folder / ".hydra" / "hydra.yaml").hydra.runtime
+        sources = [s for s in runtime.config_sources if s.provider == "command-line"]
+        config_dir = sources[0].path if sources else None
+        choices = {g: runtime.choices[g] for g in ("policy", "doctrine", "uncertainty")}
+        base = compose_scenario(runtime.choices.scenario, config_dir, choices)
+        plain = OmegaConf.to_container(base, resolve=True, enum_to_str=True)
+        return run_changes(resolve_timing_months(plain), resolve_timing_months(dict(config)))
+    except Exception:  # a folder from elsewhere: its changes are not shown, nothing else lost
+        return None
+
+
 def _recorded_replicates(path: Path) -> Any:
     """The replicates a ``summary.json`` records; None when it is absent or unreadable."""
+    return _recorded(path, "replicates")
+
+
+def _recorded(path: Path, key: str) -> Any:
+    """What a ``summary.json`` records under ``key``; None when it is absent or unreadable."""
     try:
         stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return stored.get("replicates") if isinstance(stored, dict) else None
+    return stored.get(key) if isinstance(stored, dict) else None
