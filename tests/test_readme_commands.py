@@ -226,15 +226,15 @@ def test_every_readme_command_runs_as_written_from_an_empty_folder(tmp_path):
             assert (result.returncode, result.stderr.splitlines()) == (2, [command.error])
     sweeps = sorted(p.name for p in (tmp_path / "multirun").iterdir())
     assert {"avr", "sobol"} <= set(sweeps)
-    assert (
-        len(
-            [
-                name
-                for name in sweeps
-                if re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(_\d+)?", name)
-            ]
-        )
-        == 2
-    )
+    dated = [n for n in sweeps if re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(_\d+)?", n)]
+    # Every sweep the README shows without hydra.sweep.dir lands in multirun/<date_time>/.
+    undirected = [
+        c
+        for c in commands
+        if c.error is None
+        and ("-m" in c.words or any(w.startswith("sweep=") for w in c.words))
+        and not any(w.startswith("hydra.sweep.dir=") for w in c.words)
+    ]
+    assert len(dated) == len(undirected) >= 2
     for name in sweeps:
         assert (tmp_path / "multirun" / name / "summary.csv").is_file(), name
