@@ -375,3 +375,33 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     example.write(tmp_path, table, box, replicates=20)
     assert len(pd.read_csv(tmp_path / "experiments.csv")) == 80
     assert "PRIM: where `red_line_threshold` below" in (tmp_path / "reading.md").read_text()
+
+
+# --- a sweep over an assumption's bound: per-job ranges and a line per step -------------------
+
+
+def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, capsys):
+    """The analyst's sweep over ``uncertainty.red_line_threshold.high``: the report names each
+    job by its threshold and gives its own range; the command prints a line per step."""
+    command = [
+        sys.executable, "-m", "escalation", "-m", "policy.posture=ambiguity",
+        "uncertainty.red_line_threshold.high=6.5,9.0", "sim.replicates=1000",
+        f"hydra.sweep.dir={tmp_path}",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    main([str(tmp_path), "--outcome", "russian_retaliation", "--resamples", "2", "--no-figures"])
+    printed = capsys.readouterr().out.splitlines()
+    report = (tmp_path / "analysis.md").read_text()
+    assert "The assumptions' ranges differ between the jobs:" in report
+    key = "uncertainty.red_line_threshold.high"
+    for job, high in ((0, "6.5"), (1, "9")):
+        line = next(line for line in report.splitlines() if line.startswith(f"- job {job}: "))
+        assert line.startswith(f"- job {job}: {key}={float(high)}: ")
+        assert f"`red_line_threshold` (4.5–{high})" in line
+    assert printed[0] == f"Loading {tmp_path} ..."
+    assert printed[1].startswith("Loaded 2 policies, 2,000 runs (")
+    steps = [line for line in printed if line.startswith("[policy ")]
+    assert [line[:13] for line in steps] == ["[policy 1/2] ", "[policy 2/2] "]
+    assert all("feature scores" in line and "PRIM" in line for line in steps)
+    assert any(line.startswith("Writing the report, tables to") for line in printed)
+    assert any(line.startswith("Written (") for line in printed)

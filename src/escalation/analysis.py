@@ -23,8 +23,9 @@ report, the figures and the files are made by ``escalation.analyze``.
 from __future__ import annotations
 
 import json
+import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -739,6 +740,14 @@ class PolicyResult:
     sobol: pd.DataFrame | None = None
     skipped: str | None = None
     notes: list[str] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds each step took (``feature scores``, ``PRIM``, ``Sobol``), in the order run."""
+
+    def steps_line(self) -> str:
+        """``feature scores 0.41 s, PRIM 0.12 s``, or ``skipped: <reason>``."""
+        if self.skipped is not None:
+            return f"skipped: {self.skipped}"
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.steps.items())
 
     @property
     def rate(self) -> float:
@@ -776,6 +785,7 @@ def analyse(
     boxes: int = 1,
     max_dimensions: int = MAX_DIMENSIONS,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Feature scores, PRIM boxes and (for ``sobol`` runs) Sobol indices, policy by policy.
 
@@ -788,14 +798,18 @@ def analyse(
         boxes: Most PRIM boxes per policy.
         max_dimensions: Most assumptions a box may restrict.
         seed: Seeds every random choice of the analyses (same folder and seed, same report).
+        progress: Called with one line per policy once it is analysed, e.g.
+            ``[policy 2/4] job 1: troops=none: feature scores 0.41 s, PRIM 0.12 s``.
     """
     seeds = np.random.SeedSequence(seed).spawn(len(study.policies))
     results = []
-    for policy, sequence in zip(study.policies, seeds, strict=True):
+    total = len(study.policies)
+    for number, (policy, sequence) in enumerate(zip(study.policies, seeds, strict=True), 1):
         policy_seed = int(sequence.generate_state(1)[0])
-        results.append(
-            _analyse_policy(policy, target, resamples, boxes, max_dimensions, policy_seed)
-        )
+        result = _analyse_policy(policy, target, resamples, boxes, max_dimensions, policy_seed)
+        results.append(result)
+        if progress is not None:
+            progress(f"[policy {number}/{total}] {policy.title}: {result.steps_line()}")
     return Analysis(study, target, results, resamples, seed, max_dimensions)
 
 
@@ -828,6 +842,7 @@ def _analyse_policy(
         result.notes.append(
             f"Feature scores from a random {MAX_SCORED_RUNS:,} of the {len(rows):,} runs."
         )
+    started = time.perf_counter()
     if target.yes_no:
         result.scores = feature_scores(
             x[scored], cases[scored], yes_no=True, resamples=resamples, seed=seed
@@ -846,9 +861,12 @@ def _analyse_policy(
             result.scores = feature_scores(
                 x[known], values[known], yes_no=False, resamples=resamples, seed=seed
             )
+    result.steps["feature scores"] = time.perf_counter() - started
+    started = time.perf_counter()
     result.boxes = discover(
         x, cases, boxes=boxes, max_dimensions=max_dimensions, ranges=policy.ranges
     )
+    result.steps["PRIM"] = time.perf_counter() - started
     if not result.boxes:
         result.notes.append(
             f"PRIM found no box of at most {max_dimensions} assumptions, each significant, in "
@@ -856,7 +874,9 @@ def _analyse_policy(
         )
     if policy.sampling == "sobol":
         values = cases.astype(float) if target.yes_no else rows[target.outcome].to_numpy(float)
+        started = time.perf_counter()
         result.sobol, note = sobol_indices(policy, values, seed=seed % (2**31 - 1) + 1)
+        result.steps["Sobol"] = time.perf_counter() - started
         result.notes.append(note + ".")
     return result
 

@@ -37,6 +37,7 @@ from escalation.analysis import (
     TREES,
     Analysis,
     AnalysisError,
+    Policy,
     PolicyResult,
     analyse,
     boxes_table,
@@ -113,7 +114,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         analysis = run_analysis(args)
         out = args.out or args.folder
+        step = time.perf_counter()
+        _say(f"Writing the report, tables{'' if args.no_figures else ' and figures'} to {out} ...")
         written = write_analysis(analysis, out, figures=not args.no_figures)
+        _say(f"Written ({time.perf_counter() - step:.1f} s)")
     except AnalysisError as error:
         print(f"escalation-analyze: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -150,9 +154,18 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
             raise AnalysisError(f"--{name}={value} must be a finite number")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise AnalysisError(f"--out {args.out} is a file; give a folder")
+    step = time.perf_counter()
+    _say(f"Loading {args.folder} ...")
     study = load_study(args.folder)
+    runs = sum(len(policy.rows) for policy in study.policies)
+    count = len(study.policies)
+    _say(
+        f"Loaded {count:,} {'policy' if count == 1 else 'policies'}, {runs:,} runs "
+        f"({time.perf_counter() - step:.1f} s)"
+    )
     target = make_target(study, args.outcome, above=args.above, below=args.below)
     require_libraries()
+    _say(f"Analysing {target.phrase}: feature scores, PRIM boxes, Sobol indices (sobol runs)")
     return analyse(
         study,
         target,
@@ -160,7 +173,13 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
         boxes=args.boxes,
         max_dimensions=args.max_dims,
         seed=args.seed,
+        progress=_say,
     )
+
+
+def _say(line: str) -> None:
+    """Print one progress line at once (a long analysis shows where it is)."""
+    print(line, flush=True)
 
 
 def write_analysis(analysis: Analysis, out: Path, *, figures: bool = True) -> list[str]:
@@ -259,12 +278,7 @@ def report_markdown(analysis: Analysis, figures: Mapping[str, str] | None = None
             f"{target.outcome} itself.",
             "",
         ]
-    first = results[0].policy
-    ranges = ", ".join(f"`{name}` ({_range(first.ranges[name])})" for name in first.assumptions)
-    lines += [f"Assumptions sampled in every run: {ranges}."]
-    if first.fixed:
-        fixed = ", ".join(f"`{name}` = {value:g}" for name, value in first.fixed.items())
-        lines += [f"Fixed: {fixed}."]
+    lines += _assumption_lines([result.policy for result in results])
     lines.append("")
     lines += _overview(analysis, figures)
     for result in analysis.analysed:
@@ -275,6 +289,33 @@ def report_markdown(analysis: Analysis, figures: Mapping[str, str] | None = None
         lines.append("")
     lines += _method(analysis)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _assumption_lines(policies: Sequence[Policy]) -> list[str]:
+    """Which assumptions were sampled and over which ranges: once, or per job when they differ.
+
+    A sweep over an uncertainty bound (``uncertainty.red_line_threshold.high=6.5,9.0``) gives
+    each job its own range; the report then states every job's ranges.
+    """
+
+    def ranges_of(policy: Policy) -> str:
+        sampled = ", ".join(
+            f"`{name}` ({_range(policy.ranges[name])})" for name in policy.assumptions
+        )
+        fixed = ", ".join(f"`{name}` = {value:g}" for name, value in policy.fixed.items())
+        return sampled + (f"; fixed: {fixed}" if fixed else "")
+
+    first = policies[0]
+    if all(policy.ranges == first.ranges for policy in policies):
+        ranges = ", ".join(f"`{name}` ({_range(first.ranges[name])})" for name in first.assumptions)
+        lines = [f"Assumptions sampled in every run: {ranges}."]
+        if first.fixed:
+            fixed = ", ".join(f"`{name}` = {value:g}" for name, value in first.fixed.items())
+            lines += [f"Fixed: {fixed}."]
+        return lines
+    lines = ["The assumptions' ranges differ between the jobs:", ""]
+    lines += [f"- {policy.title}: {ranges_of(policy)}." for policy in policies]
+    return lines
 
 
 def _number_range(values: Sequence[int]) -> str:

@@ -61,6 +61,7 @@ PROBABILITY_LABEL = "Probability over the run (%)"
 FRONT_LABEL = "Non-dominated policy (numbered as in the key), 95% intervals"
 DOMINATED_LABEL = "Dominated policy, 95% intervals"
 STEP_LABEL = "Best position reachable at that risk"
+FRONT_COLOUR = "tab:red"
 KEY_HEADER = "Non-dominated policies by increasing risk (P(direct conflict), Ukraine's position):"
 """Legend entries and key header of the trade-off figure."""
 
@@ -115,28 +116,60 @@ def swept_levers(summary: pd.DataFrame) -> list[str]:
     ]
 
 
-def swept_columns(summary: pd.DataFrame) -> list[str]:
-    """What tells the rows of a sweep apart: the swept levers, then other varying settings.
+def key_columns(summary: pd.DataFrame) -> list[str]:
+    """The summary's columns for swept keys that are neither levers nor ``EXTRA_DIMENSIONS``.
 
-    A sweep may also vary the scenario, the seed, the months or the replicates, or settings the
-    summary has no column for (a doctrine number); the figures must still tell its rows apart.
+    A sweep's gathering gives every other varying key (an uncertainty bound, a doctrine number,
+    a timing) a column named by its dotted key, e.g. ``uncertainty.red_line_threshold.high``;
+    outcome columns never hold a dot.
+
+    Args:
+        summary: Sweep summary, one row per job.
+
+    Returns:
+        Those columns, in the summary's order.
+    """
+    return [column for column in summary.columns if "." in str(column)]
+
+
+def swept_columns(summary: pd.DataFrame) -> list[str]:
+    """What tells the rows of a sweep apart: the swept levers, then other varying keys.
+
+    A sweep may also vary the scenario, the seed, the months or the replicates, or any other key
+    (an uncertainty bound, a doctrine number: ``key_columns``); the figures name them all.
 
     Args:
         summary: Sweep summary, one row per policy.
 
     Returns:
-        ``swept_levers(summary)``, then those of ``EXTRA_DIMENSIONS`` with more than one value;
-        then ``"job"`` if rows still share all of these values (and the summary has ``job``).
+        ``swept_levers(summary)``, then those of ``EXTRA_DIMENSIONS`` and of ``key_columns`` with
+        more than one value; then ``"job"`` only if rows still share all of these values (a
+        swept setting the summary has no column for) and the summary has ``job``.
     """
     columns = swept_levers(summary) + [
         column
-        for column in EXTRA_DIMENSIONS
+        for column in [*EXTRA_DIMENSIONS, *key_columns(summary)]
         if column in summary.columns and summary[column].dropna().nunique() > 1
     ]
     shared = summary.duplicated(columns).any() if columns else len(summary) > 1
     if shared and "job" in summary.columns:
         columns.append("job")
     return columns
+
+
+def assumption_columns(summary: pd.DataFrame) -> list[str]:
+    """The swept columns that are not policy levers: assumptions, scenario, seed, timing.
+
+    A trade-off between policies only compares policies under the same values of these, so the
+    trade-off figure draws one front per combination of them (``pareto_front(..., by=...)``).
+
+    Args:
+        summary: Sweep summary, one row per policy.
+
+    Returns:
+        ``swept_columns(summary)`` without the levers (and without ``job``).
+    """
+    return [c for c in swept_columns(summary) if c not in LEVERS and c != "job"]
 
 
 def policy_label(row: Mapping[str, Any] | pd.Series, levers: Sequence[str]) -> str:
@@ -239,19 +272,26 @@ def heatmap_grid(
 
 
 def pareto_front(
-    summary: pd.DataFrame, risk: str = RISK, benefit: str = BENEFIT
+    summary: pd.DataFrame,
+    risk: str = RISK,
+    benefit: str = BENEFIT,
+    *,
+    by: Sequence[str] = (),
 ) -> pd.Series[bool]:
     """Which policies no other policy beats on both risk and benefit.
 
     A policy is dominated when another has a risk no higher and a benefit no lower, and is
     strictly better on at least one. Policies with identical risk and benefit do not dominate
     each other, so ties on the front all stay on it. A policy with a missing risk or benefit is
-    neither on the front nor counted against others.
+    neither on the front nor counted against others. With ``by``, policies are only compared
+    with those sharing their values of these columns (one front per assumption value: an
+    assumption is not a choice, so a low threshold must not "beat" a policy under a high one).
 
     Args:
         summary: Sweep summary, one row per policy.
         risk: Column to minimise, e.g. the probability ``"direct_conflict"``.
         benefit: Column to maximise, e.g. ``"ukraine_position_final_mean"``.
+        by: Columns whose values split the policies into groups, each with its own front.
 
     Returns:
         A boolean series on the summary's index, True for the non-dominated policies.
@@ -259,9 +299,13 @@ def pareto_front(
     risks = summary[risk].to_numpy(dtype=float)
     benefits = summary[benefit].to_numpy(dtype=float)
     valid = ~(np.isnan(risks) | np.isnan(benefits))
+    if by:
+        group = summary.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
+    else:
+        group = np.zeros(len(summary), dtype=int)
     front = valid.copy()
     for i in np.flatnonzero(valid):
-        no_worse = valid & (risks <= risks[i]) & (benefits >= benefits[i])
+        no_worse = valid & (group == group[i]) & (risks <= risks[i]) & (benefits >= benefits[i])
         better = (risks < risks[i]) | (benefits > benefits[i])
         front[i] = not (no_worse & better).any()
     return pd.Series(front, index=summary.index, name="pareto_front", dtype=bool)
@@ -534,8 +578,19 @@ def plot_tradeoff(
     """
     path = Path(path)
     figsize = FIGSIZES[style]
-    levers = swept_columns(summary)
-    front = pareto_front(summary, RISK, BENEFIT)
+    groups = assumption_columns(summary)
+    levers = [column for column in swept_columns(summary) if column not in groups]
+    front = pareto_front(summary, RISK, BENEFIT, by=groups)
+    group_of = (
+        summary.groupby(groups, sort=False, dropna=False).ngroup().to_numpy()
+        if groups
+        else np.zeros(len(summary), dtype=int)
+    )
+    group_names = {
+        int(g): policy_label(summary.iloc[int(np.flatnonzero(group_of == g)[0])], groups)
+        for g in np.unique(group_of)
+    }
+    colours = [FRONT_COLOUR] if not groups else [f"C{n % 10}" for n in range(len(group_names))]
     risk = summary[RISK].to_numpy(dtype=float) * 100.0
     risk_errors = _errors(
         risk,
@@ -550,10 +605,12 @@ def plot_tradeoff(
     )
     on_front = front.to_numpy()
     order = np.flatnonzero(on_front)
-    order = order[np.lexsort((-benefit[order], risk[order]))]  # by risk, then best position
+    # by assumption group, then risk, then best position
+    order = order[np.lexsort((-benefit[order], risk[order], group_of[order]))]
     key_lines = [
         f"{number}.  {policy_label(summary.iloc[i], levers)}"
-        f"   ({risk[i]:.1f}%, {benefit[i]:.1f}% held)"
+        + (f"  [{group_names[int(group_of[i])]}]" if groups else "")
+        + f"   ({risk[i]:.1f}%, {benefit[i]:.1f}% held)"
         for number, i in enumerate(order, start=1)
     ]
 
@@ -589,30 +646,35 @@ def plot_tradeoff(
                     alpha=0.8,
                     label=DOMINATED_LABEL,
                 )
-            ax.errorbar(
-                risk[order],
-                benefit[order],
-                xerr=risk_errors[:, order],
-                yerr=benefit_errors[:, order],
-                fmt="D",
-                color="tab:red",
-                ecolor="tab:red",
-                markersize=9,
-                elinewidth=1.5,
-                capsize=3,
-                zorder=3,
-                label=FRONT_LABEL,
-            )
-            ax.plot(
-                risk[order],
-                benefit[order],
-                drawstyle="steps-post",
-                color="tab:red",
-                linewidth=2,
-                alpha=0.7,
-                zorder=2,
-                label=STEP_LABEL,
-            )
+            for g, name in group_names.items():
+                mine = order[group_of[order] == g]
+                if not mine.size:
+                    continue
+                colour = colours[g]
+                ax.errorbar(
+                    risk[mine],
+                    benefit[mine],
+                    xerr=risk_errors[:, mine],
+                    yerr=benefit_errors[:, mine],
+                    fmt="D",
+                    color=colour,
+                    ecolor=colour,
+                    markersize=9,
+                    elinewidth=1.5,
+                    capsize=3,
+                    zorder=3,
+                    label=FRONT_LABEL if not groups else f"{FRONT_LABEL}: {name}",
+                )
+                ax.plot(
+                    risk[mine],
+                    benefit[mine],
+                    drawstyle="steps-post",
+                    color=colour,
+                    linewidth=2,
+                    alpha=0.7,
+                    zorder=2,
+                    label=STEP_LABEL if not groups else "_nolegend_",
+                )
             numbers: dict[tuple[float, float], list[str]] = {}  # policies at the same point
             for number, i in enumerate(order, start=1):
                 numbers.setdefault((risk[i], benefit[i]), []).append(str(number))
@@ -645,7 +707,9 @@ def plot_tradeoff(
             else:
                 handles, labels = ax.get_legend_handles_labels()
                 order_of = {label: rank for rank, label in enumerate(labels)}
-                wanted = [FRONT_LABEL, STEP_LABEL, DOMINATED_LABEL]
+                wanted = [label for label in labels if label != DOMINATED_LABEL] + [DOMINATED_LABEL]
+                if not groups:
+                    wanted = [FRONT_LABEL, STEP_LABEL, DOMINATED_LABEL]
                 ax.legend(
                     [handles[order_of[label]] for label in wanted if label in order_of],
                     [label for label in wanted if label in order_of],
@@ -655,6 +719,8 @@ def plot_tradeoff(
                     fontsize="small",
                 )
             what = f"Support versus risk {_swept_phrase(levers)}"
+            if groups:
+                what += f", one front per {_and(groups)}"
             set_title(fig, _title(summary, what, sweep_name))
 
             key_ax.axis("off")
