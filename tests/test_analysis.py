@@ -405,3 +405,44 @@ def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, 
     assert all("feature scores" in line and "PRIM" in line for line in steps)
     assert any(line.startswith("Writing the report, tables to") for line in printed)
     assert any(line.startswith("Written (") for line in printed)
+
+
+def test_ema_sobol_design_is_evaluated_in_one_batch_in_the_experiments_order():
+    """EMA Workbench's Sobol sampler through ``escalation.ema.BatchEvaluator``: one outcome per
+    experiment of the Saltelli design (N x (2D + 2) rows), each the mean of ``simulate_many``
+    over that experiment's row, so SALib's analysis can read them in order."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench import Samplers, perform_experiments
+    from SALib.analyze import sobol
+
+    from escalation.ema import BatchEvaluator
+
+    model = load_example().ema_model(replicates=10, months=24, seed=4)
+    with BatchEvaluator(model) as evaluator:
+        experiments, outcomes = perform_experiments(
+            model,
+            scenarios=8,
+            evaluator=evaluator,
+            uncertainty_sampling=Samplers.SOBOL,
+            uncertainty_sampling_kwargs={"rng": 4},
+        )
+    dims = len(model.uncertainties)
+    assert len(experiments) == 8 * (2 * dims + 2)
+    position = outcomes["ukraine_position_final"]
+    assert len(position) == len(experiments)
+    columns = [name for name in [*uncertainty_names(), *LEVERS] if name in experiments.columns]
+    again = escalation.simulate_many(
+        experiments[columns].to_dict("records"), replicates=10, months=24, seed=4
+    )
+    means = again.groupby("point")["ukraine_position_final"].mean()
+    assert means.tolist() == list(position)
+    problem = {
+        "num_vars": dims,
+        "names": [u.name for u in model.uncertainties],
+        "bounds": [[u.lower_bound, u.upper_bound] for u in model.uncertainties],
+    }
+    indices = sobol.analyze(problem, np.asarray(position, dtype=float), seed=4)
+    assert np.isfinite(indices["ST"]).all()
