@@ -202,11 +202,14 @@ def plot_tradeoff(
                 what += f", one front per {_and(groups)}"
             set_title(fig, _title(summary, what, sweep_name))
 
+            header = KEY_HEADER
+            if groups:  # numbered per assumption value first, then by increasing risk
+                header = KEY_HEADER.replace("by increasing risk", f"per {_and(groups)}, by risk")
             key_ax.axis("off")
             key_ax.text(
                 0.0,
                 1.0,
-                "\n".join([KEY_HEADER, *(key_lines or ["(none)"]), *missing_line]),
+                "\n".join([header, *(key_lines or ["(none)"]), *missing_line]),
                 transform=key_ax.transAxes,
                 va="top",
                 ha="left",
