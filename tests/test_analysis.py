@@ -375,3 +375,74 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     example.write(tmp_path, table, box, replicates=20)
     assert len(pd.read_csv(tmp_path / "experiments.csv")) == 80
     assert "PRIM: where `red_line_threshold` below" in (tmp_path / "reading.md").read_text()
+
+
+# --- a sweep over an assumption's bound: per-job ranges and a line per step -------------------
+
+
+def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, capsys):
+    """The analyst's sweep over ``uncertainty.red_line_threshold.high``: the report names each
+    job by its threshold and gives its own range; the command prints a line per step."""
+    command = [
+        sys.executable, "-m", "escalation", "-m", "policy.posture=ambiguity",
+        "uncertainty.red_line_threshold.high=6.5,9.0", "sim.replicates=1000",
+        f"hydra.sweep.dir={tmp_path}",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    main([str(tmp_path), "--outcome", "russian_retaliation", "--resamples", "2", "--no-figures"])
+    printed = capsys.readouterr().out.splitlines()
+    report = (tmp_path / "analysis.md").read_text()
+    assert "The assumptions' ranges differ between the jobs:" in report
+    key = "uncertainty.red_line_threshold.high"
+    for job, high in ((0, "6.5"), (1, "9")):
+        line = next(line for line in report.splitlines() if line.startswith(f"- job {job}: "))
+        assert line.startswith(f"- job {job}: {key}={float(high)}: ")
+        assert f"`red_line_threshold` (4.5–{high})" in line
+    assert printed[0] == f"Loading {tmp_path} ..."
+    assert printed[1].startswith("Loaded 2 policies, 2,000 runs (")
+    steps = [line for line in printed if line.startswith("[policy ")]
+    assert [line[:13] for line in steps] == ["[policy 1/2] ", "[policy 2/2] "]
+    assert all("feature scores" in line and "PRIM" in line for line in steps)
+    assert any(line.startswith("Writing the report, tables to") for line in printed)
+    assert any(line.startswith("Written (") for line in printed)
+
+
+def test_ema_sobol_design_is_evaluated_in_one_batch_in_the_experiments_order():
+    """EMA Workbench's Sobol sampler through ``escalation.ema.BatchEvaluator``: one outcome per
+    experiment of the Saltelli design (N x (2D + 2) rows), each the mean of ``simulate_many``
+    over that experiment's row, so SALib's analysis can read them in order."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench import Samplers, perform_experiments
+    from SALib.analyze import sobol
+
+    from escalation.ema import BatchEvaluator
+
+    model = load_example().ema_model(replicates=10, months=24, seed=4)
+    with BatchEvaluator(model) as evaluator:
+        experiments, outcomes = perform_experiments(
+            model,
+            scenarios=8,
+            evaluator=evaluator,
+            uncertainty_sampling=Samplers.SOBOL,
+            uncertainty_sampling_kwargs={"rng": 4},
+        )
+    dims = len(model.uncertainties)
+    assert len(experiments) == 8 * (2 * dims + 2)
+    position = outcomes["ukraine_position_final"]
+    assert len(position) == len(experiments)
+    columns = [name for name in [*uncertainty_names(), *LEVERS] if name in experiments.columns]
+    again = escalation.simulate_many(
+        experiments[columns].to_dict("records"), replicates=10, months=24, seed=4
+    )
+    means = again.groupby("point")["ukraine_position_final"].mean()
+    assert means.tolist() == list(position)
+    problem = {
+        "num_vars": dims,
+        "names": [u.name for u in model.uncertainties],
+        "bounds": [[u.lower_bound, u.upper_bound] for u in model.uncertainties],
+    }
+    indices = sobol.analyze(problem, np.asarray(position, dtype=float), seed=4)
+    assert np.isfinite(indices["ST"]).all()

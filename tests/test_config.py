@@ -363,3 +363,42 @@ def test_new_weapon_months_start_at_one(base):
     config = with_value(base, "policy.new_weapons", [3, 0])
     with pytest.raises(ConfigError, match=r"policy\.new_weapons=0 is out of range: must be >= 1"):
         settings_from_dictconfig(config)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("policy.troops", "combat"),
+        ("uncertainty.red_line_threshold", 6.5),
+        ("uncertainty.red_line_threshold.high", 9.0),
+        ("sim.months", 24),
+        ("seed", 3),
+    ],
+)
+def test_validating_only_the_changed_section_gives_the_full_validations_settings(base, path, value):
+    """A batched sweep point re-validates only the sections its overrides touch."""
+    from escalation.config import settings_with_sections
+
+    full = settings_from_dictconfig(base)
+    changed = with_value(base, path, value)
+    cheap = settings_with_sections(full, changed, {path.split(".")[0]})
+    assert cheap == settings_from_dictconfig(changed)
+    assert cheap != full
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("policy.troops", "many", r"policy\.troops: invalid value 'many'"),
+        ("sim.replicates", 0, r"sim\.replicates"),
+        ("seed", "x", r"seed"),
+    ],
+)
+def test_validating_only_the_changed_section_reports_errors_as_the_full_one(
+    base, path, value, expected
+):
+    from escalation.config import settings_with_sections
+
+    full = settings_from_dictconfig(base)
+    with pytest.raises(ConfigError, match=expected):
+        settings_with_sections(full, with_value(base, path, value), {path.split(".")[0]})

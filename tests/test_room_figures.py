@@ -13,7 +13,7 @@ from test_plots import synthetic_summary as run_summary
 from test_plots import synthetic_trajectories
 from test_sweep_plots import full_grid
 
-from escalation import plots, sweep_plots
+from escalation import plots, sweep_heatmap, sweep_plots
 from escalation.config import ConfigError, Plots, validate_plots
 from escalation.ladder import Rung
 
@@ -160,7 +160,7 @@ def test_heatmaps_of_one_sweep_share_one_colour_scale(tmp_path, monkeypatch):
         if path.name.startswith("heatmap_"):
             tops.append(fig.axes[0].get_images()[0].norm.vmax)
 
-    monkeypatch.setattr(sweep_plots, "_save_atomically", keep)
+    monkeypatch.setattr(sweep_heatmap, "_save_atomically", keep)
     summary = full_grid()
     sweep_plots.draw_sweep_figures(summary, tmp_path, sweep_name="policy_grid")
     highest = summary[list(sweep_plots.HEATMAP_OUTCOMES)].to_numpy().max() * 100

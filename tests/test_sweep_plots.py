@@ -355,3 +355,76 @@ def test_draw_sweep_figures_from_a_csv_round_trip_with_empty_means(tmp_path):
     folder = tmp_path / "figures"
     paths = sweep_plots.draw_sweep_figures(read, folder, sweep_name="s")
     assert_pngs(folder, paths)
+
+
+THRESHOLD = "uncertainty.red_line_threshold.high"
+
+
+def threshold_sweep() -> pd.DataFrame:
+    """The analyst's sweep: troops x posture x two red-line thresholds, as gathering writes it.
+
+    Under the high threshold every policy is safer (its risk halved) but no position changes, so
+    comparing across thresholds would wrongly make the high-threshold rows dominate all others.
+    """
+    summary = synthetic_summary(["troops", "posture"])
+    high = summary.copy()
+    for name in PROBABILITIES:
+        for column in (name, f"{name}_low", f"{name}_high"):
+            high[column] = high[column] / 2
+    both = pd.concat([summary.assign(**{THRESHOLD: 6.5}), high.assign(**{THRESHOLD: 9.0})])
+    both = both.reset_index(drop=True)
+    both["job"] = range(len(both))
+    front = ["job", "scenario", "replicates", "months", "seed", *ORDER, THRESHOLD]
+    return both[front + [c for c in both.columns if c not in front]]
+
+
+def test_swept_key_columns_label_the_sweep_with_no_job_axis():
+    summary = threshold_sweep()
+    assert sweep_plots.swept_columns(summary) == ["troops", "posture", THRESHOLD]
+    assert sweep_plots.assumption_columns(summary) == [THRESHOLD]
+    x, y, facets = sweep_plots.heatmap_layout(summary)
+    assert "job" not in (x, y, *facets)
+    assert THRESHOLD in (x, y, *facets)
+    labels = sweep_plots.ranking(summary, "direct_conflict")["label"]
+    assert labels.is_unique
+    assert labels.str.contains(f"{THRESHOLD}=9.0").sum() == 6
+    assert not labels.str.contains("job").any()
+
+
+def test_tradeoff_front_is_per_assumption_value_not_across_them():
+    summary = threshold_sweep()
+    across = sweep_plots.pareto_front(summary)
+    per_value = sweep_plots.pareto_front(summary, by=[THRESHOLD])
+    # Across values the safer 9.0 rows beat their own 6.5 twins: no 6.5 row is left on the front.
+    assert not across[summary[THRESHOLD] == 6.5].any()
+    # Per value each threshold keeps the same policies on its front.
+    fronts = {
+        value: set(
+            summary.loc[per_value & (summary[THRESHOLD] == value), list(ORDER)].itertuples(
+                index=False
+            )
+        )
+        for value in (6.5, 9.0)
+    }
+    assert fronts[6.5] == fronts[9.0]
+    assert fronts[6.5]
+
+
+def test_tradeoff_figure_draws_one_front_per_threshold(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    labels: list[str] = []
+    original = matplotlib.axes.Axes.errorbar
+
+    def record(self, *args, **kwargs):
+        labels.append(kwargs.get("label", ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", record)
+    path = sweep_plots.plot_tradeoff(threshold_sweep(), tmp_path / "t.png", sweep_name="custom")
+    assert path.is_file()
+    fronts = [label for label in labels if label.startswith(sweep_plots.FRONT_LABEL)]
+    assert fronts == [
+        f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=6.5",
+        f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=9.0",
+    ]

@@ -17,11 +17,14 @@ import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.sweep_progress import SweepProgress, override_key, varying_keys
+
+if TYPE_CHECKING:
+    from escalation.config import Settings
 
 
 def chunk_points(hydra_cfg: DictConfig) -> tuple[int, int] | None:
@@ -53,6 +56,17 @@ class PointComposer:
         self.loader = GlobalHydra.instance().config_loader()
         self.parser = OverridesParser.create()
         self._bases: dict[tuple[str, ...], DictConfig] = {}
+
+    def sections(self, overrides: list[str]) -> set[str] | None:
+        """Top-level sections a point's own overrides change (``policy``, ``uncertainty``).
+
+        None when the point selects config group options or adds or removes keys: its settings
+        are then validated in full.
+        """
+        own = [line for line in overrides if line not in self.shared]
+        if any(line.startswith(("+", "~")) or self._is_group(line) for line in own):
+            return None
+        return {override_key(line).split(".")[0] for line in own}
 
     def compose(self, overrides: list[str]) -> DictConfig:
         """The config of a point with these overrides, as Hydra would compose its job.
@@ -98,6 +112,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
         run_point: ``escalation.cli._sweep_job``: runs one point into its folder and prints
             its progress line.
     """
+    from escalation.config import settings_from_dictconfig, settings_with_sections
     from escalation.runs import record_failure
     from escalation.sweep import sweep_jobs
 
@@ -109,6 +124,17 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     keys = varying_keys(job.overrides for job in jobs)
     progress = SweepProgress(len(jobs), keys, time.time(), first=start, done=start, end=stop)
     composer = PointComposer(cfg, hydra_cfg)
+    base: list[Settings] = []  # the chunk's settings, validated in full once, when first needed
+
+    def point_settings(point: DictConfig, overrides: list[str]) -> Settings:
+        """A point's settings: only the sections its overrides change are validated again."""
+        sections = composer.sections(overrides)
+        if sections is None:
+            return settings_from_dictconfig(point)
+        if not base:
+            base.append(settings_from_dictconfig(cfg))
+        return settings_with_sections(base[0], point, sections)
+
     # A point's model is a web of agents referring to each other, freed only by the cyclic
     # collector, which ``escalation`` runs rarely: collect after each point, with everything
     # alive now frozen so that each collection looks only at the point's own objects.
@@ -121,7 +147,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
             line = record_failure(job.folder, error)
             print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
             continue
-        run_point(point, job.folder, f"job {job.number}", job.overrides, progress)
+        run_point(point, job.folder, f"job {job.number}", job.overrides, progress, point_settings)
         gc.collect()
 
 

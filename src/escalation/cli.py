@@ -17,8 +17,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -31,6 +32,9 @@ from escalation.errors import describe_os_error, first_line
 from escalation.preflight import hold
 from escalation.results import FILES, summary_table
 from escalation.runs import is_complete, record_failure, simulate_run, write_run
+
+if TYPE_CHECKING:
+    from escalation.config import Settings
 
 register_configs()
 
@@ -138,6 +142,7 @@ def _sweep_job(
     name: str,
     overrides: list[str] | None = None,
     progress: Any = None,
+    make_settings: Callable[[DictConfig, list[str]], Settings] | None = None,
 ) -> None:
     """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
 
@@ -146,6 +151,8 @@ def _sweep_job(
     ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them. The job's overrides are
     recorded in its ``summary.json``: gathering checks them. ``progress`` is the sweep's
     ``escalation.sweep_progress.SweepProgress`` (job count, varying keys, start).
+    ``make_settings(cfg, overrides)`` validates the settings (a batched chunk re-checks only
+    what the point's overrides change); default ``settings_from_dictconfig(cfg)``.
     """
     from escalation.sweep_progress import point_label
 
@@ -161,7 +168,11 @@ def _sweep_job(
         print(f"[{name}] {levers}: already complete, skipped", flush=True)
         return
     try:
-        settings = settings_from_dictconfig(cfg)
+        settings = (
+            make_settings(cfg, overrides or [])
+            if make_settings is not None
+            else settings_from_dictconfig(cfg)
+        )
         keep = settings.sweep.job_trajectories or settings.sweep.job_figures
         outcomes, trajectories = simulate_run(
             settings, trajectories=keep and settings.sim.trajectories

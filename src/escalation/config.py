@@ -13,9 +13,10 @@ import copy
 import dataclasses
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
@@ -554,6 +555,60 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
     except DateError as error:
         raise ConfigError(str(error)) from None
     assert isinstance(settings, Settings)
+    return validate(settings)
+
+
+@cache
+def _section_schema(section: str) -> DictConfig:
+    """The schema of one top-level section (``policy``, ``uncertainty``...), read-only, cached."""
+    node = OmegaConf.structured(type(getattr(Settings(), section)))
+    OmegaConf.set_readonly(node, True)
+    return node
+
+
+SECTIONS = tuple(item.name for item in dataclasses.fields(Settings) if item.name not in ("seed",))
+"""Top-level sections of ``Settings`` that are dataclasses (``seed`` is a plain number)."""
+
+
+def settings_with_sections(
+    base: Settings, cfg: DictConfig | dict, sections: Collection[str]
+) -> Settings:
+    """Validated ``Settings`` of a config that differs from ``base``'s only in some sections.
+
+    Equivalent to ``settings_from_dictconfig(cfg)`` when every other section of ``cfg`` equals
+    ``base``'s, at a fraction of the cost: only the named sections are merged into their schema
+    (a sweep point overriding ``policy.troops`` re-checks ``policy``, not the doctrine). The
+    whole result is then checked by ``validate`` as always. Any error is reported exactly as
+    ``settings_from_dictconfig`` reports it.
+
+    Args:
+        base: The validated settings of the sweep's base config.
+        cfg: The point's composed config.
+        sections: Top-level sections its overrides touch (``SECTIONS`` members, or ``seed``).
+
+    Raises:
+        ConfigError: As ``settings_from_dictconfig``.
+    """
+    unknown = [name for name in sections if name not in SECTIONS and name != "seed"]
+    if unknown:
+        return settings_from_dictconfig(cfg)
+    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    container = fixed_uncertainties(container)
+    if not isinstance(container, dict):
+        return settings_from_dictconfig(cfg)
+    settings = copy.deepcopy(base)
+    try:
+        for name in sections:
+            if name == "seed":
+                seed = container["seed"]
+                if not isinstance(seed, int) or isinstance(seed, bool):
+                    return settings_from_dictconfig(cfg)
+                settings.seed = seed
+                continue
+            merged = OmegaConf.merge(_section_schema(name), container.get(name) or {})
+            setattr(settings, name, OmegaConf.to_object(merged))
+    except (OmegaConfBaseException, KeyError):
+        return settings_from_dictconfig(cfg)  # the same error, named as always
     return validate(settings)
 
 

@@ -20,10 +20,12 @@ At the sweep root:
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -263,19 +265,48 @@ def _foreign(job: Job, summary: dict[str, Any], base: dict[str, Any] | None) -> 
 
 
 def _job_config(base: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
-    """The sweep's config with a job's overrides applied, as JSON; None if a group is swept."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
+    """The sweep's config with a job's overrides applied, as JSON; None if a group is swept.
 
-    config = OmegaConf.create(base)
-    for override in OverridesParser.create().parse_overrides(overrides):
+    Plain values are set into a copy of the (resolved, plain) config directly, as
+    ``OmegaConf.update`` would set them; anything else (a mapping or list value, a key under a
+    non-mapping) goes through OmegaConf.
+    """
+    parsed = _parser().parse_overrides(overrides)
+    for override in parsed:
         key = override.key_or_group
         if "/" in key or ("." not in key and isinstance(base.get(key), dict)):
             return None  # a config group: its options are not visible here
+    config = copy.deepcopy(base)
+    for override in parsed:
+        key = override.key_or_group
+        value = override.value()
+        node: Any = config
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {}) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or isinstance(value, dict | list):
+            return _job_config_omegaconf(base, overrides)
+        node[last] = value
+    return json.loads(json.dumps(config, default=str))
+
+
+def _job_config_omegaconf(base: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
+    """``_job_config`` through OmegaConf, for overrides that are not plain values."""
+    config = OmegaConf.create(base)
+    for override in _parser().parse_overrides(overrides):
         try:
-            OmegaConf.update(config, key, override.value(), force_add=True)
+            OmegaConf.update(config, override.key_or_group, override.value(), force_add=True)
         except Exception:  # an override the config cannot take: compare overrides only
             return None
     return json.loads(json.dumps(OmegaConf.to_container(config), default=str))
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    """Hydra's override parser, built once (building it costs milliseconds)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create()
 
 
 def _task_config(multirun: DictConfig) -> dict[str, Any] | None:

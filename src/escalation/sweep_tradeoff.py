@@ -1,0 +1,227 @@
+"""The trade-off figure of a sweep: Ukraine's position against P(direct conflict), per policy.
+
+One Pareto front per combination of the swept assumptions (a threshold is not a choice).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from escalation.plots import FIGSIZES, _pyplot, _save_atomically, check_style, set_title
+from escalation.sweep_figure_data import (
+    BENEFIT,
+    DOMINATED_LABEL,
+    FRONT_COLOUR,
+    FRONT_LABEL,
+    KEY_HEADER,
+    RISK,
+    STEP_LABEL,
+    _and,
+    _outcome_label,
+    _swept_phrase,
+    _title,
+    assumption_columns,
+    pareto_front,
+    policy_label,
+    swept_columns,
+)
+
+
+def plot_tradeoff(
+    summary: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    style: str = "default",
+) -> Path:
+    """Draw support against risk: Ukraine's final position versus P(direct conflict), per policy.
+
+    Each policy is a point with its 95% intervals (horizontal: Wilson interval of the
+    probability; vertical: interval of the mean position). The policies on the Pareto front
+    (``pareto_front``: no other policy has both less risk and more territory) are highlighted,
+    joined by a step line, numbered on the plot and named in a key below it.
+
+    Args:
+        summary: Sweep summary, one row per policy, with ``direct_conflict`` (and ``_low``,
+            ``_high``) and ``ukraine_position_final_mean`` (and ``_low``, ``_high``).
+        path: Where to write the image.
+        sweep_name: Name of the sweep, for the title.
+        style: ``plots.style``.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    figsize = FIGSIZES[style]
+    groups = assumption_columns(summary)
+    levers = [column for column in swept_columns(summary) if column not in groups]
+    front = pareto_front(summary, RISK, BENEFIT, by=groups)
+    group_of = (
+        summary.groupby(groups, sort=False, dropna=False).ngroup().to_numpy()
+        if groups
+        else np.zeros(len(summary), dtype=int)
+    )
+    group_names = {
+        int(g): policy_label(summary.iloc[int(np.flatnonzero(group_of == g)[0])], groups)
+        for g in np.unique(group_of)
+    }
+    colours = [FRONT_COLOUR] if not groups else [f"C{n % 10}" for n in range(len(group_names))]
+    risk = summary[RISK].to_numpy(dtype=float) * 100.0
+    risk_errors = _errors(
+        risk,
+        summary[f"{RISK}_low"].to_numpy(dtype=float) * 100.0,
+        summary[f"{RISK}_high"].to_numpy(dtype=float) * 100.0,
+    )
+    benefit = summary[BENEFIT].to_numpy(dtype=float)
+    benefit_errors = _errors(
+        benefit,
+        summary[f"{BENEFIT}_low"].to_numpy(dtype=float),
+        summary[f"{BENEFIT}_high"].to_numpy(dtype=float),
+    )
+    on_front = front.to_numpy()
+    order = np.flatnonzero(on_front)
+    # by assumption group, then risk, then best position
+    order = order[np.lexsort((-benefit[order], risk[order], group_of[order]))]
+    key_lines = [
+        f"{number}.  {policy_label(summary.iloc[i], levers)}"
+        + (f"  [{group_names[int(group_of[i])]}]" if groups else "")
+        + f"   ({risk[i]:.1f}%, {benefit[i]:.1f}% held)"
+        for number, i in enumerate(order, start=1)
+    ]
+
+    missing = int((np.isnan(risk) | np.isnan(benefit)).sum())
+    missing_line = (
+        [f"Not drawn: {missing:,} {'policy' if missing == 1 else 'policies'} lacking an estimate."]
+        if missing
+        else []
+    )
+    plt = _pyplot()
+    key_height = 0.24 * (max(1, len(key_lines)) + len(missing_line)) + 0.45
+    with plt.rc_context(check_style(style)):
+        fig, (ax, key_ax) = plt.subplots(
+            2,
+            1,
+            figsize=(figsize[0] + 1.0, figsize[1] + 1.0 + key_height),
+            layout="constrained",
+            height_ratios=[figsize[1] + 1.0, key_height],
+        )
+        try:
+            others = ~on_front & ~np.isnan(risk) & ~np.isnan(benefit)
+            if others.any():
+                ax.errorbar(
+                    risk[others],
+                    benefit[others],
+                    xerr=risk_errors[:, others],
+                    yerr=benefit_errors[:, others],
+                    fmt="o",
+                    color="tab:gray",
+                    ecolor="darkgray",
+                    markersize=6,
+                    elinewidth=1,
+                    alpha=0.8,
+                    label=DOMINATED_LABEL,
+                )
+            for g, name in group_names.items():
+                mine = order[group_of[order] == g]
+                if not mine.size:
+                    continue
+                colour = colours[g]
+                ax.errorbar(
+                    risk[mine],
+                    benefit[mine],
+                    xerr=risk_errors[:, mine],
+                    yerr=benefit_errors[:, mine],
+                    fmt="D",
+                    color=colour,
+                    ecolor=colour,
+                    markersize=9,
+                    elinewidth=1.5,
+                    capsize=3,
+                    zorder=3,
+                    label=FRONT_LABEL if not groups else f"{FRONT_LABEL}: {name}",
+                )
+                ax.plot(
+                    risk[mine],
+                    benefit[mine],
+                    drawstyle="steps-post",
+                    color=colour,
+                    linewidth=2,
+                    alpha=0.7,
+                    zorder=2,
+                    label=STEP_LABEL if not groups else "_nolegend_",
+                )
+            numbers: dict[tuple[float, float], list[str]] = {}  # policies at the same point
+            for number, i in enumerate(order, start=1):
+                numbers.setdefault((risk[i], benefit[i]), []).append(str(number))
+            for point, names in numbers.items():
+                ax.annotate(
+                    ", ".join(names),
+                    point,
+                    xytext=(7, 7),
+                    textcoords="offset points",
+                    fontsize="large",
+                    weight="bold",
+                    color="darkred",
+                    zorder=4,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
+            ax.set_xlabel(f"P({_outcome_label(RISK)}) over the run (%)")
+            ax.set_ylabel("Ukraine's final position\n(% of territory held, mean)")
+            ax.set_xlim(left=-0.02 * ax.get_xlim()[1])  # from 0 %, whole markers at 0 % shown
+            ax.grid(alpha=0.3)
+            if not order.size:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "No policy has estimates on both axes",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize="x-large",
+                )
+            else:
+                handles, labels = ax.get_legend_handles_labels()
+                order_of = {label: rank for rank, label in enumerate(labels)}
+                wanted = [label for label in labels if label != DOMINATED_LABEL] + [DOMINATED_LABEL]
+                if not groups:
+                    wanted = [FRONT_LABEL, STEP_LABEL, DOMINATED_LABEL]
+                ax.legend(
+                    [handles[order_of[label]] for label in wanted if label in order_of],
+                    [label for label in wanted if label in order_of],
+                    loc="lower left",
+                    bbox_to_anchor=(0.0, 1.0),  # above the axes: never over a policy
+                    frameon=False,
+                    fontsize="small",
+                )
+            what = f"Support versus risk {_swept_phrase(levers)}"
+            if groups:
+                what += f", one front per {_and(groups)}"
+            set_title(fig, _title(summary, what, sweep_name))
+
+            header = KEY_HEADER
+            if groups:  # numbered per assumption value first, then by increasing risk
+                header = KEY_HEADER.replace("by increasing risk", f"per {_and(groups)}, by risk")
+            key_ax.axis("off")
+            key_ax.text(
+                0.0,
+                1.0,
+                "\n".join([header, *(key_lines or ["(none)"]), *missing_line]),
+                transform=key_ax.transAxes,
+                va="top",
+                ha="left",
+                fontsize="medium",
+                linespacing=1.5,
+            )
+            _save_atomically(fig, path)
+        finally:
+            plt.close(fig)
+    return path
+
+
+def _errors(centre: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Error bar lengths (2 x n, never negative) from an interval around a centre."""
+    return np.clip(np.vstack([centre - low, high - centre]), 0.0, None)
