@@ -54,7 +54,7 @@ def wrap(module, name, before, after):
         return result
     setattr(module, name, wrapper)
 
-def simulate_run(settings, *, trajectories=True):
+def simulate_run(settings, *, trajectories=True, **options):
     mark("other")
     from escalation.model import EscalationModel
     mark("import Mesa (and SciPy, networkx) and the model")
