@@ -474,9 +474,10 @@ def validate(settings: Settings) -> Settings:
         )
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", settings.sim.start):
         raise ConfigError(f"sim.start={settings.sim.start!r} must be a month like '2024-10'")
-    year, month = (int(part) for part in settings.sim.start.split("-"))
-    last_year = year + (month - 1 + settings.sim.months - 1) // 12
-    if year < 1 or last_year > LAST_YEAR:
+    from escalation.timeline import month_index
+
+    first = month_index(settings.sim.start)
+    if first // 12 < 1 or (first + settings.sim.months - 1) // 12 > LAST_YEAR:
         raise ConfigError(
             f"sim.start={settings.sim.start!r} with sim.months={settings.sim.months} must lie "
             f"between years 0001 and {LAST_YEAR}"

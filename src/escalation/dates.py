@@ -7,13 +7,15 @@ form and the number form are the same run, byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
-#: A month as a date, ``YYYY-MM``.
-DATE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+from escalation.config import PolicyTiming
+from escalation.timeline import is_month, month_index, month_name
+
 #: The measures with a ``policy.timing`` block, as ``Settings.policy.timing`` names them.
-MEASURES = ("aid", "advanced_weapons", "training", "instructors", "deep_strikes", "troops")
+MEASURES = tuple(f.name for f in dataclasses.fields(PolicyTiming))
 
 
 class DateError(ValueError):
@@ -40,17 +42,13 @@ def month_number(value: Any, start: str, key: str) -> Any:
     text = value.strip()
     if text.isdigit():
         return int(text)
-    match = DATE.fullmatch(text)
-    begin = DATE.fullmatch(str(start))
-    if match is None:
+    if not is_month(text):
         if re.fullmatch(r"\d{4}-\d{1,2}", text):
             raise DateError(f"{key}={value!r}: not a month; give YYYY-MM, e.g. 2025-03")
         return value
-    if begin is None:
+    if not is_month(str(start)):
         return value  # sim.start is refused by validation, naming it
-    year, month = int(match[1]), int(match[2])
-    first_year, first_month = int(begin[1]), int(begin[2])
-    number = (year - first_year) * 12 + (month - first_month) + 1
+    number = month_index(text) - month_index(str(start)) + 1
     if number < 1:
         raise DateError(f"{key}={text}: before sim.start ({start}), the first simulated month")
     return number
@@ -58,9 +56,7 @@ def month_number(value: Any, start: str, key: str) -> Any:
 
 def month_date(number: int, start: str) -> str:
     """The ``YYYY-MM`` date of month ``number`` (1 = ``start``)."""
-    year, month = (int(part) for part in start.split("-"))
-    index = year * 12 + (month - 1) + (number - 1)
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return month_name(month_index(start) + number - 1)
 
 
 def resolve_timing_months(config: dict[str, Any]) -> dict[str, Any]:

@@ -119,12 +119,14 @@ def month_index(month: str) -> int:
     return int(year) * 12 + int(number) - 1
 
 
+def month_name(index: int) -> str:
+    """The ``YYYY-MM`` month of a ``month_index``."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Every month from ``first`` to ``last`` inclusive, as ``YYYY-MM``."""
-    return [
-        f"{index // 12:04d}-{index % 12 + 1:02d}"
-        for index in range(month_index(first), month_index(last) + 1)
-    ]
+    return [month_name(index) for index in range(month_index(first), month_index(last) + 1)]
 
 
 def is_month(text: str) -> bool:

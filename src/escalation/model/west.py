@@ -157,6 +157,7 @@ class Nato:
     def __init__(self, model: EscalationModel, members: list[NatoMember]) -> None:
         self.model = model
         self.members = mesa.agent.AgentSet(members, random=model.random)
+        self.cautions = np.array([member.caution for member in members])
         replicates = model.replicates
         doctrine = model.settings.doctrine.nato
         self.aid = np.zeros(replicates, dtype=bool)
@@ -225,8 +226,7 @@ class Nato:
         resolve = model.uncertain["western_resolve"]
         probability = np.zeros(model.replicates)
         hybrid = action == RussianAction.HYBRID_ATTACKS
-        cautions = np.array([member.caution for member in self.members])
-        target_caution = cautions[(target * len(cautions)).astype(int)]
+        target_caution = self.cautions[(target * len(self.cautions)).astype(int)]
         probability[hybrid] = (
             doctrine.response_weight.hybrid_attacks * resolve[hybrid] * (1 - target_caution[hybrid])
         )
