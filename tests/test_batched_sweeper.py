@@ -134,3 +134,29 @@ def test_varying_keys_and_labels_name_only_what_differs():
     assert point_label(config, jobs[1], ["policy.troops", "b"]) == (
         "instructors=none troops=combat deep_strikes=limited posture=None b=y"
     )
+
+
+@pytest.mark.parametrize("name", ["batched", "chunked"])
+def test_each_point_records_its_config_and_overrides_as_hydra_writes_them(sweeps, name):
+    folder, _ = sweeps[name]
+    basic, _ = sweeps["basic"]
+    for job in range(8):
+        for file in ("config.yaml", "overrides.yaml"):
+            ours = (folder / str(job) / ".hydra" / file).read_text(encoding="utf-8")
+            assert ours == (basic / str(job) / ".hydra" / file).read_text(encoding="utf-8")
+
+
+def test_point_yaml_is_omegaconfs_for_strings_that_read_as_other_types():
+    from omegaconf import OmegaConf
+
+    from escalation.batched import to_yaml
+
+    container = {
+        "a": "1.0",
+        "b": "true",
+        "c": "2024-10",
+        "d": "Élysée",
+        "e": [1, "2", None, 0.5],
+        "f": {"g": "null", "h": "", "i": "yes"},
+    }
+    assert to_yaml(container) == OmegaConf.to_yaml(OmegaConf.create(container))

@@ -15,7 +15,7 @@ from hydra import compose, initialize_config_module
 
 from escalation.config import register_configs
 from escalation.results import PROBABILITIES
-from escalation.sweep import LEVERS, sweep_jobs
+from escalation.sweep import LEVERS, gather, outcomes_csv, sweep_jobs
 
 BIN = Path(sys.executable).parent
 SMALL = ("sim.replicates=40", "sim.months=12")
@@ -57,6 +57,25 @@ def test_gathered_outcomes_hold_every_replicate_of_every_job_with_lever_columns(
         per_job = pd.read_csv(basic / str(job) / "outcomes.csv")
         gathered = outcomes[outcomes["job"] == job].drop(columns=outcomes.columns[:7])
         pd.testing.assert_frame_equal(gathered.reset_index(drop=True), per_job)
+
+
+def test_gathered_outcomes_text_is_what_pandas_writes_for_the_gathered_table(basic):
+    gathered = gather(basic)
+    expected = gathered.outcomes.to_csv(index=False, lineterminator="\n")
+    assert "".join(outcomes_csv(gathered)) == expected
+    assert (basic / "outcomes.csv").read_text(encoding="utf-8") == expected
+
+
+def test_jobs_whose_tables_differ_in_columns_are_gathered_by_pandas(basic, tmp_path):
+    copy = tmp_path / "sweep"
+    shutil.copytree(basic, copy)
+    job = copy / "1" / "outcomes.csv"
+    pd.read_csv(job).drop(columns=["collapse_gain"]).to_csv(job, index=False)
+    gathered = gather(copy)
+    assert gathered.outcomes["collapse_gain"].isna().sum() == 40
+    text = "".join(outcomes_csv(gathered))
+    assert text == gathered.outcomes.to_csv(index=False, lineterminator="\n")
+    assert len(text.splitlines()) == 1 + 4 * 40
 
 
 def test_summary_has_one_row_per_combination_matching_the_job_outcomes(basic):

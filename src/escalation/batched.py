@@ -16,6 +16,7 @@ import copy
 import gc
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,8 +137,9 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
         return settings_with_sections(base[0], point, sections)
 
     # A point's model is a web of agents referring to each other, freed only by the cyclic
-    # collector, which ``escalation`` runs rarely: collect after each point, with everything
-    # alive now frozen so that each collection looks only at the point's own objects.
+    # collector, which ``escalation`` runs rarely: collect after each point, then freeze what
+    # is still alive (modules and caches loaded by the first point), so that each collection
+    # looks only at the last point's own objects (a full collection otherwise costs ~15 ms).
     gc.freeze()
     for job in jobs[start:stop]:
         try:
@@ -149,14 +151,42 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
             continue
         run_point(point, job.folder, f"job {job.number}", job.overrides, progress, point_settings)
         gc.collect()
+        gc.freeze()
 
 
 def _save_hydra_files(folder: Path, cfg: DictConfig, overrides: list[str]) -> None:
     """``.hydra/config.yaml`` and ``.hydra/overrides.yaml``, as Hydra writes them for a job."""
     hydra_folder = folder / ".hydra"
     hydra_folder.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(cfg, hydra_folder / "config.yaml")
-    OmegaConf.save(OmegaConf.create(list(overrides)), hydra_folder / "overrides.yaml")
+    container = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
+    (hydra_folder / "config.yaml").write_text(to_yaml(container), encoding="utf-8")
+    (hydra_folder / "overrides.yaml").write_text(to_yaml(list(overrides)), encoding="utf-8")
+
+
+def to_yaml(container: Any) -> str:
+    """The YAML ``OmegaConf.save`` writes for a plain container, emitted by libyaml.
+
+    The same dumper settings and string rule as OmegaConf's (strings that read as numbers or
+    booleans are quoted), on PyYAML's C emitter when it has one: a third of the time per point.
+    """
+    import yaml
+
+    return yaml.dump(
+        container, default_flow_style=False, allow_unicode=True, sort_keys=False, Dumper=_dumper()
+    )
+
+
+@lru_cache(maxsize=1)
+def _dumper() -> type:
+    """PyYAML's (C) dumper with OmegaConf's representation of strings."""
+    import yaml
+    from omegaconf._utils import OmegaConfDumper
+
+    class Dumper(getattr(yaml, "CDumper", yaml.Dumper)):  # type: ignore[misc]
+        """PyYAML's dumper with OmegaConf's representation of strings."""
+
+    Dumper.add_representer(str, OmegaConfDumper.str_representer)
+    return Dumper
 
 
 def point_config(cfg: DictConfig) -> Any:

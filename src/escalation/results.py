@@ -6,6 +6,7 @@ summarises and writes them; ``plots`` and ``narrative`` draw from what is writte
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Mapping
@@ -207,20 +208,25 @@ def table_rows(path: Path) -> int | None:
     return lines - 1
 
 
-def read_outcomes(path: Path, replicates: Any = None) -> pd.DataFrame:
+def read_outcomes(path: Path, replicates: Any = None, *, text: str | None = None) -> pd.DataFrame:
     """Read an ``outcomes.csv`` and check it: every outcome column, numeric, one row a replicate.
 
     Args:
         path: The table.
         replicates: The number of rows expected (from ``summary.json`` or the config), if known.
+        text: The table's text, when it has been read already (``path`` then names it).
 
     Raises:
         ValueError: The table is unreadable, cut short, lacks a column, holds text where numbers
             belong, or has another number of rows; the message says which in one line.
     """
     try:
-        cut_short = table_rows(path) is None
-        table = pd.read_csv(path)
+        if text is None:
+            cut_short = table_rows(path) is None
+            table = pd.read_csv(path)
+        else:
+            cut_short = not text.endswith("\n")
+            table = pd.read_csv(io.StringIO(text))
     except (OSError, ValueError, pd.errors.ParserError) as error:
         raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
     if cut_short:

@@ -24,6 +24,7 @@ import copy
 import itertools
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +75,8 @@ class Gathered:
     jobs: int
     failed: list[tuple[Job, str]] = field(default_factory=list)
     missing: list[tuple[Job, str]] = field(default_factory=list)
+    #: Each gathered job's own ``outcomes.csv`` text, in the order of ``outcomes``' rows.
+    texts: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -192,8 +195,8 @@ def _read_job(
     job: Job,
     base: dict[str, Any] | None,
     keys: list[str] = (),  # type: ignore[assignment]
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A job's outcomes (with key columns in front) and its summary; raises with the reason.
+) -> tuple[pd.DataFrame, dict[str, Any], str]:
+    """A job's outcomes (key columns in front), summary and ``outcomes.csv`` text; raises why.
 
     ``keys`` are the sweep's other varying keys (``extra_keys``): each becomes a column after
     the levers, holding the job's value (from its config, else as its override wrote it).
@@ -230,10 +233,19 @@ def _read_job(
     foreign = _foreign(job, summary, base)
     if foreign:
         raise ValueError(f"results of another sweep ({foreign}); re-run the sweep to recompute")
-    outcomes = read_outcomes(outcomes_path, replicates)
+    text = _read_text(outcomes_path)
+    outcomes = read_outcomes(outcomes_path, replicates, text=text)
     for position, (name, value) in enumerate(front.items()):
         outcomes.insert(position, name, value)
-    return outcomes, summary
+    return outcomes, summary, text
+
+
+def _read_text(path: Path) -> str:
+    """A job's ``outcomes.csv`` as text; ValueError naming it if it is not UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
 
 
 def _first_line(path: Path) -> str:
@@ -330,12 +342,12 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
     jobs = sweep_jobs(folder, multirun)
     keys = extra_keys(jobs)
     base = _task_config(multirun)
-    frames, rows = [], []
+    frames, rows, texts = [], [], []
     failed, missing = [], []
     for job in jobs:
         error_path = job.folder / ERROR_FILE
         try:
-            outcomes, job_summary = _read_job(job, base, keys)
+            outcomes, job_summary, text = _read_job(job, base, keys)
         except FileNotFoundError as reason:
             if error_path.is_file():
                 failed.append((job, _first_line(error_path)))
@@ -346,6 +358,7 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
             missing.append((job, str(reason)))
             continue
         frames.append(outcomes)
+        texts.append(text)
         meta = outcomes.iloc[0]
         rows.append(
             {
@@ -367,6 +380,7 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
         jobs=len(jobs),
         failed=failed,
         missing=missing,
+        texts=texts,
     )
 
 
@@ -384,9 +398,10 @@ def write_gathered(
     from escalation.sweep_plots import draw_sweep_figures
 
     plots = plots or Plots()
-    for name, frame in (("outcomes", gathered.outcomes), ("summary", gathered.summary)):
-        with atomic_write(folder / SWEEP_FILES[name]) as stream:
-            frame.to_csv(stream, index=False, lineterminator="\n")
+    with atomic_write(folder / SWEEP_FILES["outcomes"]) as stream:
+        stream.writelines(outcomes_csv(gathered))
+    with atomic_write(folder / SWEEP_FILES["summary"]) as stream:
+        gathered.summary.to_csv(stream, index=False, lineterminator="\n")
     draw_sweep_figures(
         gathered.summary,
         folder / SWEEP_FILES["figures"],
@@ -394,6 +409,36 @@ def write_gathered(
         style=plots.style,
         formats=plots.formats,
     )
+
+
+def outcomes_csv(gathered: Gathered) -> Iterator[str]:
+    """The sweep's ``outcomes.csv``, piece by piece: each job's key columns, then its own rows.
+
+    The jobs wrote their rows already: when every job's table has the same header, each row is
+    copied as written, behind the job's key values (formatted once per job, as pandas formats
+    them). The result is the text ``gathered.outcomes.to_csv`` would write, without formatting
+    every number again (0.7 s of a 54-job sweep). Otherwise pandas writes the gathered table.
+    """
+    table = gathered.outcomes
+    headers = {text.partition("\n")[0] for text in gathered.texts}
+    if len(headers) != 1 or any("\r" in text for text in gathered.texts):
+        yield table.to_csv(index=False, lineterminator="\n")
+        return
+    (header,) = headers
+    front = table.columns[: len(table.columns) - len(header.split(","))]
+    yield _csv_line(front) + "," + header + "\n"
+    start = 0
+    for text in gathered.texts:
+        keys = table.loc[start, front].to_frame().T.to_csv(index=False, header=False)
+        prefix = keys.rstrip("\r\n") + ","
+        rows = text.partition("\n")[2].splitlines(keepends=True)
+        yield "".join(prefix + row for row in rows)
+        start += len(rows)
+
+
+def _csv_line(values: Any) -> str:
+    """One CSV line of these values (quoted where needed), without its line break."""
+    return pd.DataFrame(columns=list(values)).to_csv(index=False).rstrip("\r\n")
 
 
 def plot_options(multirun: DictConfig) -> Plots:
