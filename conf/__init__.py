@@ -1,0 +1,1 @@
+"""The Hydra config groups of escalation, installed as the package ``escalation.conf``."""
