@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -428,3 +429,24 @@ def test_tradeoff_figure_draws_one_front_per_threshold(tmp_path, monkeypatch):
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=6.5",
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=9.0",
     ]
+
+
+def test_tradeoff_key_names_each_policy_once_with_the_values_where_it_is_on_the_front():
+    from escalation.sweep_tradeoff import front_key
+
+    summary = threshold_sweep()
+    on_front = sweep_plots.pareto_front(summary, by=[THRESHOLD]).to_numpy()
+    number_of, lines = front_key(summary, on_front, list(ORDER), [THRESHOLD])
+    policies = summary.loc[on_front, list(ORDER)].drop_duplicates()
+    assert len(lines) == len(policies) == on_front.sum() / 2  # the same front at 6.5 and 9.0
+    assert all(f"[at every {THRESHOLD}]" in line for line in lines)
+    for twin in summary[on_front].groupby(list(ORDER)).groups.values():
+        assert len({number_of[summary.index.get_loc(i)] for i in twin}) == 1
+    # A policy pushed off the 9.0 front is listed only at 6.5, under the number it keeps.
+    first = int(np.flatnonzero(on_front & (summary[THRESHOLD] == 9.0).to_numpy())[0])
+    summary.loc[first, "direct_conflict"] = 0.99
+    on_front = sweep_plots.pareto_front(summary, by=[THRESHOLD]).to_numpy()
+    _, lines = front_key(summary, on_front, list(ORDER), [THRESHOLD])
+    assert sum(f"[at {THRESHOLD} = 6.5]" in line for line in lines) == 1
+    assert lines[0].startswith("1.  ")
+    assert re.fullmatch(r"1\.  .+\(\d+\.\d(–\d+\.\d)?%, \d+\.\d(–\d+\.\d)?% held\)", lines[0])

@@ -6,12 +6,20 @@ One Pareto front per combination of the swept assumptions (a threshold is not a 
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from escalation.plots import FIGSIZES, _pyplot, _save_atomically, check_style, set_title
+from escalation.plots import (
+    FIGSIZES,
+    TITLE_CHAR_WIDTH,
+    _pyplot,
+    _save_atomically,
+    check_style,
+    set_title,
+)
 from escalation.sweep_figure_data import (
     BENEFIT,
     DOMINATED_LABEL,
@@ -29,6 +37,10 @@ from escalation.sweep_figure_data import (
     policy_label,
     swept_columns,
 )
+
+#: A character's width in ems that the key's lines are wrapped for (a little over the average
+#: of DejaVu Sans, so that no line runs off the figure).
+KEY_CHAR_WIDTH = TITLE_CHAR_WIDTH + 0.08
 
 
 def plot_tradeoff(
@@ -86,12 +98,7 @@ def plot_tradeoff(
     order = np.flatnonzero(on_front)
     # by assumption group, then risk, then best position
     order = order[np.lexsort((-benefit[order], risk[order], group_of[order]))]
-    key_lines = [
-        f"{number}.  {policy_label(summary.iloc[i], levers)}"
-        + (f"  [{group_names[int(group_of[i])]}]" if groups else "")
-        + f"   ({risk[i]:.1f}%, {benefit[i]:.1f}% held)"
-        for number, i in enumerate(order, start=1)
-    ]
+    number_of, key_lines = front_key(summary, on_front, levers, groups)
 
     missing = int((np.isnan(risk) | np.isnan(benefit)).sum())
     missing_line = (
@@ -100,12 +107,24 @@ def plot_tradeoff(
         else []
     )
     plt = _pyplot()
-    key_height = 0.24 * (max(1, len(key_lines)) + len(missing_line)) + 0.45
     with plt.rc_context(check_style(style)):
+        width = figsize[0] + 1.0
+        characters = int(width * 72.0 / (plt.rcParams["font.size"] * KEY_CHAR_WIDTH))
+        header = KEY_HEADER
+        if groups:  # one number per policy, whatever the assumption values
+            header = KEY_HEADER.replace(
+                "by increasing risk", f"for some {_and(groups)}, by lowest risk"
+            ).replace("):", "; ranges over those values):")
+        key_lines = [
+            wrapped
+            for line in [header, *(key_lines or ["(none)"]), *missing_line]
+            for wrapped in textwrap.wrap(line, characters, subsequent_indent=" " * 8)
+        ]
+        key_height = 0.24 * len(key_lines) + 0.45
         fig, (ax, key_ax) = plt.subplots(
             2,
             1,
-            figsize=(figsize[0] + 1.0, figsize[1] + 1.0 + key_height),
+            figsize=(width, figsize[1] + 1.0 + key_height),
             layout="constrained",
             height_ratios=[figsize[1] + 1.0, key_height],
         )
@@ -155,8 +174,10 @@ def plot_tradeoff(
                     label=STEP_LABEL if not groups else "_nolegend_",
                 )
             numbers: dict[tuple[float, float], list[str]] = {}  # policies at the same point
-            for number, i in enumerate(order, start=1):
-                numbers.setdefault((risk[i], benefit[i]), []).append(str(number))
+            for i in order:
+                names = numbers.setdefault((risk[i], benefit[i]), [])
+                if str(number_of[i]) not in names:
+                    names.append(str(number_of[i]))
             for point, names in numbers.items():
                 ax.annotate(
                     ", ".join(names),
@@ -189,9 +210,14 @@ def plot_tradeoff(
                 wanted = [label for label in labels if label != DOMINATED_LABEL] + [DOMINATED_LABEL]
                 if not groups:
                     wanted = [FRONT_LABEL, STEP_LABEL, DOMINATED_LABEL]
-                ax.legend(
-                    [handles[order_of[label]] for label in wanted if label in order_of],
-                    [label for label in wanted if label in order_of],
+                shown = [label for label in wanted if label in order_of]
+                ax.legend(  # one entry per assumption value, its name only, under one title
+                    [handles[order_of[label]] for label in shown],
+                    [label.removeprefix(f"{FRONT_LABEL}: ") for label in shown],
+                    title=f"{FRONT_LABEL}, one colour per value:" if groups else None,
+                    title_fontsize="small",
+                    alignment="left",
+                    ncols=1 if len(shown) <= 4 else 3,
                     loc="lower left",
                     bbox_to_anchor=(0.0, 1.0),  # above the axes: never over a policy
                     frameon=False,
@@ -202,14 +228,11 @@ def plot_tradeoff(
                 what += f", one front per {_and(groups)}"
             set_title(fig, _title(summary, what, sweep_name))
 
-            header = KEY_HEADER
-            if groups:  # numbered per assumption value first, then by increasing risk
-                header = KEY_HEADER.replace("by increasing risk", f"per {_and(groups)}, by risk")
             key_ax.axis("off")
             key_ax.text(
                 0.0,
                 1.0,
-                "\n".join([header, *(key_lines or ["(none)"]), *missing_line]),
+                "\n".join(key_lines),
                 transform=key_ax.transAxes,
                 va="top",
                 ha="left",
@@ -220,6 +243,59 @@ def plot_tradeoff(
         finally:
             plt.close(fig)
     return path
+
+
+def front_key(
+    summary: pd.DataFrame, on_front: np.ndarray, levers: list[str], groups: list[str]
+) -> tuple[dict[int, int], list[str]]:
+    """Number each policy on a front once and write its line of the key.
+
+    Without swept assumptions each non-dominated row is a policy, numbered by increasing risk.
+    With them (one front per assumption value) a policy is numbered once, by the lowest risk at
+    which it is on any front, and its line says for which values it is and the ranges of its
+    risk and position there, so that a sweep of ten thresholds lists each policy once, not ten
+    times.
+
+    Args:
+        summary: Sweep summary, one row per point.
+        on_front: Whether each row is on its front (``pareto_front(..., by=groups)``).
+        levers: The swept levers, which name a policy.
+        groups: The swept assumption columns (one front per combination).
+
+    Returns:
+        The number of each row on a front (by row position), and the key's lines in order.
+    """
+    risk = summary[RISK].to_numpy(dtype=float) * 100.0
+    benefit = summary[BENEFIT].to_numpy(dtype=float)
+    rows = np.flatnonzero(on_front)
+    rows = rows[np.lexsort((-benefit[rows], risk[rows]))]
+    policies: dict[str, list[int]] = {}
+    for i in rows:
+        policies.setdefault(policy_label(summary.iloc[i], levers), []).append(int(i))
+    number_of: dict[int, int] = {}
+    lines = []
+    for number, (name, mine) in enumerate(policies.items(), start=1):
+        number_of.update(dict.fromkeys(mine, number))
+        where = ""
+        if groups:
+            values = [policy_label(summary.iloc[i], groups) for i in sorted(mine)]  # sweep order
+            every = summary.groupby(groups, sort=False, dropna=False).ngroups
+            if len(set(values)) == every:
+                where = f"every {_and(groups)}"
+            elif len(groups) == 1:  # "threshold = 5.0, 6.5", not the name before each value
+                where = f"{groups[0]} = " + ", ".join(v.partition("=")[2] for v in values)
+            else:
+                where = "; ".join(values)
+            where = f"  [at {where}]"
+        spans = f"{_span(risk[mine], '%')}, {_span(benefit[mine], '% held')}"
+        lines.append(f"{number}.  {name}{where}   ({spans})")
+    return number_of, lines
+
+
+def _span(values: np.ndarray, unit: str) -> str:
+    """``4.2%`` for one value, ``4.2–9.9%`` for a range (one decimal)."""
+    low, high = f"{np.min(values):.1f}", f"{np.max(values):.1f}"
+    return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
 
 
 def _errors(centre: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
