@@ -10,7 +10,8 @@ and scales them up). Prints a Markdown table for docs/PERFORMANCE.md:
    ``escalation.simulate`` call per point;
 3. EMA Workbench's ``perform_experiments`` on 400 experiments (100 scenarios x 4 policies, 100
    replicates each) with its ``SequentialEvaluator`` and with ``escalation.ema.BatchEvaluator``;
-4. a 540-point sweep (policy_grid x 10 fixed red-line thresholds) x 1,000 replicates, batched.
+4. a 540-point sweep (policy_grid x 10 fixed red-line thresholds) x 1,000 replicates, batched,
+   with the basic launcher and with the joblib launcher (one chunk per core).
 """
 
 from __future__ import annotations
@@ -59,24 +60,28 @@ def design(points: int, seed: int = 12) -> pd.DataFrame:
     )
 
 
-def design_seconds(quick: bool) -> tuple[float, float, int]:
+def design_seconds(
+    quick: bool, points: int = 1000, replicates: int = 100
+) -> tuple[float, float, int]:
     """``simulate_many`` on 1,000 points x 100, and ``simulate`` per point (scaled if quick)."""
     import escalation
 
-    table = design(1000)
+    table = design(points)
     escalation.simulate(replicates=10)  # compose once, outside both timings
     started = time.perf_counter()
-    escalation.simulate_many(table, replicates=100, seed=1)
+    escalation.simulate_many(table, replicates=replicates, seed=1)
     many = time.perf_counter() - started
-    timed = table.head(100) if quick else table
+    timed = table.head(max(1, points // 10)) if quick else table
     started = time.perf_counter()
     for point in timed.to_dict("records"):
-        escalation.simulate(replicates=100, seed=1, **point)
+        escalation.simulate(replicates=replicates, seed=1, **point)
     single = (time.perf_counter() - started) * len(table) / len(timed)
     return many, single, len(timed)
 
 
-def ema_seconds(quick: bool) -> tuple[float, float, int]:
+def ema_seconds(
+    quick: bool, scenarios: int = 100, replicates: int = 100
+) -> tuple[float, float, int]:
     """EMA Workbench on 400 experiments: batch evaluator, sequential (scaled if quick)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -87,39 +92,49 @@ def ema_seconds(quick: bool) -> tuple[float, float, int]:
 
     from escalation.ema import BatchEvaluator
 
-    model = ema_model(replicates=100, months=36, seed=1)
+    model = ema_model(replicates=replicates, months=36, seed=1)
     policies = [Sample(name, **levers) for name, levers in POLICIES.items()]
+    sequential = max(1, scenarios // 4) if quick else scenarios
     times = []
-    for evaluator, scenarios in (
-        (BatchEvaluator(model), 100),
-        (SequentialEvaluator(model), 25 if quick else 100),
+    for evaluator, count in (
+        (BatchEvaluator(model), scenarios),
+        (SequentialEvaluator(model), sequential),
     ):
         started = time.perf_counter()
         with evaluator:
             perform_experiments(
                 model,
-                scenarios=scenarios,
+                scenarios=count,
                 policies=policies,
                 evaluator=evaluator,
                 uncertainty_sampling_kwargs={"rng": 1},
             )
-        times.append((time.perf_counter() - started) * 100 / scenarios)
-    return times[0], times[1], (25 if quick else 100) * 4
+        times.append((time.perf_counter() - started) * scenarios / count)
+    return times[0], times[1], sequential * len(policies)
 
 
 def main() -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="time fewer single calls, scale")
-    quick = parser.parse_args().quick
-    print(f"Machine: {cpu_model()}; Python {sys.version.split()[0]}\n", flush=True)
-    basic, basic_jobs = sweep_seconds("sweep=policy_grid", "hydra/sweeper=basic")
-    batched, _batched_jobs = sweep_seconds("sweep=policy_grid")
-    large, large_jobs = sweep_seconds(
-        "sweep=policy_grid", f"uncertainty.red_line_threshold={THRESHOLDS}"
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes: checks that the script runs (tests)"
     )
-    many, single, timed = design_seconds(quick)
-    batch_ema, sequential_ema, ema_timed = ema_seconds(quick)
+    args = parser.parse_args()
+    quick = args.quick or args.smoke
+    print(f"Machine: {cpu_model()}; Python {sys.version.split()[0]}\n", flush=True)
+    grid, thresholds = ["sweep=policy_grid"], THRESHOLDS
+    if args.smoke:  # 4 points x 10 replicates x 4 months, then x 2 thresholds
+        grid = ["policy.troops=none,combat", "policy.posture=red_lines,ambiguity"]
+        grid += ["sim.replicates=10", "sim.months=4"]
+        thresholds = "5,9"
+    basic, basic_jobs = sweep_seconds(*grid, "hydra/sweeper=basic")
+    batched, _batched_jobs = sweep_seconds(*grid, "hydra/sweeper=batched")
+    large_grid = [*grid, "hydra/sweeper=batched", f"uncertainty.red_line_threshold={thresholds}"]
+    large, large_jobs = sweep_seconds(*large_grid)
+    large_joblib, _ = sweep_seconds(*large_grid, "hydra/launcher=joblib")
+    many, single, timed = design_seconds(quick, *((20, 10) if args.smoke else ()))
+    batch_ema, sequential_ema, ema_timed = ema_seconds(quick, *((2, 10) if args.smoke else ()))
     rows = [
         (
             "`escalation -m sweep=policy_grid`, basic sweeper",
@@ -135,6 +150,11 @@ def main() -> None:
             "540 points (policy_grid x 10 thresholds) x 1,000, batched",
             f"{large:.1f} s",
             f"{large_jobs} progress lines",
+        ),
+        (
+            "same 540 points, `hydra/launcher=joblib` (one chunk per core)",
+            f"{large_joblib:.1f} s",
+            f"{large / large_joblib:.1f}x faster",
         ),
         (
             "`simulate` once per point, 1,000 points x 100",

@@ -59,7 +59,7 @@ def run_sweep(launcher: str, replicates: int, folder: Path) -> dict[str, float]:
         output = "".join(line for _, line in stamps[-20:])
         raise RuntimeError(f"the {launcher} sweep failed:\n{output}")
     launched = next(t for t, line in stamps if re.search(r"Launching|is launching", line))
-    jobs = [t for t, line in stamps if re.match(r"\[job \d+\]", line)]
+    jobs = [t for t, line in stamps if re.match(r"\[job \d+/\d+\]", line)]
     gathered = next(t for t, line in stamps if line.startswith("Gathered"))
     return {
         "start-up": launched,
