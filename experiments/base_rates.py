@@ -1,4 +1,4 @@
-"""The numbers of docs/MODEL.md §7.5-§7.7, §10 (base rates) and §11 (history), printed as Markdown.
+"""The numbers of docs/MODEL.md §7.5-§7.7, §9-§11 (base rates, history, pathways), as Markdown.
 
 Run: ``.venv/bin/python experiments/base_rates.py`` (20,000 replicates per scenario, seed 1, about
 half a minute). Every number in those sections comes from this script; re-run it after any change
@@ -120,6 +120,62 @@ def history(replicates: int, seed: int) -> None:
     )
 
 
+def pathways(replicates: int, seed: int) -> None:
+    """§11: by which pathway hostilities open and retaliation happens (history, status quo)."""
+    print(
+        "| scenario | any clash | military answer to a kinetic incursion | French answer for "
+        "its forces | Article 5 answer | hybrid operations met by law enforcement | "
+        "retaliation: hybrid operation | retaliation: strike on NATO or Western forces |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for scenario in ("history", "status_quo"):
+        model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
+        frame = model.trajectories().sort_values(["replicate", "month"])
+        shape = (replicates, model.month)
+        action = frame["russian_action"].to_numpy().reshape(shape)
+        before = np.pad(action, ((0, 0), (1, 0)), constant_values="")[:, :-1]
+        military = frame["nato_military_response"].to_numpy().reshape(shape)
+        article5 = frame["article5_response"].to_numpy().reshape(shape)
+        law = frame["law_enforcement_response"].to_numpy().reshape(shape)
+        retaliation = frame["retaliation"].to_numpy().reshape(shape)
+        hybrid_months = (before == "hybrid_attacks").sum()
+        other = np.isin(action, ("strikes_on_nato", "strikes_on_western_forces"))
+        cells = [
+            share(model.outcomes()["contained_clash"].to_numpy()),
+            share((military & (before == "hybrid_attacks")).any(axis=1)),
+            share((military & (before == "strikes_on_western_forces")).any(axis=1)),
+            share(article5.any(axis=1)),
+            f"{law.sum() / hybrid_months:.1%} of {hybrid_months:,}",
+            share((retaliation & (action == "hybrid_attacks")).any(axis=1)),
+            share((retaliation & other).any(axis=1)),
+        ]
+        print(f"| `{scenario}` | {' | '.join(cells)} |")
+
+
+def kinetic_share(replicates: int, seed: int) -> None:
+    """§10: the swept kinetic share against the history replay and the status quo."""
+    print(
+        "| `nato.kinetic_share` | history: clash (any) | history: direct conflict | "
+        "status quo: clash (any) | status quo: direct conflict |"
+    )
+    print("|---|---|---|---|---|")
+    for value in (0.0, 0.0625, 1 / 9, 0.25, 0.5):
+        cells = []
+        for scenario in ("history", "status_quo"):
+            settings = load_settings(
+                scenario,
+                replicates=replicates,
+                seed=seed,
+                doctrine={"nato.kinetic_share": value},
+            )
+            outcomes = EscalationModel(settings).run().outcomes()
+            cells += [
+                share(outcomes["contained_clash"].to_numpy()),
+                share(outcomes["direct_conflict"].to_numpy()),
+            ]
+        print(f"| {value:.4g} | {' | '.join(cells)} |")
+
+
 def posture(replicates: int, seed: int) -> None:
     """§9: paired effect of ambiguity (ambiguity minus red lines), in points, with 95% intervals."""
     from escalation import simulate
@@ -187,8 +243,12 @@ def main() -> None:
     posture(args.replicates, args.seed)
     print("\n## §10 base rates\n")
     base_rates(args.replicates, args.seed)
+    print("\n## §10 kinetic share (swept)\n")
+    kinetic_share(args.replicates, args.seed)
     print("\n## §11 history\n")
     history(args.replicates, args.seed)
+    print("\n## §11 pathways\n")
+    pathways(args.replicates, args.seed)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ TRAJECTORY_COLUMNS = [
     "russian_action",
     "retaliation",
     "nato_military_response",
+    "law_enforcement_response",
     "article5_response",
     "contained_clash",
     "direct_conflict",

@@ -195,7 +195,7 @@ def test_nuclear_use_given_direct_conflict_does_not_grow_with_the_horizon():
     for months, replicates in ((36, 100_000), (120, 20_000)):
         outcomes = simulate("troops", replicates=replicates, months=months, seed=11)
         war = outcomes["direct_conflict"]
-        assert war.sum() > 1000
+        assert war.sum() > 800  # share's standard error about 0.011: 0.05 is over 4 of them
         against_nato = outcomes["nuclear_use"] & ~outcomes["nuclear_use_in_ukraine"]
         shares.append(against_nato[war].mean())
     assert abs(shares[1] - shares[0]) < 0.05
@@ -305,7 +305,7 @@ def test_both_signs_of_the_posture_effect_occur_within_the_configured_ranges(ave
 
 def test_each_member_decides_on_its_own_weapons():
     model = EscalationModel(
-        load_settings("deep_strikes", replicates=4000, seed=20, nato_cohesion=0.3)
+        load_settings("deep_strikes", replicates=4000, months=6, seed=20, nato_cohesion=0.3)
     ).run()
     members = {member.name: member.deep_strikes for member in model.nato.members}
     granted = {name: (levels == 2).mean() for name, levels in members.items()}
@@ -323,3 +323,102 @@ def test_russian_action_names_are_kept():
     names = {action.name.lower() for action in RussianAction}
     assert {"nuclear_signalling", "hybrid_attacks", "strikes_on_western_forces"} <= names
     assert "strikes_on_nato" in names
+
+
+# -- 7. Hybrid operations are answered as the record shows (calibration finding) -----------------
+
+
+def _hostile(frame: pd.DataFrame, replicates: int) -> np.ndarray:
+    """(replicates, months): a NATO-Russia clash or direct conflict is under way."""
+    frame = frame.sort_values(["replicate", "month"])
+    return (frame["contained_clash"] | frame["direct_conflict"]).to_numpy().reshape(replicates, -1)
+
+
+def test_the_history_replay_rarely_sees_a_nato_russia_clash():
+    """Before: 30.6% of history replicates had a clash (29.9% from NATO answering sabotage).
+
+    What happened in Feb 2022 - Sep 2024: no NATO military answer to Russia, seven attributed
+    sabotage operations in the timeline, every one answered by arrests or charges.
+    """
+    outcomes = simulate("history", replicates=20_000, seed=31)
+    clash = outcomes["contained_clash"].mean()
+    assert 0.02 < clash < 0.10  # the kinetic pathway is alive, and rare
+    assert outcomes["direct_conflict"].mean() < 0.015
+    assert outcomes["hybrid_attacks"].mean() > 0.95  # the sabotage campaign itself remains
+
+
+def test_law_enforcement_answers_never_start_a_clash(make_settings):
+    """Whatever the kinetic share: a month of law-enforcement answer never opens hostilities."""
+    replicates = 4000
+    for share in (0.0, 0.0625, 0.5):
+        settings = make_settings(
+            "instructors",
+            replicates=replicates,
+            seed=32,
+            overrides={"doctrine.nato.kinetic_share": share},
+            western_resolve=0.9,
+        )
+        frame = EscalationModel(settings).run().trajectories().sort_values(["replicate", "month"])
+        hostile = _hostile(frame, replicates)
+        opened = hostile & ~np.pad(hostile, ((0, 0), (1, 0)))[:, :-1]
+        law = frame["law_enforcement_response"].to_numpy().reshape(replicates, -1)
+        military = frame["nato_military_response"].to_numpy().reshape(replicates, -1)
+        hybrid = frame["russian_action"].eq("hybrid_attacks").to_numpy().reshape(replicates, -1)
+        assert law.sum() > 1000  # not vacuous
+        assert not (law & opened).any()
+        assert not (law & military).any()
+        # every hybrid operation meets law enforcement or is a kinetic incursion, the month after
+        assert (law[:, 1:] <= hybrid[:, :-1]).all()
+        if share == 0.0:
+            assert law[:, 1:].sum() == hybrid[:, :-1].sum()
+
+
+def test_without_kinetic_incursions_only_article5_opens_hostilities(make_settings):
+    """kinetic_share = 0: sabotage alone never draws a military answer; clashes need Article 5."""
+    replicates = 10_000
+    settings = make_settings(
+        "status_quo",
+        replicates=replicates,
+        seed=33,
+        overrides={"doctrine.nato.kinetic_share": 0.0},
+        western_resolve=0.9,
+        cost_sensitivity=0.5,
+    )
+    frame = EscalationModel(settings).run().trajectories().sort_values(["replicate", "month"])
+    hostile = _hostile(frame, replicates)
+    opened = hostile & ~np.pad(hostile, ((0, 0), (1, 0)))[:, :-1]
+    article5 = frame["article5_response"].to_numpy().reshape(replicates, -1)
+    assert not frame["nato_military_response"].any()
+    assert opened.sum() > 0
+    np.testing.assert_array_equal(opened, opened & article5)
+
+
+def test_a_kinetic_incursion_is_answered_with_resolve_times_the_members_boldness(make_settings):
+    """kinetic_share = 1: P(answer) = resolve · mean(1 − caution) = 0.9 · 0.58 = 0.522."""
+    replicates = 20_000
+    settings = make_settings(
+        "instructors",
+        replicates=replicates,
+        seed=34,
+        overrides={"doctrine.nato.kinetic_share": 1.0},
+        western_resolve=0.9,
+    )
+    model = EscalationModel(settings)
+    cautions = model.nato.cautions
+    frame = model.run().trajectories().sort_values(["replicate", "month"])
+    assert not frame["law_enforcement_response"].any()
+    previous = frame.groupby("replicate")["russian_action"].shift(1)
+    at_peace = ~frame.groupby("replicate")["contained_clash"].shift(1, fill_value=False)
+    after_hybrid = previous.eq("hybrid_attacks") & at_peace
+    answered = frame.loc[after_hybrid, "nato_military_response"]
+    expected = 0.9 * (1 - cautions).mean()
+    standard_error = math.sqrt(expected * (1 - expected) / answered.size)
+    assert answered.size > 5000
+    assert abs(answered.mean() - expected) < 4 * standard_error
+
+
+def test_status_quo_clashes_stay_rare_and_contained():
+    """§10: a few percent of 36-month runs see a clash; direct conflict stays below 1.5%."""
+    outcomes = simulate("status_quo", replicates=20_000, seed=35)
+    assert 0.02 < outcomes["contained_clash"].mean() < 0.12
+    assert outcomes["direct_conflict"].mean() < 0.015

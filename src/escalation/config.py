@@ -234,7 +234,7 @@ class Member:
 class ResponseWeights:
     """How strongly the West answers each Russian attack below Article 5 (times resolve)."""
 
-    hybrid_attacks: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    kinetic_incursions: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     strikes_on_western_forces: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
 
 
@@ -256,6 +256,7 @@ class NatoDoctrine:
     request_boost: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     belief_prior: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     learning_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    kinetic_share: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     response_weight: ResponseWeights = field(default_factory=ResponseWeights)
     article5_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     conflict: Conflict = field(default_factory=Conflict)

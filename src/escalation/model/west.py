@@ -164,6 +164,7 @@ class Nato:
         self.advanced_weapons = np.zeros(replicates, dtype=bool)
         self.new_weapons = np.zeros(replicates, dtype=np.int16)
         self.military_response = np.zeros(replicates, dtype=bool)
+        self.law_enforcement_response = np.zeros(replicates, dtype=bool)
         self.article5_response = np.zeros(replicates, dtype=bool)
         self.west_belief = np.full(replicates, doctrine.belief_prior, dtype=float)
 
@@ -208,17 +209,22 @@ class Nato:
         rate = self.model.settings.doctrine.nato.learning_rate
         self.west_belief += np.where(observed, rate * (acted - self.west_belief), 0.0)
 
-    def answer_attacks(self, draw: np.ndarray, war_draw: np.ndarray, target: np.ndarray) -> None:
-        """Answer last month's Russian attack; a military answer starts at least a clash.
+    def answer_attacks(
+        self, draw: np.ndarray, war_draw: np.ndarray, target: np.ndarray, kind: np.ndarray
+    ) -> None:
+        """Answer last month's Russian attack; only a military answer starts a clash.
 
-        Rules: a hybrid attack hits one member (each equally likely), which answers on its own
-        territory with p = weight · resolve · (1 − its caution), as Turkey did in 2015 and
-        Poland with allied jets in 2025; strikes on French forces are answered by France alone
-        with p = weight · resolve · (1 − France's caution); a strike on NATO territory meets the
-        collective answer of Article 5 with p = ``article5_answer`` whatever the posture (North
-        Atlantic Treaty, Article 5), which is direct conflict at once with probability
-        ``article5_war``. ``resolve`` is the West's true resolve, drawn per replicate
-        (``western_resolve``).
+        Rules: a hybrid operation hits one member (each equally likely) and is a kinetic
+        incursion into its airspace with p = ``kinetic_share`` (Russian drones over Poland,
+        Sep 2025), otherwise sabotage, arson or a plot, which the member answers by law
+        enforcement (arrests, charges, expulsions: every attributed operation of 2022-24 in
+        the timeline); the member answers an incursion militarily with p = weight · resolve ·
+        (1 − its caution) (Turkey, Nov 2015; Poland with allied jets, Sep 2025); strikes on
+        French forces are answered by France alone with p = weight · resolve · (1 − France's
+        caution); a strike on NATO territory meets the collective answer of Article 5 with p =
+        ``article5_answer`` whatever the posture (North Atlantic Treaty, Article 5), which is
+        direct conflict at once with probability ``article5_war``. ``resolve`` is the West's true
+        resolve, drawn per replicate (``western_resolve``).
         """
         model = self.model
         doctrine = model.settings.doctrine.nato
@@ -226,9 +232,12 @@ class Nato:
         resolve = model.uncertain["western_resolve"]
         probability = np.zeros(model.replicates)
         hybrid = action == RussianAction.HYBRID_ATTACKS
+        kinetic = hybrid & (kind < doctrine.kinetic_share)
         target_caution = self.cautions[(target * len(self.cautions)).astype(int)]
-        probability[hybrid] = (
-            doctrine.response_weight.hybrid_attacks * resolve[hybrid] * (1 - target_caution[hybrid])
+        probability[kinetic] = (
+            doctrine.response_weight.kinetic_incursions
+            * resolve[kinetic]
+            * (1 - target_caution[kinetic])
         )
         forces = action == RussianAction.STRIKES_ON_WESTERN_FORCES
         probability[forces] = (
@@ -239,6 +248,7 @@ class Nato:
         on_nato = action == RussianAction.STRIKES_ON_NATO
         probability[on_nato] = doctrine.article5_answer
         answered = (draw < probability) & (model.conflict < WAR)
+        self.law_enforcement_response = hybrid & ~kinetic
         self.military_response = answered & ~on_nato
         self.article5_response = answered & on_nato
         model.conflict[answered] = np.maximum(model.conflict[answered], CLASH)
@@ -270,7 +280,8 @@ class Nato:
         grow_draw = model.rng.random(model.replicates)
         end_draw = model.rng.random(model.replicates)
         target_draw = model.rng.random(model.replicates)
+        kind_draw = model.rng.random(model.replicates)
         self.update_belief()
         self.conflict_course(grow_draw, end_draw)
-        self.answer_attacks(answer_draw, war_draw, target_draw)
+        self.answer_attacks(answer_draw, war_draw, target_draw, kind_draw)
         self.supply()
