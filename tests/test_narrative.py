@@ -39,6 +39,7 @@ BASE = {
     "russia_belief": 0.5,
     "russia_belief_low": 0.3,
     "russia_belief_high": 0.7,
+    "law_enforcement_response": False,
 }
 
 # What changes from BASE, month by month (changes persist unless they are one-month events).
@@ -80,6 +81,7 @@ SCRIPT = {
     8: {"rung": 7, "direct_conflict": False, "west_belief": 0.81},
 }
 ONE_MONTH_EVENTS = (
+    "law_enforcement_response",
     "red_line_crossed",
     "russian_action",
     "retaliation",
@@ -142,9 +144,9 @@ def scripted_outcome(replicate: int = 7) -> pd.Series:
     )
 
 
-def story() -> str:
+def story(script: dict | None = None) -> str:
     return narrative.tell(
-        scripted_trajectory(),
+        scripted_trajectory(script),
         scripted_outcome(),
         title="French instructors inside Ukraine",
         posture="ambiguity",
@@ -255,7 +257,7 @@ def test_retaliation_only_in_months_whose_retaliation_column_is_true():
 def test_nato_answer_starts_a_contained_clash_that_grows_into_direct_conflict_and_ends():
     text = story()
     six = month_line(text, 6)
-    assert six.index("NATO answers last month's hybrid attacks militarily.") < six.index(
+    assert six.index(narrative._ANSWERS["hybrid_attacks"]) < six.index(
         "A contained NATO-Russia clash begins."
     )
     assert "rises to 0.50 (from 0.42" in six
@@ -482,3 +484,14 @@ def test_perceived_involvement_falling_back_below_the_red_line_is_told():
     assert "Russian red line crossed by what is already in force" in month_line(text, 1)
     assert month_line(text, 2) == ""
     assert "falls back below its red line" in month_line(text, 3)
+
+
+def test_sabotage_met_by_law_enforcement_is_told_and_is_not_an_unanswered_attack():
+    script = {month: dict(changes) for month, changes in SCRIPT.items()}
+    script[4]["law_enforcement_response"] = True  # month 3's baseline operation was sabotage
+    text = story(script)
+    four = month_line(text, 4)
+    assert narrative.LAW_ENFORCEMENT in four
+    assert "unanswered" not in four
+    assert "A contained NATO-Russia clash begins." not in four
+    assert narrative.LAW_ENFORCEMENT not in month_line(text, 6)  # a military answer that month

@@ -92,10 +92,17 @@ _TROOPS: dict[str, str] = {
 """Sentence when Western troop deployment changes to each level."""
 
 _ANSWERS: dict[str, str] = {
-    "hybrid_attacks": "NATO answers last month's hybrid attacks militarily.",
+    "hybrid_attacks": "The NATO member whose airspace Russia violated last month answers "
+    "militarily.",
     "strikes_on_western_forces": "France answers last month's strike on its forces militarily.",
 }
-"""NATO's military answer, by the Russian action of the month before."""
+"""NATO's military answer, by the Russian action of the month before (a hybrid operation is
+answered militarily only when it was a kinetic incursion; docs/MODEL.md §7.6)."""
+
+LAW_ENFORCEMENT = (
+    "The NATO member hit answers last month's sabotage with arrests and charges, not force."
+)
+"""A hybrid operation that was not a kinetic incursion: police and prosecutors answer it."""
 
 _PROVOCATIONS = ("hybrid_attacks", "strikes_on_western_forces")
 """Russian attacks whose answer, or its absence, Russia learns from the next month."""
@@ -335,6 +342,8 @@ def _hostility_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None
     if _flag(row, "nato_military_response"):
         last_action = _text(previous, "russian_action")
         events.append(_ANSWERS.get(last_action, "NATO answers militarily."))
+    if _flag(row, "law_enforcement_response"):
+        events.append(LAW_ENFORCEMENT)
     if now == "clash" and before != "clash":
         events.append("A contained NATO-Russia clash begins.")
     if now == "war" and before not in ("war", "clash"):
@@ -384,7 +393,7 @@ def _belief_event(row: Mapping[str, Any], previous: Mapping[str, Any] | None) ->
         sentence += f"; its set of beliefs spans {low:.2f}-{high:.2f}"
     sentence += ")."
     last_action = _text(previous, "russian_action")
-    answered = _flag(row, "nato_military_response")
+    answered = _flag(row, "nato_military_response") or _flag(row, "law_enforcement_response")
     if belief < before and last_action in _PROVOCATIONS and not answered:
         sentence = "NATO leaves last month's attack unanswered. " + sentence
     return [sentence]
