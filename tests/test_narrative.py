@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from escalation import narrative
+from escalation import narrative, narrative_words
 from escalation.ladder import Rung
 
 BASE = {
@@ -199,9 +199,9 @@ def test_the_story_lists_every_sampled_assumption_of_its_replicate():
     header = text[text.index("Hidden assumptions") : text.index("- **Month")]
     listed = [line for line in header.splitlines() if line.startswith("  - ")]
     assert len(listed) == len(uncertainty_names())
-    for name, words in narrative.ASSUMPTION_WORDS.items():
+    for name, words in narrative_words.ASSUMPTION_WORDS.items():
         assert words(float(outcomes.iloc[1][name])) in header
-    assert set(narrative.ASSUMPTION_WORDS) == set(uncertainty_names())
+    assert set(narrative_words.ASSUMPTION_WORDS) == set(uncertainty_names())
 
 
 def test_month_one_lists_the_starting_situation():
@@ -257,7 +257,7 @@ def test_retaliation_only_in_months_whose_retaliation_column_is_true():
 def test_nato_answer_starts_a_contained_clash_that_grows_into_direct_conflict_and_ends():
     text = story()
     six = month_line(text, 6)
-    assert six.index(narrative._ANSWERS["hybrid_attacks"]) < six.index(
+    assert six.index(narrative_words.ANSWERS["hybrid_attacks"]) < six.index(
         "A contained NATO-Russia clash begins."
     )
     assert "rises to 0.50 (from 0.42" in six
@@ -353,7 +353,7 @@ def test_unsorted_rows_tell_the_same_story():
 
 
 def test_involvement_references_add_up_the_measures():
-    assert narrative.involvement_references(WEIGHTS) == [
+    assert narrative_words.involvement_references(WEIGHTS) == [
         ("the status quo (aid, advanced weapons, training abroad)", 3.0),
         ("the status quo plus instructors in Ukraine", 5.0),
         ("instructors plus non-combat troops", 8.0),
@@ -367,7 +367,8 @@ def test_packaged_references_use_the_models_involvement_weights():
 
     involvement = load_settings("status_quo").doctrine.russia.involvement
     weights = {name: getattr(involvement, name) for name in WEIGHTS}
-    assert narrative.involvement_references() == narrative.involvement_references(weights)
+    packaged = narrative_words.involvement_references()
+    assert packaged == narrative_words.involvement_references(weights)
 
 
 @pytest.mark.parametrize(
@@ -393,7 +394,7 @@ def test_packaged_references_use_the_models_involvement_weights():
     ],
 )
 def test_red_line_words_place_the_line_on_the_involvement_scale(threshold, expected):
-    words = narrative.red_line_words(threshold, WEIGHTS)
+    words = narrative_words.red_line_words(threshold, WEIGHTS)
     assert words.startswith(expected)
     assert "ladder" not in words
 
@@ -414,10 +415,10 @@ def test_real_run_retaliation_sentences_follow_the_retaliation_column():
             line = month_line(text, int(row["month"]))
             if row["russian_action"] == "hybrid_attacks":
                 if row["retaliation"]:
-                    assert narrative.RETALIATIONS["hybrid_attacks"] in line
+                    assert narrative_words.RETALIATIONS["hybrid_attacks"] in line
                     retaliations += 1
                 else:
-                    assert narrative.RUSSIAN_ACTIONS["hybrid_attacks"] in line
+                    assert narrative_words.RUSSIAN_ACTIONS["hybrid_attacks"] in line
                     hybrid_campaigns += 1
             if not row["retaliation"]:
                 assert "retaliates" not in line
@@ -491,7 +492,8 @@ def test_sabotage_met_by_law_enforcement_is_told_and_is_not_an_unanswered_attack
     script[4]["law_enforcement_response"] = True  # month 3's baseline operation was sabotage
     text = story(script)
     four = month_line(text, 4)
-    assert narrative.LAW_ENFORCEMENT in four
+    assert narrative_words.LAW_ENFORCEMENT in four
     assert "unanswered" not in four
     assert "A contained NATO-Russia clash begins." not in four
-    assert narrative.LAW_ENFORCEMENT not in month_line(text, 6)  # a military answer that month
+    # month 6 has a military answer instead
+    assert narrative_words.LAW_ENFORCEMENT not in month_line(text, 6)
