@@ -35,8 +35,8 @@ def main() -> None:
 
     import mesa
 
-    from escalation.api import load_settings
     from escalation.model import EscalationModel
+    from escalation.scenarios import load_settings
 
     header(f"Batched versus one replicate at a time ({n:,} replicates, {scenario})")
     batch_settings = load_settings(scenario, replicates=n)

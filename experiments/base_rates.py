@@ -11,9 +11,9 @@ import argparse
 
 import numpy as np
 
-from escalation.api import load_settings
 from escalation.model import EscalationModel
 from escalation.results import mean_interval, wilson_interval
+from escalation.scenarios import load_settings
 
 SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
 

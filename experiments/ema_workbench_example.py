@@ -30,8 +30,8 @@ from typing import Any
 import pandas as pd
 
 import escalation
-from escalation.api import load_settings
 from escalation.config import LEVERS, uncertainty_names
+from escalation.scenarios import load_settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ema_workbench"
 SCENARIO = "status_quo"

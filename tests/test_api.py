@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import escalation
-from escalation.api import available_scenarios, load_settings, simulate
+from escalation.api import simulate
 from escalation.config import (
     ConfigError,
     DeepStrikes,
@@ -17,6 +17,7 @@ from escalation.config import (
     uncertainty_names,
 )
 from escalation.model import OUTCOME_COLUMNS
+from escalation.scenarios import available_scenarios, load_settings
 
 PUBLIC_OUTCOMES = [
     "max_rung",

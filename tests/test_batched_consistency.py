@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation.api import load_settings
 from escalation.config import ConfigError
 from escalation.model import EscalationModel
 from escalation.model.actions import (
@@ -30,6 +29,7 @@ from escalation.model.actions import (
 )
 from escalation.model.measures import MEASURES, levels_in_force, weighted_sum
 from escalation.runs import simulate_run
+from escalation.scenarios import load_settings
 
 SCENARIO = "troops"  # every outcome below is neither rare nor certain in it
 BATCHED = 2000

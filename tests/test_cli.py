@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from escalation.api import available_scenarios
 from escalation.results import PROBABILITIES
+from escalation.scenarios import available_scenarios
 
 ESCALATION = shutil.which("escalation", path=str(Path(sys.executable).parent))
 RUN_FILES = [

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf
 
-from escalation.api import load_settings
 from escalation.config import (
     ConfigError,
     Instructors,
@@ -27,6 +26,7 @@ from escalation.config import (
     uncertainty_names,
 )
 from escalation.ladder import RUNGS
+from escalation.scenarios import load_settings
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 

@@ -64,7 +64,7 @@ REPLICATES = 1000
 @pytest.fixture(scope="module")
 def busy_run():
     """A run where every outcome occurs: combat troops and deep strikes, 1,000 worlds, 36 months."""
-    from escalation.api import load_settings
+    from escalation.scenarios import load_settings
 
     settings = load_settings("troops", replicates=REPLICATES, seed=21, **BUSY)
     return EscalationModel(settings).run()

@@ -25,12 +25,12 @@ import pytest
 
 import escalation
 from escalation import cli
-from escalation.api import available_scenarios, load_settings
 from escalation.changes import folder_name, run_changes
 from escalation.config import ConfigError
 from escalation.dates import month_date, month_number
 from escalation.plots import run_title
 from escalation.runs import progress_bar
+from escalation.scenarios import available_scenarios, load_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent

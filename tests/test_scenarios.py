@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from escalation.api import available_scenarios, load_settings, simulate
+from escalation.api import simulate
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS
+from escalation.scenarios import available_scenarios, load_settings
 
 SCENARIOS = list(available_scenarios())
 REQUIRED = {"status_quo", "instructors", "troops", "deep_strikes", "history"}

@@ -248,7 +248,7 @@ def list_scenarios(config_dir: str | None = None) -> str:
     """
     import textwrap
 
-    from escalation.api import available_scenarios
+    from escalation.scenarios import available_scenarios
 
     blocks = []
     for name, scenario in available_scenarios(config_dir).items():

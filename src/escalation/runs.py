@@ -352,7 +352,7 @@ def _rebuilt_changes(folder: Path, config: dict[str, Any]) -> list[str] | None:
     if stored is not None or not (folder / ".hydra" / "hydra.yaml").is_file():
         return stored
     try:
-        from escalation.api import compose_scenario
+        from escalation.scenarios import compose_scenario
 
         runtime = OmegaConf.load(folder / ".hydra" / "hydra.yaml").hydra.runtime
         sources = [s for s in runtime.config_sources if s.provider == "command-line"]

@@ -38,7 +38,7 @@ def replay_settings(
     Raises:
         ConfigError: Replicates or seed out of range.
     """
-    from escalation.api import load_settings
+    from escalation.scenarios import load_settings
 
     last = until or timeline.last_month
     months = month_index(last) - month_index(timeline.first_month) + 1

@@ -28,7 +28,7 @@ FIGURE_DPI = 80  # resolution of the figures on the page (the browser scales the
 @st.cache_data(max_entries=32, show_spinner=False)
 def _scenarios() -> dict[str, dict[str, Any]]:
     """Each scenario's title, description, levers, timing months and assumption ranges."""
-    from escalation.api import available_scenarios, load_settings
+    from escalation.scenarios import available_scenarios, load_settings
 
     scenarios = {}
     for name in available_scenarios():

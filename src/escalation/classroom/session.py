@@ -1,6 +1,6 @@
 """What the dashboard computes: runs, paired differences and a contrasting pair of stories.
 
-Nothing here imports Streamlit. A run is composed with ``escalation.api.load_settings`` (the
+Nothing here imports Streamlit. A run is composed with ``escalation.scenarios.load_settings`` (the
 packaged Hydra configs), adjusted with the dashboard's timing months and assumption ranges,
 validated, and run by ``EscalationModel``. Two policies compared on one seed share their common
 random numbers: the model draws every replicate's assumptions first, so replicate ``i`` of both
@@ -96,7 +96,7 @@ def build_settings(
     Raises:
         ConfigError: Any invalid value; the one-line message names the key and what is allowed.
     """
-    from escalation.api import load_settings
+    from escalation.scenarios import load_settings
 
     if replicates is not None and replicates > MAX_REPLICATES:
         raise ConfigError(

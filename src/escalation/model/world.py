@@ -60,7 +60,7 @@ class EscalationModel(mesa.Model):
         **params: Any,
     ):
         if settings is None:
-            from escalation.api import load_settings
+            from escalation.scenarios import load_settings
 
             params.setdefault("replicates", 1)
             settings = load_settings(**params)
