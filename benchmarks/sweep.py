@@ -77,7 +77,7 @@ def job_parts(replicates: int, sample: int) -> dict[str, float]:
 
     import escalation.cli as cli
     import escalation.runs as runs
-    from escalation.sweep import sweep_jobs  # noqa: F401 - imported as a sweep imports it
+    import escalation.sweep  # noqa: F401 - imported as a sweep imports it
 
     clock: dict[str, list[float]] = {}
 

@@ -15,7 +15,8 @@ from hydra import compose, initialize_config_module
 
 from escalation.config import register_configs
 from escalation.results import PROBABILITIES
-from escalation.sweep import LEVERS, gather, outcomes_csv, sweep_jobs
+from escalation.sweep import LEVERS, gather, outcomes_csv
+from escalation.sweep_folder import sweep_jobs
 
 BIN = Path(sys.executable).parent
 SMALL = ("sim.replicates=40", "sim.months=12")

@@ -115,7 +115,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     """
     from escalation.config import settings_from_dictconfig, settings_with_sections
     from escalation.runs import record_failure
-    from escalation.sweep import sweep_jobs
+    from escalation.sweep_folder import sweep_jobs
 
     points = chunk_points(hydra_cfg)
     assert points is not None

@@ -38,7 +38,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from escalation.config import ConfigError, describe_omegaconf_error, settings_from_dictconfig
 from escalation.errors import first_line
-from escalation.sweep import MAX_JOBS
+from escalation.sweep_folder import MAX_JOBS
 
 CONFIG_MODULE = "pkg://escalation.conf"
 CONFIG_NAME = "config"
@@ -309,7 +309,7 @@ def _prepare_run(
 def _prepare_sweep(
     arguments: list[str], cfg: DictConfig, overrides: list[Any], repository: Any
 ) -> Plan:
-    from escalation.sweep import MULTIRUN_FILE
+    from escalation.sweep_folder import MULTIRUN_FILE
 
     _check_sweep_values(cfg, repository)
     _check_launcher(cfg)
@@ -345,7 +345,7 @@ def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
     job alone, which records why.
     """
     from escalation.runs import check_memory
-    from escalation.sweep import count_jobs, sweep_overrides
+    from escalation.sweep_folder import count_jobs, sweep_overrides
 
     overrides = sweep_overrides(cfg)
     if count_jobs(overrides) > MAX_JOBS:
@@ -390,7 +390,7 @@ def _check_launcher(cfg: DictConfig) -> None:
 
 def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:
     """A sweep folder is resumed only by the sweep that made it, and holds only its own jobs."""
-    from escalation.sweep import SweepError, load_multirun, same_sweep
+    from escalation.sweep_folder import SweepError, load_multirun, same_sweep
 
     try:
         stored = load_multirun(folder)

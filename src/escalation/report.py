@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> None:
 
     from escalation.results import summary_table
     from escalation.runs import HYDRA_CONFIG, RunFolderError, rebuild_run
-    from escalation.sweep import MULTIRUN_FILE, SweepError, rebuild_sweep
+    from escalation.sweep import rebuild_sweep
+    from escalation.sweep_folder import MULTIRUN_FILE, SweepError
 
     def fail(message: str) -> None:
         print(f"escalation-report: error: {message}", file=sys.stderr)

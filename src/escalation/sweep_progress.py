@@ -148,7 +148,7 @@ def sweep_progress(folder: Path, number: int) -> SweepProgress:
 
 @lru_cache(maxsize=4)
 def _read_progress(root: Path) -> SweepProgress:
-    from escalation.sweep import MULTIRUN_FILE, SweepError, sweep_jobs
+    from escalation.sweep_folder import MULTIRUN_FILE, SweepError, sweep_jobs
 
     try:
         jobs = sweep_jobs(root)

@@ -206,7 +206,8 @@ def sweep_page(folder: Path) -> str:
     Raises:
         ReportPageError: ``summary.csv`` is missing or malformed.
     """
-    from escalation.sweep import MULTIRUN_FILE, SWEEP_FILES, SweepError, load_multirun, sweep_name
+    from escalation.sweep import SWEEP_FILES, sweep_name
+    from escalation.sweep_folder import MULTIRUN_FILE, SweepError, load_multirun
     from escalation.sweep_plots import RANKING_OUTCOME, ranking, sweep_description
 
     path = folder / SWEEP_FILES["summary"]
@@ -269,7 +270,7 @@ def write_report_page(folder: Path) -> Path:
     Raises:
         ReportPageError: The folder has neither a run's nor a sweep's results.
     """
-    from escalation.sweep import MULTIRUN_FILE
+    from escalation.sweep_folder import MULTIRUN_FILE
 
     page = sweep_page(folder) if (folder / MULTIRUN_FILE).is_file() else run_page(folder)
     path = folder / PAGE
