@@ -17,12 +17,16 @@ from escalation.results import mean_interval
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def arguments(name: str, description: str, replicates: int) -> argparse.Namespace:
-    """Command-line options every experiment takes."""
+def arguments(
+    name: str, description: str, replicates: int, docs: Path | None = None
+) -> argparse.Namespace:
+    """Command-line options every experiment takes (and ``--docs`` where it redraws docs)."""
     parser = argparse.ArgumentParser(prog=f"experiments/{name}.py", description=description)
     parser.add_argument("--replicates", type=int, default=replicates, help="per policy")
     parser.add_argument("--out", type=Path, default=RESULTS / name, help="the sweep folder")
     parser.add_argument("--launcher", choices=["joblib", "basic"], default="joblib")
+    if docs is not None:
+        parser.add_argument("--docs", type=Path, default=docs, help="where the figures go")
     return parser.parse_args()
 
 

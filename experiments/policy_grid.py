@@ -71,10 +71,11 @@ def reading(summary: pd.DataFrame, replicates: int) -> list[str]:
 
 def main() -> None:
     """Run the sweep, copy its figures into docs/figures, write the reading."""
-    args = arguments(NAME, __doc__.splitlines()[0], replicates=1000)
+    args = arguments(NAME, __doc__.splitlines()[0], replicates=1000, docs=DOCS)
     summary, _ = run_sweep(NAME, replicates=args.replicates, out=args.out, launcher=args.launcher)
+    args.docs.mkdir(parents=True, exist_ok=True)
     for source, target in FIGURES.items():
-        shutil.copyfile(args.out / "figures" / source, DOCS / target)
+        shutil.copyfile(args.out / "figures" / source, args.docs / target)
     paragraphs = reading(summary, args.replicates)
     write_reading(args.out, "All 54 policies (sweep=policy_grid)", paragraphs)
 

@@ -124,6 +124,29 @@ def test_experiment_runs_its_sweep_and_writes_figure_and_reading(tmp_path, name,
     assert quoted in reading
 
 
+def test_policy_grid_redraws_the_readme_figures_and_quotes_the_gathered_summary(tmp_path):
+    out, docs = tmp_path / "policy_grid", tmp_path / "docs"
+    command = [sys.executable, str(EXPERIMENTS / "policy_grid.py"), "--replicates", "30"]
+    command += ["--launcher", "basic", "--out", str(out), "--docs", str(docs)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(path.name for path in docs.iterdir()) == [
+        "policy_grid_heatmap.png",
+        "policy_grid_tradeoff.png",
+    ]
+    assert (docs / "policy_grid_tradeoff.png").read_bytes() == (
+        out / "figures" / "tradeoff.png"
+    ).read_bytes()
+    summary = pd.read_csv(out / "summary.csv")
+    reading = (out / "reading.md").read_text()
+    low = summary["direct_conflict"].min()
+    assert f"ranges from {low:.1%}" in reading
+    job = summary.loc[summary["job"] == 12].iloc[0]
+    assert f"[job 12/54] instructors={job['instructors']} troops={job['troops']}" in reading
+    combat = summary.loc[summary["troops"] == "combat", "direct_conflict"].mean()
+    assert f"combat troops {combat:.1%}" in reading
+
+
 def test_instructors_step_increments_are_paired_differences(tmp_path):
     module = load("instructors_step")
     common = load("_common")
