@@ -66,7 +66,7 @@ def simulate_run(settings, *, trajectories=True, **options):
 
 def draw_run_figures(*args, **kwargs):
     mark("other")
-    plots._pyplot()
+    plots.pyplot()
     mark("import matplotlib")
     result = original_draw(*args, **kwargs)
     mark("draw and save the 3 figures")

@@ -27,7 +27,7 @@ import pandas as pd
 from _common import arguments, job_of, paired_difference, percent, points, run_sweep, write_reading
 
 import escalation
-from escalation.plots import DPI, STYLE, _pyplot, _save_atomically
+from escalation.figure_style import DPI, STYLE, pyplot, save_figure
 from escalation.results import mean_interval
 
 NAME = "ambiguity_vs_red_lines"
@@ -101,7 +101,7 @@ def posture_map(replicates: int, seed: int | None = None) -> pd.DataFrame:
 def plot(table: pd.DataFrame, path: Path, replicates: int) -> Path:
     """Heatmaps of the paired change, ambiguity minus red lines: rows are the second
     assumption, columns the outcome; blue cells are where ambiguity escalates less."""
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(
             len(AXES), len(OUTCOMES), figsize=(13, 11), dpi=DPI, layout="constrained"
@@ -149,7 +149,7 @@ def plot(table: pd.DataFrame, path: Path, replicates: int) -> Path:
             f"{replicates:,} paired replicates per cell (other assumptions sampled); "
             "bold: 95% interval excludes 0, grey: it does not"
         )
-        _save_atomically(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
     return path
 

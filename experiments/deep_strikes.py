@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from _common import arguments, job_of, paired_difference, percent, points, run_sweep, write_reading
 
-from escalation.plots import DPI, STYLE, _pyplot, _save_atomically
+from escalation.figure_style import DPI, STYLE, pyplot, save_figure
 
 NAME = "deep_strikes"
 LEVELS = ["prohibited", "limited", "authorized"]
@@ -27,7 +27,7 @@ LABEL_OFFSETS = {"red_lines": (8, -14), "ambiguity": (8, 6)}
 
 def plot(summary: pd.DataFrame, path: Path, replicates: int) -> Path:
     """Ukraine's final position against P(direct conflict), one path per posture."""
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(10, 6.5), dpi=DPI)
         for (posture, label), colour in zip(
@@ -68,7 +68,7 @@ def plot(summary: pd.DataFrame, path: Path, replicates: int) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(title="Western posture")
         fig.tight_layout()
-        _save_atomically(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
     return path
 

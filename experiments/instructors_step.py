@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from _common import arguments, job_of, paired_difference, percent, points, run_sweep, write_reading
 
-from escalation.plots import DPI, STYLE, _pyplot, _save_atomically
+from escalation.figure_style import DPI, STYLE, pyplot, save_figure
 
 NAME = "instructors_step"
 STEPS = [
@@ -56,7 +56,7 @@ def increments(steps: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
 
 def plot(steps: pd.DataFrame, path: Path, replicates: int) -> Path:
     """Risk (left) and Ukraine's position (right) at each step, with 95% intervals."""
-    plt = _pyplot()
+    plt = pyplot()
     x = range(len(steps))
     with plt.rc_context(STYLE):
         fig, (risk, gain) = plt.subplots(1, 2, figsize=(13, 5.5), dpi=DPI)
@@ -98,7 +98,7 @@ def plot(steps: pd.DataFrame, path: Path, replicates: int) -> Path:
             f"{steps['months'].iloc[0]} months"
         )
         fig.tight_layout()
-        _save_atomically(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
     return path
 

@@ -28,7 +28,7 @@ from escalation import cli
 from escalation.changes import folder_name, run_changes
 from escalation.config import ConfigError
 from escalation.dates import month_date, month_number
-from escalation.plots import run_title
+from escalation.run_figure_data import run_title
 from escalation.runs import progress_bar
 from escalation.scenarios import available_scenarios, load_settings
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation import plots
+from escalation import plots, run_figure_data
 from escalation.ladder import Rung, rung_labels
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -84,7 +84,7 @@ def synthetic_summary() -> dict:
 
 
 def test_ladder_distribution_has_every_rung_of_the_ladder_and_columns_sum_to_one():
-    shares = plots.ladder_distribution(synthetic_trajectories())
+    shares = run_figure_data.ladder_distribution(synthetic_trajectories())
     assert len(Rung) == 14
     assert list(shares.index) == [int(rung) for rung in Rung]
     assert list(shares.columns) == [1, 2, 3]
@@ -92,7 +92,7 @@ def test_ladder_distribution_has_every_rung_of_the_ladder_and_columns_sum_to_one
 
 
 def test_ladder_distribution_matches_hand_computed_shares():
-    shares = plots.ladder_distribution(synthetic_trajectories())
+    shares = run_figure_data.ladder_distribution(synthetic_trajectories())
     expected = pd.DataFrame(0.0, index=range(len(Rung)), columns=[1, 2, 3])
     expected.loc[3, 1] = 1.0  # all three at rung 3
     expected.loc[3, 2] = 1 / 3  # replicate 0
@@ -111,11 +111,11 @@ def test_ladder_distribution_rejects_a_rung_off_the_ladder():
     table = synthetic_trajectories()
     table.loc[0, "rung"] = len(Rung)
     with pytest.raises(ValueError, match=r"rungs \[14\] are not on the ladder \(0 to 13\)"):
-        plots.ladder_distribution(table)
+        run_figure_data.ladder_distribution(table)
 
 
 def test_rung_tick_labels_name_every_rung_in_ladder_order():
-    labels = plots.rung_tick_labels()
+    labels = run_figure_data.rung_tick_labels()
     assert len(labels) == len(Rung)
     assert labels[0] == f"{Rung.POLITICAL_SUPPORT.label} (0)"
     assert labels[Rung.CONTAINED_CLASH] == "Contained NATO-Russia clash (10)"
@@ -134,20 +134,20 @@ def test_ladder_figure_names_every_rung_on_its_axis(tmp_path, monkeypatch):
         drawn["labels"] = [label.get_text() for label in ax.get_yticklabels()]
         drawn["ylim"] = ax.get_ylim()
 
-    monkeypatch.setattr(plots, "_save_atomically", keep)
+    monkeypatch.setattr(plots, "save_figure", keep)
     plots.plot_ladder(synthetic_trajectories(), "Ladder", tmp_path / "ladder.png")
-    assert drawn["labels"] == plots.rung_tick_labels()
+    assert drawn["labels"] == run_figure_data.rung_tick_labels()
     assert drawn["ticks"] == [float(rung) for rung in Rung]
     assert drawn["ylim"] == pytest.approx((-0.5, len(Rung) - 0.5))
 
 
 def test_median_rung_by_month():
-    median = plots.median_rung(synthetic_trajectories())
+    median = run_figure_data.median_rung(synthetic_trajectories())
     assert median.to_dict() == {1: 3.0, 2: 4.0, 3: float(Rung.CONTAINED_CLASH)}
 
 
 def test_position_bands_median_and_ordering():
-    bands = plots.position_bands(synthetic_trajectories())
+    bands = run_figure_data.position_bands(synthetic_trajectories())
     assert list(bands.columns) == ["month", "date", "p5", "p25", "p50", "p75", "p95"]
     assert bands["month"].tolist() == [1, 2, 3]
     assert bands["date"].tolist() == DATES
@@ -163,7 +163,7 @@ def test_position_bands_median_and_ordering():
 
 
 def test_outcome_probabilities_keeps_summary_order_and_values():
-    table = plots.outcome_probabilities(synthetic_summary())
+    table = run_figure_data.outcome_probabilities(synthetic_summary())
     assert list(table.columns) == ["outcome", "label", "p", "low", "high"]
     assert table["outcome"].tolist() == ["russian_retaliation", "direct_conflict", "nuclear_use"]
     assert table["label"].tolist() == [
@@ -177,8 +177,8 @@ def test_outcome_probabilities_keeps_summary_order_and_values():
 
 
 def test_month_label():
-    assert plots.month_label("2025-01") == "Jan 2025"
-    assert plots.month_label("not a date") == "not a date"
+    assert run_figure_data.month_label("2025-01") == "Jan 2025"
+    assert run_figure_data.month_label("not a date") == "not a date"
 
 
 def test_draw_run_figures_writes_three_pngs_and_no_temporary_files(tmp_path):

@@ -13,7 +13,7 @@ from test_plots import synthetic_summary as run_summary
 from test_plots import synthetic_trajectories
 from test_sweep_plots import full_grid
 
-from escalation import plots, sweep_heatmap, sweep_plots
+from escalation import figure_style, plots, run_figure_data, sweep_heatmap, sweep_plots
 from escalation.config import ConfigError, Plots, validate_plots
 from escalation.ladder import Rung
 
@@ -40,13 +40,15 @@ def test_a_66_character_title_lies_inside_the_canvas(style, kind):
     summary = {**run_summary(), "title": TITLE_66, "config": {"policy": POLICY}}
     if kind == "ladder":
         fig = plots.ladder_figure(
-            synthetic_trajectories(), plots.run_title(summary, "escalation ladder"), style=style
+            synthetic_trajectories(),
+            run_figure_data.run_title(summary, "escalation ladder"),
+            style=style,
         )
     elif kind == "outcomes":
         fig = plots.outcomes_figure(summary, style=style)
     else:
         fig = plots.position_figure(
-            synthetic_trajectories(), plots.run_title(summary, "position"), style=style
+            synthetic_trajectories(), run_figure_data.run_title(summary, "position"), style=style
         )
     try:
         fig.canvas.draw()
@@ -68,7 +70,9 @@ POLICY = {
 
 
 def test_titles_name_the_policy_and_posture_actually_run():
-    title = plots.run_title({**run_summary(), "config": {"policy": POLICY}}, "escalation ladder")
+    title = run_figure_data.run_title(
+        {**run_summary(), "config": {"policy": POLICY}}, "escalation ladder"
+    )
     lines = title.splitlines()
     assert lines[0] == "French instructors inside Ukraine: escalation ladder"
     assert lines[1] == (
@@ -76,16 +80,18 @@ def test_titles_name_the_policy_and_posture_actually_run():
         "posture: declared red lines"
     )
     assert lines[2] == "3 replicates, 3 months, from Oct 2024, seed 1"
-    ambiguity = plots.run_title({"config": {"policy": {**POLICY, "posture": "ambiguity"}}}, "x")
+    ambiguity = run_figure_data.run_title(
+        {"config": {"policy": {**POLICY, "posture": "ambiguity"}}}, "x"
+    )
     assert "posture: strategic ambiguity" in ambiguity
 
 
 def test_rare_rungs_have_their_own_panel_on_their_own_scale():
-    shares = plots.rare_rung_shares(synthetic_trajectories())
+    shares = run_figure_data.rare_rung_shares(synthetic_trajectories())
     # Month 3: replicate 1 at a clash (10), replicate 2 at nuclear use (13).
     assert shares.loc[3].tolist() == pytest.approx([2 / 3, 1 / 3, 1 / 3])
     assert shares.loc[1].tolist() == [0.0, 0.0, 0.0]
-    assert list(plots.RARE_RUNGS.values()) == [
+    assert list(run_figure_data.RARE_RUNGS.values()) == [
         Rung.CONTAINED_CLASH,
         Rung.DIRECT_CONFLICT,
         Rung.NUCLEAR_USE_IN_UKRAINE,
@@ -131,9 +137,14 @@ def test_slides_style_is_larger_and_every_format_is_written(tmp_path):
     assert (tmp_path / "escalation_ladder.pdf").read_bytes()[:4] == b"%PDF"
     assert b"<svg" in (tmp_path / "ukraine_position.svg").read_bytes()[:500]
     assert len(paths) == 9
-    assert plots.STYLES["slides"]["font.size"] > plots.STYLES["default"]["font.size"]
-    assert plots.STYLES["slides"]["lines.linewidth"] > plots.STYLES["default"]["lines.linewidth"]
-    assert plots.FIGSIZES["slides"][0] / plots.FIGSIZES["slides"][1] == pytest.approx(16 / 9, 0.01)
+    assert figure_style.STYLES["slides"]["font.size"] > figure_style.STYLES["default"]["font.size"]
+    assert (
+        figure_style.STYLES["slides"]["lines.linewidth"]
+        > figure_style.STYLES["default"]["lines.linewidth"]
+    )
+    assert figure_style.FIGSIZES["slides"][0] / figure_style.FIGSIZES["slides"][1] == pytest.approx(
+        16 / 9, 0.01
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,7 +171,7 @@ def test_heatmaps_of_one_sweep_share_one_colour_scale(tmp_path, monkeypatch):
         if path.name.startswith("heatmap_"):
             tops.append(fig.axes[0].get_images()[0].norm.vmax)
 
-    monkeypatch.setattr(sweep_heatmap, "_save_atomically", keep)
+    monkeypatch.setattr(sweep_heatmap, "save_figure", keep)
     summary = full_grid()
     sweep_plots.draw_sweep_figures(summary, tmp_path, sweep_name="policy_grid")
     highest = summary[list(sweep_plots.HEATMAP_OUTCOMES)].to_numpy().max() * 100
@@ -182,7 +193,7 @@ def test_a_54_policy_ranking_fits_a_16_9_slide_with_the_top_and_bottom_ten(tmp_p
             inside_canvas(fig, label) for label in fig.axes[0].get_yticklabels()
         ) and inside_canvas(fig, fig._suptitle)
 
-    monkeypatch.setattr(sweep_plots, "_save_atomically", keep)
+    monkeypatch.setattr(sweep_plots, "save_figure", keep)
     summary = full_grid()
     assert len(summary) == 54
     sweep_plots.plot_ranking(summary, "direct_conflict", tmp_path / "r.png", sweep_name="grid")

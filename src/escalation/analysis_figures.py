@@ -78,9 +78,9 @@ def plot_feature_scores(analysis: Analysis, path: Path) -> Path:
 
     Assumptions are in the same order in every panel, the most important overall first.
     """
-    from escalation.plots import STYLE, _pyplot
+    from escalation.figure_style import STYLE, pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     results = [r for r in analysis.analysed if r.scores is not None]
     order = list(leaders(analysis).sort_values("mean", ascending=False).index)
     title = f"What drives {analysis.target.phrase}: importance of each assumption"
@@ -138,10 +138,10 @@ def _finish_panels(fig: Any, axes: Any, used: int, legend_columns: int, title: s
 
 def _save_and_close(plt: Any, fig: Any, path: Path) -> None:
     """Save the figure atomically and close it, whatever happens."""
-    from escalation.plots import _save_atomically
+    from escalation.figure_style import save_figure
 
     try:
-        _save_atomically(fig, path)
+        save_figure(fig, path)
     finally:
         plt.close(fig)
 
@@ -169,9 +169,9 @@ def plot_prim(analysis: Analysis, result: PolicyResult, path: Path) -> Path:
     many assumptions it restricts, with the chosen box ringed. Right: each restricted
     assumption's full range (grey) and the box's range (coloured), with their numbers.
     """
-    from escalation.plots import STYLE, _pyplot
+    from escalation.figure_style import STYLE, pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     target = analysis.target
     with plt.rc_context(STYLE):
         fig, (left, right) = plt.subplots(
@@ -262,9 +262,9 @@ def _plot_limits(ax: Axes, result: PolicyResult) -> None:
 
 def plot_sobol(analysis: Analysis, path: Path) -> Path:
     """Sobol first-order and total indices with 95% confidence intervals, one panel per policy."""
-    from escalation.plots import STYLE, _pyplot
+    from escalation.figure_style import STYLE, pyplot
 
-    plt = _pyplot()
+    plt = pyplot()
     results = [r for r in analysis.analysed if r.sobol is not None]
     order = list(
         pd.concat([r.sobol["ST"] for r in results], axis=1)

@@ -31,7 +31,7 @@ from escalation.narrative_months import (
     number,
 )
 from escalation.narrative_words import AMBIGUITY_ONLY, ASSUMPTION_WORDS, BELIEF_STEP, posture_words
-from escalation.plots import month_label
+from escalation.run_figure_data import month_label
 
 
 def _first_month(trajectory: pd.DataFrame, column: str) -> str | None:

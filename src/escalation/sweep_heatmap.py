@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from escalation.plots import FIGSIZES, _pyplot, _save_atomically, check_style, set_title
+from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
 from escalation.sweep_figure_data import (
     ALL,
     PROBABILITY_LABEL,
@@ -98,7 +98,7 @@ def plot_heatmap(
     cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="lightgrey")
     norm = matplotlib.colors.Normalize(vmin=0.0, vmax=vmax)
 
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(check_style(style)):
         fig, axes = plt.subplots(
             panels_y,
@@ -132,7 +132,7 @@ def plot_heatmap(
             if facets:
                 what += f", by {_and(facets)}"
             set_title(fig, _title(summary, what, sweep_name))
-            _save_atomically(fig, path)
+            save_figure(fig, path)
         finally:
             plt.close(fig)
     return path

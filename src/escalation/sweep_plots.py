@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from escalation.plots import FIGSIZES, _pyplot, _save_atomically, check_style, set_title
+from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
 from escalation.sweep_figure_data import (
     ALL,
     BENEFIT,
@@ -158,7 +158,7 @@ def plot_ranking(
     if style == "default":
         width, height = 12.8, 7.2  # a 16:9 slide at the default type size
 
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(check_style(style)):
         fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         try:
@@ -205,7 +205,7 @@ def plot_ranking(
             if hidden:
                 what += f" (lowest and highest {RANKING_ENDS})"
             set_title(fig, _title(summary, what, sweep_name))
-            _save_atomically(fig, path)
+            save_figure(fig, path)
         finally:
             plt.close(fig)
     return path

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from escalation.plots import (
+from escalation.figure_style import (
     FIGSIZES,
     TITLE_CHAR_WIDTH,
-    _pyplot,
-    _save_atomically,
     check_style,
+    pyplot,
+    save_figure,
     set_title,
 )
 from escalation.sweep_figure_data import (
@@ -106,7 +106,7 @@ def plot_tradeoff(
         if missing
         else []
     )
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(check_style(style)):
         width = figsize[0] + 1.0
         characters = int(width * 72.0 / (plt.rcParams["font.size"] * KEY_CHAR_WIDTH))
@@ -239,7 +239,7 @@ def plot_tradeoff(
                 fontsize="medium",
                 linespacing=1.5,
             )
-            _save_atomically(fig, path)
+            save_figure(fig, path)
         finally:
             plt.close(fig)
     return path

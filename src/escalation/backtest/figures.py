@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 
 from escalation.backtest.scores import reliability
+from escalation.figure_style import DPI, STYLE
 from escalation.files import atomic_write
-from escalation.plots import DPI, STYLE, month_label
+from escalation.run_figure_data import month_label
 from escalation.timeline import SCORED_EVENTS, month_index
 
 TIMELINE_FILE = "backtest_timeline.png"

@@ -260,13 +260,8 @@ def difference_table(differences: pd.DataFrame) -> pd.DataFrame:
 
 def _single(chosen: dict[str, Any], run: session.Run) -> None:
     from escalation.narrative import pick_replicate
-    from escalation.plots import (
-        ladder_figure,
-        outcomes_figure,
-        policy_words,
-        position_figure,
-        run_title,
-    )
+    from escalation.plots import ladder_figure, outcomes_figure, position_figure
+    from escalation.run_figure_data import policy_words, run_title
 
     st.subheader(f"{run.settings.scenario.title}")
     st.caption(
@@ -303,7 +298,7 @@ def _single(chosen: dict[str, Any], run: session.Run) -> None:
 
 
 def _labels(first: session.Run, second: session.Run) -> tuple[str, str]:
-    from escalation.plots import POLICY_WORDS
+    from escalation.run_figure_data import POLICY_WORDS
 
     a = session.policy_config(first.settings)
     b = session.policy_config(second.settings)
@@ -315,7 +310,8 @@ def _labels(first: session.Run, second: session.Run) -> tuple[str, str]:
 
 def _compare(chosen: dict[str, Any], first: session.Run, second: session.Run) -> None:
     from escalation.classroom.figures import differences_figure
-    from escalation.plots import ladder_figure, policy_words, run_title
+    from escalation.plots import ladder_figure
+    from escalation.run_figure_data import policy_words, run_title
 
     labels = _labels(first, second)
     st.subheader(f"{first.settings.scenario.title}: {labels[0]} versus {labels[1]}")

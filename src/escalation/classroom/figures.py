@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from escalation.plots import FIGSIZES, _pyplot, check_style, set_title
+from escalation.figure_style import FIGSIZES, check_style, pyplot, set_title
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,7 +32,7 @@ def differences_figure(
     high = table["high"].to_numpy(dtype=float) * 100.0
     errors = np.clip(np.vstack([points - low, high - points]), 0.0, None)
     positions = np.arange(len(table))
-    plt = _pyplot()
+    plt = pyplot()
     with plt.rc_context(check_style(style)):
         width, height = FIGSIZES[style]
         fig, ax = plt.subplots(figsize=(width, height * 0.8), layout="constrained")

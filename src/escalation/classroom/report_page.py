@@ -143,8 +143,8 @@ def run_page(folder: Path) -> str:
     Raises:
         ReportPageError: ``summary.json`` is missing or malformed.
     """
-    from escalation.plots import policy_words
     from escalation.results import FILES
+    from escalation.run_figure_data import policy_words
 
     path = folder / FILES["summary"]
     try:

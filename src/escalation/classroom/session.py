@@ -130,7 +130,7 @@ def run(settings: Settings) -> Run:
 
 
 def policy_config(settings: Settings) -> dict[str, str]:
-    """The four levers of ``settings`` as plain strings (``escalation.plots.policy_words``)."""
+    """The four levers of ``settings`` as plain strings (``run_figure_data.policy_words``)."""
     policy = settings.policy
     return {
         "instructors": policy.instructors.value,
@@ -255,7 +255,7 @@ def contrasting_replicate(first: Run, second: Run, *, labels: tuple[str, str]) -
 def story(run_: Run, replicate: int, *, note: str = "") -> str:
     """The Markdown narrative of one replicate of a run (``escalation.narrative.tell``)."""
     from escalation.narrative import tell
-    from escalation.plots import policy_words
+    from escalation.run_figure_data import policy_words
 
     trajectory = run_.trajectories[run_.trajectories["replicate"] == replicate]
     outcome = run_.outcomes[run_.outcomes["replicate"] == replicate]
