@@ -30,10 +30,11 @@ from escalation.analysis import (
     sobol_indices,
 )
 from escalation.analyze import main
-from escalation.config import LEVERS, ConfigError, uncertainty_names, validate
+from escalation.config import LEVERS, ConfigError, uncertainty_names
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
 from escalation.sampling import INSTALL_HINT, draw_uncertainties, uncertainty_ranges
 from escalation.scenarios import load_settings
+from escalation.validation import validate
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 BOX_TOLERANCE = 0.03

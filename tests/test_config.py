@@ -20,13 +20,12 @@ from escalation.config import (
     Range,
     Settings,
     Uncertainties,
-    allowed_keys,
     lever_names,
-    settings_from_dictconfig,
     uncertainty_names,
 )
 from escalation.ladder import RUNGS
 from escalation.scenarios import load_settings
+from escalation.validation import allowed_keys, settings_from_dictconfig
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -377,7 +376,7 @@ def test_new_weapon_months_start_at_one(base):
 )
 def test_validating_only_the_changed_section_gives_the_full_validations_settings(base, path, value):
     """A batched sweep point re-validates only the sections its overrides touch."""
-    from escalation.config import settings_with_sections
+    from escalation.validation import settings_with_sections
 
     full = settings_from_dictconfig(base)
     changed = with_value(base, path, value)
@@ -397,7 +396,7 @@ def test_validating_only_the_changed_section_gives_the_full_validations_settings
 def test_validating_only_the_changed_section_reports_errors_as_the_full_one(
     base, path, value, expected
 ):
-    from escalation.config import settings_with_sections
+    from escalation.validation import settings_with_sections
 
     full = settings_from_dictconfig(base)
     with pytest.raises(ConfigError, match=expected):

@@ -15,11 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.config import (
-    ConfigError,
-    lever_names,
-    uncertainty_names,
-)
+from escalation.config import ConfigError, lever_names, uncertainty_names
 from escalation.scenarios import load_settings
 
 

@@ -113,9 +113,9 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
         run_point: ``escalation.cli._sweep_job``: runs one point into its folder and prints
             its progress line.
     """
-    from escalation.config import settings_from_dictconfig, settings_with_sections
     from escalation.runs import record_failure
     from escalation.sweep_folder import sweep_jobs
+    from escalation.validation import settings_from_dictconfig, settings_with_sections
 
     points = chunk_points(hydra_cfg)
     assert points is not None

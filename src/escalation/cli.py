@@ -26,12 +26,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from escalation.config import ConfigError, register_configs, settings_from_dictconfig
+from escalation.config import ConfigError, register_configs
 from escalation.dates import never_in_force
 from escalation.errors import describe_os_error, first_line
 from escalation.preflight import hold
 from escalation.results import FILES, summary_table
 from escalation.runs import is_complete, record_failure, simulate_run, write_run
+from escalation.validation import settings_from_dictconfig
 
 if TYPE_CHECKING:
     from escalation.config import Settings
@@ -311,7 +312,7 @@ def describe_error(error: Exception) -> str | None:
     )
     from omegaconf.errors import OmegaConfBaseException
 
-    from escalation.config import describe_omegaconf_error
+    from escalation.validation import describe_omegaconf_error
 
     if isinstance(error, MissingConfigException) and error.missing_cfg_file:
         group, _, name = error.missing_cfg_file.rpartition("/")

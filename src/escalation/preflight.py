@@ -8,7 +8,7 @@ single file. What it checks:
   ``hydra.callbacks``, ``_target_`` and logging factories (``()``) come only from the packaged
   config; no ``oc.env`` lookups in values the user gives (environment variables would end up in
   ``summary.json``);
-- the settings of a run, and of every value a sweep takes, pass ``escalation.config.validate``
+- the settings of a run, and of every value a sweep takes, pass ``escalation.validation.validate``
   and fit in memory (``escalation.runs.check_memory``); a sweep has at most ``MAX_JOBS`` jobs;
 - the output folder: a run folder is new or empty (a run never mixes its files with others', and
   never deletes what it did not create); a sweep folder is new, empty, or holds the same sweep
@@ -36,9 +36,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from escalation.config import ConfigError, describe_omegaconf_error, settings_from_dictconfig
+from escalation.config import ConfigError
 from escalation.errors import first_line
 from escalation.sweep_folder import MAX_JOBS
+from escalation.validation import describe_omegaconf_error, settings_from_dictconfig
 
 CONFIG_MODULE = "pkg://escalation.conf"
 CONFIG_NAME = "config"

@@ -280,8 +280,8 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     """
     from omegaconf import OmegaConf
 
-    from escalation.config import settings_from_dictconfig
     from escalation.results import read_outcomes
+    from escalation.validation import settings_from_dictconfig
 
     config_path = folder / HYDRA_CONFIG
     if not config_path.is_file():

@@ -20,14 +20,9 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from escalation.config import (
-    ConfigError,
-    Settings,
-    lever_names,
-    settings_from_dictconfig,
-    uncertainty_names,
-)
+from escalation.config import ConfigError, Settings, lever_names, uncertainty_names
 from escalation.errors import first_line
+from escalation.validation import settings_from_dictconfig
 
 CONFIG_MODULE = "escalation.conf"
 #: How many distinct argument sets ``load_settings`` remembers.
@@ -313,7 +308,7 @@ def _dotted(node: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 def _set_dotted(cfg: dict[str, Any], key: str, value: Any) -> None:
     """Set ``key`` (dotted) in a plain config; an unknown key is refused with the allowed ones."""
-    from escalation.config import allowed_keys
+    from escalation.validation import allowed_keys
 
     node: Any = cfg
     parts = key.split(".")

@@ -11,7 +11,7 @@ naming the file, the line and what is allowed:
 - a lever value that does not exist (``troops: some``), with the allowed values.
 
 Values the schema cannot see at a line (ranges, dates) are checked later by
-``escalation.config.validate``, naming the key.
+``escalation.validation.validate``, naming the key.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.config import ConfigError, Range, Settings, Uncertainties, validate
+from escalation.config import ConfigError, Range, Settings, Uncertainties
 from escalation.results import PROBABILITIES, mean_interval, summarize
+from escalation.validation import validate
 
 TIMED_MEASURES: tuple[str, ...] = ("instructors", "deep_strikes", "troops")
 """Measures whose month of adoption the dashboard sets (``policy.timing.<measure>.month``)."""
