@@ -62,7 +62,8 @@ class Russia(mesa.Agent):
         self.mobilised = np.zeros(replicates)
         self.involvement = self.measure_involvement()
         self.perceived_involvement = self.perceive(self.involvement)
-        self.reference = (self.involvement.copy(), self.perceived_involvement.copy())
+        since_war_began = model.involvement_before_start
+        self.reference = (self.involvement - since_war_began, self.perceived_involvement - since_war_began)
         self.crossed = np.zeros(replicates, dtype=bool)
         self.red_line_crossed = np.zeros(replicates, dtype=bool)
         self.rung_in_force = np.full(replicates, -1, dtype=np.int8)
