@@ -75,7 +75,9 @@ def test_month_one_signalling_is_the_baseline_rate():
     observed = (russia.action == RussianAction.NUCLEAR_SIGNALLING).mean()
     standard_error = math.sqrt(expected * (1 - expected) / replicates)
     assert abs(observed - expected) < 4 * standard_error
-    assert 0.1 < observed < 0.4
+    # The proxy-war pressure carried over from 2022-24 (docs/MODEL.md §7.5) raises the baseline
+    # (26.7% without it) to the replay's mid-2024 level (53% in July 2024), not to v1's 75.6%.
+    assert 0.35 < observed < 0.55
     model.step()
     month_two = (russia.action == RussianAction.NUCLEAR_SIGNALLING).mean()
     assert abs(month_two - observed) < 4 * math.sqrt(2) * standard_error
