@@ -277,8 +277,7 @@ class EscalationModel(mesa.Model):
 
 
 def _war_record(settings: Settings) -> Timeline:
-    """The dated record of the war: the scenario's timeline (``shipped`` or a path), else the
-    shipped one.
+    """The dated record of the war: the scenario's timeline if it has one, else the shipped one.
 
     Raises:
         ConfigError: The scenario's timeline cannot be read or is invalid.
