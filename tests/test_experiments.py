@@ -33,26 +33,25 @@ def regime(table: pd.DataFrame, letter: str) -> pd.DataFrame:
 
 
 def test_regime_a_ambiguity_escalates_less(posture_table):
-    """alpha 1, alarm 0: the worst case deters. Measured (20,000 paired replicates): clash or
-    conflict 33.6% -> 23.9%, -9.7 points [-10.1, -9.3]; retaliation 78.3% -> 73.5%, -4.8
-    points [-5.1, -4.5]."""
+    """alpha 1, alarm 0: the worst case deters. Measured (20,000 paired replicates, 12 months):
+    clash or conflict 5.2% -> 3.4%, -1.8 points [-2.0, -1.6]; retaliation 71.3% -> 61.4%, -9.9
+    points [-10.3, -9.5]."""
     rows = regime(posture_table, "A")
-    for outcome in ("contained_clash", "russian_retaliation"):
-        assert rows.loc[outcome, "high"] < -0.03  # the whole 95% interval below 0
+    for outcome, margin in (("contained_clash", 0.01), ("russian_retaliation", 0.05)):
+        assert rows.loc[outcome, "high"] < -margin  # the whole 95% interval below 0, by a margin
         assert rows.loc[outcome, "low"] <= rows.loc[outcome, "change"] <= rows.loc[outcome, "high"]
 
 
 def test_regime_b_ambiguity_escalates_more(posture_table):
-    """alpha 0, alarm 0.5: the best case emboldens and what is not excluded alarms. Measured:
-    clash or conflict 29.8% -> 46.4%, +16.6 points [+16.1, +17.1]; retaliation 77.3% -> 79.8%,
-    +2.5 points [+2.2, +2.7].
+    """alpha 0, alarm 0.5: the best case emboldens and what is not excluded alarms. Measured
+    (12 months): clash or conflict 5.0% -> 7.8%, +2.8 points [+2.6, +3.1]; retaliation 70.0% ->
+    78.1%, +8.1 points [+7.7, +8.4].
 
-    Retaliation cannot rise by 3 points here: it needs Russia to enforce its line (follow
-    through 0.8), and over 36 months an enforcing Russia whose line instructors cross
-    retaliates in about 97% of replicates under declared red lines already, so the ceiling is
-    0.8 - 0.773 = 2.7 points. The test asks for the whole interval above +1 point."""
+    Retaliation needs Russia to enforce its line (follow-through 0.8), so it stays below 80%
+    under either posture; over 36 months it reaches 79.8% under both, and the posture moves it by
+    less than half a point (experiments/posture_regimes.py, ``MONTHS``)."""
     rows = regime(posture_table, "B")
-    for outcome, margin in (("contained_clash", 0.03), ("russian_retaliation", 0.01)):
+    for outcome, margin in (("contained_clash", 0.01), ("russian_retaliation", 0.05)):
         assert rows.loc[outcome, "low"] > margin  # the whole 95% interval above 0, by a margin
         assert rows.loc[outcome, "low"] <= rows.loc[outcome, "change"] <= rows.loc[outcome, "high"]
     assert rows.loc["russian_retaliation", "ambiguity"] <= 0.8 + 0.01  # within follow-through

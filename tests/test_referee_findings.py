@@ -75,7 +75,9 @@ def test_month_one_signalling_is_the_baseline_rate():
     observed = (russia.action == RussianAction.NUCLEAR_SIGNALLING).mean()
     standard_error = math.sqrt(expected * (1 - expected) / replicates)
     assert abs(observed - expected) < 4 * standard_error
-    assert 0.1 < observed < 0.4
+    # The proxy-war pressure carried over from 2022-24 (docs/MODEL.md §7.5) raises the baseline
+    # (26.7% without it) to the replay's mid-2024 level (53% in July 2024), not to v1's 75.6%.
+    assert 0.35 < observed < 0.55
     model.step()
     month_two = (russia.action == RussianAction.NUCLEAR_SIGNALLING).mean()
     assert abs(month_two - observed) < 4 * math.sqrt(2) * standard_error
@@ -418,7 +420,8 @@ def test_a_kinetic_incursion_is_answered_with_resolve_times_the_members_boldness
 
 
 def test_status_quo_clashes_stay_rare_and_contained():
-    """§10: a few percent of 36-month runs see a clash; direct conflict stays below 1.5%."""
+    """§10: about one 36-month run in seven sees a clash (13.7%, seed 1, with the 2022-24
+    proxy-war pressure carried over; 6.7% before); direct conflict stays below 2.5% (1.4%)."""
     outcomes = simulate("status_quo", replicates=20_000, seed=35)
-    assert 0.02 < outcomes["contained_clash"].mean() < 0.12
-    assert outcomes["direct_conflict"].mean() < 0.015
+    assert 0.08 < outcomes["contained_clash"].mean() < 0.2
+    assert outcomes["direct_conflict"].mean() < 0.025

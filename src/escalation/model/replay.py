@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from escalation.config import ConfigError, Posture
-from escalation.timeline import DRIVEN_EVENTS
+from escalation.config import ConfigError, Doctrine, Posture
+from escalation.model.measures import MEASURES, weighted_sum
+from escalation.timeline import DRIVEN_EVENTS, Timeline, month_index, replay_events
 
 if TYPE_CHECKING:
     from escalation.model.world import EscalationModel
@@ -83,3 +84,57 @@ def _members(model: EscalationModel, actor: str) -> list:
         names = ", ".join([*COLLECTIVE_ACTORS, *(m.name for m in members)])
         raise ConfigError(f"deep-strike permission by unknown actor {actor!r}; allowed: {names}")
     return named
+
+
+def recorded_involvement(events: Iterable[tuple[str, str]], doctrine: Doctrine) -> float:
+    """Involvement Russia reads in a record's Western events, counted as ``apply_events`` does.
+
+    Rules: as in ``apply_events`` (the first ``advanced_weapons`` puts advanced weapons in force,
+    each later one adds a new weapon system; a deep-strike permission is the named member's,
+    ``west``/``nato`` every member's), weighted by ``doctrine.russia.involvement`` and, for the
+    deep-strike measures, by the members' ``strike_share``. Members the doctrine does not list
+    hold no share and are skipped.
+    """
+    members = doctrine.nato.members
+    levels = dict.fromkeys(MEASURES, 0.0)
+    permission: dict[str, int] = dict.fromkeys(members, 0)
+    for actor, event in events:
+        if event in ("aid", "training", "instructors"):
+            levels[event] = 1.0
+        elif event == "advanced_weapons":
+            if levels["advanced_weapons"]:
+                levels["new_weapons"] += 1.0
+            levels["advanced_weapons"] = 1.0
+        elif event in ("troops_noncombat", "troops_combat"):
+            levels["troops_noncombat"] = float(event == "troops_noncombat")
+            levels["troops_combat"] = float(event == "troops_combat")
+        elif event in ("deep_strikes_limited", "deep_strikes_authorized"):
+            level = 1 if event == "deep_strikes_limited" else 2
+            for name in members if actor in COLLECTIVE_ACTORS else [actor]:
+                if name in permission:
+                    permission[name] = max(level, permission[name])
+    for measure, level in (("deep_strikes_limited", 1), ("deep_strikes_authorized", 2)):
+        levels[measure] = sum(
+            member.strike_share for name, member in members.items() if permission[name] == level
+        )
+    return float(weighted_sum(doctrine.russia.involvement, levels))
+
+
+def involvement_added_before(timeline: Timeline, start: str, doctrine: Doctrine) -> float:
+    """Involvement the record adds from the war's first month to ``start``: 0 if none.
+
+    Rule: the record's involvement in force at ``start`` (its events up to that month, as a
+    replay from ``start`` puts them in force in month 1) minus that in force in its first month,
+    when the war began (the shipped timeline: February 2022). Article: "From the outset of the
+    conflict, Russian officials have portrayed the war as a proxy battle between Russia and
+    NATO".
+    """
+    first = month_index(timeline.first_month)
+    if month_index(start) <= first:
+        return 0.0
+    until_start = replay_events(timeline, until=start)
+    at_war_start = replay_events(timeline, until=timeline.first_month)
+    added = recorded_involvement(
+        [event for month in sorted(until_start) for event in until_start[month]], doctrine
+    ) - recorded_involvement(at_war_start.get(1, ()), doctrine)
+    return max(added, 0.0)

@@ -62,11 +62,26 @@ class Russia(mesa.Agent):
         self.mobilised = np.zeros(replicates)
         self.involvement = self.measure_involvement()
         self.perceived_involvement = self.perceive(self.involvement)
-        self.reference = (self.involvement.copy(), self.perceived_involvement.copy())
+        self.reference = self.war_reference()
         self.crossed = np.zeros(replicates, dtype=bool)
         self.red_line_crossed = np.zeros(replicates, dtype=bool)
         self.rung_in_force = np.full(replicates, -1, dtype=np.int8)
         self.rung_expires = np.zeros(replicates, dtype=np.int32)
+
+    def war_reference(self) -> tuple[np.ndarray, np.ndarray]:
+        """Proxy-war reference = involvement in force when the war began (Feb 2022, timeline.csv).
+
+        Rule: what is in force at ``sim.start`` (measured, perceived) less what the dated record
+        (``timeline.csv``) adds from the war's first month to ``sim.start``, so the grievance
+        counts all Western involvement since the invasion and a forward run continues the
+        replay's pressure. Article: "From the outset of the conflict, Russian officials have
+        portrayed the war as a proxy battle between Russia and NATO".
+        """
+        since_war_began = self.model.involvement_before_start
+        return (
+            self.involvement - since_war_began,
+            self.perceived_involvement - since_war_began,
+        )
 
     def belief_width(self) -> np.ndarray:
         """Half-width of Russia's set of beliefs under France's declared posture, per replicate.
@@ -132,6 +147,8 @@ class Russia(mesa.Agent):
     def motives(self, involvement: np.ndarray, perceived: np.ndarray) -> tuple:
         """The warning and material motives this month, in log-odds (module docstring).
 
+        The growth part is the standing proxy-war pressure, ``involvement`` · (perceived
+        involvement above ``war_reference``): all that the West has added since the war began.
         The new-measure part is ``new_stimulus``: new_measure · (rise of perceived involvement
         last month: a new measure, or a declared posture that leaves more unexcluded) + memory ·
         last month's value, updated in ``step``. Russia answers a step the month after it (a

@@ -7,6 +7,7 @@ comes from ``self.rng`` (Mesa's numpy generator).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,10 +19,11 @@ from escalation.config import ConfigError, Settings, uncertainty_names
 from escalation.ladder import Rung
 from escalation.model.actions import ACTION_NAMES, RussianAction
 from escalation.model.measures import levels_in_force, western_rung
-from escalation.model.replay import Events, apply_events
+from escalation.model.replay import Events, apply_events, involvement_added_before
 from escalation.model.russia import Russia
 from escalation.model.ukraine import Ukraine
 from escalation.model.west import CLASH, WAR, France, Nato, NatoMember
+from escalation.timeline import Timeline, TimelineError, load_timeline, replay_events
 
 # Object arrays: indexing them shares one string per label instead of making one per row.
 DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"], dtype=object)
@@ -71,8 +73,16 @@ class EscalationModel(mesa.Model):
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
         self.month = 0
-        if replay is None and settings.scenario.timeline is not None:
-            replay = _scenario_replay(settings)
+        # Russia's proxy-war grievance counts what the record adds from the war's start to
+        # ``sim.start`` (none in a replay of a timeline from its first month, as the back-test's).
+        self.involvement_before_start = 0.0
+        if replay is None:
+            record = _war_record(settings)
+            self.involvement_before_start = involvement_added_before(
+                record, settings.sim.start, settings.doctrine
+            )
+            if settings.scenario.timeline is not None:
+                replay = replay_events(record, start=settings.sim.start)
         self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
         self.replaying = replay is not None
         self.uncertain = self._sample_uncertainties(uncertainties or {})
@@ -266,16 +276,25 @@ class EscalationModel(mesa.Model):
         return pd.DataFrame(columns)
 
 
-def _scenario_replay(settings: Settings) -> Events:
-    """The events of the scenario's timeline (``shipped`` or a path), from ``sim.start`` on."""
-    from escalation.timeline import TimelineError, load_timeline, replay_events
+def _war_record(settings: Settings) -> Timeline:
+    """The dated record of the war: the scenario's timeline if it has one, else the shipped one.
 
+    Raises:
+        ConfigError: The scenario's timeline cannot be read or is invalid.
+    """
     source = settings.scenario.timeline
+    if source is None or source == "shipped":
+        return _shipped_timeline()
     try:
-        timeline = load_timeline(None if source == "shipped" else source)
+        return load_timeline(source)
     except TimelineError as error:
         raise ConfigError(f"scenario.timeline: {error}") from None
-    return replay_events(timeline, start=settings.sim.start)
+
+
+@functools.cache
+def _shipped_timeline() -> Timeline:
+    """The shipped timeline, read and validated once per process."""
+    return load_timeline()
 
 
 def _first_month(events: np.ndarray) -> np.ndarray:
