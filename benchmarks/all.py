@@ -1,7 +1,10 @@
 """Run every benchmark, one after the other (never two at once), printing each table.
 
-    .venv/bin/python benchmarks/all.py            # about 3 minutes on 2 cores
+    .venv/bin/python benchmarks/all.py            # about 7 minutes on 2 cores
     .venv/bin/python benchmarks/all.py engine memory
+
+``dashboard.py`` is left out: it needs the dashboard extra (``make test`` installs it); run it
+on its own.
 
 The tables are Markdown, as pasted into docs/PERFORMANCE.md.
 """
@@ -14,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["engine", "mesa_way", "startup", "sweep", "memory"]
+ORDER = ["engine", "mesa_way", "startup", "sweep", "batched", "memory"]
 
 
 def main() -> None:

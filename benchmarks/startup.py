@@ -77,7 +77,7 @@ wrap(
     cli,
     "settings_from_dictconfig",
     "Hydra: compose the config, make the run folder, set up logging",
-    "validate the settings (escalation.config)",
+    "validate the settings (escalation.validation)",
 )
 original_draw = plots.draw_run_figures
 plots.draw_run_figures = draw_run_figures

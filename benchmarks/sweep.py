@@ -1,11 +1,13 @@
-"""The ``policy_grid`` sweep (54 jobs) with Hydra's basic and joblib launchers, and one job's time.
+"""``policy_grid`` (54 jobs) with Hydra's basic sweeper, basic and joblib launchers; one job's time.
 
     .venv/bin/python benchmarks/sweep.py                      # 1,000 replicates per job
     .venv/bin/python benchmarks/sweep.py --replicates 200 --launchers basic
 
 Two tables:
 
-1. each launcher's wall time for ``escalation -m sweep=policy_grid sim.replicates=N``, split by
+1. each launcher's wall time for ``escalation -m sweep=policy_grid hydra/sweeper=basic
+   sim.replicates=N`` (one Hydra job per point; ``batched.py`` measures the presets' batched
+   sweeper, which launches one job per chunk of points), split by
    the time stamps of the command's output lines: start-up (imports, the sweep's config, and
    Hydra's basic sweeper composing all 54 job configs once to validate them), the jobs, the
    gathering at the sweep root (``outcomes.csv``, ``summary.csv``, figures), and exit;
@@ -42,6 +44,7 @@ def run_sweep(launcher: str, replicates: int, folder: Path) -> dict[str, float]:
         command("escalation"),
         "-m",
         "sweep=policy_grid",
+        "hydra/sweeper=basic",  # one Hydra job per point: batched.py measures the batched sweeper
         f"sim.replicates={replicates}",
         f"hydra.sweep.dir={folder}",
         *LAUNCHER_OVERRIDES[launcher],
@@ -92,7 +95,7 @@ def job_parts(replicates: int, sample: int) -> dict[str, float]:
 
         setattr(module, name, wrapper)
 
-    wrap(cli, "settings_from_dictconfig", "validate the settings (escalation.config)")
+    wrap(cli, "settings_from_dictconfig", "validate the settings (escalation.validation)")
     wrap(cli, "simulate_run", f"simulate {replicates:,} x 36 months, outcomes table")
     wrap(runs, "summarize", "summary statistics")
     wrap(runs, "write_tables", "write outcomes.csv")
