@@ -173,6 +173,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs of the command")
     parser.add_argument("--phase-runs", type=int, default=3, help="instrumented runs")
+    parser.add_argument(
+        "--import-repeats", type=int, default=3, help="fresh interpreters per package import"
+    )
     parser.add_argument("arguments", nargs="*", help="overrides passed to escalation")
     args = parser.parse_args()
 
@@ -214,7 +217,10 @@ def main() -> None:
     print(
         table(
             ["import", "time"],
-            [[label, fmt_seconds(seconds)] for label, seconds in import_times(3).items()],
+            [
+                [label, fmt_seconds(seconds)]
+                for label, seconds in import_times(args.import_repeats).items()
+            ],
         )
     )
 

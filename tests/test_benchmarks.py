@@ -24,7 +24,16 @@ SMOKE = [
     ("memory", ["--sizes", "1000", "--cli-sizes"], ["Peak memory", "| 1,000 |"]),
     (
         "startup",
-        ["--runs", "1", "--phase-runs", "1", "sim.replicates=20", "sim.months=6"],
+        [
+            "--runs",
+            "1",
+            "--phase-runs",
+            "1",
+            "--import-repeats",
+            "1",
+            "sim.replicates=20",
+            "sim.months=6",
+        ],
         ["escalation sim.replicates=20 sim.months=6", "import"],
     ),
     (
