@@ -14,8 +14,10 @@ ARGS ?=
 # analysis (escalation-analyze: EMA Workbench, SALib) and dashboard (escalation-dashboard).
 EXTRAS ?= dev,cluster,analysis,dashboard
 INSTALLER ?= uv
-# $(call install,ARGS): install into .venv with uv when it is there, else with pip.
-install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
+# $(call install,ARGS): install into .venv with uv when it is there, else with pip. uv compiles
+# the bytecode as pip does (it does not by default): without it, where PYTHONDONTWRITEBYTECODE is
+# set (CI), every run would compile pandas, Mesa and matplotlib again (3.0 s instead of 1.1 s).
+install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python $(1); \
 	else $(BIN)/python -m pip install --quiet $(1); fi
 
 .PHONY: run test lint clean
