@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -154,8 +155,12 @@ def story(script: dict | None = None) -> str:
 
 
 def month_line(text: str, month: int) -> str:
-    """The bullet of a month, or '' if the month was skipped."""
-    lines = [line for line in text.splitlines() if line.startswith(f"- **Month {month} ")]
+    """The bullet telling a month (alone, or in a run of months), or '' if it was skipped."""
+    lines = []
+    for line in text.splitlines():
+        told = re.match(r"- \*\*Months? (\d+)(?:–(\d+))?[ *]", line)
+        if told and int(told[1]) <= month <= int(told[2] or told[1]):
+            lines.append(line)
     assert len(lines) <= 1
     return lines[0] if lines else ""
 
@@ -497,3 +502,24 @@ def test_sabotage_met_by_law_enforcement_is_told_and_is_not_an_unanswered_attack
     assert "A contained NATO-Russia clash begins." not in four
     # month 6 has a military answer instead
     assert narrative_words.LAW_ENFORCEMENT not in month_line(text, 6)
+
+
+def test_consecutive_months_that_tell_the_same_share_one_bullet():
+    told = [
+        (3, "Dec 2024", "Russia engages in nuclear signalling."),
+        (4, "Jan 2025", "Russia engages in nuclear signalling."),
+        (5, "Feb 2025", "Russia engages in nuclear signalling."),
+        (6, "Mar 2025", "Russia's hybrid campaign against NATO members continues."),
+        (8, "May 2025", "Russia's hybrid campaign against NATO members continues."),
+        (9, "Jun 2025", "Russia engages in nuclear signalling."),
+    ]
+    assert narrative.month_bullets(told) == [
+        "- **Months 3–5 (Dec 2024 – Feb 2025)** — Each month: Russia engages in nuclear "
+        "signalling.",
+        "- **Month 6 (Mar 2025)** — Russia's hybrid campaign against NATO members continues.",
+        "- **Month 8 (May 2025)** — Russia's hybrid campaign against NATO members continues.",
+        "- **Month 9 (Jun 2025)** — Russia engages in nuclear signalling.",
+    ]
+    text = "\n".join(narrative.month_bullets(told))
+    assert month_line(text, 4).startswith("- **Months 3–5 ")
+    assert month_line(text, 7) == ""

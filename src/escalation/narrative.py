@@ -229,7 +229,8 @@ def tell(
 
     Returns:
         The story: a header with the replicate's hidden assumptions, one bullet per month in
-        which something happened, and an outcome paragraph.
+        which something happened (a run of months that tell the same shares one,
+        ``month_bullets``), and an outcome paragraph.
     """
     trajectory = trajectory.sort_values("month").reset_index(drop=True)
     replicate = outcome.get("replicate")
@@ -245,19 +246,48 @@ def tell(
         lines += ["Hidden assumptions of this replicate (sampled, as written in outcomes.csv):"]
         lines += [*(f"  - {assumption}" for assumption in assumptions), ""]
 
+    told: list[tuple[int, str, str]] = []  # (month, date label, what happened)
     previous: Mapping[str, Any] | None = None
     for _, row in trajectory.iterrows():
         events = month_events(row, previous)
         if events:
-            when = f"Month {int(row['month'])}"
-            if "date" in row and not pd.isna(row["date"]):
-                when += f" ({month_label(row['date'])})"
-            lines.append(f"- **{when}** — {' '.join(events)}")
+            date = row.get("date")
+            label = "" if date is None or pd.isna(date) else month_label(date)
+            told.append((int(row["month"]), label, " ".join(events)))
         previous = row
+    lines += month_bullets(told)
     if len(trajectory):
         lines.append("")
     lines += [_outcome_paragraph(trajectory, outcome), ""]
     return "\n".join(lines)
+
+
+def month_bullets(told: list[tuple[int, str, str]]) -> list[str]:
+    """One bullet per month told; a run of consecutive months that tell the same shares one.
+
+    ``- **Month 4 (Jan 2025)** — ...``, or for months 11 to 18 with the same events
+    ``- **Months 11–18 (Aug 2025 – Mar 2026)** — Each month: ...``, so that a long signalling
+    campaign reads as one line instead of eight identical ones.
+    """
+    runs: list[list[tuple[int, str, str]]] = []
+    for entry in told:
+        last = runs[-1][-1] if runs else None
+        if last is not None and entry[0] == last[0] + 1 and entry[2] == last[2]:
+            runs[-1].append(entry)
+        else:
+            runs.append([entry])
+    bullets = []
+    for run in runs:
+        (first, first_label, text), (last, last_label, _) = run[0], run[-1]
+        if len(run) == 1:
+            when = f"Month {first}" + (f" ({first_label})" if first_label else "")
+            bullets.append(f"- **{when}** — {text}")
+            continue
+        when = f"Months {first}–{last}"
+        if first_label and last_label:
+            when += f" ({first_label} – {last_label})"
+        bullets.append(f"- **{when}** — Each month: {text}")
+    return bullets
 
 
 def pick_replicate(outcomes: pd.DataFrame, requested: int | None) -> tuple[int, str]:
