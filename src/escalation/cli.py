@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from escalation.config import ConfigError, register_configs
 from escalation.dates import never_in_force
 from escalation.errors import describe_os_error, first_line
-from escalation.preflight import hold
+from escalation.output_folders import hold
 from escalation.results import FILES, summary_table
 from escalation.runs import is_complete, record_failure, simulate_run, write_run
 from escalation.validation import settings_from_dictconfig

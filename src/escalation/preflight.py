@@ -25,9 +25,7 @@ import itertools
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +36,15 @@ from omegaconf.errors import OmegaConfBaseException
 
 from escalation.config import ConfigError
 from escalation.errors import first_line
+from escalation.output_folders import (
+    absolute,
+    check_writable,
+    holds_files,
+    running_sweep,
+    some_names,
+    unused,
+    with_override,
+)
 from escalation.sweep_folder import MAX_JOBS
 from escalation.validation import describe_omegaconf_error, settings_from_dictconfig
 
@@ -53,8 +60,6 @@ OPTION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 SWEEP_ROOT = "multirun"
 TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 RUN_DIR = "hydra.run.dir"
-#: Marks a sweep folder in use while its sweep runs.
-LOCK_FILE = ".escalation.lock"
 SWEEP_DIR = "hydra.sweep.dir"
 
 
@@ -291,20 +296,20 @@ def _prepare_run(
 
     check_memory(settings_from_dictconfig(_task_config(cfg)))
     given = _given(overrides, RUN_DIR)
-    folder = _absolute(_select(cfg, RUN_DIR))
+    folder = absolute(_select(cfg, RUN_DIR))
     if not given:
         folder = _named_folder(folder, cfg, changes or [])
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{RUN_DIR}={folder} is not a folder; give a new folder's path")
-    if _holds_files(folder):
+    if holds_files(folder):
         if given:
             raise ConfigError(
-                f"{RUN_DIR}={folder} already holds files ({_some_names(folder)}): a run folder "
+                f"{RUN_DIR}={folder} already holds files ({some_names(folder)}): a run folder "
                 "holds one run; give a new folder, or remove that one first"
             )
-        folder = _unused(folder)
-    _check_writable(folder, RUN_DIR)
-    return Plan(_with_override(arguments, RUN_DIR, folder), folder, False, given, changes)
+        folder = unused(folder)
+    check_writable(folder, RUN_DIR)
+    return Plan(with_override(arguments, RUN_DIR, folder), folder, False, given, changes)
 
 
 def _prepare_sweep(
@@ -316,26 +321,26 @@ def _prepare_sweep(
     _check_launcher(cfg)
     given = _given(overrides, SWEEP_DIR)
     if given:
-        folder = _absolute(_select(cfg, SWEEP_DIR))
+        folder = absolute(_select(cfg, SWEEP_DIR))
     else:
-        folder = _unused(Path.cwd() / SWEEP_ROOT / datetime.now().strftime(TIME_FORMAT))
+        folder = unused(Path.cwd() / SWEEP_ROOT / datetime.now().strftime(TIME_FORMAT))
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{SWEEP_DIR}={folder} is not a folder; give a new folder's path")
     if (folder / MULTIRUN_FILE).is_file():
         _check_same_sweep(folder, cfg)
-        running = _running_sweep(folder)
+        running = running_sweep(folder)
         if running is not None:
             raise ConfigError(
                 f"{SWEEP_DIR}={folder} is in use by another escalation (process {running}); "
                 "wait for it to end, or give another folder"
             )
-    elif _holds_files(folder):
+    elif holds_files(folder):
         raise ConfigError(
-            f"{SWEEP_DIR}={folder} already holds files ({_some_names(folder)}) but no sweep; "
+            f"{SWEEP_DIR}={folder} already holds files ({some_names(folder)}) but no sweep; "
             "give a new folder, or remove that one first"
         )
-    _check_writable(folder, SWEEP_DIR)
-    return Plan(_with_override(arguments, SWEEP_DIR, folder), folder, True, given)
+    check_writable(folder, SWEEP_DIR)
+    return Plan(with_override(arguments, SWEEP_DIR, folder), folder, True, given)
 
 
 def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
@@ -411,35 +416,6 @@ def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:
             )
 
 
-@contextmanager
-def hold(plan: Plan) -> Iterator[None]:
-    """While a sweep runs, mark its folder as in use (``LOCK_FILE``, holding the process id).
-
-    A second ``escalation`` into the same folder is refused meanwhile; a mark left by a killed
-    process (whose id is no longer running) does not count.
-    """
-    if not plan.multirun or plan.folder is None:
-        yield
-        return
-    lock = plan.folder / LOCK_FILE
-    plan.folder.mkdir(parents=True, exist_ok=True)
-    lock.write_text(f"{os.getpid()}\n", encoding="ascii")
-    try:
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
-
-
-def _running_sweep(folder: Path) -> int | None:
-    """The id of a running process that holds ``folder``'s lock, if any."""
-    try:
-        pid = int((folder / LOCK_FILE).read_text(encoding="ascii").strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return None if pid == os.getpid() else pid
-
-
 def _select(cfg: DictConfig, key: str) -> str:
     """A Hydra setting resolved as Hydra will resolve it (``${now:...}``, ``${scenario.name}``)."""
     from hydra.core.hydra_config import HydraConfig
@@ -456,48 +432,3 @@ def _select(cfg: DictConfig, key: str) -> str:
 
 def _given(overrides: list[Any], key: str) -> bool:
     return any(override.key_or_group == key for override in overrides)
-
-
-def _absolute(path: str) -> Path:
-    return Path(path).expanduser().absolute()
-
-
-def _holds_files(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.iterdir())
-
-
-def _some_names(folder: Path, most: int = 3) -> str:
-    names = sorted(entry.name for entry in folder.iterdir())
-    more = f", ... ({len(names)} entries)" if len(names) > most else ""
-    return ", ".join(names[:most]) + more
-
-
-def _unused(folder: Path) -> Path:
-    """``folder``, or ``folder_2``, ``folder_3``, ... : the first that is absent or empty."""
-    candidate, number = folder, 1
-    while candidate.exists() and (not candidate.is_dir() or _holds_files(candidate)):
-        number += 1
-        candidate = folder.with_name(f"{folder.name}_{number}")
-    return candidate
-
-
-def _check_writable(folder: Path, key: str) -> None:
-    """The nearest existing folder on the way to ``folder`` accepts a new file."""
-    existing = folder
-    while not existing.exists():
-        existing = existing.parent
-    if not existing.is_dir():
-        raise ConfigError(f"{key}={folder}: {existing} is a file, not a folder")
-    try:
-        handle, probe = tempfile.mkstemp(dir=existing, prefix=".escalation-probe-")
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        raise ConfigError(f"{key}={folder}: cannot write in {existing}: {error.strerror}") from None
-
-
-def _with_override(arguments: list[str], key: str, folder: Path) -> list[str]:
-    """``arguments`` without the user's ``key=...``, then ``key=<folder>`` quoted for Hydra."""
-    kept = [argument for argument in arguments if argument.partition("=")[0] != key]
-    quoted = str(folder).replace("\\", "\\\\").replace("'", "\\'")
-    return [*kept, f"{key}='{quoted}'"]
