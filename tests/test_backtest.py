@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -433,7 +434,9 @@ def test_command_writes_every_output_into_a_dated_folder_under_the_cwd(
     assert list(scores.columns) == list(SCORE_COLUMNS)
     assert scores["baseline"].str.startswith("in-sample").all()
     report = (folder / REPORT_FILE).read_text(encoding="utf-8")
-    assert "beat the base rate" in report and "nuclear_signalling" in report
+    assert re.search(r"(beats|about ties|does not beat) the base rate", report)
+    assert "nuclear_signalling" in report
+    assert "Not out-of-sample evidence" in report  # the window six parameters were set on
     assert "| nuclear_signalling | 32 | 14 |" in out
     assert not list(tmp_path.glob("backtest/.*"))  # no staging folder left behind
 
@@ -477,7 +480,9 @@ def test_a_user_timeline_of_later_events_gets_the_same_outputs(tmp_path, capsys)
     assert (scores["months"] == 3).all()
     assert scores.loc["nuclear_signalling", "observed_months"] == 1
     assert (scores["baseline"] == "training 2022-02..2024-09").all()
-    assert str(mine) in (out / REPORT_FILE).read_text(encoding="utf-8")
+    report = (out / REPORT_FILE).read_text(encoding="utf-8")
+    assert str(mine) in report
+    assert "Not out-of-sample evidence" not in report  # scored after the fitting window
 
 
 @pytest.mark.parametrize(
@@ -528,3 +533,33 @@ def test_the_console_script_runs_as_installed(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "run" / "figures" / "backtest_timeline.png").stat().st_size > 10_000
     assert pd.read_csv(tmp_path / "run" / FORECAST_FILE)["month"].iloc[-1] == "2022-12"
+
+
+@pytest.mark.parametrize(
+    ("skill", "verdict"),
+    [(0.049, "about ties"), (-0.04, "about ties"), (0.06, "beats"), (-0.2, "does not beat")],
+)
+def test_a_skill_near_zero_is_read_as_a_tie(skill, verdict):
+    from escalation.backtest.report import verdicts
+
+    forecast = pd.DataFrame(
+        {
+            "month": ["2024-01", "2024-02"],
+            "event": ["hybrid_attacks"] * 2,
+            "p": [0.3, 0.1],
+            "observed": [True, False],
+        }
+    )
+    scores = pd.DataFrame(
+        [
+            {
+                "event": "hybrid_attacks",
+                "observed_months": 1,
+                "brier": 0.2,
+                "brier_baseline": 0.25,
+                "brier_skill": skill,
+            }
+        ]
+    )
+    (line,) = verdicts(forecast, scores, pd.Series([True, True]))
+    assert line.startswith(f"- **Hybrid attacks on NATO members**: {verdict} the base rate")

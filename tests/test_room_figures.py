@@ -145,6 +145,9 @@ def test_slides_style_is_larger_and_every_format_is_written(tmp_path):
     assert figure_style.FIGSIZES["slides"][0] / figure_style.FIGSIZES["slides"][1] == pytest.approx(
         16 / 9, 0.01
     )
+    for stem in ("escalation_ladder", "outcome_probabilities", "ukraine_position"):
+        width, height = png_size(tmp_path / f"{stem}.png")  # every run figure fits a 16:9 slide
+        assert width / height == pytest.approx(16 / 9, rel=0.01)
 
 
 @pytest.mark.parametrize(
@@ -239,3 +242,9 @@ def test_the_story_becomes_escaped_html_with_nested_lists():
         "</ul>",
         "</ul>",
     ]
+
+
+def png_size(path) -> tuple[int, int]:
+    """Width and height of a PNG, from its header."""
+    header = path.read_bytes()[16:24]
+    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")

@@ -94,10 +94,11 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
     plt = pyplot()
     with plt.rc_context(check_style(style)):
         width, height = FIGSIZES[style]
+        # The rare-rung panel adds height on a page; a slide keeps its 16:9 size.
         fig, (ax, rare_ax) = plt.subplots(
             2,
             1,
-            figsize=(width, height * 1.3),
+            figsize=(width, height if style == "slides" else height * 1.3),
             layout="constrained",
             sharex=True,
             height_ratios=[3.0, 1.3],

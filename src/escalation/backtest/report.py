@@ -8,6 +8,13 @@ import pandas as pd
 
 from escalation.backtest.figures import LABELS, RELIABILITY_FILE, TIMELINE_FILE
 
+#: A Brier skill closer to 0 than this is read as a tie: over a few dozen months, one month more
+#: or less moves the skill by more.
+TIE = 0.05
+#: The last month of the window on which six doctrine parameters were set (conf/doctrine,
+#: "set with the back-test"; docs/BACKTEST.md): a scored month up to it is not out-of-sample.
+FITTED_UNTIL = "2024-09"
+
 
 def _number(value: float, digits: int = 3) -> str:
     return (
@@ -55,8 +62,11 @@ def verdicts(forecast: pd.DataFrame, scores: pd.DataFrame, scored: pd.Series) ->
                 f"allowing for it (monthly p at most {rows['p'].max():.3f})."
             )
             continue
-        beats = not math.isnan(row.brier_skill) and row.brier_skill > 0
-        verdict = "beats the base rate" if beats else "does not beat the base rate"
+        beats = not math.isnan(row.brier_skill) and row.brier_skill >= TIE
+        if not math.isnan(row.brier_skill) and abs(row.brier_skill) < TIE:
+            verdict = "about ties the base rate"
+        else:
+            verdict = "beats the base rate" if beats else "does not beat the base rate"
         detail = f"mean monthly p {mean_p:.2f} against an observed rate of {rate:.2f}"
         if mean_p > rate + 0.05:
             detail += " (the model expects it too often)"
@@ -122,6 +132,18 @@ def backtest_markdown(
             "",
             *verdicts(forecast, scores, scored),
             "",
+            *(
+                [
+                    "Not out-of-sample evidence: six of the model's parameters (marked \"set "
+                    'with the back-test" in conf/doctrine/default.yaml) were chosen on the '
+                    f"record up to {FITTED_UNTIL}, which this window overlaps. A skill above 0 "
+                    "shows that the model can reproduce the record, not that it forecasts it; "
+                    f"score months after {FITTED_UNTIL} for that.",
+                    "",
+                ]
+                if window[0] <= FITTED_UNTIL
+                else []
+            ),
             "These are a few dozen months of one war: a handful of observed months per class, "
             "so one month more or less moves a score a lot. Dates are to the month. The model "
             "picks at most one Russian action a month, while Russia sometimes did several. "
