@@ -450,3 +450,15 @@ def test_tradeoff_key_names_each_policy_once_with_the_values_where_it_is_on_the_
     assert sum(f"[at {THRESHOLD} = 6.5]" in line for line in lines) == 1
     assert lines[0].startswith("1.  ")
     assert re.fullmatch(r"1\.  .+\(\d+\.\d(–\d+\.\d)?%, \d+\.\d(–\d+\.\d)?% held\)", lines[0])
+
+
+def test_tradeoff_labels_of_points_drawn_on_top_of_each_other_are_joined():
+    from escalation.sweep_tradeoff import label_groups
+
+    risk = np.array([1.0, 2.80, 2.90, 10.0, 10.3, 20.0])
+    position = np.array([81.0, 83.6, 83.6, 85.3, 85.35, 86.6])
+    groups = label_groups(risk, position, [1, 7, 8, 13, 14, 17])
+    assert list(groups.values()) == [["1"], ["7", "8"], ["13", "14"], ["17"]]
+    assert list(groups) == [(1.0, 81.0), (2.8, 83.6), (10.0, 85.3), (20.0, 86.6)]
+    far = label_groups(np.array([0.0, 5.0]), np.array([0.0, 5.0]), [1, 2])
+    assert list(far.values()) == [["1"], ["2"]]

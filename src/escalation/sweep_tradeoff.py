@@ -173,17 +173,17 @@ def plot_tradeoff(
                     zorder=2,
                     label=STEP_LABEL if not groups else "_nolegend_",
                 )
-            numbers: dict[tuple[float, float], list[str]] = {}  # policies at the same point
-            for i in order:
-                names = numbers.setdefault((risk[i], benefit[i]), [])
-                if str(number_of[i]) not in names:
-                    names.append(str(number_of[i]))
+            numbers = label_groups(risk[order], benefit[order], [number_of[i] for i in order])
             for point, names in numbers.items():
+                # Up and to the left of its point: on a front (risk and position rising
+                # together) no other non-dominated policy lies there, so numbers do not collide.
                 ax.annotate(
                     ", ".join(names),
                     point,
-                    xytext=(7, 7),
+                    xytext=(-8, 6),
                     textcoords="offset points",
+                    ha="right",
+                    va="bottom",
                     fontsize="large",
                     weight="bold",
                     color="darkred",
@@ -290,6 +290,34 @@ def front_key(
         spans = f"{_span(risk[mine], '%')}, {_span(benefit[mine], '% held')}"
         lines.append(f"{number}.  {name}{where}   ({spans})")
     return number_of, lines
+
+
+def label_groups(
+    x: np.ndarray, y: np.ndarray, numbers: list[int], closeness: float = 0.03
+) -> dict[tuple[float, float], list[str]]:
+    """Numbers of the points drawn (nearly) on top of each other, labelled once per group.
+
+    Points closer than ``closeness`` of each axis' span to a group's first point (in risk order)
+    join its label ("7, 8"), so that two labels never hide each other; a number appears once.
+    """
+    if not len(x):
+        return {}
+    spans = (float(np.ptp(x)) or 1.0, float(np.ptp(y)) or 1.0)
+    groups: dict[tuple[float, float], list[str]] = {}
+    for i in np.argsort(x, kind="stable"):
+        anchor = next(
+            (
+                key
+                for key in groups
+                if abs(x[i] - key[0]) <= closeness * spans[0]
+                and abs(y[i] - key[1]) <= closeness * spans[1]
+            ),
+            (float(x[i]), float(y[i])),
+        )
+        names = groups.setdefault(anchor, [])
+        if str(numbers[i]) not in names:
+            names.append(str(numbers[i]))
+    return groups
 
 
 def _span(values: np.ndarray, unit: str) -> str:
