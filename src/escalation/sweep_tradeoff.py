@@ -144,11 +144,16 @@ def plot_tradeoff(
                     alpha=0.8,
                     label=DOMINATED_LABEL,
                 )
+            drawn: dict[tuple, str] = {}  # each front's points -> the value first drawn for
             for g, name in group_names.items():
                 mine = order[group_of[order] == g]
                 if not mine.size:
                     continue
                 colour = colours[g]
+                points = tuple(zip(risk[mine].round(6), benefit[mine].round(6), strict=True))
+                if points in drawn:  # drawn over an identical front: say so, or its colour hides
+                    name = f"{name} (the same front as {drawn[points]})"
+                drawn.setdefault(points, name)
                 ax.errorbar(
                     risk[mine],
                     benefit[mine],
@@ -173,7 +178,10 @@ def plot_tradeoff(
                     zorder=2,
                     label=STEP_LABEL if not groups else "_nolegend_",
                 )
-            numbers = label_groups(risk[order], benefit[order], [number_of[i] for i in order])
+            spans = (np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim()))  # the axes, as drawn so far
+            numbers = label_groups(
+                risk[order], benefit[order], [number_of[i] for i in order], spans=spans
+            )
             for point, names in numbers.items():
                 # Up and to the left of its point: on a front (risk and position rising
                 # together) no other non-dominated policy lies there, so numbers do not collide.
@@ -293,16 +301,24 @@ def front_key(
 
 
 def label_groups(
-    x: np.ndarray, y: np.ndarray, numbers: list[int], closeness: float = 0.03
+    x: np.ndarray,
+    y: np.ndarray,
+    numbers: list[int],
+    *,
+    spans: tuple[float, float] | None = None,
+    closeness: float = 0.05,
 ) -> dict[tuple[float, float], list[str]]:
     """Numbers of the points drawn (nearly) on top of each other, labelled once per group.
 
-    Points closer than ``closeness`` of each axis' span to a group's first point (in risk order)
-    join its label ("7, 8"), so that two labels never hide each other; a number appears once.
+    Points closer than ``closeness`` of each axis' span (``spans``: the axes' ranges, by default
+    the points') to a group's first point (in risk order) join its label ("7, 8"): about a
+    label's size, so that two labels never hide each other. A number appears once per group.
     """
     if not len(x):
         return {}
-    spans = (float(np.ptp(x)) or 1.0, float(np.ptp(y)) or 1.0)
+    if spans is None:
+        spans = (float(np.ptp(x)), float(np.ptp(y)))
+    spans = (float(spans[0]) or 1.0, float(spans[1]) or 1.0)
     groups: dict[tuple[float, float], list[str]] = {}
     for i in np.argsort(x, kind="stable"):
         anchor = next(
