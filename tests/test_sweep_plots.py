@@ -462,3 +462,26 @@ def test_tradeoff_labels_of_points_drawn_on_top_of_each_other_are_joined():
     assert list(groups) == [(1.0, 81.0), (2.8, 83.6), (10.0, 85.3), (20.0, 86.6)]
     far = label_groups(np.array([0.0, 5.0]), np.array([0.0, 5.0]), [1, 2])
     assert list(far.values()) == [["1"], ["2"]]
+
+
+def test_a_front_identical_to_an_earlier_one_says_so_in_its_legend(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    labels: list[str] = []
+    original = matplotlib.axes.Axes.errorbar
+
+    def record(self, *args, **kwargs):
+        labels.append(kwargs.get("label", ""))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", record)
+    summary = threshold_sweep()
+    low = summary[summary[THRESHOLD] == 6.5]
+    same = pd.concat([low, low.assign(**{THRESHOLD: 9.0})], ignore_index=True)
+    same["job"] = range(len(same))
+    sweep_plots.plot_tradeoff(same, tmp_path / "t.png", sweep_name="custom")
+    fronts = [label for label in labels if label.startswith(sweep_plots.FRONT_LABEL)]
+    assert fronts == [
+        f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=6.5",
+        f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=9.0 (the same front as {THRESHOLD}=6.5)",
+    ]
