@@ -79,6 +79,17 @@ def test_jobs_whose_tables_differ_in_columns_are_gathered_by_pandas(basic, tmp_p
     assert len(text.splitlines()) == 1 + 4 * 40
 
 
+def test_a_job_table_with_blank_lines_is_gathered_by_pandas(basic, tmp_path):
+    copy = tmp_path / "sweep"
+    shutil.copytree(basic, copy)
+    job = copy / "2" / "outcomes.csv"
+    job.write_text(job.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+    gathered = gather(copy)
+    text = "".join(outcomes_csv(gathered))
+    assert text == gathered.outcomes.to_csv(index=False, lineterminator="\n")
+    assert text == (basic / "outcomes.csv").read_text(encoding="utf-8")
+
+
 def test_summary_has_one_row_per_combination_matching_the_job_outcomes(basic):
     summary = pd.read_csv(basic / "summary.csv")
     outcomes = pd.read_csv(basic / "outcomes.csv")

@@ -251,7 +251,13 @@ def outcomes_csv(gathered: Gathered) -> Iterator[str]:
     """
     table = gathered.outcomes
     headers = {text.partition("\n")[0] for text in gathered.texts}
-    if len(headers) != 1 or any("\r" in text for text in gathered.texts):
+    sizes = table.groupby("job", sort=False).size().tolist() if "job" in table else []
+    copyable = len(headers) == 1 and len(sizes) == len(gathered.texts)
+    copyable = copyable and all(  # one line a row: no blank lines, no carriage returns
+        "\r" not in text and "\n\n" not in text and text.count("\n") - 1 == size
+        for text, size in zip(gathered.texts, sizes, strict=False)
+    )
+    if not copyable:
         yield table.to_csv(index=False, lineterminator="\n")
         return
     (header,) = headers
