@@ -411,7 +411,8 @@ def test_tradeoff_front_is_per_assumption_value_not_across_them():
     assert fronts[6.5]
 
 
-def test_tradeoff_figure_draws_one_front_per_threshold(tmp_path, monkeypatch):
+def front_labels(summary: pd.DataFrame, path, monkeypatch) -> list[str]:
+    """The legend labels of the fronts ``plot_tradeoff`` draws (recorded from ``errorbar``)."""
     import matplotlib.axes
 
     labels: list[str] = []
@@ -422,9 +423,12 @@ def test_tradeoff_figure_draws_one_front_per_threshold(tmp_path, monkeypatch):
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", record)
-    path = sweep_plots.plot_tradeoff(threshold_sweep(), tmp_path / "t.png", sweep_name="custom")
-    assert path.is_file()
-    fronts = [label for label in labels if label.startswith(sweep_plots.FRONT_LABEL)]
+    assert sweep_plots.plot_tradeoff(summary, path, sweep_name="custom").is_file()
+    return [label for label in labels if label.startswith(sweep_plots.FRONT_LABEL)]
+
+
+def test_tradeoff_figure_draws_one_front_per_threshold(tmp_path, monkeypatch):
+    fronts = front_labels(threshold_sweep(), tmp_path / "t.png", monkeypatch)
     assert fronts == [
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=6.5",
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=9.0",
@@ -465,22 +469,11 @@ def test_tradeoff_labels_of_points_drawn_on_top_of_each_other_are_joined():
 
 
 def test_a_front_identical_to_an_earlier_one_says_so_in_its_legend(tmp_path, monkeypatch):
-    import matplotlib.axes
-
-    labels: list[str] = []
-    original = matplotlib.axes.Axes.errorbar
-
-    def record(self, *args, **kwargs):
-        labels.append(kwargs.get("label", ""))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.axes.Axes, "errorbar", record)
     summary = threshold_sweep()
     low = summary[summary[THRESHOLD] == 6.5]
     same = pd.concat([low, low.assign(**{THRESHOLD: 9.0})], ignore_index=True)
     same["job"] = range(len(same))
-    sweep_plots.plot_tradeoff(same, tmp_path / "t.png", sweep_name="custom")
-    fronts = [label for label in labels if label.startswith(sweep_plots.FRONT_LABEL)]
+    fronts = front_labels(same, tmp_path / "t.png", monkeypatch)
     assert fronts == [
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=6.5",
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=9.0 (the same front as {THRESHOLD}=6.5)",

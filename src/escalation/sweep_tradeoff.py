@@ -280,6 +280,7 @@ def front_key(
     policies: dict[str, list[int]] = {}
     for i in rows:
         policies.setdefault(policy_label(summary.iloc[i], levers), []).append(int(i))
+    every = summary.groupby(groups, sort=False, dropna=False).ngroups if groups else 0
     number_of: dict[int, int] = {}
     lines = []
     for number, (name, mine) in enumerate(policies.items(), start=1):
@@ -287,7 +288,6 @@ def front_key(
         where = ""
         if groups:
             values = [policy_label(summary.iloc[i], groups) for i in sorted(mine)]  # sweep order
-            every = summary.groupby(groups, sort=False, dropna=False).ngroups
             if len(set(values)) == every:
                 where = f"every {_and(groups)}"
             elif len(groups) == 1:  # "threshold = 5.0, 6.5", not the name before each value
