@@ -9,9 +9,10 @@ and scales them up). Prints a Markdown table for docs/PERFORMANCE.md:
 2. ``escalation.simulate_many`` on 1,000 design points x 100 replicates against one
    ``escalation.simulate`` call per point;
 3. EMA Workbench's ``perform_experiments`` on 400 experiments (100 scenarios x 4 policies, 100
-   replicates each) with its ``SequentialEvaluator`` and with ``escalation.ema.BatchEvaluator``;
-4. a 540-point sweep (policy_grid x 10 fixed red-line thresholds) x 1,000 replicates, batched,
-   with the basic launcher and with the joblib launcher (one chunk per core).
+   replicates each) with its ``SequentialEvaluator`` and with
+``escalation.analysis.ema.BatchEvaluator``; 4. a 540-point sweep (policy_grid x 10 fixed red-line
+   thresholds) x 1,000 replicates, batched, with the basic launcher and with the joblib launcher
+(one chunk per core).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def ema_seconds(
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
     from ema_workbench_example import POLICIES, ema_model
 
-    from escalation.ema import BatchEvaluator
+    from escalation.analysis.ema import BatchEvaluator
 
     model = ema_model(replicates=replicates, months=36, seed=1)
     policies = [Sample(name, **levers) for name, levers in POLICIES.items()]
@@ -168,7 +169,7 @@ def main() -> None:
             f"timed {ema_timed}",
         ),
         (
-            "EMA Workbench, escalation.ema.BatchEvaluator, 400",
+            "EMA Workbench, escalation.analysis.ema.BatchEvaluator, 400",
             f"{batch_ema:.2f} s",
             f"{sequential_ema / batch_ema:.0f}x faster",
         ),

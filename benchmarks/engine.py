@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=1.0, help="seconds to spend per size")
     args = parser.parse_args()
 
+    from escalation.config.scenarios import load_settings
     from escalation.model import EscalationModel
-    from escalation.scenarios import load_settings
 
     header(f"Engine throughput ({args.scenario}, one core)")
     rows = []

@@ -30,7 +30,7 @@ LIMIT_BYTES = 2 * 1024**3
 
 ENGINE = r"""
 import json, resource, sys
-from escalation.scenarios import load_settings
+from escalation.config.scenarios import load_settings
 from escalation.model import EscalationModel
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

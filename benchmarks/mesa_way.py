@@ -9,7 +9,7 @@ Four ways to get N replicates of the default scenario, 36 months each, timed in 
   ``escalation.simulate`` do);
 - ``mesa.batch_run``: one model per seed, built by Mesa from ``scenario=`` and ``rng=``, one
   process (``number_processes=1``), data collected at the end;
-- a plain loop building ``EscalationModel(scenario="status_quo", rng=seed)`` per replicate;
+- a plain loop building ``ScenarioModel(scenario="status_quo", rng=seed)`` per replicate;
 - a plain loop reusing one composed ``Settings`` (only the engine: the fairest to single runs).
 
 Speed-ups are ratios measured in the same run, so the machine's load cancels out.
@@ -35,8 +35,9 @@ def main() -> None:
 
     import mesa
 
+    from escalation.api import ScenarioModel
+    from escalation.config.scenarios import load_settings
     from escalation.model import EscalationModel
-    from escalation.scenarios import load_settings
 
     header(f"Batched versus one replicate at a time ({n:,} replicates, {scenario})")
     batch_settings = load_settings(scenario, replicates=n)
@@ -49,7 +50,7 @@ def main() -> None:
 
     def batch_run() -> None:
         rows = mesa.batch_run(
-            EscalationModel,
+            ScenarioModel,
             parameters={"scenario": scenario},
             rng=seeds,
             max_steps=months,
@@ -61,19 +62,19 @@ def main() -> None:
 
     def loop_kwargs() -> None:
         for seed in seeds:
-            EscalationModel(scenario=scenario, rng=seed).run()
+            ScenarioModel(scenario=scenario, rng=seed).run()
 
     def loop_settings() -> None:
         for seed in seeds:
             EscalationModel(one_settings, rng=seed).run()
 
     batched()  # warm-up: imports, caches
-    EscalationModel(scenario=scenario, rng=0).run()
+    ScenarioModel(scenario=scenario, rng=0).run()
     started = time.perf_counter()
     results = {"batched (one model, N replicates)": best_and_median(timed(batched, 7))}
     for name, function in (
         ("mesa.batch_run (one model per replicate)", batch_run),
-        ("loop of EscalationModel(scenario=..., rng=seed)", loop_kwargs),
+        ("loop of ScenarioModel(scenario=..., rng=seed)", loop_kwargs),
         ("loop of EscalationModel(settings, rng=seed)", loop_settings),
     ):
         results[name] = best_and_median(timed(function, 1))

@@ -31,7 +31,7 @@ TARGET_SECONDS = 4.0
 
 #: Runs ``escalation`` in-process with its phases timed; prints one JSON line at the end.
 #: ``simulate_run`` is re-stated here (import, engine, tables) so that its three parts are timed
-#: apart; it does what ``escalation.runs.simulate_run`` does.
+#: apart; it does what ``escalation.run.runs.simulate_run`` does.
 DRIVER = r"""
 import time
 wall_start, clock_start = time.time(), time.perf_counter()
@@ -39,11 +39,11 @@ import json, sys
 marks = []
 def mark(label):
     marks.append((label, time.perf_counter()))
-import escalation.cli as cli
-import escalation.narrative as narrative
-import escalation.plots as plots
-import escalation.runs as runs
-mark("import escalation.cli (Hydra, OmegaConf, pandas)")
+import escalation.cli.app as cli
+import escalation.run.narrative.story as narrative
+import escalation.run.figures as plots
+import escalation.run.runs as runs
+mark("import escalation.cli.app (Hydra, OmegaConf, pandas)")
 
 def wrap(module, name, before, after):
     original = getattr(module, name)
@@ -77,7 +77,7 @@ wrap(
     cli,
     "settings_from_dictconfig",
     "Hydra: compose the config, make the run folder, set up logging",
-    "validate the settings (escalation.validation)",
+    "validate the settings (escalation.config.validation)",
 )
 original_draw = plots.draw_run_figures
 plots.draw_run_figures = draw_run_figures
@@ -104,7 +104,7 @@ IMPORTS = {
     "numpy": "import numpy",
     "pandas": "import pandas",
     "Hydra and OmegaConf": "import hydra, omegaconf",
-    "escalation.cli (all of the above)": "import escalation.cli",
+    "escalation.cli.app (all of the above)": "import escalation.cli.app",
     "mesa (pulls in SciPy, networkx)": "import mesa",
     "matplotlib and pyplot": "import matplotlib as m; m.use('Agg'); import matplotlib.pyplot",
     "scipy.stats (no longer imported by a run)": "import scipy.stats",

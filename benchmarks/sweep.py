@@ -12,7 +12,7 @@ Two tables:
    Hydra's basic sweeper composing all 54 job configs once to validate them), the jobs, the
    gathering at the sweep root (``outcomes.csv``, ``summary.csv``, figures), and exit;
 2. where one job's time goes, measured in this process over a sample of the 54 jobs: Hydra
-   composing the job's config, then each part of ``escalation.cli._sweep_job``; Hydra's own job
+   composing the job's config, then each part of ``escalation.cli.app._sweep_job``; Hydra's own job
    set-up (run folder, ``.hydra/*.yaml``, logging) is what remains of the basic launcher's time
    per job.
 
@@ -78,9 +78,9 @@ def job_parts(replicates: int, sample: int) -> dict[str, float]:
     """Median time of each part of one sweep job, over ``sample`` of the 54 jobs, in-process."""
     from hydra import compose, initialize_config_module
 
-    import escalation.cli as cli
-    import escalation.runs as runs
-    import escalation.sweep  # noqa: F401 - imported as a sweep imports it
+    import escalation.cli.app as cli
+    import escalation.run.runs as runs
+    import escalation.sweep.gather  # noqa: F401 - imported as a sweep imports it
 
     clock: dict[str, list[float]] = {}
 
@@ -95,7 +95,7 @@ def job_parts(replicates: int, sample: int) -> dict[str, float]:
 
         setattr(module, name, wrapper)
 
-    wrap(cli, "settings_from_dictconfig", "validate the settings (escalation.validation)")
+    wrap(cli, "settings_from_dictconfig", "validate the settings (escalation.config.validation)")
     wrap(cli, "simulate_run", f"simulate {replicates:,} x 36 months, outcomes table")
     wrap(runs, "summarize", "summary statistics")
     wrap(runs, "write_tables", "write outcomes.csv")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from escalation.files import atomic_write
-from escalation.results import mean_interval
+from escalation.run.results import mean_interval
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

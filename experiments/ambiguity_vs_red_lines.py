@@ -28,7 +28,7 @@ from _common import arguments, job_of, paired_difference, percent, points, run_s
 
 import escalation
 from escalation.figure_style import DPI, STYLE, pyplot, save_figure
-from escalation.results import mean_interval
+from escalation.run.results import mean_interval
 
 NAME = "ambiguity_vs_red_lines"
 CASES = {"none": "instructors inside Ukraine", "noncombat": "instructors and non-combat troops"}

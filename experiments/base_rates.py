@@ -11,9 +11,9 @@ import argparse
 
 import numpy as np
 
+from escalation.config.scenarios import load_settings
 from escalation.model import EscalationModel
-from escalation.results import mean_interval, wilson_interval
-from escalation.scenarios import load_settings
+from escalation.run.results import mean_interval, wilson_interval
 
 SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
 
@@ -179,7 +179,7 @@ def kinetic_share(replicates: int, seed: int) -> None:
 def posture(replicates: int, seed: int) -> None:
     """§9: paired effect of ambiguity (ambiguity minus red lines), in points, with 95% intervals."""
     from escalation import simulate
-    from escalation.results import Z_95
+    from escalation.run.results import Z_95
 
     cases = [
         ("instructors", 1.0, 0.0),

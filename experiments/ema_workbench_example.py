@@ -7,15 +7,15 @@ Run: ``.venv/bin/python experiments/ema_workbench_example.py [--scenarios 200] [
 levers, the twelve uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) its
 uncertainties, and each experiment fixes every uncertainty and runs ``--replicates`` replicates
 of one world, returning the probability of direct conflict and of Russian retaliation and
-Ukraine's mean final position. ``escalation.ema.BatchEvaluator`` evaluates all experiments in
-one ``escalation.simulate_many`` call (the experiments of a policy form one batch; without it,
+Ukraine's mean final position. ``escalation.analysis.ema.BatchEvaluator`` evaluates all experiments
+in one ``escalation.simulate_many`` call (the experiments of a policy form one batch; without it,
 EMA Workbench's sequential evaluator calls ``escalation_model`` once per experiment, about ten
 times slower: docs/PERFORMANCE.md). EMA Workbench samples the scenarios (Latin hypercube), crosses
 them with four policies (each posture, with instructors inside Ukraine, with and without
 non-combat troops), runs every experiment with ``perform_experiments``, and its PRIM finds where
 Russian retaliation for a crossed red line is more likely than not (direct conflict, rare in model
 v2, is not a useful case of interest at 20-100 runs per experiment); the box is chosen on the
-peeling trajectory by ``escalation.analysis.choose_box``. Writes, into ``--out`` (default
+peeling trajectory by ``escalation.analysis.analyse.choose_box``. Writes, into ``--out`` (default
 ``experiments/results/ema_workbench/``): ``experiments.csv`` (one row per experiment: its
 uncertainties, levers and outcomes), ``box.csv``, ``reading.md`` and ``prim_box.png``.
 """
@@ -30,8 +30,8 @@ from typing import Any
 import pandas as pd
 
 import escalation
-from escalation.config import LEVERS, uncertainty_names
-from escalation.scenarios import load_settings
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import LEVERS, uncertainty_names
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ema_workbench"
 SCENARIO = "status_quo"
@@ -106,8 +106,8 @@ def run(
         from ema_workbench import Sample, perform_experiments
         from ema_workbench.analysis import prim
 
-    from escalation.analysis import choose_box
-    from escalation.ema import BatchEvaluator
+    from escalation.analysis.analyse import choose_box
+    from escalation.analysis.ema import BatchEvaluator
 
     model = ema_model(replicates, months, seed)
     policies = [Sample(name, **levers) for name, levers in POLICIES.items()]
@@ -177,7 +177,7 @@ def reading(table: pd.DataFrame, box: dict[str, object], replicates: int) -> str
         lines.append(f"| {policy} | {values.mean():.1%} | {(values >= LIKELY).mean():.0%} |")
     lines.append("")
     if box:
-        from escalation.analysis import describe_limit
+        from escalation.analysis.analyse import describe_limit
 
         parts = []
         for name, (low, high) in box["limits"].items():  # type: ignore[union-attr]

@@ -19,7 +19,7 @@ import argparse
 import pandas as pd
 
 import escalation
-from escalation.results import mean_interval
+from escalation.run.results import mean_interval
 
 SHARED = {
     "cost_sensitivity": 3.0,  # Russia weighs the expected Western answer heavily

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from escalation.config import Settings
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import Settings
 from escalation.model import EscalationModel
-from escalation.scenarios import load_settings
 
 
 def _set_path(settings: Settings, path: str, value: Any) -> None:

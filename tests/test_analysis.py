@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import escalation
-from escalation.analysis import (
+from escalation.analysis.analyse import (
     Policy,
     choose_box,
     discover,
@@ -29,12 +29,12 @@ from escalation.analysis import (
     make_target,
     sobol_indices,
 )
-from escalation.analyze import main
-from escalation.config import LEVERS, ConfigError, uncertainty_names
+from escalation.analysis.cli import main
+from escalation.config.sampling import INSTALL_HINT, draw_uncertainties, uncertainty_ranges
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import LEVERS, ConfigError, uncertainty_names
+from escalation.config.validation import validate
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
-from escalation.sampling import INSTALL_HINT, draw_uncertainties, uncertainty_ranges
-from escalation.scenarios import load_settings
-from escalation.validation import validate
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 BOX_TOLERANCE = 0.03
@@ -411,8 +411,8 @@ def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, 
 
 
 def test_ema_sobol_design_is_evaluated_in_one_batch_in_the_experiments_order():
-    """EMA Workbench's Sobol sampler through ``escalation.ema.BatchEvaluator``: one outcome per
-    experiment of the Saltelli design (N x (2D + 2) rows), each the mean of ``simulate_many``
+    """EMA Workbench's Sobol sampler through ``escalation.analysis.ema.BatchEvaluator``: one outcome
+    per experiment of the Saltelli design (N x (2D + 2) rows), each the mean of ``simulate_many``
     over that experiment's row, so SALib's analysis can read them in order."""
     import warnings
 
@@ -421,7 +421,7 @@ def test_ema_sobol_design_is_evaluated_in_one_batch_in_the_experiments_order():
         from ema_workbench import Samplers, perform_experiments
     from SALib.analyze import sobol
 
-    from escalation.ema import BatchEvaluator
+    from escalation.analysis.ema import BatchEvaluator
 
     model = load_example().ema_model(replicates=10, months=24, seed=4)
     with BatchEvaluator(model) as evaluator:

@@ -8,7 +8,8 @@ import pytest
 
 import escalation
 from escalation.api import simulate
-from escalation.config import (
+from escalation.config.scenarios import available_scenarios, load_settings
+from escalation.config.schema import (
     ConfigError,
     DeepStrikes,
     Posture,
@@ -17,7 +18,6 @@ from escalation.config import (
     uncertainty_names,
 )
 from escalation.model import OUTCOME_COLUMNS
-from escalation.scenarios import available_scenarios, load_settings
 
 PUBLIC_OUTCOMES = [
     "max_rung",

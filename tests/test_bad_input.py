@@ -532,7 +532,7 @@ def test_bad_input_and_faults_end_with_one_line(case: Case, tmp_path: Path, fini
 
 
 def test_summary_json_is_strict_json(tmp_path: Path):
-    from escalation.results import write_summary
+    from escalation.run.results import write_summary
 
     write_summary(tmp_path, {"p": float("nan"), "means": [1.5, float("inf")], "n": 3})
     text = (tmp_path / "summary.json").read_text()

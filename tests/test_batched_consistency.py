@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation.config import ConfigError
+from escalation.api import ScenarioModel
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import ConfigError
 from escalation.model import EscalationModel
 from escalation.model.actions import (
     IS_RETALIATION,
@@ -28,8 +30,7 @@ from escalation.model.actions import (
     RussianAction,
 )
 from escalation.model.measures import MEASURES, levels_in_force, weighted_sum
-from escalation.runs import simulate_run
-from escalation.scenarios import load_settings
+from escalation.run.runs import simulate_run
 
 SCENARIO = "troops"  # every outcome below is neither rare nor certain in it
 BATCHED = 2000
@@ -50,7 +51,7 @@ def batched() -> pd.DataFrame:
 def single() -> pd.DataFrame:
     """One model per replicate, built as ``mesa.batch_run`` builds it (keywords and ``rng``)."""
     rows = [
-        EscalationModel(scenario=SCENARIO, rng=seed).run().outcomes()
+        ScenarioModel(scenario=SCENARIO, rng=seed).run().outcomes()
         for seed in range(1000, 1000 + SINGLE)
     ]
     return pd.concat(rows, ignore_index=True)
@@ -147,7 +148,7 @@ def test_wilson_interval_is_scipys_to_the_last_bit():
     from scipy.special import ndtri
     from scipy.stats import binomtest, norm
 
-    from escalation.results import Z_95, mean_interval, wilson_interval
+    from escalation.run.results import Z_95, mean_interval, wilson_interval
 
     assert float(ndtri(0.975)) == Z_95
     for trials in (1, 2, 7, 300, 1000, 2000, 54_000):

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_module
 
-from escalation.config import register_configs
-from escalation.sweep_progress import point_label, varying_keys
+from escalation.config.schema import register_configs
+from escalation.sweep.progress import point_label, varying_keys
 
 BIN = Path(sys.executable).parent
 # A group (scenario), a lever and a fixed-value uncertainty shorthand: 8 points.
@@ -149,7 +149,7 @@ def test_each_point_records_its_config_and_overrides_as_hydra_writes_them(sweeps
 def test_point_yaml_is_omegaconfs_for_strings_that_read_as_other_types():
     from omegaconf import OmegaConf
 
-    from escalation.batched import to_yaml
+    from escalation.sweep.batched import to_yaml
 
     container = {
         "a": "1.0",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from escalation.classroom import launcher, session
-from escalation.config import ConfigError, uncertainty_names
+from escalation.config.schema import ConfigError, uncertainty_names
 
 APP = Path(session.__file__).with_name("app.py")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from escalation.results import PROBABILITIES
-from escalation.scenarios import available_scenarios
+from escalation.config.scenarios import available_scenarios
+from escalation.run.results import PROBABILITIES
 
 ESCALATION = shutil.which("escalation", path=str(Path(sys.executable).parent))
 RUN_FILES = [
@@ -148,7 +148,7 @@ def test_trajectories_false_writes_the_same_outcomes_without_trajectories(tmp_pa
 
 def test_api_refuses_nan_and_runs_too_large_for_memory():
     from escalation.api import simulate
-    from escalation.config import ConfigError
+    from escalation.config.schema import ConfigError
 
     with pytest.raises(ConfigError, match=r"^follow_through|uncertainty.follow_through.low=nan"):
         simulate(replicates=10, follow_through=float("nan"))

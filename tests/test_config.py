@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from omegaconf import OmegaConf
 
-from escalation.config import (
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import (
     ConfigError,
     Instructors,
     Posture,
@@ -23,9 +24,8 @@ from escalation.config import (
     lever_names,
     uncertainty_names,
 )
+from escalation.config.validation import allowed_keys, settings_from_dictconfig
 from escalation.ladder import RUNGS
-from escalation.scenarios import load_settings
-from escalation.validation import allowed_keys, settings_from_dictconfig
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -376,7 +376,7 @@ def test_new_weapon_months_start_at_one(base):
 )
 def test_validating_only_the_changed_section_gives_the_full_validations_settings(base, path, value):
     """A batched sweep point re-validates only the sections its overrides touch."""
-    from escalation.validation import settings_with_sections
+    from escalation.config.validation import settings_with_sections
 
     full = settings_from_dictconfig(base)
     changed = with_value(base, path, value)
@@ -396,7 +396,7 @@ def test_validating_only_the_changed_section_gives_the_full_validations_settings
 def test_validating_only_the_changed_section_reports_errors_as_the_full_one(
     base, path, value, expected
 ):
-    from escalation.validation import settings_with_sections
+    from escalation.config.validation import settings_with_sections
 
     full = settings_from_dictconfig(base)
     with pytest.raises(ConfigError, match=expected):

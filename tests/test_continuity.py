@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from escalation.api import load_settings
-from escalation.config import Posture
+from escalation.config.schema import Posture
 from escalation.model import EscalationModel
 from escalation.model.actions import RussianAction
 from escalation.model.replay import involvement_added_before, recorded_involvement

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation.config import uncertainty_names
+from escalation.api import ScenarioModel
+from escalation.config.schema import uncertainty_names
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
 from escalation.model.actions import MATERIAL, RussianAction
@@ -64,7 +65,7 @@ REPLICATES = 1000
 @pytest.fixture(scope="module")
 def busy_run():
     """A run where every outcome occurs: combat troops and deep strikes, 1,000 worlds, 36 months."""
-    from escalation.scenarios import load_settings
+    from escalation.config.scenarios import load_settings
 
     settings = load_settings("troops", replicates=REPLICATES, seed=21, **BUSY)
     return EscalationModel(settings).run()
@@ -342,7 +343,7 @@ def test_datacollector_reports_batch_means(make_model):
 
 
 def test_model_builds_from_keyword_parameters():
-    model = EscalationModel(scenario="instructors", replicates=3, months=5, rng=1)
+    model = ScenarioModel(scenario="instructors", replicates=3, months=5, rng=1)
     assert model.replicates == 3
     assert model.months == 5
     assert model.settings.scenario.name == "instructors"
@@ -350,7 +351,7 @@ def test_model_builds_from_keyword_parameters():
 
 
 def test_model_defaults_to_a_batch_of_one():
-    assert EscalationModel(scenario="status_quo", rng=1).replicates == 1
+    assert ScenarioModel(scenario="status_quo", rng=1).replicates == 1
 
 
 def test_model_rejects_parameters_beside_settings(make_settings):
@@ -360,7 +361,7 @@ def test_model_rejects_parameters_beside_settings(make_settings):
 
 def test_mesa_batch_run_returns_datacollector_rows():
     results = mesa.batch_run(
-        EscalationModel,
+        ScenarioModel,
         parameters={"scenario": "status_quo", "troops": ["none", "combat"]},
         rng=[1, 2],
         max_steps=36,
@@ -390,7 +391,7 @@ def test_mesa_batch_run_returns_datacollector_rows():
 def test_mesa_batch_run_with_rng_none_gives_independent_runs():
     """Mesa's way to ask for independent runs: ``rng=None`` means fresh entropy."""
     results = mesa.batch_run(
-        EscalationModel,
+        ScenarioModel,
         parameters={"scenario": "status_quo"},
         rng=[None] * 20,
         max_steps=36,
@@ -419,4 +420,4 @@ def test_mesa_batch_run_is_reproducible():
         "data_collection_period": -1,
         "display_progress": False,
     }
-    assert mesa.batch_run(EscalationModel, **kwargs) == mesa.batch_run(EscalationModel, **kwargs)
+    assert mesa.batch_run(ScenarioModel, **kwargs) == mesa.batch_run(ScenarioModel, **kwargs)

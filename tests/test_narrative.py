@@ -8,8 +8,9 @@ import re
 import pandas as pd
 import pytest
 
-from escalation import narrative, narrative_words
 from escalation.ladder import Rung
+from escalation.run.narrative import story as narrative
+from escalation.run.narrative import words as narrative_words
 
 BASE = {
     "rung": 3,
@@ -189,9 +190,9 @@ def test_declared_red_lines_mark_the_ambiguity_assumptions_as_idle():
 
 
 def test_the_story_lists_every_sampled_assumption_of_its_replicate():
-    from escalation.config import uncertainty_names
+    from escalation.config.scenarios import load_settings
+    from escalation.config.schema import uncertainty_names
     from escalation.model import EscalationModel
-    from escalation.scenarios import load_settings
 
     model = EscalationModel(load_settings("instructors", replicates=3, seed=5)).run()
     outcomes, trajectories = model.outcomes(), model.trajectories()
@@ -368,7 +369,7 @@ def test_involvement_references_add_up_the_measures():
 
 
 def test_packaged_references_use_the_models_involvement_weights():
-    from escalation.scenarios import load_settings
+    from escalation.config.scenarios import load_settings
 
     involvement = load_settings("status_quo").doctrine.russia.involvement
     weights = {name: getattr(involvement, name) for name in WEIGHTS}
@@ -405,8 +406,8 @@ def test_red_line_words_place_the_line_on_the_involvement_scale(threshold, expec
 
 
 def test_real_run_retaliation_sentences_follow_the_retaliation_column():
+    from escalation.config.scenarios import load_settings
     from escalation.model import EscalationModel
-    from escalation.scenarios import load_settings
 
     model = EscalationModel(load_settings("troops", replicates=60, seed=11)).run()
     trajectories, outcomes = model.trajectories(), model.outcomes()

@@ -24,13 +24,13 @@ import pandas as pd
 import pytest
 
 import escalation
-from escalation import cli
-from escalation.changes import folder_name, run_changes
-from escalation.config import ConfigError
-from escalation.dates import month_date, month_number
-from escalation.run_figure_data import run_title
-from escalation.runs import progress_bar
-from escalation.scenarios import available_scenarios, load_settings
+from escalation.cli import app as cli
+from escalation.config.dates import month_date, month_number
+from escalation.config.scenarios import available_scenarios, load_settings
+from escalation.config.schema import ConfigError
+from escalation.run.changes import folder_name, run_changes
+from escalation.run.figure_data import run_title
+from escalation.run.runs import progress_bar
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BIN = Path(sys.executable).parent
@@ -432,7 +432,7 @@ def test_user_scenarios_are_listed_beside_the_packaged_ones(tmp_path):
 
 
 def test_the_progress_bar_counts_months_and_is_silent_when_disabled(capsys, monkeypatch):
-    monkeypatch.setattr("escalation.runs.PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr("escalation.run.runs.PROGRESS_DELAY", 0.0)
     with progress_bar(4, enabled=False) as bar:
         for _ in range(4):
             bar.update(1)

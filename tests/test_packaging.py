@@ -35,7 +35,7 @@ def test_wheel_ships_every_config(wheel):
     on_disk = {str(p.relative_to(ROOT / "conf")) for p in (ROOT / "conf").rglob("*.yaml")}
     assert on_disk <= packaged
     assert "__init__.py" in packaged
-    assert "escalation/cli.py" in names
+    assert "escalation/cli/app.py" in names
 
 
 def test_wheel_install_runs_every_scenario_from_outside_the_source_tree(wheel, tmp_path):
@@ -76,7 +76,7 @@ def test_wheel_install_runs_every_scenario_from_outside_the_source_tree(wheel, t
     assert where.startswith(purelib)
     run = tmp_path / "work"
     run.mkdir()
-    script = "import sys; sys.argv[0] = 'escalation'; from escalation.cli import main; main()"
+    script = "import sys; sys.argv[0] = 'escalation'; from escalation.cli.app import main; main()"
     for scenario in ("status_quo", "history"):
         result = subprocess.run(
             [

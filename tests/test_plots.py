@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation import plots, run_figure_data
 from escalation.ladder import Rung, rung_labels
+from escalation.run import figure_data as run_figure_data
+from escalation.run import figures as plots
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 DATES = ["2024-10", "2024-11", "2024-12"]
@@ -215,7 +216,7 @@ def test_failed_save_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 def test_importing_plots_is_cheap_and_does_not_import_the_model():
     code = (
-        "import sys, escalation.plots; "
+        "import sys, escalation.run.figures; "
         "heavy = [m for m in ('matplotlib', 'escalation.model') if m in sys.modules]; "
         "print(','.join(heavy))"
     )

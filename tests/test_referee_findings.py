@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 
 from escalation import simulate
-from escalation.config import Posture
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import Posture
 from escalation.model import EscalationModel
 from escalation.model.actions import RussianAction
-from escalation.results import Z_95
-from escalation.scenarios import load_settings
+from escalation.run.results import Z_95
 
 
 def paired_difference(a: pd.Series, b: pd.Series) -> tuple[float, float, float]:

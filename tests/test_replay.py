@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from escalation.config import ConfigError, Posture
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import ConfigError, Posture
 from escalation.model import EscalationModel
-from escalation.scenarios import load_settings
 
 EVENTS = {
     1: [("west", "aid"), ("west", "advanced_weapons")],

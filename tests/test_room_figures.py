@@ -13,9 +13,13 @@ from test_plots import synthetic_summary as run_summary
 from test_plots import synthetic_trajectories
 from test_sweep_plots import full_grid
 
-from escalation import figure_style, plots, run_figure_data, sweep_heatmap, sweep_plots
-from escalation.config import ConfigError, Plots, validate_plots
+from escalation import figure_style
+from escalation.config.schema import ConfigError, Plots, validate_plots
 from escalation.ladder import Rung
+from escalation.run import figure_data as run_figure_data
+from escalation.run import figures as plots
+from escalation.sweep import figures as sweep_plots
+from escalation.sweep import heatmap as sweep_heatmap
 
 matplotlib.use("Agg")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from escalation.api import simulate
+from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS
-from escalation.scenarios import available_scenarios, load_settings
 
 SCENARIOS = list(available_scenarios())
 REQUIRED = {"status_quo", "instructors", "troops", "deep_strikes", "history"}

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import escalation
-from escalation.config import ConfigError, lever_names, uncertainty_names
+from escalation.config.schema import ConfigError, lever_names, uncertainty_names
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
 
@@ -94,7 +94,7 @@ def test_batch_evaluator_reports_each_experiment_from_simulate_many():
 
     from ema_workbench_example import POLICIES, ema_model
 
-    from escalation.ema import BatchEvaluator
+    from escalation.analysis.ema import BatchEvaluator
 
     model = ema_model(replicates=10, months=6, seed=3)
     policies = [Sample(name, **levers) for name, levers in list(POLICIES.items())[:2]]

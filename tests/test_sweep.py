@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_module
 
-from escalation.config import register_configs
-from escalation.results import PROBABILITIES
-from escalation.sweep import LEVERS, gather, outcomes_csv
-from escalation.sweep_folder import sweep_jobs
+from escalation.config.schema import register_configs
+from escalation.run.results import PROBABILITIES
+from escalation.sweep.folder import sweep_jobs
+from escalation.sweep.gather import LEVERS, gather, outcomes_csv
 
 BIN = Path(sys.executable).parent
 SMALL = ("sim.replicates=40", "sim.months=12")

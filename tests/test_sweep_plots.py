@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from escalation import sweep_plots
-from escalation.results import MEANS, PROBABILITIES
+from escalation.run.results import MEANS, PROBABILITIES
+from escalation.sweep import figures as sweep_plots
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 ORDER = {
@@ -299,7 +299,7 @@ def test_failed_save_leaves_no_temporary_file(tmp_path, monkeypatch):
 
 def test_importing_sweep_plots_is_cheap_and_does_not_import_the_model():
     code = (
-        "import sys, escalation.sweep_plots; "
+        "import sys, escalation.sweep.figures; "
         "heavy = [m for m in ('matplotlib', 'escalation.model', 'mesa') if m in sys.modules]; "
         "print(','.join(heavy))"
     )
@@ -436,7 +436,7 @@ def test_tradeoff_figure_draws_one_front_per_threshold(tmp_path, monkeypatch):
 
 
 def test_tradeoff_key_names_each_policy_once_with_the_values_where_it_is_on_the_front():
-    from escalation.sweep_tradeoff import front_key
+    from escalation.sweep.tradeoff import front_key
 
     summary = threshold_sweep()
     on_front = sweep_plots.pareto_front(summary, by=[THRESHOLD]).to_numpy()
@@ -457,7 +457,7 @@ def test_tradeoff_key_names_each_policy_once_with_the_values_where_it_is_on_the_
 
 
 def test_tradeoff_labels_of_points_drawn_on_top_of_each_other_are_joined():
-    from escalation.sweep_tradeoff import label_groups
+    from escalation.sweep.tradeoff import label_groups
 
     risk = np.array([1.0, 2.80, 2.90, 10.0, 10.3, 20.0])
     position = np.array([81.0, 83.6, 83.6, 85.3, 85.35, 86.6])

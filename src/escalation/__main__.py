@@ -1,5 +1,5 @@
 """``python -m escalation``: the same as the ``escalation`` command."""
 
-from escalation.cli import main
+from escalation.cli.app import main
 
 main()

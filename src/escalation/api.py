@@ -1,7 +1,7 @@
 """The Python API: run a scenario without the command line, as EMA Workbench or a notebook would.
 
 ``simulate`` composes the scenario as the ``escalation`` command does
-(``escalation.scenarios.load_settings``: the same packaged Hydra configs), applies lever and
+(``escalation.config.scenarios.load_settings``: the same packaged Hydra configs), applies lever and
 uncertainty values, and returns the outcomes table. ``simulate_many`` runs a whole design table
 (one row per point), all points of one policy in one batch.
 """
@@ -15,8 +15,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.config import ConfigError, lever_names, uncertainty_names
-from escalation.scenarios import load_settings
+from escalation.config.dates import never_in_force
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import ConfigError, lever_names, uncertainty_names
+from escalation.model import EscalationModel
+from escalation.model.world import SEED_FROM_SETTINGS
+from escalation.run.runs import check_memory
+
+
+class ScenarioModel(EscalationModel):
+    """``EscalationModel`` composed from a scenario and parameters, as ``mesa.batch_run`` builds it.
+
+    ``ScenarioModel(scenario="status_quo", troops="combat", rng=1)`` is ``EscalationModel`` with
+    the settings that ``escalation.simulate`` would compose from the same arguments, one
+    replicate unless ``replicates`` says otherwise (Mesa's way: one world per model).
+
+    Args:
+        scenario: A scenario name or the path of a scenario file.
+        rng: Seed or generator; omitted: the scenario's seed; None: fresh entropy (Mesa's way).
+        **params: ``replicates``, ``months``, ``seed``, levers, uncertainties or dotted keys, as
+            ``escalation.simulate`` takes them.
+    """
+
+    def __init__(self, scenario: str = "status_quo", *, rng: Any = SEED_FROM_SETTINGS, **params):
+        params.setdefault("replicates", 1)
+        super().__init__(load_settings(scenario=scenario, **params), rng=rng)
 
 
 def simulate(
@@ -71,10 +94,6 @@ def simulate(
         ... )  # doctest: +SKIP
     """
     import warnings
-
-    from escalation.dates import never_in_force
-    from escalation.model import EscalationModel
-    from escalation.runs import check_memory
 
     settings = load_settings(
         scenario,
@@ -135,9 +154,6 @@ def simulate_many(
         >>> design = [{"troops": "none", "follow_through": 0.2}, {"troops": "combat"}]
         >>> table = escalation.simulate_many(design, replicates=100, seed=1)  # doctest: +SKIP
     """
-    from escalation.model import EscalationModel
-    from escalation.runs import check_memory
-
     table = pd.DataFrame(design).reset_index(drop=True)
     levers = [name for name in table.columns if name in lever_names()]
     fixed = [name for name in table.columns if name in uncertainty_names()]

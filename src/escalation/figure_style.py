@@ -1,6 +1,6 @@
 """How every figure looks and is saved: sizes, type, styles, titles that fit, atomic files.
 
-Shared by the run figures (``escalation.plots``), the sweep, analysis, back-test and classroom
+Shared by the run figures (``escalation.run.figures``), the sweep, analysis, back-test and classroom
 figures and the experiments, so that a style (``plots.style``: ``default`` or ``slides``) means
 the same everywhere. Matplotlib is imported lazily (``pyplot``, with the non-interactive ``Agg``
 backend), so that importing this module stays cheap.

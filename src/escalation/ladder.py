@@ -131,3 +131,26 @@ RUNGS: dict[Rung, RungInfo] = {
 def rung_labels() -> list[str]:
     """Rung labels in ladder order, for figure axes and tables."""
     return [RUNGS[rung].label for rung in Rung]
+
+
+#: The outcomes read off the ladder for each replicate: the columns of ``outcomes.csv`` after
+#: the sampled assumptions. The model computes them (``escalation.model``); they live here, not
+#: there, so that reading results never imports Mesa (half a second).
+OUTCOME_COLUMNS = [
+    "max_rung",
+    "final_rung",
+    "direct_conflict",
+    "nuclear_use",
+    "russian_retaliation",
+    "months_to_retaliation",
+    "ukraine_position_final",
+    "nuclear_signalling",
+    "red_lines_crossed",
+    "months_to_direct_conflict",
+    "escalation_score",
+    "contained_clash",
+    "nuclear_use_in_ukraine",
+    "hybrid_attacks",
+    "strikes_on_nato",
+    "signalling_months",
+]

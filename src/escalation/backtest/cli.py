@@ -21,8 +21,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from escalation.backtest.figures import RELIABILITY_FILE, TIMELINE_FILE
-from escalation.config import ConfigError
+from escalation import __version__
+from escalation.backtest.figures import (
+    RELIABILITY_FILE,
+    TIMELINE_FILE,
+    plot_reliability,
+    plot_timeline,
+)
+from escalation.backtest.forecast import forecast, replay_settings
+from escalation.backtest.report import backtest_markdown, scores_markdown
+from escalation.backtest.scores import score_table
+from escalation.config.schema import ConfigError
 from escalation.timeline import (
     SHIPPED_TIMELINE,
     Timeline,
@@ -30,6 +39,7 @@ from escalation.timeline import (
     is_month,
     load_timeline,
     month_index,
+    shipped_timeline_path,
 )
 
 EXIT_BAD_INPUT = 2
@@ -87,8 +97,6 @@ def check_run(timeline: Timeline, *, replicates: int, seed: int, until: str) -> 
     Raises:
         BadInput: Replicates below 1 or a negative seed.
     """
-    from escalation.backtest.forecast import replay_settings
-
     if replicates < 1:
         raise BadInput(f"--replicates {replicates} is out of range; allowed: an integer >= 1")
     if seed < 0:
@@ -112,9 +120,6 @@ def run_backtest(
     Raises:
         BadInput: Bad window, replicates or seed.
     """
-    from escalation.backtest.forecast import forecast
-    from escalation.backtest.scores import score_table
-
     window = scoring_window(timeline, scored_from, scored_to)
     check_run(timeline, replicates=replicates, seed=seed, until=window[1])
     table = forecast(timeline, replicates=replicates, seed=seed, until=window[1])
@@ -129,10 +134,6 @@ def _timeline_name(timeline: Timeline, shipped: bool) -> str:
 
 def write_backtest(result: Backtest, out: Path, *, command: str, shipped: bool) -> list[Path]:
     """Write every output into ``out`` via a temporary folder beside it; return the files."""
-    from escalation import __version__
-    from escalation.backtest.figures import plot_reliability, plot_timeline
-    from escalation.backtest.report import backtest_markdown
-
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
     try:
@@ -198,8 +199,6 @@ def _baseline_rates(result: Backtest) -> dict[str, float]:
 
 
 def _shipped_bytes() -> bytes:
-    from escalation.timeline import shipped_timeline_path
-
     return shipped_timeline_path().read_bytes()
 
 
@@ -315,7 +314,6 @@ def main(argv: list[str] | None = None) -> None:
     except (TimelineError, BadInput) as error:
         fail(str(error))
         return
-    from escalation.backtest.report import scores_markdown
 
     write_backtest(result, out, command=_command(args), shipped=args.timeline is None)
     print(scores_markdown(result.scores))

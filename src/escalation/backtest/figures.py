@@ -1,6 +1,6 @@
 """Figures of a back-test: monthly forecasts against observed months, and reliability.
 
-Like ``escalation.plots``, this module reads tables (the forecast), never the model, and
+Like ``escalation.run.figures``, this module reads tables (the forecast), never the model, and
 imports matplotlib lazily with the non-interactive Agg backend.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 from escalation.backtest.scores import reliability
 from escalation.figure_style import DPI, STYLE
 from escalation.files import atomic_write
-from escalation.run_figure_data import month_label
+from escalation.run.figure_data import month_label
 from escalation.timeline import SCORED_EVENTS, month_index
 
 TIMELINE_FILE = "backtest_timeline.png"

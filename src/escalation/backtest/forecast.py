@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from escalation.config import Settings
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import Settings
+from escalation.model import EscalationModel
 from escalation.timeline import SCORED_EVENTS, Timeline, month_index, replay_events
 
 FORECAST_COLUMNS = ("month", "event", "p", "observed")
@@ -38,8 +40,6 @@ def replay_settings(
     Raises:
         ConfigError: Replicates or seed out of range.
     """
-    from escalation.scenarios import load_settings
-
     last = until or timeline.last_month
     months = month_index(last) - month_index(timeline.first_month) + 1
     settings = load_settings("history", replicates=replicates, months=months, seed=seed)
@@ -64,8 +64,6 @@ def forecast(
         One row per (month, class), months in order and classes in ``SCORED_EVENTS`` order,
         with columns ``month`` (``YYYY-MM``), ``event``, ``p`` and ``observed`` (bool).
     """
-    from escalation.model import EscalationModel
-
     settings = replay_settings(timeline, replicates=replicates, seed=seed, until=until)
     model = EscalationModel(settings, replay=replay_events(timeline, until=until)).run()
     return forecast_from_trajectories(model.trajectories(), timeline)

@@ -18,7 +18,12 @@ import pandas as pd
 import streamlit as st
 
 from escalation.classroom import session
-from escalation.config import LEVERS, ConfigError
+from escalation.classroom.figures import differences_figure
+from escalation.config.scenarios import available_scenarios, load_settings
+from escalation.config.schema import LEVERS, ConfigError
+from escalation.run.figure_data import POLICY_WORDS, policy_words, run_title
+from escalation.run.figures import ladder_figure, outcomes_figure, position_figure
+from escalation.run.narrative.story import pick_replicate
 
 TITLE = "escalation: the classroom"
 FIGURE_DPI = 80  # resolution of the figures on the page (the browser scales them to the column)
@@ -28,8 +33,6 @@ FIGURE_DPI = 80  # resolution of the figures on the page (the browser scales the
 @st.cache_data(max_entries=32, show_spinner=False)
 def _scenarios() -> dict[str, dict[str, Any]]:
     """Each scenario's title, description, levers, timing months and assumption ranges."""
-    from escalation.scenarios import available_scenarios, load_settings
-
     scenarios = {}
     for name in available_scenarios():
         settings = load_settings(name)
@@ -259,10 +262,6 @@ def difference_table(differences: pd.DataFrame) -> pd.DataFrame:
 
 
 def _single(chosen: dict[str, Any], run: session.Run) -> None:
-    from escalation.narrative import pick_replicate
-    from escalation.plots import ladder_figure, outcomes_figure, position_figure
-    from escalation.run_figure_data import policy_words, run_title
-
     st.subheader(f"{run.settings.scenario.title}")
     st.caption(
         f"{policy_words(run.summary['config']['policy'])} · {run.summary['replicates']:,} "
@@ -298,8 +297,6 @@ def _single(chosen: dict[str, Any], run: session.Run) -> None:
 
 
 def _labels(first: session.Run, second: session.Run) -> tuple[str, str]:
-    from escalation.run_figure_data import POLICY_WORDS
-
     a = session.policy_config(first.settings)
     b = session.policy_config(second.settings)
     changed = [lever for lever in a if a[lever] != b[lever]] or list(a)
@@ -309,10 +306,6 @@ def _labels(first: session.Run, second: session.Run) -> tuple[str, str]:
 
 
 def _compare(chosen: dict[str, Any], first: session.Run, second: session.Run) -> None:
-    from escalation.classroom.figures import differences_figure
-    from escalation.plots import ladder_figure
-    from escalation.run_figure_data import policy_words, run_title
-
     labels = _labels(first, second)
     st.subheader(f"{first.settings.scenario.title}: {labels[0]} versus {labels[1]}")
     st.caption(

@@ -19,6 +19,11 @@ from typing import Any
 import pandas as pd
 
 from escalation.files import atomic_write
+from escalation.run.figure_data import policy_words
+from escalation.run.results import FILES
+from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
+from escalation.sweep.folder import MULTIRUN_FILE, SweepError, load_multirun
+from escalation.sweep.gather import SWEEP_FILES, sweep_name
 
 PAGE = "report.html"
 
@@ -83,7 +88,7 @@ def markdown_to_html(markdown: str) -> str:
     """The narrative's Markdown as HTML: headings, paragraphs, bullets one level deep, marks.
 
     Args:
-        markdown: A story as ``escalation.narrative.tell`` writes it.
+        markdown: A story as ``escalation.run.narrative.story.tell`` writes it.
 
     Returns:
         HTML with every piece of text escaped.
@@ -143,9 +148,6 @@ def run_page(folder: Path) -> str:
     Raises:
         ReportPageError: ``summary.json`` is missing or malformed.
     """
-    from escalation.results import FILES
-    from escalation.run_figure_data import policy_words
-
     path = folder / FILES["summary"]
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
@@ -206,10 +208,6 @@ def sweep_page(folder: Path) -> str:
     Raises:
         ReportPageError: ``summary.csv`` is missing or malformed.
     """
-    from escalation.sweep import SWEEP_FILES, sweep_name
-    from escalation.sweep_folder import MULTIRUN_FILE, SweepError, load_multirun
-    from escalation.sweep_plots import RANKING_OUTCOME, ranking, sweep_description
-
     path = folder / SWEEP_FILES["summary"]
     try:
         summary = pd.read_csv(path)
@@ -270,8 +268,6 @@ def write_report_page(folder: Path) -> Path:
     Raises:
         ReportPageError: The folder has neither a run's nor a sweep's results.
     """
-    from escalation.sweep_folder import MULTIRUN_FILE
-
     page = sweep_page(folder) if (folder / MULTIRUN_FILE).is_file() else run_page(folder)
     path = folder / PAGE
     with atomic_write(path) as stream:

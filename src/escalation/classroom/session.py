@@ -1,7 +1,7 @@
 """What the dashboard computes: runs, paired differences and a contrasting pair of stories.
 
-Nothing here imports Streamlit. A run is composed with ``escalation.scenarios.load_settings`` (the
-packaged Hydra configs), adjusted with the dashboard's timing months and assumption ranges,
+Nothing here imports Streamlit. A run is composed with ``escalation.config.scenarios.load_settings``
+(the packaged Hydra configs), adjusted with the dashboard's timing months and assumption ranges,
 validated, and run by ``EscalationModel``. Two policies compared on one seed share their common
 random numbers: the model draws every replicate's assumptions first, so replicate ``i`` of both
 runs holds the same assumptions and their outcomes can be differenced replicate by replicate.
@@ -18,9 +18,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.config import ConfigError, Range, Settings, Uncertainties
-from escalation.results import PROBABILITIES, mean_interval, summarize
-from escalation.validation import validate
+from escalation.config.scenarios import load_settings
+from escalation.config.schema import (
+    LEVERS,
+    ConfigError,
+    Range,
+    Settings,
+    Uncertainties,
+    uncertainty_names,
+)
+from escalation.config.validation import validate
+from escalation.model import EscalationModel
+from escalation.run.figure_data import policy_words
+from escalation.run.narrative.story import tell
+from escalation.run.results import PROBABILITIES, mean_interval, summarize
+from escalation.run.runs import run_meta
 
 TIMED_MEASURES: tuple[str, ...] = ("instructors", "deep_strikes", "troops")
 """Measures whose month of adoption the dashboard sets (``policy.timing.<measure>.month``)."""
@@ -46,7 +58,7 @@ MAX_REPLICATES = 20_000
 
 @dataclass
 class Run:
-    """One policy run: its settings, tables and summary (``escalation.results.summarize``)."""
+    """One policy run: its settings, tables and summary (``escalation.run.results.summarize``)."""
 
     settings: Settings
     outcomes: pd.DataFrame
@@ -58,7 +70,7 @@ def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]
     """The interval a dashboard slider for an assumption spans.
 
     Args:
-        name: An uncertainty name (``escalation.config.uncertainty_names``).
+        name: An uncertainty name (``escalation.config.schema.uncertainty_names``).
         low: Its configured lower end.
         high: Its configured upper end.
 
@@ -97,8 +109,6 @@ def build_settings(
     Raises:
         ConfigError: Any invalid value; the one-line message names the key and what is allowed.
     """
-    from escalation.scenarios import load_settings
-
     if replicates is not None and replicates > MAX_REPLICATES:
         raise ConfigError(
             f"sim.replicates={replicates} is too many for the dashboard: at most {MAX_REPLICATES}"
@@ -119,9 +129,6 @@ def build_settings(
 
 def run(settings: Settings) -> Run:
     """Run the model on ``settings``; return its tables and summary."""
-    from escalation.model import EscalationModel
-    from escalation.runs import run_meta
-
     model = EscalationModel(settings).run()
     outcomes = model.outcomes()
     config = {"policy": policy_config(settings)}
@@ -153,7 +160,7 @@ def paired_differences(first: Run, second: Run) -> pd.DataFrame:
         second: The second policy's run, on the same seed.
 
     Returns:
-        One row per outcome (the probabilities of ``escalation.results.PROBABILITIES``, then
+        One row per outcome (the probabilities of ``escalation.run.results.PROBABILITIES``, then
         ``DIFFERENCE_MEANS``) with columns ``outcome``, ``label``, ``first``, ``second``,
         ``difference``, ``low``, ``high`` (probabilities as 0..1) and ``kind``
         (``probability`` or ``mean``).
@@ -188,8 +195,6 @@ def paired_differences(first: Run, second: Run) -> pd.DataFrame:
 
 def check_common_numbers(first: Run, second: Run) -> None:
     """Raise ValueError unless both runs drew the same assumptions for every replicate."""
-    from escalation.config import uncertainty_names
-
     names = uncertainty_names()
     if len(first.outcomes) != len(second.outcomes) or not np.array_equal(
         first.outcomes[names].to_numpy(), second.outcomes[names].to_numpy()
@@ -254,10 +259,7 @@ def contrasting_replicate(first: Run, second: Run, *, labels: tuple[str, str]) -
 
 
 def story(run_: Run, replicate: int, *, note: str = "") -> str:
-    """The Markdown narrative of one replicate of a run (``escalation.narrative.tell``)."""
-    from escalation.narrative import tell
-    from escalation.run_figure_data import policy_words
-
+    """The Markdown narrative of one replicate of a run (``run.narrative.story.tell``)."""
     trajectory = run_.trajectories[run_.trajectories["replicate"] == replicate]
     outcome = run_.outcomes[run_.outcomes["replicate"] == replicate]
     if trajectory.empty or outcome.empty:
@@ -276,8 +278,6 @@ def story(run_: Run, replicate: int, *, note: str = "") -> str:
 
 def with_levers(settings: Settings, **levers: str) -> Settings:
     """A copy of ``settings`` with some levers changed, validated (same seed and assumptions)."""
-    from escalation.config import LEVERS
-
     changed = copy.deepcopy(settings)
     for name, value in levers.items():
         if name not in LEVERS:
@@ -313,8 +313,6 @@ def read_query(query: Mapping[str, str], scenarios: list[str]) -> tuple[dict[str
         The valid values by name, and one line per invalid or unknown parameter naming what is
         allowed (the dashboard shows them and uses its defaults instead).
     """
-    from escalation.config import LEVERS
-
     values: dict[str, Any] = {}
     errors = []
     allowed_keys = ["mode", "scenario", *LEVERS, *QUERY_NUMBERS]

@@ -6,7 +6,7 @@ Modules, in the order of the pipeline: ``measures`` (Western measures and what t
 (the ``EscalationModel``).
 """
 
+from escalation.ladder import OUTCOME_COLUMNS
 from escalation.model.world import EscalationModel
-from escalation.results import OUTCOME_COLUMNS
 
 __all__ = ["OUTCOME_COLUMNS", "EscalationModel"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from escalation.config import DeepStrikes, Instructors, PerMeasure, Policy, Troops
+from escalation.config.schema import DeepStrikes, Instructors, PerMeasure, Policy, Troops
 from escalation.ladder import Rung
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from escalation.config import ConfigError, Doctrine, Posture
+from escalation.config.schema import ConfigError, Doctrine, Posture
 from escalation.model.measures import MEASURES, weighted_sum
 from escalation.timeline import DRIVEN_EVENTS, Timeline, month_index, replay_events
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from escalation.config import Posture, Troops
+from escalation.config.schema import Posture, Troops
 from escalation.model.actions import (
     IS_RETALIATION,
     RUNG_OF_ACTION,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from escalation.config import Instructors, Member, Posture, Timing, Troops
+from escalation.config.schema import Instructors, Member, Posture, Timing, Troops
 from escalation.model.actions import IS_RETALIATION, RussianAction
 from escalation.model.measures import (
     DEEP_STRIKE_LEVELS,

@@ -15,7 +15,8 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from escalation.config import ConfigError, Settings, uncertainty_names
+from escalation.config.sampling import draw_uncertainties
+from escalation.config.schema import ConfigError, Settings, uncertainty_names
 from escalation.ladder import Rung
 from escalation.model.actions import ACTION_NAMES, RussianAction
 from escalation.model.measures import levels_in_force, western_rung
@@ -28,16 +29,16 @@ from escalation.timeline import Timeline, TimelineError, load_timeline, replay_e
 # Object arrays: indexing them shares one string per label instead of making one per row.
 DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"], dtype=object)
 TROOP_NAMES = np.array(["none", "noncombat", "combat"], dtype=object)
-_SEED_FROM_SETTINGS = object()
+SEED_FROM_SETTINGS = object()
 
 
 class EscalationModel(mesa.Model):
     """Ukraine, France and the other NATO members, and Russia, over ``sim.months`` months.
 
     Args:
-        settings: A validated configuration; when omitted it is composed from the packaged
-            configs with ``scenario`` and ``params`` (as ``escalation.simulate`` does), which is
-            how ``mesa.batch_run`` builds the model.
+        settings: A validated configuration (``escalation.config.scenarios.load_settings``);
+            ``escalation.ScenarioModel(scenario=..., **params)`` composes it for you, as
+            ``mesa.batch_run`` needs.
         rng: Seed or generator for the model's randomness. Omitted: ``settings.seed``; None:
             fresh entropy, as in ``mesa.Model`` (``mesa.batch_run(..., rng=[None] * 20)`` gives
             20 independent runs).
@@ -48,27 +49,23 @@ class EscalationModel(mesa.Model):
             sampled value; the others are still sampled, and the generator draws as it would
             without them), so that one batch can hold many design points
             (``escalation.simulate_many``).
-        **params: ``scenario``, ``replicates``, ``months`` or lever/uncertainty names, used only
-            when ``settings`` is omitted.
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
-        rng: Any = _SEED_FROM_SETTINGS,
+        rng: Any = SEED_FROM_SETTINGS,
         replay: Events | None = None,
         uncertainties: Mapping[str, np.ndarray] | None = None,
         **params: Any,
     ):
-        if settings is None:
-            from escalation.scenarios import load_settings
-
-            params.setdefault("replicates", 1)
-            settings = load_settings(**params)
-        elif params:
-            raise TypeError(f"unexpected parameters with explicit settings: {sorted(params)}")
-        super().__init__(rng=settings.seed if rng is _SEED_FROM_SETTINGS else rng)
+        if settings is None or params:
+            raise TypeError(
+                f"EscalationModel takes validated settings, not {sorted(params) or 'nothing'}; "
+                "escalation.ScenarioModel(scenario=..., **params) composes them from a scenario"
+            )
+        super().__init__(rng=settings.seed if rng is SEED_FROM_SETTINGS else rng)
         self.settings = settings
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
@@ -123,8 +120,6 @@ class EscalationModel(mesa.Model):
         Raises:
             ConfigError: An unknown name, or an array of the wrong length.
         """
-        from escalation.sampling import draw_uncertainties
-
         drawn = draw_uncertainties(self.settings, self.rng, self.replicates)
         for name, values in fixed.items():
             values = np.asarray(values, dtype=float)

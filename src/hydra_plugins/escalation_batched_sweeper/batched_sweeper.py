@@ -5,7 +5,7 @@ its logging and folder, and copies the config repository, about 0.26 s a job bef
 This sweeper expands the sweep once, exactly as the basic sweeper does (same points, same
 numbers), saves ``multirun.yaml`` as it does, and launches one job per chunk of consecutive
 points through whatever launcher is configured (basic, joblib, Ray, submitit). Each chunk job
-(``escalation.batched.run_chunk``) composes its points by applying their overrides to its own
+(``escalation.sweep.batched.run_chunk``) composes its points by applying their overrides to its own
 config with OmegaConf and runs them one after the other, each into its own job folder
 ``<sweep dir>/<point number>``, as a basic job would. The chunk's own Hydra folder is
 ``<sweep dir>/.chunks/<chunk number>``.

@@ -1,0 +1,357 @@
+"""What ``escalation-analyze`` analyses: the policies of a run or sweep folder, and the outcome.
+
+Reads the rows runs wrote (``outcomes.csv``, ``summary.json``, ``multirun.yaml``) into a
+``Study`` of ``Policy`` objects, each with its own assumption ranges from its job's config, and
+turns ``--outcome``/``--above``/``--below`` into a ``Target``. The statistics are in
+``escalation.analysis.methods``; ``escalation.analysis.analyse`` runs them policy by policy.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from escalation.config.sampling import INSTALL_HINT
+from escalation.config.schema import uncertainty_names
+from escalation.errors import first_line
+from escalation.run.results import OUTCOME_COLUMNS, table_rows
+from escalation.sweep.figures import policy_label, swept_columns
+
+DEFAULT_OUTCOME = "direct_conflict"
+
+YES_NO_PHRASES: dict[str, str] = {
+    "direct_conflict": "direct NATO-Russia conflict",
+    "nuclear_use": "nuclear use",
+    "russian_retaliation": "Russian retaliation",
+    "nuclear_signalling": "Russian nuclear signalling",
+}
+"""How the report names each yes/no outcome inside a sentence."""
+
+LEVERS: tuple[str, ...] = ("instructors", "troops", "deep_strikes", "posture")
+
+FEW_CASES = 10
+"""Below this many runs with the outcome, the report warns that boxes and scores are fragile."""
+
+
+class AnalysisError(ValueError):
+    """The folder or the options cannot be analysed; the message is one line saying why."""
+
+
+# --------------------------------------------------------------------------------------------
+# What is analysed: the policies of a run or a sweep folder, and the outcome
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Policy:
+    """One policy's runs: a run folder, or one job of a sweep.
+
+    Attributes:
+        job: The job number in a sweep; None for a run folder.
+        label: How the report names the policy (the swept levers, or the run's title).
+        rows: The policy's rows of ``outcomes.csv``, sorted by replicate.
+        ranges: ``(low, high)`` of every uncertainty, from the run's config.
+        sampling: ``sim.sampling`` of the run (``uniform`` or ``sobol``).
+    """
+
+    job: int | None
+    label: str
+    rows: pd.DataFrame
+    ranges: dict[str, tuple[float, float]]
+    sampling: str = "uniform"
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The uncertainties that vary in this policy's runs (``low < high``), in schema order."""
+        return [name for name, (low, high) in self.ranges.items() if low < high]
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        """The uncertainties fixed in this policy's runs, with their value."""
+        return {name: low for name, (low, high) in self.ranges.items() if low >= high}
+
+    @property
+    def title(self) -> str:
+        """``"job 2: posture=red_lines, troops=noncombat"``, or the label of a run."""
+        if self.job is None:
+            return self.label
+        return f"job {self.job}: {self.label}" if self.label else f"job {self.job}"
+
+
+@dataclass
+class Study:
+    """What ``escalation-analyze`` reads from a folder."""
+
+    folder: Path
+    kind: str
+    policies: list[Policy]
+    scenario: str = ""
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of the outcomes table."""
+        return list(self.policies[0].rows.columns)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The outcome analysed, and which runs count as "it happened" (the cases of interest).
+
+    A yes/no outcome happened when it is true. A numeric outcome happened when it is above
+    ``above`` or below ``below`` (exactly one is set); a missing value (``months_to_*`` when the
+    event never came) never counts.
+    """
+
+    outcome: str
+    yes_no: bool
+    above: float | None = None
+    below: float | None = None
+
+    @property
+    def phrase(self) -> str:
+        """The outcome inside a sentence: ``"direct NATO-Russia conflict"``, ``"max_rung > 8"``."""
+        if self.yes_no:
+            return YES_NO_PHRASES.get(self.outcome, self.outcome.replace("_", " "))
+        if self.above is not None:
+            return f"{self.outcome} > {self.above:g}"
+        return f"{self.outcome} < {self.below:g}"
+
+    def cases(self, rows: pd.DataFrame) -> np.ndarray:
+        """Whether the outcome happened in each row."""
+        values = rows[self.outcome]
+        if self.yes_no:
+            return values.to_numpy(dtype=bool)
+        numbers = values.to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            if self.above is not None:
+                return numbers > self.above
+            return numbers < self.below
+
+
+def load_study(folder: Path) -> Study:
+    """Read a run folder or a gathered sweep folder.
+
+    A run folder holds ``outcomes.csv`` and ``summary.json``; a sweep folder holds
+    ``multirun.yaml`` and, once gathered, ``outcomes.csv`` with a ``job`` column.
+
+    Raises:
+        AnalysisError: Neither kind of folder, or a table without the assumption columns.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AnalysisError(f"{folder}: no such folder")
+    outcomes_path = folder / "outcomes.csv"
+    is_sweep = (folder / "multirun.yaml").is_file()
+    if not outcomes_path.is_file():
+        if is_sweep:
+            raise AnalysisError(
+                f"{folder} is a sweep folder without outcomes.csv: gather it first with "
+                f"escalation-report {folder}"
+            )
+        raise AnalysisError(
+            f"{folder} has no outcomes.csv: not a run folder (outcomes.csv, summary.json) nor a "
+            "sweep folder (multirun.yaml, outcomes.csv)"
+        )
+
+    try:
+        complete = table_rows(outcomes_path) is not None
+        table = pd.read_csv(outcomes_path)
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise AnalysisError(f"{outcomes_path} is malformed: {first_line(error)}") from None
+    if not complete:
+        raise AnalysisError(f"{outcomes_path} is malformed: cut short (no final line break)")
+    lacking = [name for name in ["replicate", *uncertainty_names()] if name not in table.columns]
+    if lacking:
+        raise AnalysisError(
+            f"{outcomes_path} is not an escalation outcomes table: no column {', '.join(lacking)}"
+        )
+    if table.empty:
+        raise AnalysisError(f"{outcomes_path} has no rows")
+    numeric = ["replicate", *uncertainty_names(), "job"]
+    for column in [c for c in numeric if c in table.columns]:
+        if not pd.api.types.is_numeric_dtype(table[column]) or table[column].isna().any():
+            raise AnalysisError(f"{outcomes_path} is malformed: column {column} holds non-numbers")
+    if is_sweep:
+        if "job" not in table.columns:
+            raise AnalysisError(f"{outcomes_path} has no job column: gather the sweep again")
+        return _sweep_study(folder, table)
+    if not (folder / "summary.json").is_file():
+        raise AnalysisError(
+            f"{folder} has outcomes.csv but no summary.json (a run folder has both; a sweep "
+            "folder has multirun.yaml)"
+        )
+    return _run_study(folder, table)
+
+
+def _run_study(folder: Path, table: pd.DataFrame) -> Study:
+    summary = _read_json(folder / "summary.json")
+    config = _mapping(summary, "config", folder / "summary.json")
+    policy = _mapping(config, "policy", folder / "summary.json")
+    levers = ", ".join(f"{lever}={policy[lever]}" for lever in LEVERS if lever in policy)
+    title = summary.get("title") or summary.get("scenario") or "run"
+    label = f"{title} ({levers})" if levers else title
+    rows = table.sort_values("replicate", kind="stable").reset_index(drop=True)
+    return Study(
+        folder=folder,
+        kind="run",
+        policies=[Policy(None, label, rows, _ranges(config, rows), _sampling(config))],
+        scenario=str(summary.get("scenario", "")),
+    )
+
+
+def _sweep_study(folder: Path, table: pd.DataFrame) -> Study:
+    fallback = _multirun_config(folder)
+    firsts = table.groupby("job", sort=True).head(1).reset_index(drop=True)
+    labelled = [column for column in swept_columns(firsts) if column != "job"]
+    groups = table.groupby("job", sort=True)
+    policies = []
+    for (job, rows), (_, first) in zip(groups, firsts.iterrows(), strict=True):
+        summary_path = folder / str(job) / "summary.json"
+        config = fallback
+        if summary_path.is_file():
+            config = _mapping(_read_json(summary_path), "config", summary_path) or fallback
+        rows = rows.sort_values("replicate", kind="stable").reset_index(drop=True)
+        label = policy_label(first, labelled) if labelled else ""
+        policies.append(Policy(int(job), label, rows, _ranges(config, rows), _sampling(config)))
+    scenarios = table["scenario"].astype(str).unique() if "scenario" in table.columns else []
+    return Study(folder, "sweep", policies, scenario=", ".join(sorted(scenarios)))
+
+
+def _mapping(node: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
+    """``node[key]`` when it is a mapping, {} when absent; anything else is malformed."""
+    value = node.get(key, {})
+    if not isinstance(value, Mapping):
+        raise AnalysisError(f"{path} is malformed: {key} is {value!r}, not a mapping")
+    return value
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise AnalysisError(f"{path} is malformed: {error}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _multirun_config(folder: Path) -> dict[str, Any]:
+    """The sweep's composed config from ``multirun.yaml`` (without Hydra's node), or {}."""
+    from omegaconf import OmegaConf
+
+    try:
+        config = OmegaConf.to_container(OmegaConf.load(folder / "multirun.yaml"), resolve=False)
+    except Exception:  # a malformed file only loses the fallback config
+        return {}
+    if not isinstance(config, dict):
+        return {}
+    config.pop("hydra", None)
+    return config
+
+
+def _ranges(config: Mapping[str, Any], rows: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Each uncertainty's configured range; the observed one when the config lacks it."""
+    configured = config.get("uncertainty") or {}
+    ranges = {}
+    for name in uncertainty_names():
+        bounds = configured.get(name) if isinstance(configured, Mapping) else None
+        try:
+            low, high = float(bounds["low"]), float(bounds["high"])
+        except (TypeError, KeyError, ValueError):
+            low, high = float(rows[name].min()), float(rows[name].max())
+        if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+            raise AnalysisError(
+                f"the range of {name} is [{low:g}, {high:g}]; need finite numbers, low <= high"
+            )
+        ranges[name] = (low, high)
+    return ranges
+
+
+def _sampling(config: Mapping[str, Any]) -> str:
+    sim = config.get("sim") or {}
+    return str(sim.get("sampling", "uniform")) if isinstance(sim, Mapping) else "uniform"
+
+
+def make_target(
+    study: Study, outcome: str, *, above: float | None = None, below: float | None = None
+) -> Target:
+    """Check the outcome's name and choose its cases of interest.
+
+    A numeric outcome without ``above`` or ``below`` counts runs above the median of all the
+    study's runs (the same threshold for every policy).
+
+    Raises:
+        AnalysisError: Unknown outcome, a threshold on a yes/no outcome, or both thresholds.
+    """
+    if outcome not in OUTCOME_COLUMNS:
+        raise AnalysisError(f"unknown outcome {outcome!r}; available: {', '.join(OUTCOME_COLUMNS)}")
+    if outcome not in study.columns:
+        raise AnalysisError(f"{study.folder / 'outcomes.csv'} has no column {outcome!r}")
+    values = pd.concat([policy.rows[outcome] for policy in study.policies], ignore_index=True)
+    yes_no = pd.api.types.is_bool_dtype(values)
+    if above is not None and below is not None:
+        raise AnalysisError("give --above or --below, not both")
+    if yes_no:
+        if above is not None or below is not None:
+            raise AnalysisError(f"--above/--below apply to numeric outcomes; {outcome} is yes/no")
+        return Target(outcome, yes_no=True)
+    if above is None and below is None:
+        median = values.median()
+        above = float(median) if pd.notna(median) else 0.0
+    return Target(outcome, yes_no=False, above=above, below=below)
+
+
+def require_libraries() -> None:
+    """Import EMA Workbench and SALib, or say how to install them.
+
+    Raises:
+        AnalysisError: ``install the analysis extra: pip install -e '.[analysis]'``.
+    """
+    try:
+        _ema()
+        import SALib.analyze.sobol  # noqa: F401
+    except ImportError:
+        raise AnalysisError(INSTALL_HINT) from None
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the deprecation warnings the libraries raise about their own use of pandas."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
+
+
+def _ema() -> tuple[Any, Any, Any]:
+    """EMA Workbench's feature scoring, rule-induction modes and PRIM, imported quietly."""
+    import logging
+
+    with warnings.catch_warnings():
+        # The package warns at import about optional parallel back-ends it does not need here.
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import feature_scoring, prim
+        from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
+    logging.getLogger("EMA").setLevel(logging.WARNING)
+    return feature_scoring, RuleInductionType, prim
+
+
+def percent(value: float) -> str:
+    """``"71%"``, or ``"5.4%"`` below 10% (and ``"0.05%"`` below 0.1%)."""
+    if value >= 0.1 or value == 0:
+        return f"{value:.0%}"
+    if value >= 0.001:
+        return f"{value:.1%}"
+    return f"{value:.2%}"
+
+
+def join_and(items: Sequence[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = list(items)
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)

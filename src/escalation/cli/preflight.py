@@ -1,0 +1,429 @@
+"""Checks before Hydra creates anything: the command line, the composed config, the output folder.
+
+``escalation`` composes its config here once, exactly as Hydra will (same search path, same
+overrides), and refuses bad input with a ``ConfigError`` naming the key before Hydra writes a
+single file. What it checks:
+
+- the command line cannot touch the machine: config group options are names, not paths;
+  ``hydra.callbacks``, ``_target_`` and logging factories (``()``) come only from the packaged
+  config; no ``oc.env`` lookups in values the user gives (environment variables would end up in
+  ``summary.json``);
+- the settings of a run, and of every value a sweep takes, pass
+  ``escalation.config.validation.validate`` and fit in memory
+  (``escalation.run.runs.check_memory``); a sweep has at most ``MAX_JOBS`` jobs;
+- the output folder: a run folder is new or empty (a run never mixes its files with others', and
+  never deletes what it did not create); a sweep folder is new, empty, or holds the same sweep
+  (which is then resumed); both lie where files can be written.
+
+The output folder is then handed to Hydra as an absolute path, so that Hydra uses the very folder
+checked here (a timestamp could otherwise move on by a second), and jobs on other machines or in
+other working directories write into it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from escalation.cli.folders import (
+    absolute,
+    check_writable,
+    holds_files,
+    running_sweep,
+    some_names,
+    unused,
+    with_override,
+)
+from escalation.config.dates import DateError, resolve_timing_months
+from escalation.config.schema import ConfigError, register_configs
+from escalation.config.userconf import check_files
+from escalation.config.validation import describe_omegaconf_error, settings_from_dictconfig
+from escalation.errors import first_line
+from escalation.run.changes import folder_name, run_changes
+from escalation.run.runs import check_memory
+from escalation.sweep.folder import (
+    MAX_JOBS,
+    MULTIRUN_FILE,
+    SweepError,
+    count_jobs,
+    load_multirun,
+    same_sweep,
+    sweep_overrides,
+)
+
+CONFIG_MODULE = "pkg://escalation.conf"
+CONFIG_NAME = "config"
+#: The only callback: gathering a sweep (conf/config.yaml).
+CALLBACKS = {"gather": "escalation.sweep.gather.GatherSweep"}
+#: Where a ``_target_`` may point, by config node: Hydra's own plugins and installed launchers.
+PLUGIN_PREFIXES = ("hydra._internal.core_plugins.", "hydra_plugins.")
+#: A config group option: a name, never a path.
+OPTION_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+#: Sweeps without ``hydra.sweep.dir`` go to ``multirun/<date_time>/`` under the working folder.
+SWEEP_ROOT = "multirun"
+TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+RUN_DIR = "hydra.run.dir"
+SWEEP_DIR = "hydra.sweep.dir"
+
+
+@dataclass
+class Plan:
+    """What ``escalation`` will do: the arguments for Hydra and the checked output folder."""
+
+    arguments: list[str]
+    folder: Path | None = None
+    multirun: bool = False
+    #: Whether the user chose the output folder (else ``escalation`` did).
+    chosen: bool = False
+    #: A single run's changes from its scenario (``escalation.run.changes.run_changes``).
+    changes: list[str] | None = None
+
+
+def prepare(arguments: list[str]) -> Plan:
+    """Check a command line; return the arguments to run it with.
+
+    Args:
+        arguments: The command line after the program name (Hydra flags and overrides).
+
+    Returns:
+        The plan: ``arguments`` with the output folder made absolute (and chosen, when the user
+        gave none), or unchanged for ``--help``, ``--cfg`` and the like, which write nothing.
+
+    Raises:
+        ConfigError: A refused override, an invalid value, an unusable output folder.
+        hydra.errors.HydraException: Composition failed (unknown key, scenario, ...); the
+            command turns it into one line.
+    """
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args = get_args_parser().parse_args(arguments)
+    overrides = OverridesParser.create().parse_overrides(args.overrides)
+    hydra = _create_hydra(args.config_dir, args.config_path)
+    try:
+        _check_overrides(overrides, hydra.config_loader.repository)
+        _check_user_files(args.config_dir, overrides, hydra.config_loader.repository)
+        if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
+            return Plan(arguments)
+        cfg = _compose(hydra, args, overrides)
+        multirun = bool(args.multirun) or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+        _check_machine_access(cfg)
+        if multirun:
+            return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
+        return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))
+    finally:
+        from hydra.core.global_hydra import GlobalHydra
+
+        GlobalHydra.instance().clear()
+
+
+def _create_hydra(config_dir: str | None, config_path: str | None) -> Any:
+    """A Hydra instance with the search path ``hydra.main`` builds for ``escalation``."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
+    from hydra.core.utils import setup_globals
+
+    register_configs()
+    setup_globals()
+    search_path = create_config_search_path(config_path or CONFIG_MODULE)
+    if config_dir is not None:
+        folder = os.path.abspath(config_dir)
+        if not os.path.isdir(folder):
+            raise ConfigError(f"--config-dir {config_dir}: no such folder")
+        search_path.prepend(
+            provider="command-line",
+            path=f"file://{folder}",
+            anchor=SearchPathQuery(provider="schema"),
+        )
+    return Hydra.create_main_hydra2(task_name="escalation", config_search_path=search_path)
+
+
+def _compose(hydra: Any, args: Any, overrides: list[Any]) -> DictConfig:
+    """The config as Hydra will compose it (for a sweep: without the swept values)."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.types import RunMode
+
+    name = args.config_name or CONFIG_NAME
+    sweeping = any(override.is_sweep_override() for override in overrides)
+    if not (args.multirun or sweeping):
+        return hydra.compose_config(name, args.overrides, run_mode=RunMode.RUN)
+    cfg = hydra.compose_config(
+        name, args.overrides, run_mode=RunMode.MULTIRUN, validate_sweep_overrides=args.multirun
+    )
+    if not args.multirun and cfg.hydra.mode != RunMode.MULTIRUN:
+        ConfigLoaderImpl.validate_sweep_overrides_legal(overrides, RunMode.RUN, from_shell=True)
+    return cfg
+
+
+def _check_overrides(overrides: list[Any], repository: Any) -> None:
+    """Refuse overrides that reach beyond the model's config: paths, callbacks, targets, env."""
+    for override in overrides:
+        key = override.key_or_group
+        line = override.input_line
+        parts = set(re.split(r"[./]", key))
+        if key.startswith("hydra.callbacks") or key == "hydra/callbacks":
+            raise ConfigError(f"{line}: hydra.callbacks cannot be set; escalation runs its own")
+        if parts & {"_target_", "()", "_args_", "_partial_"}:
+            raise ConfigError(f"{line}: {key} cannot be set: configs never name Python code")
+        if "oc.env" in line or "oc.decode" in line:
+            raise ConfigError(
+                f"{line}: environment variables cannot be read into the config; give the value"
+            )
+        if repository.group_exists(key):
+            available = ", ".join(sorted(repository.get_group_options(key)))
+            for option in _option_values(override):
+                if option is None or not OPTION_NAME.fullmatch(option) or ".." in option:
+                    shown = "null" if option is None else option
+                    raise ConfigError(
+                        f"{key}={shown}: {key} takes a name, not a path or null; "
+                        f"available: {available} (own configs: --config-dir DIR)"
+                    )
+                if not repository.config_exists(f"{key}/{option}"):
+                    raise ConfigError(f"unknown {key} {option!r}; available: {available}")
+
+
+def _check_user_files(config_dir: str | None, overrides: list[Any], repository: Any) -> None:
+    """Check, line by line, the files of ``--config-dir`` this command reads (``userconf``)."""
+    choices = {
+        override.key_or_group: [str(option) for option in _option_values(override)]
+        for override in overrides
+        if repository.group_exists(override.key_or_group) and not override.is_delete()
+    }
+    check_files(config_dir, choices)
+
+
+def _option_values(override: Any) -> Iterator[str | None]:
+    """The values a group override selects (several for a sweep)."""
+    if override.is_delete():
+        yield None
+    elif override.is_sweep_override():
+        yield from itertools.islice(override.sweep_string_iterator(), MAX_JOBS)
+    else:
+        value = override.value()
+        yield None if value is None else override.get_value_element_as_str()
+
+
+def _check_machine_access(cfg: DictConfig) -> None:
+    """Refuse code targets the packaged config does not name, and ``oc.env`` in the model's config.
+
+    A user YAML given with ``--config-dir`` could bring either: callbacks and ``_target_`` run
+    Python code when Hydra instantiates them; logging factories (``()``) too.
+    """
+    container = OmegaConf.to_container(cfg, resolve=False)
+    assert isinstance(container, dict)
+    callbacks = container["hydra"].get("callbacks") or {}
+    for name, callback in callbacks.items():
+        target = callback.get("_target_") if isinstance(callback, dict) else None
+        if CALLBACKS.get(name) != target:
+            raise ConfigError(f"hydra.callbacks.{name}: callbacks cannot be added or replaced")
+    for key, value in _walk(container):
+        last = key.rpartition(".")[2]
+        if last in ("_target_", "()") and not _allowed_target(key, value):
+            raise ConfigError(f"{key}={value}: configs may not name Python code here")
+        if isinstance(value, str) and not key.startswith("hydra.") and "oc.env" in value:
+            raise ConfigError(f"{key}: environment variables cannot be read into the config")
+
+
+def _allowed_target(key: str, value: Any) -> bool:
+    if key.startswith("hydra.callbacks."):
+        return True  # checked against CALLBACKS above
+    return (
+        key.startswith(("hydra.launcher.", "hydra.sweeper."))
+        and key.endswith("._target_")
+        and isinstance(value, str)
+        and value.startswith(PLUGIN_PREFIXES)
+    )
+
+
+def _walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (dotted key, value) pair of a nested container, leaves and nodes alike."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        path = f"{prefix}{key}"
+        yield path, value
+        if isinstance(value, dict | list):
+            yield from _walk(value, f"{path}.")
+
+
+def _task_config(cfg: DictConfig) -> DictConfig:
+    return OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+
+
+def _changes(hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig) -> list[str]:
+    """A run's changes from its scenario: its config against the scenario's own.
+
+    The scenario's config is composed with the same config group choices and no other
+    override; timing dates are compared as month numbers.
+    """
+    from hydra.types import RunMode
+
+    repository = hydra.config_loader.repository
+    groups = [o.input_line for o in overrides if repository.group_exists(o.key_or_group)]
+    base = hydra.compose_config(args.config_name or CONFIG_NAME, groups, run_mode=RunMode.RUN)
+    configs = []
+    for config in (cfg, base):
+        try:
+            plain = OmegaConf.to_container(_task_config(config), resolve=True, enum_to_str=True)
+            assert isinstance(plain, dict)
+            configs.append(resolve_timing_months(plain))
+        except OmegaConfBaseException as error:
+            raise ConfigError(describe_omegaconf_error(error)) from None
+        except DateError as error:
+            raise ConfigError(str(error)) from None
+    run, scenario = configs
+    return run_changes(scenario, run)
+
+
+def _named_folder(folder: Path, cfg: DictConfig, changes: list[str]) -> Path:
+    """The default ``outputs/<scenario>/<date_time>`` with the changes in the scenario's part."""
+    scenario = str(OmegaConf.select(cfg, "scenario.name", default=""))
+    if not changes or folder.parent.name != scenario:
+        return folder
+    return folder.parent.with_name(folder_name(scenario, changes)) / folder.name
+
+
+def _prepare_run(
+    arguments: list[str], cfg: DictConfig, overrides: list[Any], changes: list[str] | None = None
+) -> Plan:
+    check_memory(settings_from_dictconfig(_task_config(cfg)))
+    given = _given(overrides, RUN_DIR)
+    folder = absolute(_select(cfg, RUN_DIR))
+    if not given:
+        folder = _named_folder(folder, cfg, changes or [])
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{RUN_DIR}={folder} is not a folder; give a new folder's path")
+    if holds_files(folder):
+        if given:
+            raise ConfigError(
+                f"{RUN_DIR}={folder} already holds files ({some_names(folder)}): a run folder "
+                "holds one run; give a new folder, or remove that one first"
+            )
+        folder = unused(folder)
+    check_writable(folder, RUN_DIR)
+    return Plan(with_override(arguments, RUN_DIR, folder), folder, False, given, changes)
+
+
+def _prepare_sweep(
+    arguments: list[str], cfg: DictConfig, overrides: list[Any], repository: Any
+) -> Plan:
+    _check_sweep_values(cfg, repository)
+    _check_launcher(cfg)
+    given = _given(overrides, SWEEP_DIR)
+    if given:
+        folder = absolute(_select(cfg, SWEEP_DIR))
+    else:
+        folder = unused(Path.cwd() / SWEEP_ROOT / datetime.now().strftime(TIME_FORMAT))
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{SWEEP_DIR}={folder} is not a folder; give a new folder's path")
+    if (folder / MULTIRUN_FILE).is_file():
+        _check_same_sweep(folder, cfg)
+        running = running_sweep(folder)
+        if running is not None:
+            raise ConfigError(
+                f"{SWEEP_DIR}={folder} is in use by another escalation (process {running}); "
+                "wait for it to end, or give another folder"
+            )
+    elif holds_files(folder):
+        raise ConfigError(
+            f"{SWEEP_DIR}={folder} already holds files ({some_names(folder)}) but no sweep; "
+            "give a new folder, or remove that one first"
+        )
+    check_writable(folder, SWEEP_DIR)
+    return Plan(with_override(arguments, SWEEP_DIR, folder), folder, True, given)
+
+
+def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
+    """Refuse a sweep with too many jobs, or with a value no job could run with.
+
+    The sweep's config is checked, then each swept value of a key on its own (for numbers, the
+    smallest and the largest): a combination of values that is invalid only together fails its
+    job alone, which records why.
+    """
+    overrides = sweep_overrides(cfg)
+    if count_jobs(overrides) > MAX_JOBS:
+        raise ConfigError(f"the sweep asks for more than {MAX_JOBS:,} jobs; sweep fewer values")
+    task = OmegaConf.to_container(_task_config(cfg), resolve=True)
+    check_memory(settings_from_dictconfig(task))
+    for override in overrides:
+        key = override.key_or_group
+        if not override.is_sweep_override() or repository.group_exists(key):
+            continue  # a config group's options were checked by name
+        for value in _values_to_check(override):
+            point = OmegaConf.create(task)
+            try:
+                OmegaConf.update(point, key, value, force_add=True)
+            except OmegaConfBaseException as error:
+                raise ConfigError(f"{key}={value}: {error}") from None
+            check_memory(settings_from_dictconfig(point))
+
+
+def _values_to_check(override: Any) -> list[Any]:
+    """A swept key's values: the smallest and largest number, and every other kind of value."""
+    values = list(itertools.islice(override.sweep_iterator(), MAX_JOBS))
+    numbers = [v for v in values if _is_number(v)]
+    others = {repr(v): v for v in values if not _is_number(v)}
+    extremes = [min(numbers), max(numbers)] if numbers else []
+    return [*extremes, *others.values()]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_launcher(cfg: DictConfig) -> None:
+    """Refuse launcher settings the launcher would fail on after creating the sweep folder."""
+    n_jobs = OmegaConf.select(cfg, "hydra.launcher.n_jobs", default=None)
+    if n_jobs is not None and (not isinstance(n_jobs, int) or n_jobs == 0):
+        raise ConfigError(
+            f"hydra.launcher.n_jobs={n_jobs}: give a number of parallel jobs >= 1, or -1 for "
+            "all cores"
+        )
+
+
+def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:
+    """A sweep folder is resumed only by the sweep that made it, and holds only its own jobs."""
+    try:
+        stored = load_multirun(folder)
+    except SweepError as error:
+        raise ConfigError(f"{SWEEP_DIR}: {error}; give a new folder") from None
+    difference = same_sweep(stored, cfg)
+    if difference:
+        raise ConfigError(
+            f"{SWEEP_DIR}={folder} holds another sweep ({difference}): re-run that sweep's "
+            "command to resume it, or give a new folder"
+        )
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            raise ConfigError(
+                f"{entry} is a symbolic link: a sweep folder holds only its own job folders; "
+                "remove the link"
+            )
+
+
+def _select(cfg: DictConfig, key: str) -> str:
+    """A Hydra setting resolved as Hydra will resolve it (``${now:...}``, ``${scenario.name}``)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        HydraConfig.instance().set_config(cfg)
+        value = OmegaConf.select(cfg, key, throw_on_missing=True)
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"{key}: {first_line(error)}") from None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}={value}: give a folder path")
+    return value
+
+
+def _given(overrides: list[Any], key: str) -> bool:
+    return any(override.key_or_group == key for override in overrides)

@@ -1,0 +1,77 @@
+"""The ``escalation-report DIR`` command: rebuild a run's or a sweep's tables and figures.
+
+Everything is rebuilt from what is on disk (the jobs' ``outcomes.csv`` and ``summary.json``,
+Hydra's saved config), never by simulating again; what is missing or malformed is named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from escalation.classroom.report_page import ReportPageError, write_report_page
+from escalation.errors import describe_os_error
+from escalation.run.results import summary_table
+from escalation.run.runs import HYDRA_CONFIG, RunFolderError, rebuild_run
+from escalation.sweep.folder import MULTIRUN_FILE, SweepError
+from escalation.sweep.gather import rebuild_sweep
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: ``escalation-report DIR``."""
+    parser = argparse.ArgumentParser(
+        prog="escalation-report",
+        description="Rebuild the tables and figures of a run folder or a sweep folder from disk.",
+    )
+    parser.add_argument("folder", type=Path, help="a run folder or a sweep (multirun) folder")
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write report.html: one self-contained page (figures embedded) to project",
+    )
+    arguments = parser.parse_args(argv)
+    folder = arguments.folder
+
+    def fail(message: str) -> None:
+        print(f"escalation-report: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    if not folder.is_dir():
+        fail(f"{folder}: no such folder")
+    try:
+        if (folder / MULTIRUN_FILE).is_file():
+            gathered = rebuild_sweep(folder)
+            print(gathered.report(folder), flush=True)
+            if not gathered.complete:
+                print(f"escalation-report: error: {gathered.error_line()}", file=sys.stderr)
+                sys.exit(1)
+        elif (folder / HYDRA_CONFIG).is_file():
+            summary, notes = rebuild_run(folder)
+            print(summary_table(summary))
+            for note in notes:
+                print(f"note: {note}")
+            print(f"Rebuilt summary.json, narrative.md and figures/ in {folder}")
+        else:
+            fail(
+                f"{folder} is neither a run folder ({HYDRA_CONFIG} missing) nor a sweep folder "
+                f"({MULTIRUN_FILE} missing)"
+            )
+    except (RunFolderError, SweepError) as error:
+        fail(str(error))
+    except OSError as error:
+        print(f"escalation-report: error: {describe_os_error(error)}", file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("escalation-report: interrupted", file=sys.stderr)
+        sys.exit(130)
+    if arguments.html:
+        _write_page(folder, fail)
+
+
+def _write_page(folder: Path, fail) -> None:
+    """Write ``report.html`` (``escalation.classroom.report_page``) and say where."""
+    try:
+        print(f"Wrote {write_report_page(folder)}")
+    except ReportPageError as error:
+        fail(str(error))

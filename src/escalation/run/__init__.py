@@ -1,0 +1,4 @@
+"""Stage 3, one run: simulate a scenario and write its tables, story and figures.
+
+Imports ``escalation.config`` and ``escalation.model``, never the sweep, analysis or commands.
+"""

@@ -1,0 +1,370 @@
+"""Figures of a run: the data behind each figure, and the drawing.
+
+Results flow one way: the model writes the trajectories and outcomes tables, this module reads
+them. It never imports the model, and matplotlib is imported lazily inside the drawing functions
+(with the non-interactive ``Agg`` backend), so that importing ``escalation.run.figures`` stays
+cheap.
+
+Each figure has a pure data function (``escalation.run.figure_data``: ``ladder_distribution``,
+``median_rung``, ``position_bands``, ``outcome_probabilities``) that tests can check number by
+number, and a drawing function here that only lays that data out.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from escalation.figure_style import (
+    FIGSIZES,
+    check_style,
+    pyplot,
+    save_figure,
+    set_title,
+)
+from escalation.run.figure_data import (
+    ladder_distribution,
+    median_rung,
+    month_label,
+    outcome_probabilities,
+    position_bands,
+    rare_rung_shares,
+    run_title,
+    rung_tick_labels,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+LADDER_FILE = "escalation_ladder.png"
+OUTCOMES_FILE = "outcome_probabilities.png"
+POSITION_FILE = "ukraine_position.png"
+
+# --------------------------------------------------------------------------------------------
+# Drawing
+# --------------------------------------------------------------------------------------------
+
+
+def _date_ticks(ax: Axes, months: Sequence[int], dates: Sequence[str]) -> None:
+    """Label a month axis with dates, at most about a dozen ticks, on whole quarters or years."""
+    months = list(months)
+    dates = list(dates)
+    step = next((s for s in (1, 2, 3, 6, 12, 24) if len(months) / s <= 12), 48)
+    positions = months[::step]
+    ax.set_xticks(positions)
+    ax.set_xticklabels([month_label(d) for d in dates[::step]], rotation=45, ha="right")
+
+
+def _dates_by_month(trajectories: pd.DataFrame) -> pd.Series:
+    """The date label of each month, indexed by month (sorted)."""
+    return trajectories.groupby("month")["date"].first().sort_index()
+
+
+def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "default") -> Figure:
+    """The escalation ladder: a heatmap of rungs over months above a panel of the rare rungs.
+
+    Months run along the x axis (labelled with dates), rungs up the y axis (labelled with rung
+    names), colour is the % of replicates at that rung that month, and a line shows the median
+    rung. Rare rungs (a clash, direct conflict, nuclear use) are pale on a 0-100% scale, so a
+    second panel below draws the % of replicates at or above each of them on its own scale.
+
+    Args:
+        trajectories: Long table with columns ``month``, ``date`` and ``rung``.
+        title: Figure title (wrapped to the canvas width).
+        style: ``plots.style``: ``default`` or ``slides``.
+
+    Returns:
+        The figure (the caller closes it); its first axes is the heatmap.
+    """
+    import matplotlib
+    import matplotlib.patheffects as path_effects
+
+    shares = ladder_distribution(trajectories)
+    median = median_rung(trajectories)
+    rare = rare_rung_shares(trajectories) * 100.0
+    dates = _dates_by_month(trajectories)
+    months = [int(month) for month in shares.columns]
+    plt = pyplot()
+    with plt.rc_context(check_style(style)):
+        width, height = FIGSIZES[style]
+        # The rare-rung panel adds height on a page; a slide keeps its 16:9 size.
+        fig, (ax, rare_ax) = plt.subplots(
+            2,
+            1,
+            figsize=(width, height if style == "slides" else height * 1.3),
+            layout="constrained",
+            sharex=True,
+            height_ratios=[3.0, 1.3],
+        )
+        cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="white")
+        image = ax.imshow(
+            np.ma.masked_equal(shares.to_numpy() * 100.0, 0.0),
+            origin="lower",
+            aspect="auto",
+            interpolation="nearest",
+            cmap=cmap,
+            vmin=0.0,
+            vmax=100.0,
+            extent=(months[0] - 0.5, months[-1] + 0.5, -0.5, len(shares) - 0.5),
+        )
+        colourbar = fig.colorbar(image, ax=ax, pad=0.02)
+        colourbar.set_label("Replicates at this rung (%; white = none)")
+        linewidth = matplotlib.rcParams["lines.linewidth"] + 1.0
+        (line,) = ax.plot(
+            median.index.to_numpy(),
+            median.to_numpy(),
+            color="navy",
+            linewidth=linewidth,
+            drawstyle="steps-mid",
+            label="Median rung across replicates",
+        )
+        line.set_path_effects(
+            [
+                path_effects.Stroke(linewidth=linewidth + 2.0, foreground="white"),
+                path_effects.Normal(),
+            ]
+        )
+        ax.set_yticks(range(len(shares)))
+        ax.set_yticklabels(rung_tick_labels())
+        ax.set_ylabel("Escalation rung (highest in force)")
+        ax.tick_params(axis="x", labelbottom=False)
+
+        colours = ["tab:orange", "tab:red", "black"]
+        for (label, column), colour in zip(rare.items(), colours, strict=True):
+            rare_ax.plot(column.index.to_numpy(), column.to_numpy(), color=colour, label=label)
+        top = float(np.nanmax(rare.to_numpy(), initial=0.0))
+        rare_ax.set_ylim(0.0, max(1.0, top) * 2.0)  # headroom above the data for the legend
+        rare_ax.set_ylabel("Replicates\nat or above (%)")
+        rare_ax.grid(alpha=0.3)
+        _date_ticks(rare_ax, months, list(dates.reindex(months)))
+        rare_ax.set_xlim(months[0] - 0.5, months[-1] + 0.5)
+        rare_ax.set_xlabel("Month of the simulation (date)")
+        # Legends off the data: the median's above the heatmap, the rare rungs' in the headroom.
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.2)
+        rare_ax.legend(loc="upper left", ncols=2, frameon=False, fontsize="small")
+        set_title(fig, title)
+    return fig
+
+
+def plot_ladder(
+    trajectories: pd.DataFrame,
+    title: str,
+    path: str | os.PathLike[str],
+    *,
+    style: str = "default",
+) -> Path:
+    """Draw the escalation ladder (``ladder_figure``) into ``path``.
+
+    Args:
+        trajectories: Long table with columns ``month``, ``date`` and ``rung``.
+        title: Figure title.
+        path: Where to write the image (format from the suffix, PNG by default).
+        style: ``plots.style``.
+
+    Returns:
+        The path written.
+    """
+    return _write(ladder_figure(trajectories, title, style=style), Path(path), style)
+
+
+def _write(fig: Figure, path: Path, style: str) -> Path:
+    """Save a figure under its style atomically, and close it whatever happens."""
+    plt = pyplot()
+    try:
+        with plt.rc_context(check_style(style)):
+            save_figure(fig, path)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Figure:
+    """Outcome probabilities as horizontal bars in % with 95% Wilson interval error bars.
+
+    Args:
+        summary: Run summary with ``title`` (or ``scenario``), ``replicates``, ``months``,
+            ``config`` and ``probabilities`` (see ``outcome_probabilities``).
+        style: ``plots.style``.
+
+    Returns:
+        The figure (the caller closes it).
+    """
+    table = outcome_probabilities(summary)
+    percent = table["p"].to_numpy() * 100.0
+    low = table["low"].to_numpy() * 100.0
+    high = table["high"].to_numpy() * 100.0
+    errors = np.clip(np.vstack([percent - low, high - percent]), 0.0, None)
+    positions = np.arange(len(table))
+    top = float(np.nanmax(high)) if len(table) and not np.all(np.isnan(high)) else 0.0
+    right = min(112.0, max(5.0, top * 1.25 + 2.0))  # room for the value labels
+    plt = pyplot()
+    with plt.rc_context(check_style(style)):
+        fig, ax = plt.subplots(figsize=FIGSIZES[style], layout="constrained")
+        ax.barh(positions, percent, color="tab:red", alpha=0.75, label="Estimated probability")
+        ax.errorbar(
+            percent,
+            positions,
+            xerr=errors,
+            fmt="none",
+            ecolor="black",
+            elinewidth=1.5,
+            capsize=5,
+            label="95% Wilson interval",
+        )
+        for y, p, h in zip(positions, percent, high, strict=True):
+            if not math.isnan(p):
+                end = h if not math.isnan(h) else p
+                ax.text(end + right * 0.01, y, f"{p:.1f}%", va="center")
+        ax.set_yticks(positions)
+        ax.set_yticklabels(table["label"].tolist())
+        ax.invert_yaxis()
+        ax.set_xlim(0.0, right)
+        ax.set_xticks([tick for tick in ax.get_xticks() if 0.0 <= tick <= min(right, 100.0)])
+        ax.set_xlabel("Probability over the run (%)")
+        set_title(fig, run_title(summary, "outcome probabilities"))
+        fig.legend(loc="outside lower center", ncols=2, frameon=False)
+        ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_outcomes(
+    summary: Mapping[str, Any], path: str | os.PathLike[str], *, style: str = "default"
+) -> Path:
+    """Draw the outcome probabilities (``outcomes_figure``) into ``path``.
+
+    Args:
+        summary: Run summary (see ``outcomes_figure``).
+        path: Where to write the image.
+        style: ``plots.style``.
+
+    Returns:
+        The path written.
+    """
+    return _write(outcomes_figure(summary, style=style), Path(path), style)
+
+
+def position_figure(trajectories: pd.DataFrame, title: str, *, style: str = "default") -> Figure:
+    """A fan chart of Ukraine's battlefield position: median, 50% and 90% bands.
+
+    Args:
+        trajectories: Long table with columns ``month``, ``date`` and ``position`` (% of
+            Ukraine's internationally recognised territory held by Ukraine).
+        title: Figure title.
+        style: ``plots.style``.
+
+    Returns:
+        The figure (the caller closes it).
+    """
+    bands = position_bands(trajectories)
+    months = bands["month"].to_numpy()
+    plt = pyplot()
+    with plt.rc_context(check_style(style)):
+        fig, ax = plt.subplots(figsize=FIGSIZES[style], layout="constrained")
+        ax.fill_between(
+            months,
+            bands["p5"],
+            bands["p95"],
+            color="tab:blue",
+            alpha=0.18,
+            linewidth=0,
+            label="90% of replicates (5th-95th percentile)",
+        )
+        ax.fill_between(
+            months,
+            bands["p25"],
+            bands["p75"],
+            color="tab:blue",
+            alpha=0.38,
+            linewidth=0,
+            label="50% of replicates (25th-75th percentile)",
+        )
+        ax.plot(months, bands["p50"], color="navy", label="Median")
+        _date_ticks(ax, months.tolist(), bands["date"].tolist())
+        if len(months) > 1:
+            ax.set_xlim(months[0], months[-1])
+        ax.set_xlabel("Month of the simulation (date)")
+        ax.set_ylabel("Territory held by Ukraine\n(% of internationally recognised territory)")
+        set_title(fig, title)
+        fig.legend(loc="outside lower center", ncols=3, frameon=False)
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_position(
+    trajectories: pd.DataFrame,
+    title: str,
+    path: str | os.PathLike[str],
+    *,
+    style: str = "default",
+) -> Path:
+    """Draw the fan chart of Ukraine's position (``position_figure``) into ``path``.
+
+    Args:
+        trajectories: Long table with columns ``month``, ``date`` and ``position``.
+        title: Figure title.
+        path: Where to write the image.
+        style: ``plots.style``.
+
+    Returns:
+        The path written.
+    """
+    return _write(position_figure(trajectories, title, style=style), Path(path), style)
+
+
+def _summary_title(summary: Mapping[str, Any], what: str) -> str:
+    """The title of a run figure (``run_title``)."""
+    return run_title(summary, what)
+
+
+def draw_run_figures(
+    trajectories: pd.DataFrame,
+    summary: Mapping[str, Any],
+    folder: str | os.PathLike[str],
+    *,
+    style: str = "default",
+    formats: Sequence[str] = ("png",),
+) -> list[Path]:
+    """Draw the three figures of a run into a folder, each written atomically.
+
+    Writes ``escalation_ladder``, ``outcome_probabilities`` and ``ukraine_position``, each in
+    every format asked for (``plots.format``).
+
+    Args:
+        trajectories: Long table of the run, one row per (replicate, month).
+        summary: Run summary (``title``, ``replicates``, ``months``, ``probabilities``, ...).
+        folder: Output folder, created if missing.
+        style: ``plots.style``: ``default`` or ``slides``.
+        formats: File formats, e.g. ``("png", "svg", "pdf")``.
+
+    Returns:
+        The paths written: ladder, outcomes, position, for each format in turn.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    check_style(style)
+    paths = []
+    for suffix in formats:
+        paths += [
+            plot_ladder(
+                trajectories,
+                run_title(summary, "escalation ladder"),
+                (folder / LADDER_FILE).with_suffix(f".{suffix}"),
+                style=style,
+            ),
+            plot_outcomes(summary, (folder / OUTCOMES_FILE).with_suffix(f".{suffix}"), style=style),
+            plot_position(
+                trajectories,
+                run_title(summary, "Ukraine's battlefield position"),
+                (folder / POSITION_FILE).with_suffix(f".{suffix}"),
+                style=style,
+            ),
+        ]
+    return paths

@@ -1,0 +1,221 @@
+"""The story's words: what each Russian action, posture, measure and assumption is called.
+
+The vocabulary ``escalation.run.narrative.story`` tells a replicate's story with, and the landmarks
+of Russia's 0-12 involvement scale that place a red line in words (``red_line_words``). The
+classroom and report pages name postures and red lines with the same words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+RUSSIAN_ACTIONS: dict[str, str] = {
+    "nuclear_signalling": "Russia engages in nuclear signalling.",
+    "hybrid_attacks": "Russia's hybrid campaign against NATO members continues.",
+    "strikes_on_western_forces": "Russia strikes Western forces in Ukraine.",
+    "strikes_on_nato": "Russia strikes NATO territory.",
+    "nuclear_use_in_ukraine": "Russia uses a nuclear weapon in Ukraine as its front collapses.",
+}
+"""Each value of ``russian_action`` as a sentence, when it is not retaliation ("" = nothing)."""
+
+RETALIATIONS: dict[str, str] = {
+    "hybrid_attacks": "Russia retaliates for the crossed red line with hybrid attacks on NATO "
+    "members.",
+    "strikes_on_western_forces": "Russia retaliates for the crossed red line by striking "
+    "Western forces in Ukraine.",
+    "strikes_on_nato": "Russia retaliates for the crossed red line by striking NATO territory.",
+}
+"""Material actions as sentences, in a month whose ``retaliation`` column is true."""
+
+POSTURES: dict[str, str] = {
+    "declared": "declared red lines",
+    "declared_red_lines": "declared red lines",
+    "red_lines": "declared red lines",
+    "ambiguity": "strategic ambiguity",
+    "ambiguous": "strategic ambiguity",
+    "strategic_ambiguity": "strategic ambiguity",
+}
+"""Western posture names, as configured, in words; other names are shown as given."""
+
+BELIEF_STEP = 0.05
+"""Smallest move of Russia's estimate of Western resolve that a month's story mentions."""
+
+SWITCHES: tuple[tuple[str, str, str], ...] = (
+    (
+        "aid",
+        "NATO allies send military aid to Ukraine.",
+        "NATO allies stop military aid to Ukraine.",
+    ),
+    (
+        "advanced_weapons",
+        "NATO allies supply advanced weapons (air defence, tanks, artillery) to Ukraine.",
+        "NATO allies stop supplying advanced weapons to Ukraine.",
+    ),
+    (
+        "training",
+        "France and its allies start training Ukrainian soldiers outside Ukraine.",
+        "France and its allies stop training Ukrainian soldiers outside Ukraine.",
+    ),
+    (
+        "instructors_inside",
+        "France sends military instructors into Ukraine.",
+        "French instructors leave Ukraine.",
+    ),
+)
+"""Boolean Western measures: column, sentence when it comes into force, when it ends."""
+
+DEEP_STRIKE_KINDS: dict[str, str] = {
+    "limited": "limited strikes into Russia",
+    "authorized": "deep strikes into Russia",
+}
+"""What each deep-strike permission level allows, in words."""
+
+TROOP_CHANGES: dict[str, str] = {
+    "none": "French troops leave Ukraine.",
+    "noncombat": "France deploys non-combat ground troops to Ukraine.",
+    "combat": "France deploys combat troops to Ukraine.",
+}
+"""Sentence when Western troop deployment changes to each level."""
+
+ANSWERS: dict[str, str] = {
+    "hybrid_attacks": "The NATO member whose airspace Russia violated last month answers "
+    "militarily.",
+    "strikes_on_western_forces": "France answers last month's strike on its forces militarily.",
+}
+"""NATO's military answer, by the Russian action of the month before (a hybrid operation is
+answered militarily only when it was a kinetic incursion; docs/MODEL.md §7.6)."""
+
+LAW_ENFORCEMENT = (
+    "The NATO member hit answers last month's sabotage with arrests and charges, not force."
+)
+"""A hybrid operation that was not a kinetic incursion: police and prosecutors answer it."""
+
+PROVOCATIONS = ("hybrid_attacks", "strikes_on_western_forces")
+"""Russian attacks whose answer, or its absence, Russia learns from the next month."""
+
+#: Reference points of the involvement scale: a name and the measures whose weights add up.
+_REFERENCES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("the status quo (aid, advanced weapons, training abroad)", ()),
+    ("the status quo plus instructors in Ukraine", ("instructors",)),
+    ("instructors plus non-combat troops", ("instructors", "troops_noncombat")),
+    ("instructors plus combat troops", ("instructors", "troops_combat")),
+    (
+        "everything at its highest (instructors, combat troops, authorised deep strikes)",
+        ("instructors", "troops_combat", "deep_strikes_authorized"),
+    ),
+)
+_STATUS_QUO = ("aid", "advanced_weapons", "training")
+
+
+@lru_cache(maxsize=1)
+def packaged_involvement() -> dict[str, float]:
+    """How much NATO involvement Russia reads in each measure, from the packaged doctrine.
+
+    Returns:
+        ``doctrine.russia.involvement`` of ``conf/doctrine/default.yaml`` (measure -> units on
+        the 0-12 involvement scale).
+    """
+    from importlib.resources import files
+
+    from omegaconf import OmegaConf
+
+    text = (files("escalation.conf") / "doctrine" / "default.yaml").read_text(encoding="utf-8")
+    involvement = OmegaConf.create(text).russia.involvement
+    return {str(name): float(value) for name, value in involvement.items()}
+
+
+def involvement_references(weights: Mapping[str, float] | None = None) -> list[tuple[str, float]]:
+    """Landmarks of the 0-12 involvement scale: what the status quo and each step add up to.
+
+    Args:
+        weights: Involvement per measure (``doctrine.russia.involvement``); the packaged
+            doctrine when omitted.
+
+    Returns:
+        ``(description, involvement)`` pairs, lowest first: the status quo, then the status quo
+        plus instructors, plus non-combat or combat troops, and every measure at its highest.
+    """
+    weights = packaged_involvement() if weights is None else weights
+    status_quo = sum(weights[name] for name in _STATUS_QUO)
+    return [
+        (name, status_quo + sum(weights[measure] for measure in added))
+        for name, added in _REFERENCES
+    ]
+
+
+def posture_words(posture: str) -> str:
+    """Name a Western posture in words, e.g. ``"ambiguity"`` -> ``"strategic ambiguity"``.
+
+    Args:
+        posture: Posture name as configured.
+
+    Returns:
+        The posture in words.
+    """
+    key = str(posture).strip().lower().replace("-", "_").replace(" ", "_")
+    return POSTURES.get(key, str(posture).replace("_", " "))
+
+
+def red_line_words(threshold: float, weights: Mapping[str, float] | None = None) -> str:
+    """Place a red line on the 0-12 involvement scale, relative to what the measures add up to.
+
+    Involvement is the sum of what Russia reads in every measure in force (docs/MODEL.md §7),
+    not a ladder rung, so the line is placed between landmarks of that sum: the status quo,
+    instructors, troops (see ``involvement_references``).
+
+    Args:
+        threshold: Russia's real red line on the involvement scale.
+        weights: Involvement per measure; the packaged doctrine when omitted.
+
+    Returns:
+        For example ``"6.5 on the 0-12 involvement scale (above the status quo plus instructors
+        in Ukraine, 5.0; below instructors plus non-combat troops, 8.0)"``.
+    """
+    if math.isnan(threshold):
+        return "unknown"
+    scale = f"{threshold:.1f} on the 0-12 involvement scale"
+    references = involvement_references(weights)
+    for name, level in references:
+        if math.isclose(threshold, level, abs_tol=0.05):
+            return f"{scale} (at {name}, {level:.1f})"
+    below = [(name, level) for name, level in references if level < threshold]
+    above = [(name, level) for name, level in references if level > threshold]
+    if not below:
+        name, level = above[0]
+        return f"{scale} (below {name}, {level:.1f}: crossed from the start)"
+    if not above:
+        name, level = below[-1]
+        return f"{scale} (above {name}, {level:.1f}: no measure alone crosses it)"
+    (low_name, low), (high_name, high) = below[-1], above[0]
+    return f"{scale} (above {low_name}, {low:.1f}; below {high_name}, {high:.1f})"
+
+
+#: Each sampled assumption in words, given its value (``uncertainty_names()``, schema order).
+ASSUMPTION_WORDS: dict[str, Callable[[float], str]] = {
+    "red_line_threshold": lambda v: f"Russia's real red line: {red_line_words(v)}",
+    "follow_through": lambda v: (
+        f"follow-through probability {v:.2f} (Russia acts once its red line is crossed)"
+    ),
+    "western_resolve": lambda v: f"the West's true resolve {v:.2f} (unknown to Russia)",
+    "nato_cohesion": lambda v: (
+        f"NATO cohesion {v:.2f} (monthly chance a member uses a strike permission)"
+    ),
+    "ambiguity_aversion": lambda v: (
+        f"Russia's ambiguity aversion {v:.2f} (1: it fears the worst case)"
+    ),
+    "ambiguity_width": lambda v: f"ambiguity widens Russia's beliefs by ±{v:.2f}",
+    "ambiguity_alarm": lambda v: f"Russia's alarm at what the West has not excluded {v:.2f}",
+    "cost_sensitivity": lambda v: (
+        f"Russia's sensitivity to the expected Western answer {v:.2f} (log-odds per unit)"
+    ),
+    "russian_pressure": lambda v: f"Russian pressure {v:.2f} points of territory a month",
+    "measure_effectiveness": lambda v: f"Western measures {v:.2f} times as effective as assumed",
+    "collapse_gain": lambda v: f"Russia's front collapses once Ukraine regains {v:.1f} points",
+    "nuclear_use_in_conflict": lambda v: (
+        f"monthly chance of nuclear use in direct conflict {v:.1%}"
+    ),
+}
+#: Assumptions that act only under strategic ambiguity (docs/MODEL.md, Russia's beliefs).
+AMBIGUITY_ONLY = ("ambiguity_width", "ambiguity_aversion")

@@ -1,0 +1,380 @@
+"""One run's files: simulate, write, check for completion, record a failure, rebuild from disk.
+
+A run folder holds ``outcomes.csv``, ``trajectories.csv``, ``narrative.md``, ``figures/`` and,
+written last as the mark of a complete run, ``summary.json``. A job of a sweep that failed holds
+``error.txt`` instead. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from escalation import __version__
+from escalation.config.dates import resolve_timing_months
+from escalation.config.scenarios import compose_scenario
+from escalation.config.schema import ConfigError, Settings
+from escalation.config.validation import settings_from_dictconfig
+from escalation.errors import first_line
+from escalation.files import atomic_write
+from escalation.run.changes import changes_words, run_changes
+from escalation.run.figures import draw_run_figures
+from escalation.run.narrative.story import write_narrative
+from escalation.run.results import (
+    FILES,
+    read_outcomes,
+    summarize,
+    table_rows,
+    write_summary,
+    write_tables,
+)
+
+ERROR_FILE = "error.txt"
+HYDRA_CONFIG = Path(".hydra") / "config.yaml"
+
+
+#: Memory a run needs, from peak resident sizes measured at 100 and 40,000 replicates x 36
+#: months (127 MiB; 61 bytes a replicate-month without trajectories, 200 with), rounded up: the
+#: command itself (Python, numpy, pandas, Hydra, matplotlib), each replicate-month of the
+#: engine's per-month arrays, each replicate-month of the trajectories table and its CSV, and
+#: each replicate (sampled assumptions, outcomes).
+MEMORY_BASE = 200 * 2**20
+MEMORY_PER_REPLICATE_MONTH = {"engine": 70, "trajectories": 150}
+MEMORY_PER_REPLICATE = 500
+
+
+class RunFolderError(RuntimeError):
+    """A run folder cannot be rebuilt; the message names what is missing or malformed."""
+
+
+def memory_estimate(settings: Settings) -> int:
+    """Bytes a run of these settings needs at its peak, roughly (``MEMORY_*``)."""
+    replicate_months = settings.sim.replicates * settings.sim.months
+    per = MEMORY_PER_REPLICATE_MONTH["engine"]
+    if settings.sim.trajectories:
+        per += MEMORY_PER_REPLICATE_MONTH["trajectories"]
+    return MEMORY_BASE + replicate_months * per + settings.sim.replicates * MEMORY_PER_REPLICATE
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(settings: Settings) -> None:
+    """Refuse a run that would not fit in the memory available, before allocating anything.
+
+    Raises:
+        ConfigError: The estimate exceeds the memory available; the message gives both and the
+            ways out.
+    """
+    needed, available = memory_estimate(settings), available_memory()
+    if available is None or needed <= available:
+        return
+    way_out = "lower sim.replicates or sim.months"
+    if settings.sim.trajectories:
+        way_out += ", or set sim.trajectories=false"
+    raise ConfigError(
+        f"sim.replicates={settings.sim.replicates:,} x sim.months={settings.sim.months:,} needs "
+        f"about {_gib(needed)} of memory, more than the {_gib(available)} available; {way_out}"
+    )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 2**30:,.1f} GiB"
+
+
+#: Seconds a run goes on before its progress bar appears (shorter runs show none).
+PROGRESS_DELAY = 5.0
+
+
+def simulate_run(
+    settings: Settings, *, trajectories: bool = True, progress: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Run the model; return its outcomes and trajectories tables.
+
+    Args:
+        settings: The run's validated settings.
+        trajectories: Whether to build the trajectories table (one row per replicate and
+            month); None is returned in its place when False, e.g. for a sweep job that does
+            not write it.
+        progress: Whether to show a progress bar (months done, time left) on the terminal once
+            the run has taken ``PROGRESS_DELAY`` seconds; it is removed when the run ends.
+    """
+    # Mesa costs half a second: only a run that simulates pays it (not --help, errors, reports).
+    from escalation.model import EscalationModel
+
+    check_memory(settings)
+    model = EscalationModel(settings)
+    with progress_bar(settings.sim.months, enabled=progress) as bar:
+        while model.running:
+            model.step()
+            bar.update(1)
+    return model.outcomes(), model.trajectories() if trajectories else None
+
+
+def progress_bar(months: int, *, enabled: bool) -> Any:
+    """A tqdm bar over a run's months, on stderr, shown after ``PROGRESS_DELAY`` seconds.
+
+    Args:
+        months: The run's months.
+        enabled: False gives a bar that draws nothing (a pipe, a sweep job, a test).
+    """
+    from tqdm import tqdm
+
+    return tqdm(
+        total=months,
+        desc="simulating",
+        unit="month",
+        delay=PROGRESS_DELAY,
+        disable=not enabled,
+        leave=False,
+        dynamic_ncols=True,
+        bar_format="{desc}: month {n_fmt}/{total_fmt} {bar} {elapsed} elapsed, {remaining} left",
+    )
+
+
+def run_meta(
+    settings: Settings,
+    config: dict[str, Any],
+    overrides: list[str] | None = None,
+    title: str | None = None,
+    changes: list[str] | None = None,
+) -> dict[str, Any]:
+    """What ``summary.json`` records about a run besides its results.
+
+    Args:
+        settings: The run's validated settings.
+        config: The resolved config.
+        overrides: A sweep job's overrides (what makes it this job of its sweep), or None.
+        title: The run's title; default the scenario's (a sweep job names its own policy).
+        changes: A single run's changes from its scenario (``escalation.run.changes``), or None.
+    """
+    sweep = {} if overrides is None else {"overrides": list(overrides)}
+    changed = {} if changes is None else {"changes": list(changes)}
+    return {
+        **sweep,
+        **changed,
+        "scenario": settings.scenario.name,
+        "title": title or settings.scenario.title,
+        "seed": settings.seed,
+        "replicates": settings.sim.replicates,
+        "months": settings.sim.months,
+        "start": settings.sim.start,
+        "version": __version__,
+        "config": config,
+    }
+
+
+def write_run(
+    folder: Path,
+    settings: Settings,
+    config: dict[str, Any],
+    outcomes: pd.DataFrame,
+    trajectories: pd.DataFrame | None,
+    *,
+    figures: bool,
+    tables: bool = True,
+    overrides: list[str] | None = None,
+    title: str | None = None,
+    changes: list[str] | None = None,
+) -> dict[str, Any]:
+    """Write a run's files into ``folder``; ``summary.json`` last, as the completion mark.
+
+    Args:
+        folder: The run folder (created if missing).
+        settings: The run's validated settings.
+        config: The resolved config, recorded in ``summary.json``.
+        outcomes: One row per replicate.
+        trajectories: One row per replicate and month, or None to skip ``trajectories.csv``
+            and the figures that need it (the narrative is then not written either).
+        figures: Whether to draw ``figures/*.png``.
+        tables: Whether to write the two tables (False when they are already on disk).
+        overrides: A sweep job's overrides, recorded in ``summary.json``.
+        title: Title of the figures and narrative; default the scenario's.
+        changes: A single run's changes from its scenario, recorded in ``summary.json`` and
+            shown in the narrative's heading and the figures' titles.
+
+    Returns:
+        The summary written to ``summary.json``.
+    """
+    summary = summarize(
+        outcomes, run_meta(settings, config, overrides, title=title, changes=changes)
+    )
+    title = summary["title"]
+    if changes_words(changes):
+        title += f", with {changes_words(changes)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ERROR_FILE).unlink(missing_ok=True)
+    for leftover in folder.glob(".*.tmp"):  # an interrupted earlier attempt's partial files
+        leftover.unlink(missing_ok=True)
+    if tables:
+        write_tables(folder, outcomes, trajectories)
+    if trajectories is not None:
+        write_narrative(
+            trajectories,
+            outcomes,
+            settings.sim.narrative_replicate,
+            folder / FILES["narrative"],
+            title=title,
+            posture=settings.policy.posture.value,
+        )
+        if figures:
+            draw_run_figures(
+                trajectories,
+                summary,
+                folder / FILES["figures"],
+                style=settings.plots.style,
+                formats=settings.plots.formats,
+            )
+    write_summary(folder, summary)
+    return summary
+
+
+def is_complete(folder: Path, config: dict[str, Any], overrides: list[str] | None = None) -> bool:
+    """Whether ``folder`` holds a complete run of exactly this config (so it can be skipped).
+
+    Complete means: ``summary.json`` records this config (and, for a sweep job, these
+    overrides), and ``outcomes.csv`` holds one whole line per replicate after its header.
+    """
+    path = folder / FILES["summary"]
+    if not path.is_file() or folder.is_symlink():
+        return False
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        rows = table_rows(folder / FILES["outcomes"])
+    except (OSError, ValueError):
+        return False
+    if not isinstance(stored, dict) or rows is None or rows != stored.get("replicates"):
+        return False
+    if overrides is not None and stored.get("overrides") != list(overrides):
+        return False
+    return stored.get("config") == json.loads(json.dumps(config, default=str))
+
+
+def record_failure(folder: Path, error: BaseException) -> str:
+    """Write ``error.txt`` (the one-line error, then the traceback); return the one line."""
+    line = f"{type(error).__name__}: {error}".splitlines()[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / FILES["summary"]).unlink(missing_ok=True)
+    with atomic_write(folder / ERROR_FILE) as stream:
+        stream.write(line + "\n\n")
+        stream.write("".join(traceback.format_exception(error)))
+    return line
+
+
+def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """Rewrite a run's summary, narrative and figures from its tables and Hydra's saved config.
+
+    Returns:
+        The summary and notes on what could not be rebuilt (e.g. no trajectories).
+
+    Raises:
+        RunFolderError: The saved config or ``outcomes.csv`` is missing or malformed.
+    """
+    from omegaconf import OmegaConf
+
+    config_path = folder / HYDRA_CONFIG
+    if not config_path.is_file():
+        raise RunFolderError(f"{folder} is not a run folder: {HYDRA_CONFIG} is missing")
+    try:
+        cfg = OmegaConf.load(config_path)
+        settings = settings_from_dictconfig(cfg)
+        config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    except Exception as error:  # OmegaConf and YAML raise many kinds; all mean malformed
+        raise RunFolderError(f"{config_path} is malformed: {first_line(error)}") from None
+    outcomes_path = folder / FILES["outcomes"]
+    if not outcomes_path.is_file():
+        raise RunFolderError(f"{outcomes_path} is missing: nothing to rebuild from")
+    replicates = settings.sim.replicates
+    recorded = _recorded_replicates(folder / FILES["summary"])
+    if recorded not in (None, replicates):
+        raise RunFolderError(
+            f"{folder / FILES['summary']} records {recorded} replicates but "
+            f"{config_path} has sim.replicates={replicates}"
+        )
+    try:
+        outcomes = read_outcomes(outcomes_path, replicates)
+    except ValueError as error:
+        raise RunFolderError(f"{folder}: {error}") from None
+    notes = []
+    trajectories = None
+    trajectories_path = folder / FILES["trajectories"]
+    if trajectories_path.is_file():
+        try:
+            trajectories = pd.read_csv(
+                trajectories_path, keep_default_na=False, dtype={"russian_action": str}
+            )
+        except (ValueError, pd.errors.ParserError) as error:
+            raise RunFolderError(f"{trajectories_path} is malformed: {first_line(error)}") from None
+        if len(trajectories) != replicates * settings.sim.months:
+            raise RunFolderError(
+                f"{trajectories_path} is malformed: {len(trajectories)} rows, expected "
+                f"{replicates * settings.sim.months} (replicates x months)"
+            )
+    else:
+        notes.append(f"{trajectories_path} is missing: narrative and figures not rebuilt")
+    assert isinstance(config, dict)
+    summary = write_run(
+        folder,
+        settings,
+        config,
+        outcomes,
+        trajectories,
+        figures=True,
+        tables=False,
+        changes=_rebuilt_changes(folder, config),
+    )
+    return summary, notes
+
+
+def _rebuilt_changes(folder: Path, config: dict[str, Any]) -> list[str] | None:
+    """A rebuilt run's changes from its scenario: as ``summary.json`` recorded them, or anew.
+
+    Without ``summary.json`` they are found again by composing the scenario with the config
+    groups and the config folder that Hydra recorded (``.hydra/hydra.yaml``); None if that fails.
+    """
+    from omegaconf import OmegaConf
+
+    stored = _recorded(folder / FILES["summary"], "changes")
+    if stored is not None or not (folder / ".hydra" / "hydra.yaml").is_file():
+        return stored
+    try:
+        runtime = OmegaConf.load(folder / ".hydra" / "hydra.yaml").hydra.runtime
+        sources = [s for s in runtime.config_sources if s.provider == "command-line"]
+        config_dir = sources[0].path if sources else None
+        choices = {g: runtime.choices[g] for g in ("policy", "doctrine", "uncertainty")}
+        base = compose_scenario(runtime.choices.scenario, config_dir, choices)
+        plain = OmegaConf.to_container(base, resolve=True, enum_to_str=True)
+        return run_changes(resolve_timing_months(plain), resolve_timing_months(dict(config)))
+    except Exception:  # a folder from elsewhere: its changes are not shown, nothing else lost
+        return None
+
+
+def _recorded_replicates(path: Path) -> Any:
+    """The replicates a ``summary.json`` records; None when it is absent or unreadable."""
+    return _recorded(path, "replicates")
+
+
+def _recorded(path: Path, key: str) -> Any:
+    """What a ``summary.json`` records under ``key``; None when it is absent or unreadable."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stored.get(key) if isinstance(stored, dict) else None

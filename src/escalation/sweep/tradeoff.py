@@ -1,0 +1,347 @@
+"""The trade-off figure of a sweep: Ukraine's position against P(direct conflict), per policy.
+
+One Pareto front per combination of the swept assumptions (a threshold is not a choice).
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from escalation.figure_style import (
+    FIGSIZES,
+    TITLE_CHAR_WIDTH,
+    check_style,
+    pyplot,
+    save_figure,
+    set_title,
+)
+from escalation.sweep.figure_data import (
+    BENEFIT,
+    DOMINATED_LABEL,
+    FRONT_COLOUR,
+    FRONT_LABEL,
+    KEY_HEADER,
+    RISK,
+    STEP_LABEL,
+    _and,
+    _outcome_label,
+    _swept_phrase,
+    _title,
+    assumption_columns,
+    pareto_front,
+    policy_label,
+    swept_columns,
+)
+
+#: A character's width in ems that the key's lines are wrapped for (a little over the average
+#: of DejaVu Sans, so that no line runs off the figure).
+KEY_CHAR_WIDTH = TITLE_CHAR_WIDTH + 0.08
+
+
+def plot_tradeoff(
+    summary: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    style: str = "default",
+) -> Path:
+    """Draw support against risk: Ukraine's final position versus P(direct conflict), per policy.
+
+    Each policy is a point with its 95% intervals (horizontal: Wilson interval of the
+    probability; vertical: interval of the mean position). The policies on the Pareto front
+    (``pareto_front``: no other policy has both less risk and more territory) are highlighted,
+    joined by a step line, numbered on the plot and named in a key below it.
+
+    Args:
+        summary: Sweep summary, one row per policy, with ``direct_conflict`` (and ``_low``,
+            ``_high``) and ``ukraine_position_final_mean`` (and ``_low``, ``_high``).
+        path: Where to write the image.
+        sweep_name: Name of the sweep, for the title.
+        style: ``plots.style``.
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    figsize = FIGSIZES[style]
+    groups = assumption_columns(summary)
+    levers = [column for column in swept_columns(summary) if column not in groups]
+    front = pareto_front(summary, RISK, BENEFIT, by=groups)
+    group_of = (
+        summary.groupby(groups, sort=False, dropna=False).ngroup().to_numpy()
+        if groups
+        else np.zeros(len(summary), dtype=int)
+    )
+    group_names = {
+        int(g): policy_label(summary.iloc[int(np.flatnonzero(group_of == g)[0])], groups)
+        for g in np.unique(group_of)
+    }
+    colours = [FRONT_COLOUR] if not groups else [f"C{n % 10}" for n in range(len(group_names))]
+    risk = summary[RISK].to_numpy(dtype=float) * 100.0
+    risk_errors = _errors(
+        risk,
+        summary[f"{RISK}_low"].to_numpy(dtype=float) * 100.0,
+        summary[f"{RISK}_high"].to_numpy(dtype=float) * 100.0,
+    )
+    benefit = summary[BENEFIT].to_numpy(dtype=float)
+    benefit_errors = _errors(
+        benefit,
+        summary[f"{BENEFIT}_low"].to_numpy(dtype=float),
+        summary[f"{BENEFIT}_high"].to_numpy(dtype=float),
+    )
+    on_front = front.to_numpy()
+    order = np.flatnonzero(on_front)
+    # by assumption group, then risk, then best position
+    order = order[np.lexsort((-benefit[order], risk[order], group_of[order]))]
+    number_of, key_lines = front_key(summary, on_front, levers, groups)
+
+    missing = int((np.isnan(risk) | np.isnan(benefit)).sum())
+    missing_line = (
+        [f"Not drawn: {missing:,} {'policy' if missing == 1 else 'policies'} lacking an estimate."]
+        if missing
+        else []
+    )
+    plt = pyplot()
+    with plt.rc_context(check_style(style)):
+        width = figsize[0] + 1.0
+        characters = int(width * 72.0 / (plt.rcParams["font.size"] * KEY_CHAR_WIDTH))
+        header = KEY_HEADER
+        if groups:  # one number per policy, whatever the assumption values
+            header = KEY_HEADER.replace(
+                "by increasing risk", f"for some {_and(groups)}, by lowest risk"
+            ).replace("):", "; ranges over those values):")
+        key_lines = [
+            wrapped
+            for line in [header, *(key_lines or ["(none)"]), *missing_line]
+            for wrapped in textwrap.wrap(line, characters, subsequent_indent=" " * 8)
+        ]
+        key_height = 0.24 * len(key_lines) + 0.45
+        fig, (ax, key_ax) = plt.subplots(
+            2,
+            1,
+            figsize=(width, figsize[1] + 1.0 + key_height),
+            layout="constrained",
+            height_ratios=[figsize[1] + 1.0, key_height],
+        )
+        try:
+            others = ~on_front & ~np.isnan(risk) & ~np.isnan(benefit)
+            if others.any():
+                ax.errorbar(
+                    risk[others],
+                    benefit[others],
+                    xerr=risk_errors[:, others],
+                    yerr=benefit_errors[:, others],
+                    fmt="o",
+                    color="tab:gray",
+                    ecolor="darkgray",
+                    markersize=6,
+                    elinewidth=1,
+                    alpha=0.8,
+                    label=DOMINATED_LABEL,
+                )
+            drawn: dict[tuple, str] = {}  # each front's points -> the value first drawn for
+            for g, name in group_names.items():
+                mine = order[group_of[order] == g]
+                if not mine.size:
+                    continue
+                colour = colours[g]
+                points = tuple(zip(risk[mine].round(6), benefit[mine].round(6), strict=True))
+                if points in drawn:  # drawn over an identical front: say so, or its colour hides
+                    name = f"{name} (the same front as {drawn[points]})"
+                drawn.setdefault(points, name)
+                ax.errorbar(
+                    risk[mine],
+                    benefit[mine],
+                    xerr=risk_errors[:, mine],
+                    yerr=benefit_errors[:, mine],
+                    fmt="D",
+                    color=colour,
+                    ecolor=colour,
+                    markersize=9,
+                    elinewidth=1.5,
+                    capsize=3,
+                    zorder=3,
+                    label=FRONT_LABEL if not groups else f"{FRONT_LABEL}: {name}",
+                )
+                ax.plot(
+                    risk[mine],
+                    benefit[mine],
+                    drawstyle="steps-post",
+                    color=colour,
+                    linewidth=2,
+                    alpha=0.7,
+                    zorder=2,
+                    label=STEP_LABEL if not groups else "_nolegend_",
+                )
+            spans = (np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim()))  # the axes, as drawn so far
+            numbers = label_groups(
+                risk[order], benefit[order], [number_of[i] for i in order], spans=spans
+            )
+            for point, names in numbers.items():
+                # Up and to the left of its point: on a front (risk and position rising
+                # together) no other non-dominated policy lies there, so numbers do not collide.
+                ax.annotate(
+                    ", ".join(names),
+                    point,
+                    xytext=(-8, 6),
+                    textcoords="offset points",
+                    ha="right",
+                    va="bottom",
+                    fontsize="large",
+                    weight="bold",
+                    color="darkred",
+                    zorder=4,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
+            ax.set_xlabel(f"P({_outcome_label(RISK)}) over the run (%)")
+            ax.set_ylabel("Ukraine's final position\n(% of territory held, mean)")
+            ax.set_xlim(left=-0.02 * ax.get_xlim()[1])  # from 0 %, whole markers at 0 % shown
+            ax.grid(alpha=0.3)
+            if not order.size:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "No policy has estimates on both axes",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize="x-large",
+                )
+            else:
+                handles, labels = ax.get_legend_handles_labels()
+                order_of = {label: rank for rank, label in enumerate(labels)}
+                wanted = [label for label in labels if label != DOMINATED_LABEL] + [DOMINATED_LABEL]
+                if not groups:
+                    wanted = [FRONT_LABEL, STEP_LABEL, DOMINATED_LABEL]
+                shown = [label for label in wanted if label in order_of]
+                ax.legend(  # one entry per assumption value, its name only, under one title
+                    [handles[order_of[label]] for label in shown],
+                    [label.removeprefix(f"{FRONT_LABEL}: ") for label in shown],
+                    title=f"{FRONT_LABEL}, one colour per value:" if groups else None,
+                    title_fontsize="small",
+                    alignment="left",
+                    ncols=1 if len(shown) <= 4 else 3,
+                    loc="lower left",
+                    bbox_to_anchor=(0.0, 1.0),  # above the axes: never over a policy
+                    frameon=False,
+                    fontsize="small",
+                )
+            what = f"Support versus risk {_swept_phrase(levers)}"
+            if groups:
+                what += f", one front per {_and(groups)}"
+            set_title(fig, _title(summary, what, sweep_name))
+
+            key_ax.axis("off")
+            key_ax.text(
+                0.0,
+                1.0,
+                "\n".join(key_lines),
+                transform=key_ax.transAxes,
+                va="top",
+                ha="left",
+                fontsize="medium",
+                linespacing=1.5,
+            )
+            save_figure(fig, path)
+        finally:
+            plt.close(fig)
+    return path
+
+
+def front_key(
+    summary: pd.DataFrame, on_front: np.ndarray, levers: list[str], groups: list[str]
+) -> tuple[dict[int, int], list[str]]:
+    """Number each policy on a front once and write its line of the key.
+
+    Without swept assumptions each non-dominated row is a policy, numbered by increasing risk.
+    With them (one front per assumption value) a policy is numbered once, by the lowest risk at
+    which it is on any front, and its line says for which values it is and the ranges of its
+    risk and position there, so that a sweep of ten thresholds lists each policy once, not ten
+    times.
+
+    Args:
+        summary: Sweep summary, one row per point.
+        on_front: Whether each row is on its front (``pareto_front(..., by=groups)``).
+        levers: The swept levers, which name a policy.
+        groups: The swept assumption columns (one front per combination).
+
+    Returns:
+        The number of each row on a front (by row position), and the key's lines in order.
+    """
+    risk = summary[RISK].to_numpy(dtype=float) * 100.0
+    benefit = summary[BENEFIT].to_numpy(dtype=float)
+    rows = np.flatnonzero(on_front)
+    rows = rows[np.lexsort((-benefit[rows], risk[rows]))]
+    policies: dict[str, list[int]] = {}
+    for i in rows:
+        policies.setdefault(policy_label(summary.iloc[i], levers), []).append(int(i))
+    every = summary.groupby(groups, sort=False, dropna=False).ngroups if groups else 0
+    number_of: dict[int, int] = {}
+    lines = []
+    for number, (name, mine) in enumerate(policies.items(), start=1):
+        number_of.update(dict.fromkeys(mine, number))
+        where = ""
+        if groups:
+            values = [policy_label(summary.iloc[i], groups) for i in sorted(mine)]  # sweep order
+            if len(set(values)) == every:
+                where = f"every {_and(groups)}"
+            elif len(groups) == 1:  # "threshold = 5.0, 6.5", not the name before each value
+                where = f"{groups[0]} = " + ", ".join(v.partition("=")[2] for v in values)
+            else:
+                where = "; ".join(values)
+            where = f"  [at {where}]"
+        spans = f"{_span(risk[mine], '%')}, {_span(benefit[mine], '% held')}"
+        lines.append(f"{number}.  {name}{where}   ({spans})")
+    return number_of, lines
+
+
+def label_groups(
+    x: np.ndarray,
+    y: np.ndarray,
+    numbers: list[int],
+    *,
+    spans: tuple[float, float] | None = None,
+    closeness: float = 0.05,
+) -> dict[tuple[float, float], list[str]]:
+    """Numbers of the points drawn (nearly) on top of each other, labelled once per group.
+
+    Points closer than ``closeness`` of each axis' span (``spans``: the axes' ranges, by default
+    the points') to a group's first point (in risk order) join its label ("7, 8"): about a
+    label's size, so that two labels never hide each other. A number appears once per group.
+    """
+    if not len(x):
+        return {}
+    if spans is None:
+        spans = (float(np.ptp(x)), float(np.ptp(y)))
+    spans = (float(spans[0]) or 1.0, float(spans[1]) or 1.0)
+    groups: dict[tuple[float, float], list[str]] = {}
+    for i in np.argsort(x, kind="stable"):
+        anchor = next(
+            (
+                key
+                for key in groups
+                if abs(x[i] - key[0]) <= closeness * spans[0]
+                and abs(y[i] - key[1]) <= closeness * spans[1]
+            ),
+            (float(x[i]), float(y[i])),
+        )
+        names = groups.setdefault(anchor, [])
+        if str(numbers[i]) not in names:
+            names.append(str(numbers[i]))
+    return groups
+
+
+def _span(values: np.ndarray, unit: str) -> str:
+    """``4.2%`` for one value, ``4.2–9.9%`` for a range (one decimal)."""
+    low, high = f"{np.min(values):.1f}", f"{np.max(values):.1f}"
+    return f"{low}{unit}" if low == high else f"{low}–{high}{unit}"
+
+
+def _errors(centre: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Error bar lengths (2 x n, never negative) from an interval around a centre."""
+    return np.clip(np.vstack([centre - low, high - centre]), 0.0, None)
