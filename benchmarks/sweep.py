@@ -81,6 +81,7 @@ def job_parts(replicates: int, sample: int) -> dict[str, float]:
     import escalation.cli.app as cli
     import escalation.run.runs as runs
     import escalation.sweep.gather  # noqa: F401 - imported as a sweep imports it
+    from escalation.config.validation import resolved_config, settings_from_dictconfig
 
     clock: dict[str, list[float]] = {}
 
@@ -133,7 +134,12 @@ def job_parts(replicates: int, sample: int) -> dict[str, float]:
             composed = time.perf_counter()
             job_cfg = type(cfg)({k: cfg[k] for k in cfg if k != "hydra"})
             with contextlib.redirect_stdout(io.StringIO()):
-                cli._sweep_job(job_cfg, Path(tmp) / str(number), f"job {number}")
+                cli._sweep_job(
+                    Path(tmp) / str(number),
+                    f"job {number}",
+                    resolved_config(job_cfg),
+                    lambda cfg=job_cfg: settings_from_dictconfig(cfg),
+                )
             ended = time.perf_counter()
             clock.setdefault("Hydra: compose the job's config", []).append(composed - started)
             clock.setdefault("escalation: the whole job (_sweep_job)", []).append(ended - composed)

@@ -25,10 +25,10 @@ import pytest
 
 import escalation
 from escalation.cli import app as cli
+from escalation.config.changes import folder_name, run_changes
 from escalation.config.dates import month_date, month_number
 from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.config.schema import ConfigError
-from escalation.run.changes import folder_name, run_changes
 from escalation.run.figure_data import run_title
 from escalation.run.runs import progress_bar
 

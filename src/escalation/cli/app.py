@@ -11,7 +11,7 @@ line and status 130.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import gc
 import os
 import sys
@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING, Any
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from escalation.cli.folders import hold
 from escalation.cli.preflight import prepare
-from escalation.config.dates import DateError, never_in_force, resolve_timing_months
+from escalation.config.dates import never_in_force
 from escalation.config.scenarios import available_scenarios
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import config_dir_argument, user_scenarios
-from escalation.config.validation import describe_error, settings_from_dictconfig
+from escalation.config.validation import describe_error, resolved_config, settings_from_dictconfig
 from escalation.errors import describe_os_error, first_line
 from escalation.run.results import FILES, summary_table
 from escalation.run.runs import is_complete, record_failure, simulate_run, write_run
@@ -57,7 +57,7 @@ PARENT_ENV = "ESCALATION_PARENT_PID"
 class _Run:
     """What the checks before Hydra found out about a single run, for the run itself."""
 
-    #: The run's changes from its scenario (``escalation.run.changes``), from ``preflight``.
+    #: The run's changes from its scenario (``escalation.config.changes``), from ``preflight``.
     changes: list[str] | None = None
 
 
@@ -85,7 +85,7 @@ def _app(cfg: DictConfig) -> None:
         summary = write_run(
             folder,
             settings,
-            _resolved(cfg),
+            resolved_config(cfg),
             outcomes,
             trajectories,
             figures=settings.sim.figures,
@@ -118,15 +118,6 @@ def _written(folder: Path) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
 
-def _resolved(cfg: DictConfig) -> dict[str, Any]:
-    """The resolved config as recorded in ``summary.json``: timing dates as month numbers."""
-    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    assert isinstance(config, dict)
-    with contextlib.suppress(DateError):  # refused with its key when the settings are read
-        resolve_timing_months(config)
-    return config
-
-
 def _multirun_job(cfg: DictConfig, hydra_cfg: DictConfig, folder: Path) -> None:
     """A job of a multirun: a chunk of points (batched sweeper) or one point (other sweepers)."""
     if chunk_points(hydra_cfg) is not None:
@@ -134,16 +125,19 @@ def _multirun_job(cfg: DictConfig, hydra_cfg: DictConfig, folder: Path) -> None:
         return
     number = int(hydra_cfg.job.num)
     progress = sweep_progress(folder, number)
-    _sweep_job(cfg, folder, f"job {number}", list(hydra_cfg.overrides.task), progress)
+    overrides = list(hydra_cfg.overrides.task)
+    config = resolved_config(cfg)
+    settings = functools.partial(settings_from_dictconfig, cfg)
+    _sweep_job(folder, f"job {number}", config, settings, overrides, progress)
 
 
 def _sweep_job(
-    cfg: DictConfig,
     folder: Path,
     name: str,
+    config: dict[str, Any],
+    make_settings: Callable[[], Settings],
     overrides: list[str] | None = None,
     progress: Any = None,
-    make_settings: Callable[[DictConfig, list[str]], Settings] | None = None,
 ) -> None:
     """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
 
@@ -152,12 +146,11 @@ def _sweep_job(
     ``sweep.job_figures`` / ``sweep.job_trajectories`` ask for them. The job's overrides are
     recorded in its ``summary.json``: gathering checks them. ``progress`` is the sweep's
     ``escalation.sweep.progress.SweepProgress`` (job count, varying keys, start).
-    ``make_settings(cfg, overrides)`` validates the settings (a batched chunk re-checks only
-    what the point's overrides change); default ``settings_from_dictconfig(cfg)``.
+    ``config`` is the job's resolved config (recorded in ``summary.json``); ``make_settings()``
+    validates its settings (a batched chunk re-checks only what the point's overrides change).
     """
     _exit_with_parent()
     started = time.perf_counter()
-    config = _resolved(cfg)
     levers = point_label(config, overrides or [], progress.keys if progress else [])
     if progress is not None:
         name = f"{name}/{progress.total}"
@@ -167,11 +160,7 @@ def _sweep_job(
         print(f"[{name}] {levers}: already complete, skipped", flush=True)
         return
     try:
-        settings = (
-            make_settings(cfg, overrides or [])
-            if make_settings is not None
-            else settings_from_dictconfig(cfg)
-        )
+        settings = make_settings()
         keep = settings.sweep.job_trajectories or settings.sweep.job_figures
         outcomes, trajectories = simulate_run(
             settings, trajectories=keep and settings.sim.trajectories

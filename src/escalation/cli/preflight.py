@@ -44,12 +44,12 @@ from escalation.cli.folders import (
     unused,
     with_override,
 )
+from escalation.config.changes import folder_name, run_changes
 from escalation.config.dates import DateError, resolve_timing_months
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import check_files
 from escalation.config.validation import describe_omegaconf_error, settings_from_dictconfig
 from escalation.errors import first_line
-from escalation.run.changes import folder_name, run_changes
 from escalation.run.runs import check_memory
 from escalation.sweep.folder import (
     MAX_JOBS,
@@ -85,7 +85,7 @@ class Plan:
     multirun: bool = False
     #: Whether the user chose the output folder (else ``escalation`` did).
     chosen: bool = False
-    #: A single run's changes from its scenario (``escalation.run.changes.run_changes``).
+    #: A single run's changes from its scenario (``escalation.config.changes.run_changes``).
     changes: list[str] | None = None
 
 

@@ -9,6 +9,7 @@ returned by ``settings_from_dictconfig``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
@@ -343,3 +344,12 @@ def describe_error(error: Exception) -> str | None:
     if isinstance(error, ConfigCompositionException | OverrideParseException):
         return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
     return None
+
+
+def resolved_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config as recorded in ``summary.json``: timing dates as month numbers."""
+    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    assert isinstance(config, dict)
+    with contextlib.suppress(DateError):  # refused with its key when the settings are read
+        resolve_timing_months(config)
+    return config

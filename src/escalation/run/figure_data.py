@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from escalation.config.changes import changes_words
 from escalation.ladder import Rung, rung_labels
-from escalation.run.changes import changes_words
 
 BAND_QUANTILES: dict[str, float] = {"p5": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 """Quantiles of Ukraine's position drawn in the fan chart, by column name."""

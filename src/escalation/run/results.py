@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.config.changes import changes_words
 from escalation.errors import first_line
 from escalation.files import atomic_write
 from escalation.ladder import OUTCOME_COLUMNS
-from escalation.run.changes import changes_words
 
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
 PROBABILITIES = {

@@ -16,13 +16,11 @@ from typing import Any
 import pandas as pd
 
 from escalation import __version__
-from escalation.config.dates import resolve_timing_months
-from escalation.config.scenarios import compose_scenario
+from escalation.config.changes import changes_words
 from escalation.config.schema import ConfigError, Settings
-from escalation.config.validation import settings_from_dictconfig
+from escalation.config.stored import recorded_changes, stored_settings
 from escalation.errors import first_line
 from escalation.files import atomic_write
-from escalation.run.changes import changes_words, run_changes
 from escalation.run.figures import draw_run_figures
 from escalation.run.narrative.story import write_narrative
 from escalation.run.results import (
@@ -163,7 +161,7 @@ def run_meta(
         config: The resolved config.
         overrides: A sweep job's overrides (what makes it this job of its sweep), or None.
         title: The run's title; default the scenario's (a sweep job names its own policy).
-        changes: A single run's changes from its scenario (``escalation.run.changes``), or None.
+        changes: A single run's changes from its scenario (``escalation.config.changes``), or None.
     """
     sweep = {} if overrides is None else {"overrides": list(overrides)}
     changed = {} if changes is None else {"changes": list(changes)}
@@ -287,17 +285,13 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     Raises:
         RunFolderError: The saved config or ``outcomes.csv`` is missing or malformed.
     """
-    from omegaconf import OmegaConf
-
     config_path = folder / HYDRA_CONFIG
     if not config_path.is_file():
         raise RunFolderError(f"{folder} is not a run folder: {HYDRA_CONFIG} is missing")
     try:
-        cfg = OmegaConf.load(config_path)
-        settings = settings_from_dictconfig(cfg)
-        config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    except Exception as error:  # OmegaConf and YAML raise many kinds; all mean malformed
-        raise RunFolderError(f"{config_path} is malformed: {first_line(error)}") from None
+        settings, config = stored_settings(config_path)
+    except ConfigError as error:
+        raise RunFolderError(f"{config_path} is malformed: {error}") from None
     outcomes_path = folder / FILES["outcomes"]
     if not outcomes_path.is_file():
         raise RunFolderError(f"{outcomes_path} is missing: nothing to rebuild from")
@@ -329,7 +323,6 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
             )
     else:
         notes.append(f"{trajectories_path} is missing: narrative and figures not rebuilt")
-    assert isinstance(config, dict)
     summary = write_run(
         folder,
         settings,
@@ -346,24 +339,13 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
 def _rebuilt_changes(folder: Path, config: dict[str, Any]) -> list[str] | None:
     """A rebuilt run's changes from its scenario: as ``summary.json`` recorded them, or anew.
 
-    Without ``summary.json`` they are found again by composing the scenario with the config
-    groups and the config folder that Hydra recorded (``.hydra/hydra.yaml``); None if that fails.
+    Without ``summary.json`` they are found again from Hydra's record of the run
+    (``escalation.config.stored.recorded_changes``); None if that fails.
     """
-    from omegaconf import OmegaConf
-
     stored = _recorded(folder / FILES["summary"], "changes")
     if stored is not None or not (folder / ".hydra" / "hydra.yaml").is_file():
         return stored
-    try:
-        runtime = OmegaConf.load(folder / ".hydra" / "hydra.yaml").hydra.runtime
-        sources = [s for s in runtime.config_sources if s.provider == "command-line"]
-        config_dir = sources[0].path if sources else None
-        choices = {g: runtime.choices[g] for g in ("policy", "doctrine", "uncertainty")}
-        base = compose_scenario(runtime.choices.scenario, config_dir, choices)
-        plain = OmegaConf.to_container(base, resolve=True, enum_to_str=True)
-        return run_changes(resolve_timing_months(plain), resolve_timing_months(dict(config)))
-    except Exception:  # a folder from elsewhere: its changes are not shown, nothing else lost
-        return None
+    return recorded_changes(folder / ".hydra" / "hydra.yaml", config)
 
 
 def _recorded_replicates(path: Path) -> Any:

@@ -13,6 +13,7 @@ options (``scenario=a,b``) is composed by Hydra's config loader, once per distin
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import time
 from collections.abc import Callable
@@ -22,7 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from escalation.config.validation import settings_from_dictconfig, settings_with_sections
+from escalation.config.validation import (
+    resolved_config,
+    settings_from_dictconfig,
+    settings_with_sections,
+)
 from escalation.run.runs import record_failure
 from escalation.sweep.folder import sweep_jobs
 from escalation.sweep.progress import SweepProgress, override_key, varying_keys
@@ -113,8 +118,9 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     Args:
         cfg: The chunk job's config.
         hydra_cfg: Its Hydra node (``sweeper.points``, ``sweep.dir``).
-        run_point: ``escalation.cli.app._sweep_job``: runs one point into its folder and prints
-            its progress line.
+        run_point: Runs one point into its folder and prints its progress line
+            (``escalation.cli.app._sweep_job``), called with the folder, the job's name, its
+            resolved config, a function that validates its settings, its overrides and progress.
     """
     points = chunk_points(hydra_cfg)
     assert points is not None
@@ -148,7 +154,9 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
             line = record_failure(job.folder, error)
             print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
             continue
-        run_point(point, job.folder, f"job {job.number}", job.overrides, progress, point_settings)
+        settings = functools.partial(point_settings, point, job.overrides)
+        name = f"job {job.number}"
+        run_point(job.folder, name, resolved_config(point), settings, job.overrides, progress)
         gc.collect()
         gc.freeze()
 
