@@ -39,10 +39,11 @@ $(TEST_STAMP): pyproject.toml | $(RUN_STAMP)
 run: $(RUN_STAMP)  ## run a scenario: make run ARGS="scenario=instructors policy.posture=red_lines"
 	$(BIN)/escalation $(ARGS)
 
-test: $(TEST_STAMP)  ## lint, then the whole test suite
+test: $(TEST_STAMP)  ## lint, the stages' import contract, then the whole test suite on every core
 	$(BIN)/ruff check src tests experiments benchmarks
 	$(BIN)/ruff format --check src tests experiments benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n auto
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info outputs multirun

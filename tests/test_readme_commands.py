@@ -14,7 +14,7 @@ as it is written there. The rules, each narrow and named:
   and print exactly that line on stderr; any other command must exit with status 0.
 - A code block preceded by ``<!-- readme-commands: not run: REASON -->`` is not run; it may only
   hold commands for a cluster (``hydra/launcher=ray_cluster`` or ``slurm``), whose stand-ins on
-  this machine tests/test_cluster.py runs.
+  this machine tests/sweep/test_cluster.py runs.
 - Other programs are not run, each kind by a rule in ``OTHER_PROGRAMS`` (they have their own
   tests); a command line matching no rule fails the test.
 
@@ -50,7 +50,7 @@ OTHER_PROGRAMS = {
     ".venv/bin/python benchmarks/": "benchmarks take minutes; tests/ covers what they measure",
     ".venv/bin/python experiments/": "experiments are run briefly by tests/test_experiments.py",
     ".venv/bin/pip install": "installs what this environment already has",
-    "ray start": "starts a Ray cluster (tests/test_cluster.py starts one on loopback)",
+    "ray start": "starts a Ray cluster (tests/sweep/test_cluster.py starts one on loopback)",
 }
 
 

@@ -36,7 +36,7 @@ from escalation.config.schema import LEVERS, ConfigError, uncertainty_names
 from escalation.config.validation import validate
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
 
-EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 BOX_TOLERANCE = 0.03
 """How far a recovered box limit may lie from the true threshold (assumption units)."""
 

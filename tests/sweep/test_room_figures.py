@@ -9,9 +9,7 @@ import re
 
 import matplotlib
 import pytest
-from test_plots import synthetic_summary as run_summary
-from test_plots import synthetic_trajectories
-from test_sweep_plots import full_grid
+from synthetic import full_grid, run_summary, synthetic_trajectories
 
 from escalation import figure_style
 from escalation.config.schema import ConfigError, Plots, validate_plots

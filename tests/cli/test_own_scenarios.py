@@ -32,7 +32,7 @@ from escalation.config.schema import ConfigError
 from escalation.run.figure_data import run_title
 from escalation.run.runs import progress_bar
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = Path(sys.executable).parent
 ENV = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
 ENV["PATH"] = f"{BIN}{os.pathsep}{ENV.get('PATH', '')}"

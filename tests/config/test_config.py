@@ -27,7 +27,7 @@ from escalation.config.schema import (
 from escalation.config.validation import allowed_keys, settings_from_dictconfig
 from escalation.ladder import RUNGS
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 @pytest.fixture(scope="module")

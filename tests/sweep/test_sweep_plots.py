@@ -12,72 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import FIGURES, FIXED, ORDER, conflict, full_grid, sweep_summary
 
-from escalation.run.results import MEANS, PROBABILITIES
+from escalation.run.results import PROBABILITIES
 from escalation.sweep import figures as sweep_plots
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-ORDER = {
-    "instructors": ["none", "outside", "inside"],
-    "troops": ["none", "noncombat", "combat"],
-    "deep_strikes": ["prohibited", "limited", "authorized"],
-    "posture": ["red_lines", "ambiguity"],
-}
-FIXED = {
-    "instructors": "outside",
-    "troops": "none",
-    "deep_strikes": "prohibited",
-    "posture": "ambiguity",
-}
-SCALED_OUTCOMES = [
-    "direct_conflict",
-    "nuclear_use",
-    *(name for name in PROBABILITIES if name not in ("direct_conflict", "nuclear_use")),
-]
-"""Synthetic probabilities: direct conflict is ``conflict(policy)``, the n-th outcome n times it."""
-FIGURES = [
-    "heatmap_direct_conflict.png",
-    "heatmap_russian_retaliation.png",
-    "tradeoff.png",
-    "ranking_direct_conflict.png",
-]
-
-
-def conflict(policy: dict[str, str]) -> float:
-    """P(direct conflict) of a synthetic policy: each lever value adds a distinct amount."""
-    step = {"troops": 0.1, "instructors": 0.02, "deep_strikes": 0.005, "posture": 0.001}
-    return 0.01 + sum(step[lever] * ORDER[lever].index(policy[lever]) for lever in step)
-
-
-def position(policy: dict[str, str]) -> float:
-    """Ukraine's final position (% held) of a synthetic policy."""
-    return (
-        78.0
-        + 2.0 * ORDER["deep_strikes"].index(policy["deep_strikes"])
-        + ORDER["troops"].index(policy["troops"])
-    )
-
-
-def synthetic_summary(swept: list[str], *, seed: int = 0) -> pd.DataFrame:
-    """A sweep summary over the given levers (others fixed), rows shuffled, known values."""
-    rows = []
-    for job, values in enumerate(itertools.product(*(ORDER[lever] for lever in swept))):
-        policy = {**FIXED, **dict(zip(swept, values, strict=True))}
-        row = {"job": job, "scenario": "status_quo", "replicates": 1000, "months": 36, "seed": 7}
-        row.update(policy)
-        for index, name in enumerate(SCALED_OUTCOMES):
-            p = min(1.0, conflict(policy) * (index + 1))
-            row.update({name: p, f"{name}_low": 0.8 * p, f"{name}_high": min(1.0, 1.2 * p + 0.01)})
-        for name in MEANS:
-            mean = position(policy) if name == "ukraine_position_final" else 1.0
-            row.update({f"{name}_mean": mean, f"{name}_mean_low": mean - 0.5})
-            row[f"{name}_mean_high"] = mean + 0.5
-        rows.append(row)
-    return pd.DataFrame(rows).sample(frac=1.0, random_state=seed).reset_index(drop=True)
-
-
-def full_grid() -> pd.DataFrame:
-    return synthetic_summary(["instructors", "troops", "deep_strikes", "posture"])
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_levers_follow_the_config_order():
@@ -86,12 +26,12 @@ def test_levers_follow_the_config_order():
 
 def test_swept_levers_in_lever_order():
     assert sweep_plots.swept_levers(full_grid()) == list(ORDER)
-    assert sweep_plots.swept_levers(synthetic_summary(["posture", "instructors"])) == [
+    assert sweep_plots.swept_levers(sweep_summary(["posture", "instructors"])) == [
         "instructors",
         "posture",
     ]
-    assert sweep_plots.swept_levers(synthetic_summary(["troops"])) == ["troops"]
-    assert sweep_plots.swept_levers(synthetic_summary([])) == []
+    assert sweep_plots.swept_levers(sweep_summary(["troops"])) == ["troops"]
+    assert sweep_plots.swept_levers(sweep_summary([])) == []
 
 
 def test_policy_label_names_only_the_given_levers():
@@ -103,7 +43,7 @@ def test_policy_label_names_only_the_given_levers():
 
 
 def test_lever_values_follow_lever_order_not_row_order():
-    summary = synthetic_summary(["troops", "posture"], seed=3)
+    summary = sweep_summary(["troops", "posture"], seed=3)
     assert sweep_plots.lever_values(summary, "troops") == ["none", "noncombat", "combat"]
     assert sweep_plots.lever_values(summary, "posture") == ["red_lines", "ambiguity"]
     assert sweep_plots.lever_values(summary, "instructors") == ["outside"]
@@ -111,7 +51,7 @@ def test_lever_values_follow_lever_order_not_row_order():
 
 def test_heatmap_layout_puts_the_most_varied_levers_on_the_axes():
     # instructors and posture: the three-valued lever goes on x.
-    two = synthetic_summary(["instructors", "posture"])
+    two = sweep_summary(["instructors", "posture"])
     assert sweep_plots.heatmap_layout(two) == ("instructors", "posture", [])
     # Three three-valued levers and posture: ties broken by lever order.
     assert sweep_plots.heatmap_layout(full_grid()) == (
@@ -119,14 +59,14 @@ def test_heatmap_layout_puts_the_most_varied_levers_on_the_axes():
         "troops",
         ["deep_strikes", "posture"],
     )
-    three = synthetic_summary(["posture", "deep_strikes", "troops"])
+    three = sweep_summary(["posture", "deep_strikes", "troops"])
     assert sweep_plots.heatmap_layout(three) == ("troops", "deep_strikes", ["posture"])
-    assert sweep_plots.heatmap_layout(synthetic_summary(["posture"])) == ("posture", None, [])
-    assert sweep_plots.heatmap_layout(synthetic_summary([])) == (None, None, [])
+    assert sweep_plots.heatmap_layout(sweep_summary(["posture"])) == ("posture", None, [])
+    assert sweep_plots.heatmap_layout(sweep_summary([])) == (None, None, [])
 
 
 def test_heatmap_grid_two_by_three_values_and_order():
-    summary = synthetic_summary(["instructors", "posture"], seed=5)
+    summary = sweep_summary(["instructors", "posture"], seed=5)
     grids = sweep_plots.heatmap_grid(summary, "direct_conflict", "instructors", "posture", [])
     assert list(grids) == [()]
     grid = grids[()]
@@ -161,7 +101,7 @@ def test_heatmap_grid_full_grid_facets():
 
 
 def test_heatmap_grid_other_outcome_and_missing_combination():
-    summary = synthetic_summary(["troops", "posture"])
+    summary = sweep_summary(["troops", "posture"])
     dropped = summary[~((summary["troops"] == "combat") & (summary["posture"] == "red_lines"))]
     grids = sweep_plots.heatmap_grid(dropped, "nuclear_use", "troops", "posture", [])
     grid = grids[()]
@@ -171,7 +111,7 @@ def test_heatmap_grid_other_outcome_and_missing_combination():
 
 
 def test_heatmap_grid_single_lever_is_one_row():
-    summary = synthetic_summary(["troops"])
+    summary = sweep_summary(["troops"])
     grids = sweep_plots.heatmap_grid(summary, "direct_conflict", "troops", None, [])
     grid = grids[()]
     assert grid.shape == (1, 3)
@@ -180,7 +120,7 @@ def test_heatmap_grid_single_lever_is_one_row():
 
 
 def test_heatmap_grid_rejects_duplicate_cells():
-    summary = synthetic_summary(["troops"])
+    summary = sweep_summary(["troops"])
     doubled = pd.concat([summary, summary], ignore_index=True)
     with pytest.raises(ValueError, match="several rows"):
         sweep_plots.heatmap_grid(doubled, "direct_conflict", "troops", None, [])
@@ -212,7 +152,7 @@ def test_pareto_front_other_columns():
 
 
 def test_ranking_sorts_by_probability_with_labels_and_intervals():
-    summary = synthetic_summary(["troops", "posture"], seed=11)
+    summary = sweep_summary(["troops", "posture"], seed=11)
     table = sweep_plots.ranking(summary, "direct_conflict")
     assert list(table.columns) == ["job", "label", "p", "low", "high"]
     assert table["label"].tolist() == [
@@ -233,7 +173,7 @@ def test_ranking_sorts_by_probability_with_labels_and_intervals():
 
 
 def test_ranking_ties_keep_summary_order_and_missing_come_last():
-    summary = synthetic_summary(["troops"])
+    summary = sweep_summary(["troops"])
     summary["direct_conflict"] = [0.2, np.nan, 0.2]
     table = sweep_plots.ranking(summary, "direct_conflict")
     assert table["job"].tolist()[:2] == summary["job"].tolist()[::2]
@@ -243,7 +183,7 @@ def test_ranking_ties_keep_summary_order_and_missing_come_last():
 def test_sweep_description():
     text = sweep_plots.sweep_description(full_grid(), "policy_grid")
     assert text == "policy_grid sweep of status_quo: 54 policies x 1,000 replicates, 36 months"
-    mixed = synthetic_summary(["troops"])
+    mixed = sweep_summary(["troops"])
     mixed["replicates"] = [500, 1000, 1000]
     assert "3 policies x 500-1,000 replicates" in sweep_plots.sweep_description(mixed, "s")
 
@@ -272,12 +212,12 @@ def test_draw_sweep_figures_full_grid_writes_four_pngs_and_no_temporary_files(tm
     [[], ["troops"], ["posture"], ["troops", "posture"], ["instructors", "troops", "posture"]],
 )
 def test_draw_sweep_figures_with_fewer_swept_levers(tmp_path, swept):
-    paths = sweep_plots.draw_sweep_figures(synthetic_summary(swept), tmp_path, sweep_name="s")
+    paths = sweep_plots.draw_sweep_figures(sweep_summary(swept), tmp_path, sweep_name="s")
     assert_pngs(tmp_path, paths)
 
 
 def test_draw_sweep_figures_with_missing_values(tmp_path):
-    summary = synthetic_summary(["troops", "posture"])
+    summary = sweep_summary(["troops", "posture"])
     summary.loc[0, "direct_conflict"] = np.nan
     summary.loc[1, "ukraine_position_final_mean"] = np.nan
     summary = summary.drop(index=2)
@@ -314,7 +254,7 @@ def test_importing_sweep_plots_is_cheap_and_does_not_import_the_model():
 
 
 def test_swept_columns_add_varying_settings_and_job_when_rows_share_them():
-    summary = synthetic_summary(["troops"])
+    summary = sweep_summary(["troops"])
     assert sweep_plots.swept_columns(summary) == ["troops"]
     seeds = pd.concat([summary.assign(seed=1), summary.assign(seed=2)], ignore_index=True)
     seeds["job"] = range(len(seeds))
@@ -326,7 +266,7 @@ def test_swept_columns_add_varying_settings_and_job_when_rows_share_them():
 
 
 def test_seed_sweep_is_faceted_by_seed_in_numeric_order():
-    summary = synthetic_summary(["troops", "posture"])
+    summary = sweep_summary(["troops", "posture"])
     seeds = pd.concat([summary.assign(seed=10), summary.assign(seed=2)], ignore_index=True)
     seeds["job"] = range(len(seeds))
     assert sweep_plots.heatmap_layout(seeds) == ("troops", "posture", ["seed"])
@@ -336,7 +276,7 @@ def test_seed_sweep_is_faceted_by_seed_in_numeric_order():
 
 
 def test_draw_sweep_figures_when_a_setting_without_column_is_swept(tmp_path):
-    summary = synthetic_summary(["troops", "posture"])
+    summary = sweep_summary(["troops", "posture"])
     hidden = pd.concat([summary, summary], ignore_index=True)
     hidden["job"] = range(len(hidden))
     paths = sweep_plots.draw_sweep_figures(hidden, tmp_path, sweep_name="custom")
@@ -346,7 +286,7 @@ def test_draw_sweep_figures_when_a_setting_without_column_is_swept(tmp_path):
 
 
 def test_draw_sweep_figures_from_a_csv_round_trip_with_empty_means(tmp_path):
-    summary = synthetic_summary(["troops", "deep_strikes"])
+    summary = sweep_summary(["troops", "deep_strikes"])
     for column in ["ukraine_position_final_mean", "ukraine_position_final_mean_low"]:
         summary[column] = None
     summary["ukraine_position_final_mean_high"] = None
@@ -367,7 +307,7 @@ def threshold_sweep() -> pd.DataFrame:
     Under the high threshold every policy is safer (its risk halved) but no position changes, so
     comparing across thresholds would wrongly make the high-threshold rows dominate all others.
     """
-    summary = synthetic_summary(["troops", "posture"])
+    summary = sweep_summary(["troops", "posture"])
     high = summary.copy()
     for name in PROBABILITIES:
         for column in (name, f"{name}_low", f"{name}_high"):

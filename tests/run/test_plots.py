@@ -10,78 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import DATES, run_summary, synthetic_trajectories
 
 from escalation.ladder import Rung, rung_labels
 from escalation.run import figure_data as run_figure_data
 from escalation.run import figures as plots
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-DATES = ["2024-10", "2024-11", "2024-12"]
-
-# Three replicates over three months, with hand-picked rungs and positions.
-RUNGS = {
-    0: [3, 3, 5],
-    1: [3, 5, Rung.CONTAINED_CLASH],
-    2: [3, 4, Rung.NUCLEAR_USE],
-}
-POSITIONS = {
-    0: [82.0, 81.0, 80.0],
-    1: [82.0, 79.0, 70.0],
-    2: [82.0, 83.0, 90.0],
-}
-
-
-def synthetic_trajectories() -> pd.DataFrame:
-    """Three replicates, three months, known rungs and positions."""
-    rows = [
-        {
-            "replicate": replicate,
-            "month": month,
-            "date": DATES[month - 1],
-            "rung": RUNGS[replicate][month - 1],
-            "position": POSITIONS[replicate][month - 1],
-        }
-        for replicate in RUNGS
-        for month in (1, 2, 3)
-    ]
-    # Shuffle the rows so nothing relies on the table being sorted.
-    return pd.DataFrame(rows).sample(frac=1.0, random_state=0).reset_index(drop=True)
-
-
-def synthetic_summary() -> dict:
-    """A run summary with three outcomes in a deliberate, non-alphabetical order."""
-    return {
-        "scenario": "instructors",
-        "title": "French instructors inside Ukraine",
-        "replicates": 3,
-        "months": 3,
-        "seed": 1,
-        "start": "2024-10",
-        "probabilities": {
-            "russian_retaliation": {
-                "label": "Russian retaliation",
-                "p": 0.30,
-                "low": 0.27,
-                "high": 0.33,
-                "count": 300,
-            },
-            "direct_conflict": {
-                "label": "Direct NATO-Russia conflict",
-                "p": 0.05,
-                "low": 0.04,
-                "high": 0.066,
-                "count": 50,
-            },
-            "nuclear_use": {
-                "label": "Nuclear use",
-                "p": 0.0,
-                "low": 0.0,
-                "high": 0.0038,
-                "count": 0,
-            },
-        },
-        "means": {},
-    }
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def test_ladder_distribution_has_every_rung_of_the_ladder_and_columns_sum_to_one():
@@ -164,7 +99,7 @@ def test_position_bands_median_and_ordering():
 
 
 def test_outcome_probabilities_keeps_summary_order_and_values():
-    table = run_figure_data.outcome_probabilities(synthetic_summary())
+    table = run_figure_data.outcome_probabilities(run_summary())
     assert list(table.columns) == ["outcome", "label", "p", "low", "high"]
     assert table["outcome"].tolist() == ["russian_retaliation", "direct_conflict", "nuclear_use"]
     assert table["label"].tolist() == [
@@ -184,7 +119,7 @@ def test_month_label():
 
 def test_draw_run_figures_writes_three_pngs_and_no_temporary_files(tmp_path):
     folder = tmp_path / "figures"
-    paths = plots.draw_run_figures(synthetic_trajectories(), synthetic_summary(), folder)
+    paths = plots.draw_run_figures(synthetic_trajectories(), run_summary(), folder)
     names = ["escalation_ladder.png", "outcome_probabilities.png", "ukraine_position.png"]
     assert [path.name for path in paths] == names
     assert sorted(entry.name for entry in folder.iterdir()) == sorted(names)
@@ -198,7 +133,7 @@ def test_draw_run_figures_closes_its_figures(tmp_path):
     import matplotlib.pyplot as plt
 
     before = set(plt.get_fignums())
-    plots.draw_run_figures(synthetic_trajectories(), synthetic_summary(), tmp_path)
+    plots.draw_run_figures(synthetic_trajectories(), run_summary(), tmp_path)
     assert set(plt.get_fignums()) == before
 
 

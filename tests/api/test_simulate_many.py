@@ -12,7 +12,7 @@ import pytest
 import escalation
 from escalation.config.schema import ConfigError, lever_names, uncertainty_names
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
 
 DESIGN = [
     {"troops": "combat", "posture": "red_lines", "follow_through": 0.9},
