@@ -1,7 +1,8 @@
 """The ``escalation`` command: a Hydra app that runs one configured scenario and writes its files.
 
-Only this module touches ``DictConfig``; it validates the composed config into ``Settings`` and
-hands plain values to the model, the results writer, the figures and the narrative. Every check
+Hydra hands this module the composed ``DictConfig``; it turns it into ``Settings`` (through
+``escalation.config.validation``; a batched chunk through ``escalation.sweep.batched``) and hands
+plain values to the model, the results writer, the figures and the narrative. Every check
 that can be made before Hydra creates a folder is made first (``escalation.cli.preflight``). Bad
 input (unknown key or scenario, wrong type, out-of-range value, an output folder that holds other
 files) ends with one line on stderr naming the key and what is allowed, exit status 2, and nothing
