@@ -43,7 +43,7 @@ test: $(TEST_STAMP)  ## lint, the stages' import contract, then the whole test s
 	$(BIN)/ruff check src tests experiments benchmarks
 	$(BIN)/ruff format --check src tests experiments benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info outputs multirun

@@ -94,3 +94,20 @@ def make_model():
 def run_outcomes():
     """Run a model to the end and return its outcomes: same arguments as ``make_model``."""
     return _run_outcomes
+
+
+#: Test files whose tests take tens of seconds each (subprocess sweeps, benchmarks, a Ray head);
+#: they run first, so that with pytest-xdist no worker starts one while the others have finished.
+SLOW_FIRST = (
+    "test_readme_commands.py",
+    "test_benchmarks.py",
+    "test_experiments.py",
+    "sweep/test_cluster.py",
+    "cli/test_interrupts.py",
+    "sweep/test_batched_sweeper.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow test files first (a stable sort: their order among themselves is kept)."""
+    items.sort(key=lambda item: not item.nodeid.split("::")[0].endswith(SLOW_FIRST))

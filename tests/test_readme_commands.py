@@ -18,8 +18,10 @@ as it is written there. The rules, each narrow and named:
 - Other programs are not run, each kind by a rule in ``OTHER_PROGRAMS`` (they have their own
   tests); a command line matching no rule fails the test.
 
-All commands run in one fresh empty folder, in README order, so that a command using an earlier
-one's output (``escalation-analyze multirun/avr`` after the sweep into it) finds it.
+Each code block runs in a fresh empty folder of its own, its commands in README order, so that a
+command using an earlier one's output (``escalation-analyze multirun/avr`` after the sweep into
+it) finds it; a block never depends on another. The blocks are separate tests, so pytest-xdist
+runs them on every core.
 """
 
 from __future__ import annotations
@@ -109,11 +111,14 @@ def is_escalation(word: str) -> bool:
     return re.fullmatch(r"(\.venv/bin/)?escalation(-[a-z]+)?", word) is not None
 
 
-def readme_commands() -> tuple[list[Command], list[tuple[str, str]]]:
-    """The commands to run, and the command lines not run with the rule that says why."""
-    commands, not_run = [], []
+def readme_blocks() -> tuple[list[list[Command]], list[tuple[str, str]]]:
+    """The commands to run, a list per code block that has any, and the command lines not run
+    with the rule that says why."""
+    blocks, not_run = [], []
     for reason, block in code_blocks(README.read_text(encoding="utf-8")):
         lines = joined(block)
+        commands: list[Command] = []
+        blocks.append(commands)
         for index, line in enumerate(lines):
             text = line.strip()
             first = text.removeprefix("$ ").split(" ")[0]
@@ -145,7 +150,13 @@ def readme_commands() -> tuple[list[Command], list[tuple[str, str]]]:
             if rule is None:
                 pytest.fail(f"README command with no rule in this test: {text}")
             not_run.append((text, rule))
-    return commands, not_run
+    return [commands for commands in blocks if commands], not_run
+
+
+def readme_commands() -> tuple[list[Command], list[tuple[str, str]]]:
+    """Every command to run, in README order, and the command lines not run with their rule."""
+    blocks, not_run = readme_blocks()
+    return [command for commands in blocks for command in commands], not_run
 
 
 def test_readme_commands_are_found_and_every_other_line_has_a_rule():
@@ -194,8 +205,13 @@ def serves(program: Path, arguments: list[str], cwd: Path, env: dict[str, str]) 
         server.wait(timeout=30)
 
 
-def test_every_readme_command_runs_as_written_from_an_empty_folder(tmp_path):
-    commands, _ = readme_commands()
+BLOCKS = readme_blocks()[0]
+
+
+@pytest.mark.parametrize(
+    "commands", BLOCKS, ids=[f"{i}:{commands[0].line[:40]}" for i, commands in enumerate(BLOCKS)]
+)
+def test_every_readme_command_runs_as_written_from_an_empty_folder(commands, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     for command in commands:
@@ -224,17 +240,27 @@ def test_every_readme_command_runs_as_written_from_an_empty_folder(tmp_path):
             assert "Traceback" not in result.stderr, command.line
         else:
             assert (result.returncode, result.stderr.splitlines()) == (2, [command.error])
-    sweeps = sorted(p.name for p in (tmp_path / "multirun").iterdir())
-    assert {"avr", "sobol"} <= set(sweeps)
-    dated = [n for n in sweeps if re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(_\d+)?", n)]
-    # Every sweep the README shows without hydra.sweep.dir lands in multirun/<date_time>/.
-    undirected = [
+    # Every sweep the block shows lands in its folder: hydra.sweep.dir if given, else
+    # multirun/<date_time>/; each holds its gathered summary.
+    sweeps = [
         c
         for c in commands
-        if c.error is None
-        and ("-m" in c.words or any(w.startswith("sweep=") for w in c.words))
-        and not any(w.startswith("hydra.sweep.dir=") for w in c.words)
+        if c.error is None and ("-m" in c.words or any(w.startswith("sweep=") for w in c.words))
     ]
-    assert len(dated) == len(undirected) >= 2
-    for name in sweeps:
+    named = {
+        w.split("=", 1)[1] for c in sweeps for w in c.words if w.startswith("hydra.sweep.dir=")
+    }
+    folders = sorted(p.name for p in (tmp_path / "multirun").iterdir()) if sweeps else []
+    dated = [n for n in folders if re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(_\d+)?", n)]
+    assert len(dated) == len(sweeps) - len(named)
+    assert {f"multirun/{name}" for name in set(folders) - set(dated)} == named
+    for name in folders:
         assert (tmp_path / "multirun" / name / "summary.csv").is_file(), name
+
+
+def test_the_readme_shows_sweeps_into_named_and_dated_folders():
+    """The README shows both where a sweep goes by default and how to name its folder."""
+    sweeps = [c for c in readme_commands()[0] if "-m" in c.words and c.error is None]
+    named = [c for c in sweeps if any(w.startswith("hydra.sweep.dir=") for w in c.words)]
+    assert len(named) >= 2
+    assert len(sweeps) - len(named) >= 2
