@@ -32,7 +32,7 @@ from escalation.cli.preflight import prepare
 from escalation.config.dates import never_in_force
 from escalation.config.scenarios import available_scenarios
 from escalation.config.schema import ConfigError, register_configs
-from escalation.config.userconf import config_dir_argument, user_scenarios
+from escalation.config.userconf import config_dir_argument, read_config, user_scenarios
 from escalation.config.validation import describe_error, resolved_config, settings_from_dictconfig
 from escalation.errors import describe_os_error, first_line
 from escalation.run.results import FILES, summary_table
@@ -279,10 +279,11 @@ def _show_scenario(arguments: list[str]) -> str:
     if index + 1 >= len(arguments) or arguments[index + 1].startswith("-"):
         _fail(f"--show-scenario needs a scenario name; available: {available}")
     name = arguments[index + 1]
-    source = own.get(name) or packaged.get(name)
-    if source is None:
+    if name in own:  # a regular file inside the folder, of a bounded size
+        return read_config(own[name], config_dir)
+    if name not in packaged:
         _fail(f"unknown scenario {name!r}; available: {available}")
-    return source.read_text(encoding="utf-8")
+    return packaged[name].read_text(encoding="utf-8")
 
 
 def _quote_formats(arguments: list[str]) -> list[str]:
@@ -324,6 +325,8 @@ def _main() -> None:
             print(_show_scenario(sys.argv[1:]), end="", flush=True)
         except BrokenPipeError:
             _reader_gone()
+        except ConfigError as error:
+            _fail(str(error))
         return
     if "--list-scenarios" in sys.argv[1:]:
         try:

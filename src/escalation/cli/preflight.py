@@ -4,10 +4,19 @@
 overrides), and refuses bad input with a ``ConfigError`` naming the key before Hydra writes a
 single file. What it checks:
 
-- the command line cannot touch the machine: config group options are names, not paths;
-  ``hydra.callbacks``, ``_target_`` and logging factories (``()``) come only from the packaged
-  config; no ``oc.env`` lookups in values the user gives (environment variables would end up in
-  ``summary.json``);
+- the command line cannot touch the machine (docs/SAFETY.md): Hydra's flags that read or write
+  files of their own (``--experimental-rerun``, ``--shell-completion install``, ``--config-path``,
+  ``--config-name``) are refused; config group options are names, not paths; of Hydra's own
+  settings only the allow-list of ``escalation.config.userconf.hydra_setting_allowed`` may be
+  given, on the command line or in a user's files, and the composed ``hydra`` node is compared
+  with the packaged one to make sure (``_check_hydra_settings``); ``hydra.callbacks``,
+  ``_target_`` and logging factories (``()``) come only from the packaged config; no value
+  interpolates (``${...}``: environment variables would end up in ``summary.json``) but the
+  output folders' ``${now:...}`` and ``${scenario.name}``;
+- values are what they say: no key is deleted (``~sim``), no unknown key added (``+sim.foo``),
+  booleans are ``true``/``false``, numbers have no underscores, an empty mapping replaces
+  nothing; a sweep neither sweeps the ``sweep`` presets nor shuffles or globs (its job numbers
+  must be the same when it is gathered);
 - the settings of a run, and of every value a sweep takes, pass
   ``escalation.config.validation.validate`` and fit in memory
   (``escalation.run.runs.check_memory``); a sweep has at most ``MAX_JOBS`` jobs;
@@ -22,6 +31,7 @@ other working directories write into it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -47,8 +57,23 @@ from escalation.cli.folders import (
 from escalation.config.changes import folder_name, run_changes
 from escalation.config.dates import DateError, resolve_timing_months
 from escalation.config.schema import ConfigError, register_configs
-from escalation.config.userconf import check_files
-from escalation.config.validation import describe_omegaconf_error, settings_from_dictconfig
+from escalation.config.userconf import (
+    HYDRA_FOLDERS,
+    HYDRA_GROUPS,
+    check_files,
+    hydra_refusal,
+    hydra_setting_allowed,
+)
+from escalation.config.validation import (
+    allowed_keys,
+    check_value,
+    describe_omegaconf_error,
+    is_interpolation,
+    schema_type,
+    settings_from_dictconfig,
+    shown_value,
+    underscored_number,
+)
 from escalation.errors import first_line
 from escalation.run.runs import check_memory
 from escalation.sweep.folder import (
@@ -74,6 +99,19 @@ SWEEP_ROOT = "multirun"
 TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
 RUN_DIR = "hydra.run.dir"
 SWEEP_DIR = "hydra.sweep.dir"
+#: The interpolations an output folder may hold, as the packaged config's do.
+FOLDER_INTERPOLATION = re.compile(r"\$\{(?:now:[^${}]*|scenario\.name)\}")
+#: Hydra settings filled in while composing (the overrides given, the choices made).
+COMPOSED = ("hydra.overrides.", "hydra.runtime.", "hydra.job.override_dirname")
+#: Hydra's flags that read or write files of their own, and why each is refused.
+REFUSED_FLAGS = {
+    "experimental_rerun": "--experimental-rerun loads a pickle file, which can run any code; "
+    "run the command again instead",
+    "config_path": "--config-path replaces escalation's config; give your own configs with "
+    "--config-dir DIR",
+    "config_name": "--config-name replaces escalation's config; give your own configs with "
+    "--config-dir DIR",
+}
 
 
 @dataclass
@@ -108,16 +146,21 @@ def prepare(arguments: list[str]) -> Plan:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     args = get_args_parser().parse_args(arguments)
+    _check_flags(args)
     overrides = OverridesParser.create().parse_overrides(args.overrides)
     hydra = _create_hydra(args.config_dir, args.config_path)
     try:
         _check_overrides(overrides, hydra.config_loader.repository)
         _check_user_files(args.config_dir, overrides, hydra.config_loader.repository)
-        if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
+        if args.shell_completion:
             return Plan(arguments)
         cfg = _compose(hydra, args, overrides)
         multirun = bool(args.multirun) or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+        if args.config_dir is not None:  # the command line's Hydra keys were checked by name
+            _check_hydra_settings(cfg)
         _check_machine_access(cfg)
+        if args.help or args.hydra_help or args.cfg or args.info:
+            return Plan(arguments)
         if multirun:
             return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
         return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))
@@ -166,8 +209,29 @@ def _compose(hydra: Any, args: Any, overrides: list[Any]) -> DictConfig:
     return cfg
 
 
+def _check_flags(args: Any) -> None:
+    """Refuse Hydra's flags that read or write files of their own (``REFUSED_FLAGS``).
+
+    ``--shell-completion`` only answers a completion ``query``: installing it changes the shell's
+    set-up, which is not escalation's to change.
+    """
+    for flag, reason in REFUSED_FLAGS.items():
+        if getattr(args, flag) is not None:
+            raise ConfigError(reason)
+    if args.shell_completion and not all(o.startswith("query=") for o in args.overrides):
+        raise ConfigError(
+            "--shell-completion: escalation does not install or remove shell completion (it "
+            "would change your shell's set-up); only query=SHELL is answered"
+        )
+
+
 def _check_overrides(overrides: list[Any], repository: Any) -> None:
-    """Refuse overrides that reach beyond the model's config: paths, callbacks, targets, env."""
+    """Refuse overrides that reach beyond the model's config, or whose values are not plain.
+
+    Beyond the model: paths, callbacks, targets, Hydra settings off the allow-list,
+    interpolations. Not plain: deletions, unknown added keys, shuffled or globbed sweeps, a
+    sweep over presets, booleans other than true/false, numbers with underscores, ``{}``.
+    """
     for override in overrides:
         key = override.key_or_group
         line = override.input_line
@@ -176,10 +240,9 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
             raise ConfigError(f"{line}: hydra.callbacks cannot be set; escalation runs its own")
         if parts & {"_target_", "()", "_args_", "_partial_"}:
             raise ConfigError(f"{line}: {key} cannot be set: configs never name Python code")
-        if "oc.env" in line or "oc.decode" in line:
-            raise ConfigError(
-                f"{line}: environment variables cannot be read into the config; give the value"
-            )
+        _check_override_form(override)
+        _check_hydra_override(override)
+        _check_override_values(override)
         if repository.group_exists(key):
             available = ", ".join(sorted(repository.get_group_options(key)))
             for option in _option_values(override):
@@ -191,6 +254,79 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
                     )
                 if not repository.config_exists(f"{key}/{option}"):
                     raise ConfigError(f"unknown {key} {option!r}; available: {available}")
+
+
+def _check_override_form(override: Any) -> None:
+    """An override is plain: no deletion, interpolation, underscored number, odd sweep.
+
+    Output folders may interpolate ``${now:...}`` and ``${scenario.name}``; a sweep may not
+    shuffle or glob, nor sweep the ``sweep`` presets.
+    """
+    from hydra.core.override_parser.types import Glob
+
+    key, line = override.key_or_group, override.input_line
+    if override.is_delete():
+        raise ConfigError(f"{line}: keys cannot be deleted; give a value instead")
+    text = line.partition("=")[2]
+    if "${" in text and not (key in HYDRA_FOLDERS and _folder_interpolations_only(text)):
+        allowed = " (an output folder may use ${now:...} and ${scenario.name})"
+        raise ConfigError(
+            f"{key}: interpolations (${{...}}) are not allowed on the command line"
+            f"{allowed if key in HYDRA_FOLDERS else ''}; give the value itself"
+        )
+    if underscored_number(text):
+        raise ConfigError(f"{key}: write numbers without underscores ({shown_value(text)})")
+    value = override.value()
+    if isinstance(value, Glob) or getattr(value, "shuffle", False):
+        raise ConfigError(
+            f"{key}: glob() and shuffle() sweeps are not supported (a sweep's jobs must be "
+            "numbered the same when it is gathered); list the values: key=a,b,c"
+        )
+    if key == "sweep" and override.is_sweep_override():
+        raise ConfigError(
+            f"{line}: one preset sweep at a time; run each preset with its own command"
+        )
+
+
+def _folder_interpolations_only(text: str) -> bool:
+    """Whether an output folder's interpolations are all ``FOLDER_INTERPOLATION``'s."""
+    return "${" not in FOLDER_INTERPOLATION.sub("", text)
+
+
+def _check_hydra_override(override: Any) -> None:
+    """Of Hydra's own settings, only the allow-list (``userconf.hydra_setting_allowed``)."""
+    key = override.key_or_group
+    if key.startswith("hydra/"):
+        options = HYDRA_GROUPS.get(key)
+        if options is None:
+            raise ConfigError(f"{override.input_line}: {hydra_refusal(key)}")
+        for option in _option_values(override):
+            if option not in options:
+                raise ConfigError(
+                    f"{key}={option}: not available to escalation; available: {', '.join(options)}"
+                )
+    elif (key == "hydra" or key.startswith("hydra.")) and not hydra_setting_allowed(key):
+        raise ConfigError(hydra_refusal(key))
+
+
+def _check_override_values(override: Any) -> None:
+    """A model key's values: ``check_value``; ``+key`` only for a key the schema has; no ``{}``."""
+    key = override.key_or_group
+    if key == "hydra" or key.startswith(("hydra.", "hydra/")) or "/" in key:
+        return
+    kind = schema_type(key)
+    if kind is None and (override.is_add() or override.is_force_add()):
+        allowed = allowed_keys(key)
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        raise ConfigError(f"{override.input_line}: unknown key '{key}'{hint}")
+    value = override.value()
+    values = list(value.list) if hasattr(value, "list") else [value]
+    for item in values:
+        if item == {} and kind is not None and kind not in (Any, str):
+            raise ConfigError(
+                f"{key}={{}}: an empty mapping changes nothing; give the keys and their values"
+            )
+        check_value(key, item)
 
 
 def _check_user_files(config_dir: str | None, overrides: list[Any], repository: Any) -> None:
@@ -231,8 +367,62 @@ def _check_machine_access(cfg: DictConfig) -> None:
         last = key.rpartition(".")[2]
         if last in ("_target_", "()") and not _allowed_target(key, value):
             raise ConfigError(f"{key}={value}: configs may not name Python code here")
-        if isinstance(value, str) and not key.startswith("hydra.") and "oc.env" in value:
-            raise ConfigError(f"{key}: environment variables cannot be read into the config")
+        if is_interpolation(value) and not key.startswith("hydra."):
+            check_value(key, value)
+
+
+def _check_hydra_settings(cfg: DictConfig) -> None:
+    """Refuse any Hydra setting that differs from the packaged config's and is not allowed.
+
+    The composed ``hydra`` node, with the user's overrides and files, is compared key by key with
+    the packaged config composed with the same launcher and sweeper and nothing else; whatever
+    differs must be on the allow-list (``userconf.hydra_setting_allowed``), however it got there.
+    Needed with ``--config-dir`` only (about 0.2 s): the command line's keys are checked by name,
+    and without a folder of one's own every other config is packaged.
+    """
+    choices = cfg.hydra.runtime.choices
+    launcher, sweeper = choices.get("hydra/launcher"), choices.get("hydra/sweeper")
+    for group, choice in (("hydra/launcher", launcher), ("hydra/sweeper", sweeper)):
+        if choice not in HYDRA_GROUPS[group]:
+            available = ", ".join(HYDRA_GROUPS[group])
+            raise ConfigError(
+                f"{group}={choice}: not available to escalation; available: {available}"
+            )
+    given = dict(_hydra_leaves(OmegaConf.to_container(cfg.hydra, resolve=False), "hydra."))
+    packaged = _packaged_hydra(launcher, sweeper)
+    absent = object()
+    for key in sorted(given.keys() | packaged.keys()):
+        if key.startswith(COMPOSED) or given.get(key, absent) == packaged.get(key, absent):
+            continue
+        if not hydra_setting_allowed(key, launcher):
+            raise ConfigError(hydra_refusal(key, launcher))
+        value = given.get(key)
+        if is_interpolation(value) and not (
+            key in HYDRA_FOLDERS and _folder_interpolations_only(value)
+        ):
+            raise ConfigError(f"{key}: interpolations (${{...}}) are not allowed here")
+
+
+@functools.lru_cache(maxsize=8)
+def _packaged_hydra(launcher: str, sweeper: str) -> dict[str, Any]:
+    """The packaged config's Hydra settings with this launcher and sweeper, as dotted leaves."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.utils import create_config_search_path
+    from hydra.types import RunMode
+
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(CONFIG_MODULE))
+    overrides = [f"hydra/launcher={launcher}", f"hydra/sweeper={sweeper}"]
+    cfg = loader.load_configuration(CONFIG_NAME, overrides=overrides, run_mode=RunMode.RUN)
+    return dict(_hydra_leaves(OmegaConf.to_container(cfg.hydra, resolve=False), "hydra."))
+
+
+def _hydra_leaves(node: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    """A mapping's leaves by dotted key: values that are not mappings, and empty mappings."""
+    for key, value in node.items():
+        if isinstance(value, dict) and value:
+            yield from _hydra_leaves(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
 
 
 def _allowed_target(key: str, value: Any) -> bool:
@@ -351,6 +541,7 @@ def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
     job alone, which records why.
     """
     overrides = sweep_overrides(cfg)
+    _check_overrides(overrides, repository)  # a preset's swept keys, as the command line's
     if count_jobs(overrides) > MAX_JOBS:
         raise ConfigError(f"the sweep asks for more than {MAX_JOBS:,} jobs; sweep fewer values")
     task = OmegaConf.to_container(_task_config(cfg), resolve=True)

@@ -22,13 +22,26 @@ from omegaconf import DictConfig, OmegaConf
 
 from escalation.config.schema import (
     ConfigError,
+    Scenario,
     Settings,
     lever_names,
     register_configs,
     uncertainty_names,
 )
-from escalation.config.userconf import check_file, check_files, user_scenarios
-from escalation.config.validation import allowed_keys, describe_error, settings_from_dictconfig
+from escalation.config.userconf import (
+    check_file,
+    check_files,
+    check_folder,
+    read_config,
+    selected_files,
+    user_scenarios,
+)
+from escalation.config.validation import (
+    allowed_keys,
+    check_scenario,
+    describe_error,
+    settings_from_dictconfig,
+)
 from escalation.errors import first_line
 
 CONFIG_MODULE = "escalation.conf"
@@ -43,7 +56,8 @@ def available_scenarios(config_dir: str | os.PathLike[str] | None = None) -> dic
     Args:
         config_dir: A user's config folder (``--config-dir``): its ``scenario/*.yaml`` are listed
             too, and one named like a packaged scenario replaces it (as Hydra's search path does).
-            A file that cannot be read is listed with the one-line reason as its title.
+            A file that cannot be used is listed with the one-line reason as its description;
+            nothing in it is resolved (no interpolation reads the environment).
     """
     from importlib.resources import files
 
@@ -56,16 +70,23 @@ def available_scenarios(config_dir: str | os.PathLike[str] | None = None) -> dic
             ).scenario
     if config_dir is not None:
         for name, path in user_scenarios(config_dir).items():
-            scenarios[name] = _user_scenario_block(path)
+            scenarios[name] = _user_scenario_block(path, config_dir)
     return dict(sorted(scenarios.items()))
 
 
-def _user_scenario_block(path: Path) -> DictConfig:
-    """A user's scenario file's ``scenario`` block, or a stand-in saying why it is unusable."""
+def _user_scenario_block(path: Path, config_dir: str | os.PathLike[str]) -> DictConfig:
+    """A user's scenario file's ``scenario`` block, or a stand-in saying why it is unusable.
+
+    The file passes ``check_file`` first (a regular file inside ``config_dir``, no alias, no
+    interpolation), and its texts ``check_scenario`` (lengths, control characters).
+    """
+    import yaml
+
     try:
-        check_file(path, "scenario")
-        block = OmegaConf.load(path).get("scenario")
-        title, description = block.title, block.description
+        block = yaml.safe_load(check_file(path, "scenario", config_dir))["scenario"]
+        title, description = str(block["title"]), str(block["description"])
+        sources = [str(source) for source in block.get("sources") or []]
+        check_scenario(Scenario(path.stem, title, description, sources))
     except ConfigError as error:
         title, description = "(cannot be used)", str(error)
     except Exception:  # a listing names the file instead of failing
@@ -73,7 +94,8 @@ def _user_scenario_block(path: Path) -> DictConfig:
             "(cannot be used)",
             f"{path}: no scenario: block with title: and description:",
         )
-    return OmegaConf.create({"title": str(title), "description": str(description)})
+    literal = {"title": str(title), "description": str(description)}  # "${" stays as written
+    return OmegaConf.create({key: text.replace("${", "\\${") for key, text in literal.items()})
 
 
 @lru_cache(maxsize=32)
@@ -209,7 +231,6 @@ def _load_own_settings(
     params: dict[str, Any],
 ) -> Settings:
     """``load_settings`` with a config folder, a scenario file, timing or doctrine values."""
-    import shutil
     import tempfile
 
     params = dict(params)
@@ -225,14 +246,18 @@ def _load_own_settings(
         composed = _compose_own(str(scenario), config_dir)
         return _load_settings(str(scenario), replicates, months, seed, params, composed)
     path = Path(scenario)
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"scenario file {path}: no such file")
-    check_file(path, "scenario")
+    files = {Path("scenario") / f"{path.stem}.yaml": check_file(path, "scenario")}
+    if config_dir is not None:  # the files of config_dir the composition reads, checked
+        check_folder(config_dir)
+        for own in selected_files(config_dir, {"scenario": [path.stem]}):
+            relative = own.relative_to(config_dir)
+            files.setdefault(relative, read_config(own, config_dir))
     with tempfile.TemporaryDirectory(prefix="escalation-scenario-") as folder:
-        if config_dir is not None:
-            shutil.copytree(config_dir, folder, dirs_exist_ok=True)
-        (Path(folder) / "scenario").mkdir(exist_ok=True)
-        shutil.copyfile(path, Path(folder) / "scenario" / path.name.replace(".yml", ".yaml"))
+        for relative, text in files.items():
+            (Path(folder) / relative).parent.mkdir(parents=True, exist_ok=True)
+            (Path(folder) / relative).write_text(text, encoding="utf-8")
         composed = _compose_own(path.stem, folder)
     return _load_settings(path.stem, replicates, months, seed, params, composed)
 
@@ -290,10 +315,13 @@ def _compose_own(
 
 
 def _dotted(node: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """The leaves of a nested mapping as (dotted key, value); dotted keys are kept as given."""
+    """The leaves of a nested mapping as (dotted key, value); dotted keys are kept as given.
+
+    An empty mapping is a leaf: it replaces what was there (then the checks say what is missing).
+    """
     leaves = []
     for key, value in node.items():
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and value:
             leaves += _dotted(value, f"{prefix}{key}.")
         else:
             leaves.append((f"{prefix}{key}", value))

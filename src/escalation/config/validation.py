@@ -14,6 +14,7 @@ import copy
 import dataclasses
 import math
 import re
+import typing
 from collections.abc import Collection
 from enum import Enum
 from functools import cache, lru_cache
@@ -39,6 +40,25 @@ from escalation.timeline import month_index
 
 _SIM_BOUNDS = {"replicates": (1, None), "months": (1, None), "narrative_replicate": (0, None)}
 
+#: The largest seed: seeds are stored in the tables' int64 ``seed`` column, whose largest value
+#: this is (numpy's generator would take any non-negative integer, but the tables could not).
+MAX_SEED = 2**63 - 1
+
+#: A scenario's name is a file name (``scenario=NAME``, the run folder ``outputs/NAME/``).
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+#: The longest title, description and source passage a scenario may have, in characters: the
+#: title heads the summary, figures and story; the longest packaged texts are 58, 786 and 277.
+TEXT_LIMITS = {"title": 200, "description": 4000, "sources": 2000}
+#: The most source passages a scenario may cite.
+MAX_SOURCES = 100
+#: A value quoted in an error message is cut to this many characters.
+SHOWN_CHARACTERS = 60
+#: A number written with underscores (``1_000``, ``1e-3_0``): YAML and Hydra read it as a
+#: number, but in a config it is far more often a typo.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\.?\d[\d_]*(?:\.[\d_]*)?(?:[eE][-+]?[\d_]+)?(?![\w.])")
+#: Control characters (C0, DEL, C1): never printed in a message, refused in a scenario's texts.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 
 #: The last calendar year a run may reach (the calendar of ``pandas.Period``).
 LAST_YEAR = 9999
@@ -47,6 +67,94 @@ LAST_YEAR = 9999
 #: Allowed values of ``sim.sampling``: how the uncertainties are drawn
 #: (``escalation.config.sampling``).
 SAMPLING_MODES = ("uniform", "sobol")
+
+
+def shown_value(value: Any) -> str:
+    """A value as an error message quotes it: ``repr``, control characters escaped, cut short."""
+    text = repr(value)
+    if len(text) > SHOWN_CHARACTERS:
+        text = f"{text[: SHOWN_CHARACTERS - 5]}...{text[-2:]}"
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def underscored_number(text: str) -> bool:
+    """Whether ``text`` is, or holds outside quotes, a number written with underscores.
+
+    ``1_000.5e-3_0`` and ``range(1_0,20)`` do; ``policy_grid`` and ``'1_000'`` (a string) do not.
+    """
+    unquoted = re.sub(r"'[^']*'|\"[^\"]*\"", " ", text)
+    return any("_" in match.group() for match in _NUMBER.finditer(unquoted))
+
+
+def is_interpolation(value: Any) -> bool:
+    """Whether a config value is, or holds, an OmegaConf interpolation or resolver (``${...}``)."""
+    return isinstance(value, str) and "${" in value
+
+
+def schema_type(key: str) -> Any:
+    """The schema's type at a dotted key (``sim.trajectories`` -> ``bool``), or None if unknown.
+
+    NATO's members take any name; an uncertainty is a ``Range`` (its number shorthand aside).
+    """
+    node: Any = Settings
+    for part in key.split("."):
+        if typing.get_origin(node) is dict:
+            node = typing.get_args(node)[1]
+            continue
+        fields = _field_types(node)
+        if fields is None or part not in fields:
+            return None
+        node = fields[part]
+    return node
+
+
+@cache
+def _field_types(node: Any) -> dict[str, Any] | None:
+    """A dataclass's field types by name (an ``Any`` field with a dataclass default: that class).
+
+    Forward references are resolved; the uncertainties, typed ``Any``, are ``Range`` here.
+    Not a dataclass: None.
+    """
+    if not (isinstance(node, type) and dataclasses.is_dataclass(node)):
+        return None
+    hints = typing.get_type_hints(node)
+    types = {}
+    for item in dataclasses.fields(node):
+        factory = item.default_factory
+        dataclass_default = isinstance(factory, type) and dataclasses.is_dataclass(factory)
+        types[item.name] = (
+            factory if hints[item.name] is Any and dataclass_default else hints[item.name]
+        )
+    return types
+
+
+def check_value(key: str, value: Any) -> None:
+    """Refuse a value the schema would coerce or resolve: booleans and interpolations.
+
+    A boolean is ``true`` or ``false``, never ``2`` or ``yes``; no value interpolates
+    (``${...}``: environment variables, dates, decoders, any resolver).
+
+    Raises:
+        ConfigError: Naming the key and what is allowed.
+    """
+    if is_interpolation(value):
+        raise ConfigError(
+            f"{key}: interpolations (${{...}}) are not allowed in the model's config; give the "
+            "value itself"
+        )
+    if schema_type(key) is bool and not isinstance(value, bool):
+        raise ConfigError(f"{key}: invalid value {shown_value(value)}; allowed: true, false")
+
+
+def _check_plain(node: Any, prefix: str = "") -> None:
+    """``check_value`` on every value of a plain config (mappings and lists walked)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for name, value in items:
+        key = f"{prefix}{name}"
+        if isinstance(value, dict | list):
+            _check_plain(value, f"{key}.")
+        else:
+            check_value(key, value)
 
 
 def _describe_bounds(low: float | None, high: float | None) -> str:
@@ -112,7 +220,12 @@ def validate(settings: Settings) -> Settings:
         ConfigError: A value is outside its allowed range, or a number is NaN or infinite.
     """
     _check_finite(settings)
-    _check_bounds("seed", settings.seed, (0, None))
+    if not 0 <= settings.seed <= MAX_SEED:
+        raise ConfigError(
+            f"seed={settings.seed} is out of range: must be between 0 and {MAX_SEED} (2**63-1, "
+            "the largest number the tables' seed column holds)"
+        )
+    check_scenario(settings.scenario)
     _validate_node(settings.uncertainty, "uncertainty.")
     _validate_node(settings.doctrine, "doctrine.")
     for key, bounds in _SIM_BOUNDS.items():
@@ -156,6 +269,36 @@ def validate(settings: Settings) -> Settings:
     return settings
 
 
+def check_scenario(scenario: schema.Scenario) -> None:
+    """A scenario's name is a file name; its texts are bounded and hold no control characters.
+
+    Lengths: ``TEXT_LIMITS`` and ``MAX_SOURCES``; a title has no line break either.
+    """
+    if not SCENARIO_NAME.fullmatch(scenario.name) or ".." in scenario.name:
+        raise ConfigError(
+            f"scenario.name={shown_value(scenario.name)}: a scenario's name is a file name of "
+            "at most 100 letters, digits, '_', '.' and '-'"
+        )
+    if len(scenario.sources) > MAX_SOURCES:
+        raise ConfigError(
+            f"scenario.sources: {len(scenario.sources)} passages; at most {MAX_SOURCES} allowed"
+        )
+    texts = [("title", scenario.title), ("description", scenario.description)]
+    texts += [(f"sources.{index}", text) for index, text in enumerate(scenario.sources)]
+    for name, text in texts:
+        limit = TEXT_LIMITS[name.partition(".")[0]]
+        if len(text) > limit:
+            raise ConfigError(
+                f"scenario.{name}: {len(text):,} characters; at most {limit:,} allowed"
+            )
+        control = _CONTROL.search(text if name == "title" else text.replace("\n", ""))
+        if control is not None:
+            raise ConfigError(
+                f"scenario.{name}: holds a control character "
+                f"({shown_value(control.group())}); write plain text"
+            )
+
+
 def _validate_members(members: dict[str, Member]) -> None:
     """NATO needs France among its members, and strike shares that add up to at most 1."""
     if "france" not in members:
@@ -182,7 +325,8 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
     """Turn a composed config into validated, typed ``Settings``.
 
     The config is merged into the schema again, so keys added with Hydra's ``+key=value`` and any
-    wrongly typed value are rejected here even if composition let them through.
+    wrongly typed value are rejected here even if composition let them through; so are values the
+    schema would coerce and interpolations (``check_value``).
 
     Raises:
         ConfigError: Unknown key, wrong type or out-of-range value; the message names the key.
@@ -190,10 +334,12 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
     try:
         if isinstance(cfg, DictConfig):
             # A plain container: keys added with ``+key=value`` are then checked against the
-            # schema.
-            cfg = OmegaConf.to_container(cfg, resolve=True)
+            # schema. Unresolved: no value may interpolate (``check_value``).
+            cfg = OmegaConf.to_container(cfg, resolve=False)
         else:
             cfg = copy.deepcopy(cfg)
+        if isinstance(cfg, dict):
+            _check_plain(cfg)
         resolve_timing_months(cfg)
         merged = OmegaConf.merge(_schema(), fixed_uncertainties(cfg))
         settings = OmegaConf.to_object(merged)
