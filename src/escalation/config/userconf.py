@@ -172,9 +172,10 @@ def read_config(path: Path, root: str | os.PathLike[str] | None = None) -> str:
     except (OSError, RuntimeError) as error:
         reason = getattr(error, "strerror", None) or "cannot be resolved"
         raise ConfigError(f"{where}: cannot be read: {reason}") from None
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise ConfigError(f"{where}: not a regular file (a folder, device or pipe)")
     with os.fdopen(handle, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            raise ConfigError(f"{where}: not a regular file (a folder, device or pipe)")
         data = file.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(
