@@ -128,7 +128,7 @@ COMMAND_LINE = [
     Refusal("hydra-logging-group", ["hydra/hydra_logging=none"], "hydra/hydra_logging cannot"),
     Refusal("callbacks", ["+hydra.callbacks.x._target_=os.system"], "hydra.callbacks cannot"),
     Refusal("hydra-node", ["hydra={}"], "hydra cannot be set"),
-    Refusal("delete-hydra", ["~hydra.job_logging"], "keys cannot be deleted"),
+    Refusal("delete-hydra", ["~hydra.job_logging"], "~hydra.job_logging: keys cannot be deleted"),
     Refusal("launcher-aws", ["hydra/launcher=ray_aws"], "hydra/launcher=ray_aws: not available"),
     Refusal(
         "joblib-option",
@@ -172,7 +172,11 @@ COMMAND_LINE = [
     Refusal("underscores", ["uncertainty.follow_through.low=1_000.5e-3_0"], "without underscores"),
     Refusal("underscores-int", ["sim.replicates=1_000"], "sim.replicates: write numbers without"),
     Refusal("underscores-sweep", ["-m", "seed=range(1_0,20)"], "seed: write numbers without"),
-    Refusal("sweep-presets", ["-m", "sweep=policy_grid,deep_strikes"], "one preset sweep at a"),
+    Refusal(
+        "sweep-presets",
+        ["-m", "sweep=policy_grid,deep_strikes"],
+        "sweep: one preset sweep at a time",
+    ),
     Refusal("shuffle", ["-m", "seed=shuffle(1,2,3)"], "seed: glob() and shuffle() sweeps are not"),
     Refusal("glob", ["-m", "scenario=glob(*)"], "scenario: glob() and shuffle() sweeps"),
     Refusal("title-long", [f"scenario.title={'x' * 201}"], "scenario.title: 201 characters; at"),

@@ -264,10 +264,10 @@ def _check_override_form(override: Any) -> None:
     """
     from hydra.core.override_parser.types import Glob
 
-    key, line = override.key_or_group, override.input_line
+    key = override.key_or_group
     if override.is_delete():
-        raise ConfigError(f"{line}: keys cannot be deleted; give a value instead")
-    text = line.partition("=")[2]
+        raise ConfigError(f"~{key}: keys cannot be deleted; give a value instead")
+    text = override.input_line.partition("=")[2]
     if "${" in text and not (key in HYDRA_FOLDERS and _folder_interpolations_only(text)):
         allowed = " (an output folder may use ${now:...} and ${scenario.name})"
         raise ConfigError(
@@ -284,7 +284,7 @@ def _check_override_form(override: Any) -> None:
         )
     if key == "sweep" and override.is_sweep_override():
         raise ConfigError(
-            f"{line}: one preset sweep at a time; run each preset with its own command"
+            "sweep: one preset sweep at a time (sweep=NAME); run each preset with its own command"
         )
 
 
