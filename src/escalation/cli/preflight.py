@@ -50,7 +50,7 @@ from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import check_files
 from escalation.config.validation import describe_omegaconf_error, settings_from_dictconfig
 from escalation.errors import first_line
-from escalation.run.runs import check_memory
+from escalation.run.runs import check_memory, check_timeline
 from escalation.sweep.folder import (
     MAX_JOBS,
     MULTIRUN_FILE,
@@ -118,6 +118,7 @@ def prepare(arguments: list[str]) -> Plan:
         cfg = _compose(hydra, args, overrides)
         multirun = bool(args.multirun) or str(cfg.hydra.mode) == "RunMode.MULTIRUN"
         _check_machine_access(cfg)
+        check_timeline(OmegaConf.select(cfg, "scenario.timeline"))
         if multirun:
             return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
         return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))
