@@ -150,7 +150,6 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
             raise AnalysisError(f"--{name}={value} must be a finite number")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise AnalysisError(f"--out {args.out} is a file; give a folder")
-    check_out(args)
     step = time.perf_counter()
     _say(f"Loading {args.folder} ...")
     study = load_study(args.folder)
@@ -161,6 +160,7 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
         f"({time.perf_counter() - step:.1f} s)"
     )
     target = make_target(study, args.outcome, above=args.above, below=args.below)
+    check_out(args)
     require_libraries()
     _say(f"Analysing {target.phrase}: feature scores, PRIM boxes, Sobol indices (sobol runs)")
     return analyse(

@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> None:
 
     if not folder.is_dir():
         fail(f"{folder}: no such folder")
+    if not ((folder / MULTIRUN_FILE).is_file() or (folder / HYDRA_CONFIG).is_file()):
+        fail(
+            f"{folder} is neither a run folder ({HYDRA_CONFIG} missing) nor a sweep folder "
+            f"({MULTIRUN_FILE} missing)"
+        )
     if not made_by_escalation(real(folder)):
         fail(
             f"{folder}: not a folder escalation made (no {MARKER} in it); escalation-report "
@@ -65,17 +70,12 @@ def _report(folder: Path, html: bool, fail) -> None:
             if not gathered.complete:
                 print(f"escalation-report: error: {gathered.error_line()}", file=sys.stderr)
                 sys.exit(1)
-        elif (folder / HYDRA_CONFIG).is_file():
+        else:
             summary, notes = rebuild_run(folder)
             print(summary_table(summary))
             for note in notes:
                 print(f"note: {note}")
             print(f"Rebuilt summary.json, narrative.md and figures/ in {folder}")
-        else:
-            fail(
-                f"{folder} is neither a run folder ({HYDRA_CONFIG} missing) nor a sweep folder "
-                f"({MULTIRUN_FILE} missing)"
-            )
     except (RunFolderError, SweepError, FileRefused) as error:
         fail(str(error))
     except OSError as error:
