@@ -4,7 +4,7 @@
 - ``own_folder``: a command writes only into a folder that is new, empty, or one escalation made
   (it holds ``MARKER``, written when escalation created or claimed it); a run claims its new
   folder exclusively, and other commands lock theirs (``LOCK_FILE``) while they write.
-- ``subfolder``: a folder inside an output folder is a real folder, never a symbolic link out.
+- ``subfolder``: a folder written inside an output folder is never a symbolic link out of it.
 - ``open_regular`` / ``read_regular``: a file read back is a regular file (never a device, a
   pipe, a folder or a system file whose size is not known), reached without a symbolic link
   below the folder it is read from, and, when read whole, of bounded size.
@@ -247,16 +247,14 @@ def lock_holder(folder: Path) -> int | None:
 
 
 def subfolder(folder: Path, name: str) -> Path:
-    """``folder / name`` to write into: absent or a real folder, never a symbolic link or a file.
+    """``folder / name`` to write into, never a symbolic link (writing would follow it out).
 
     Raises:
-        FileRefused: It is a symbolic link (writing would follow it out) or a file.
+        FileRefused: It is a symbolic link.
     """
     path = folder / name
     if path.is_symlink():
         raise FileRefused(f"{path} is a symbolic link: escalation writes only inside {folder}")
-    if path.exists() and not path.is_dir():
-        raise FileRefused(f"{path} is a file, not a folder")
     return path
 
 

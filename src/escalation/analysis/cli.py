@@ -213,7 +213,7 @@ def write_analysis(analysis: Analysis, out: Path, *, figures: bool = True) -> li
         The names written, relative to ``out``.
 
     Raises:
-        FileRefused: ``out/figures`` is a symbolic link or a file.
+        FileRefused: ``out/figures`` is a symbolic link.
     """
     out.mkdir(parents=True, exist_ok=True)
     figures_folder = subfolder(out, "figures")
