@@ -87,9 +87,10 @@ def real(path: str | os.PathLike[str]) -> Path:
     return Path(path).expanduser().resolve()
 
 
-def shown(name: str) -> str:
-    """A file name for a message: as it is, or quoted with its control characters escaped."""
-    return name if name.isprintable() else ascii(name)
+def shown(name: str | os.PathLike[str]) -> str:
+    """A name or path for a message: as it is, or quoted with its control characters escaped."""
+    text = str(name)
+    return text if text.isprintable() else ascii(text)
 
 
 def some_names(folder: Path, most: int = 3) -> str:
@@ -117,6 +118,7 @@ def check_output_folder(folder: str | os.PathLike[str], name: str) -> Path:
     Raises:
         FileRefused: It is a file, or a folder holding files escalation did not make.
     """
+    name = shown(name)
     folder = real(folder)
     if folder.exists() and not folder.is_dir():
         raise FileRefused(f"{name}: a file, not a folder; give a new folder")
@@ -145,6 +147,7 @@ def own_folder(folder: str | os.PathLike[str], name: str, *, fresh: bool = False
         FileRefused: The folder cannot be used, or another command holds it.
     """
     folder = check_output_folder(folder, name)
+    name = shown(name)
     if fresh and folder.is_dir() and any(folder.iterdir()):
         raise FileRefused(
             f"{name}: already holds files ({some_names(folder)}): a run folder holds "
@@ -254,7 +257,9 @@ def subfolder(folder: Path, name: str) -> Path:
     """
     path = folder / name
     if path.is_symlink():
-        raise FileRefused(f"{path} is a symbolic link: escalation writes only inside {folder}")
+        raise FileRefused(
+            f"{shown(path)} is a symbolic link: escalation writes only inside {shown(folder)}"
+        )
     return path
 
 
@@ -294,12 +299,16 @@ def open_regular(
         for part in path.relative_to(root).parts[:-1]:
             place = place / part
             if place.is_symlink():
-                raise FileRefused(f"{place} is a symbolic link: files are read only inside {root}")
+                raise FileRefused(
+                    f"{shown(place)} is a symbolic link: files are read only inside {shown(root)}"
+                )
     mode = (os.stat if follow else os.lstat)(path).st_mode
     if stat.S_ISLNK(mode):
-        raise FileRefused(f"{path} is a symbolic link: files are read only inside their folder")
+        raise FileRefused(
+            f"{shown(path)} is a symbolic link: files are read only inside their folder"
+        )
     if not stat.S_ISREG(mode):
-        raise FileRefused(f"{path} is {_kind(mode)}, not a regular file")
+        raise FileRefused(f"{shown(path)} is {_kind(mode)}, not a regular file")
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if not follow:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -307,12 +316,12 @@ def open_regular(
         handle = os.open(path, flags)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise FileRefused(f"{path} is a symbolic link") from None
+            raise FileRefused(f"{shown(path)} is a symbolic link") from None
         raise
     mode = os.fstat(handle).st_mode
     if not stat.S_ISREG(mode):  # replaced since the check above
         os.close(handle)
-        raise FileRefused(f"{path} is {_kind(mode)}, not a regular file")
+        raise FileRefused(f"{shown(path)} is {_kind(mode)}, not a regular file")
     os.set_blocking(handle, True)
     return os.fdopen(handle, "rb")
 
@@ -336,10 +345,14 @@ def read_regular(
     with open_regular(path, root, follow=follow) as stream:
         size = os.fstat(stream.fileno()).st_size
         if limit is not None and size > limit:
-            raise FileRefused(f"{path} holds {size:,} bytes, more than the {limit:,} read at most")
+            raise FileRefused(
+                f"{shown(path)} holds {size:,} bytes, more than the {limit:,} read at most"
+            )
         data = stream.read(size + 1 if limit is None else limit + 1)
     if len(data) != size:
-        raise FileRefused(f"{path} is a system file whose size is not known, not a regular file")
+        raise FileRefused(
+            f"{shown(path)} is a system file whose size is not known, not a regular file"
+        )
     return data
 
 

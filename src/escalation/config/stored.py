@@ -25,7 +25,7 @@ from escalation.config.scenarios import compose_scenario
 from escalation.config.schema import ConfigError, Settings
 from escalation.config.validation import settings_from_dictconfig
 from escalation.errors import first_line
-from escalation.files import read_text
+from escalation.files import read_text, shown
 
 #: An interpolation that calls a resolver (``${oc.env:X}``, ``${now:%Y}``), nested ones included;
 #: a plain reference to another key (``${scenario.name}``) reads only the config itself.
@@ -76,7 +76,7 @@ def load_stored(path: Path, root: Path | None = None, nodes: tuple[str, ...] = (
     key = resolver_key(dict(parts))
     if key is not None:
         raise ConfigError(
-            f"{key} holds an interpolation that calls a resolver (${{name:...}}); a stored "
+            f"{shown(key)} holds an interpolation that calls a resolver (${{name:...}}); a stored "
             "config is read as plain values, never resolved"
         )
     return cfg
