@@ -225,6 +225,10 @@ def write_run(
 
     Returns:
         The summary written to ``summary.json``.
+
+    Raises:
+        FileRefused: ``figures/`` is a symbolic link (the figures would be written out of the
+            folder); nothing is written.
     """
     summary = summarize(
         outcomes, run_meta(settings, config, overrides, title=title, changes=changes)
