@@ -184,23 +184,29 @@ def _release(lock: Path | None) -> None:
 def _create(marker: Path, *, exclusive: bool, name: str) -> bool:
     """Write ``MARKER`` into its folder if absent (True); ``exclusive``: refuse when it exists."""
     try:
-        handle = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        _write_new(marker, MARKER_TEXT)
     except FileExistsError:
         if exclusive:
             raise FileRefused(
                 f"{name}: taken by another escalation started at the same time; give another folder"
             ) from None
         return False
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(MARKER_TEXT)
     return True
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` holding ``text``; ``FileExistsError`` if anything (a link too) is there."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 def _lock(folder: Path, name: str) -> Path:
     """Create ``folder``'s ``LOCK_FILE`` (holding this process's id), atomically, or refuse."""
     lock = folder / LOCK_FILE
     staged = folder / f"{LOCK_FILE}.{os.getpid()}.tmp"
-    staged.write_text(f"{os.getpid()}\n", encoding="ascii")
+    staged.unlink(missing_ok=True)  # left by a killed process that had this id
+    _write_new(staged, f"{os.getpid()}\n")
     try:
         for _ in range(2):
             try:
@@ -210,8 +216,8 @@ def _lock(folder: Path, name: str) -> Path:
                 holder = lock_holder(folder)
                 if holder is not None:
                     raise FileRefused(
-                        f"{name}: in use by another escalation (process {holder}); "
-                        f"wait for it to end, or give another folder (or remove {lock} if no "
+                        f"{name}: in use by another escalation (process {holder}); wait for it "
+                        f"to end, or give another folder (or remove {shown(lock)} if no "
                         "escalation is running)"
                     ) from None
                 lock.unlink(missing_ok=True)  # left by a process that is no longer running
@@ -227,15 +233,13 @@ def _place(staged: Path, lock: Path) -> None:
     except FileExistsError:
         raise
     except OSError:  # a file system without hard links: create it exclusively instead
-        handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with os.fdopen(handle, "w", encoding="ascii") as stream:
-            stream.write(staged.read_text(encoding="ascii"))
+        _write_new(lock, staged.read_text(encoding="utf-8"))
 
 
 def lock_holder(folder: Path) -> int | None:
     """The id of another running process that holds ``folder``'s lock, if any."""
     try:
-        pid = int((folder / LOCK_FILE).read_text(encoding="ascii").strip())
+        pid = int(read_regular(folder / LOCK_FILE, limit=64).decode("ascii").strip())
     except (OSError, ValueError):
         return None
     if pid == os.getpid() or pid <= 0:
@@ -244,7 +248,7 @@ def lock_holder(folder: Path) -> int | None:
         os.kill(pid, 0)
     except PermissionError:
         return pid  # running, as another user
-    except OSError:
+    except (OSError, OverflowError):
         return None
     return pid
 
