@@ -1,10 +1,14 @@
 """The timeline of dated events: its vocabulary, loading with one-line errors, replay events.
 
 A timeline is a CSV file with the columns ``month, actor, event, description, source``, one row
-per dated event, sorted by month (``YYYY-MM``; dates are to the month). Western and Ukrainian
-events drive the replay (``escalation.model.replay``; the ``history`` scenario and
+per dated event, sorted by month (``YYYY-MM``; dates are to the month). It is read as what it
+is: a regular file (never a device, a pipe, a folder or a system file) of at most
+``MAX_TIMELINE_BYTES``; an error names the file, line and column without echoing the file (a
+cell is shown, shortened, only in a file whose header proved it a timeline). Western and
+Ukrainian events drive the replay (``escalation.model.replay``; the ``history`` scenario and
 ``escalation-backtest``); Russian and joint events are what the back-test scores. This module
-needs only the standard library, so the model and the back-test can both read it.
+needs only the standard library (and ``escalation.files``), so the model and the back-test can
+both read it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+
+from escalation.files import FileRefused, read_regular
 
 COLUMNS = ("month", "actor", "event", "description", "source")
 """The columns of a timeline file, in this order."""
@@ -61,6 +67,10 @@ ACTORS_OF_EVENT: dict[str, tuple[str, ...]] = {
 }
 
 SHIPPED_TIMELINE = "timeline.csv"
+#: The largest timeline read (the shipped one, 22 years of events, is 16 KB).
+MAX_TIMELINE_BYTES = 2**20
+#: The most characters of a cell shown in an error message.
+SHOWN_CELL = 40
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -162,7 +172,8 @@ def replay_events(
 def load_timeline(path: str | os.PathLike[str] | None = None) -> Timeline:
     """Read and validate a timeline file (default: the shipped one).
 
-    Rules: the header is exactly ``month,actor,event,description,source``; every row has these
+    Rules: a regular file of at most ``MAX_TIMELINE_BYTES``, UTF-8 text; the header is exactly
+    ``month,actor,event,description,source``; every row has these
     five fields; ``month`` is ``YYYY-MM``; ``actor`` and ``event`` come from the vocabulary and
     fit each other (a Russian event is Russia's, a Western measure a Western actor's);
     ``description`` and ``source`` are not empty; rows are sorted by month; at least one row.
@@ -173,11 +184,11 @@ def load_timeline(path: str | os.PathLike[str] | None = None) -> Timeline:
     path = shipped_timeline_path() if path is None else Path(path)
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = read_regular(path, follow=True, limit=MAX_TIMELINE_BYTES).decode("utf-8-sig")
     except FileNotFoundError:
         raise TimelineError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise TimelineError(f"{name}: is a folder, not a timeline CSV file") from None
+    except FileRefused as error:
+        raise TimelineError(f"{error}; a timeline is a CSV file") from None
     except UnicodeDecodeError:
         raise TimelineError(f"{name}: not a UTF-8 text file") from None
     except OSError as error:
@@ -194,10 +205,8 @@ def parse_timeline(text: str, name: str = "<timeline>") -> Timeline:
         raise TimelineError(f"{name}:1: malformed CSV ({error})") from None
     if header is None:
         raise TimelineError(f"{name}: empty file; expected the header {','.join(COLUMNS)}")
-    if tuple(cell.strip() for cell in header) != COLUMNS:
-        raise TimelineError(
-            f"{name}:1: header is {','.join(header)!r}; expected exactly {','.join(COLUMNS)}"
-        )
+    if tuple(cell.strip() for cell in header) != COLUMNS:  # not shown: it may not be a timeline
+        raise TimelineError(f"{name}:1: header must be exactly {','.join(COLUMNS)}")
     events: list[Event] = []
     line = reader.line_num + 1
     while True:
@@ -235,11 +244,11 @@ def _event(row: list[str], line: int, name: str) -> Event:
         return TimelineError(f"{name}:{line}: column '{column}': {problem}; allowed: {listed}")
 
     if not is_month(month):
-        raise fail("month", f"{month!r} is not a month", "YYYY-MM, e.g. 2024-09")
+        raise fail("month", f"{_shown(month)} is not a month", "YYYY-MM, e.g. 2024-09")
     if actor not in ACTORS:
-        raise fail("actor", f"unknown actor {actor!r}", ACTORS)
+        raise fail("actor", f"unknown actor {_shown(actor)}", ACTORS)
     if event not in EVENTS:
-        raise fail("event", f"unknown event {event!r}", EVENTS)
+        raise fail("event", f"unknown event {_shown(event)}", EVENTS)
     if actor not in ACTORS_OF_EVENT[event]:
         raise fail("actor", f"{actor!r} cannot take the event {event!r}", ACTORS_OF_EVENT[event])
     if not description:
@@ -247,3 +256,10 @@ def _event(row: list[str], line: int, name: str) -> Event:
     if not source:
         raise fail("source", "empty", "a checkable source (publisher, date, URL)")
     return Event(month, actor, event, description, source, line)
+
+
+def _shown(cell: str) -> str:
+    """A cell for a message: quoted, control characters escaped, at most ``SHOWN_CELL`` long."""
+    if len(cell) > SHOWN_CELL:
+        return repr(cell[: SHOWN_CELL - 3] + "...")
+    return repr(cell)

@@ -68,6 +68,7 @@ def synthetic_run(tmp_path_factory) -> Path:
     }
     summary = {"scenario": "troops", "title": "Synthetic", "config": config}
     (folder / "summary.json").write_text(json.dumps(summary))
+    (folder / ".escalation").write_text("")  # made as escalation makes one (files.MARKER)
     return folder
 
 

@@ -420,6 +420,7 @@ def test_command_writes_every_output_into_a_dated_folder_under_the_cwd(
     (folder,) = (tmp_path / "backtest").iterdir()
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert files == [
+        ".escalation",  # the mark of a folder escalation made (escalation.files.MARKER)
         "backtest.json",
         "backtest.md",
         "figures/backtest_timeline.png",

@@ -136,6 +136,7 @@ def test_trajectories_false_writes_the_same_outcomes_without_trajectories(tmp_pa
         assert result.returncode == 0, result.stderr
     without = tmp_path / "without"
     assert sorted(p.name for p in without.iterdir()) == [
+        ".escalation",  # the mark of a folder escalation made (escalation.files.MARKER)
         ".hydra",
         "escalation.log",
         "outcomes.csv",

@@ -321,7 +321,10 @@ def test_report_rebuilds_a_run_folder(tmp_path):
     [
         (lambda d: None, "is neither a run folder (.hydra/config.yaml missing) nor a sweep folder"),
         (
-            lambda d: (d / "multirun.yaml").write_text("hydra: [unclosed"),
+            lambda d: (
+                (d / ".escalation").write_text(""),  # a folder escalation made (files.MARKER)
+                (d / "multirun.yaml").write_text("hydra: [unclosed"),
+            ),
             "multirun.yaml is malformed",
         ),
     ],

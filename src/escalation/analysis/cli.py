@@ -11,7 +11,8 @@ For a run folder or a gathered sweep folder, and one outcome (``--outcome``, def
 
 The statistics are ``escalation.analysis.analyse``'s (EMA Workbench and SALib); this module parses
 the options, writes the report in words and draws the figures, each file written atomically. Bad
-input ends with one line on stderr and exit status 2.
+input ends with one line on stderr and exit status 2. The output folder (DIR or ``--out``) is
+new, empty or one escalation made (``escalation.files.own_folder``), checked before any work.
 """
 
 from __future__ import annotations
@@ -41,7 +42,17 @@ from escalation.analysis.analyse import (
 from escalation.analysis.figures import draw_figures
 from escalation.analysis.report import report_markdown
 from escalation.errors import describe_os_error
-from escalation.files import atomic_write
+from escalation.files import (
+    MARKER,
+    FileRefused,
+    atomic_write,
+    check_output_folder,
+    formula_safe,
+    made_by_escalation,
+    own_folder,
+    real,
+    subfolder,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_FAULT = 1
@@ -102,9 +113,10 @@ def main(argv: list[str] | None = None) -> None:
         out = args.out or args.folder
         step = time.perf_counter()
         _say(f"Writing the report, tables{'' if args.no_figures else ' and figures'} to {out} ...")
-        written = write_analysis(analysis, out, figures=not args.no_figures)
+        with own_folder(out, _out_name(args)):
+            written = write_analysis(analysis, out, figures=not args.no_figures)
         _say(f"Written ({time.perf_counter() - step:.1f} s)")
-    except AnalysisError as error:
+    except (AnalysisError, FileRefused) as error:
         print(f"escalation-analyze: error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except OSError as error:
@@ -148,6 +160,7 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
         f"({time.perf_counter() - step:.1f} s)"
     )
     target = make_target(study, args.outcome, above=args.above, below=args.below)
+    check_out(args)
     require_libraries()
     _say(f"Analysing {target.phrase}: feature scores, PRIM boxes, Sobol indices (sobol runs)")
     return analyse(
@@ -161,6 +174,30 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
     )
 
 
+def _out_name(args: argparse.Namespace) -> str:
+    """How messages name the output folder: ``--out DIR``, or the analysed folder."""
+    return f"--out {args.out}" if args.out is not None else str(args.folder)
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """The output folder is new, empty or escalation's own (the analysed folder: made by it).
+
+    Raises:
+        AnalysisError: It holds files escalation did not make, or is a file.
+    """
+    if args.out is None:
+        if args.folder.is_dir() and not made_by_escalation(real(args.folder)):
+            raise AnalysisError(
+                f"{args.folder}: not a folder escalation made (no {MARKER} in it); give "
+                "--out DIR to write the analysis into a new folder"
+            )
+        return
+    try:
+        check_output_folder(args.out, _out_name(args))
+    except FileRefused as error:
+        raise AnalysisError(str(error)) from None
+
+
 def _say(line: str) -> None:
     """Print one progress line at once (a long analysis shows where it is)."""
     print(line, flush=True)
@@ -169,10 +206,17 @@ def _say(line: str) -> None:
 def write_analysis(analysis: Analysis, out: Path, *, figures: bool = True) -> list[str]:
     """Write the report, its tables and (optionally) its figures into ``out``.
 
+    Text cells of the tables that a spreadsheet would run as formulas are escaped
+    (``escalation.files.formula_safe``).
+
     Returns:
         The names written, relative to ``out``.
+
+    Raises:
+        FileRefused: ``out/figures`` is a symbolic link.
     """
     out.mkdir(parents=True, exist_ok=True)
+    figures_folder = subfolder(out, "figures")
     written = []
     tables = {
         "feature_scores": scores_table(analysis),
@@ -183,11 +227,11 @@ def write_analysis(analysis: Analysis, out: Path, *, figures: bool = True) -> li
         if kind == "sobol" and table.empty:
             continue
         with atomic_write(out / TABLE_FILES[kind]) as stream:
-            table.to_csv(stream, index=False, lineterminator="\n")
+            formula_safe(table).to_csv(stream, index=False, lineterminator="\n")
         written.append(TABLE_FILES[kind])
     links: dict[str, str] = {}
     if figures:
-        links = draw_figures(analysis, out / "figures")
+        links = draw_figures(analysis, figures_folder)
         written += sorted(set(links.values()))
     with atomic_write(out / REPORT_FILE) as stream:
         stream.write(report_markdown(analysis, links))

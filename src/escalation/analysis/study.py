@@ -22,6 +22,7 @@ import pandas as pd
 from escalation.config.sampling import INSTALL_HINT
 from escalation.config.schema import uncertainty_names
 from escalation.errors import first_line
+from escalation.files import read_text
 from escalation.run.results import OUTCOME_COLUMNS, table_rows
 from escalation.sweep.figures import policy_label, swept_columns
 
@@ -192,7 +193,7 @@ def load_study(folder: Path) -> Study:
 
 
 def _run_study(folder: Path, table: pd.DataFrame) -> Study:
-    summary = _read_json(folder / "summary.json")
+    summary = _read_json(folder / "summary.json", folder)
     config = _mapping(summary, "config", folder / "summary.json")
     policy = _mapping(config, "policy", folder / "summary.json")
     levers = ", ".join(f"{lever}={policy[lever]}" for lever in LEVERS if lever in policy)
@@ -217,7 +218,7 @@ def _sweep_study(folder: Path, table: pd.DataFrame) -> Study:
         summary_path = folder / str(job) / "summary.json"
         config = fallback
         if summary_path.is_file():
-            config = _mapping(_read_json(summary_path), "config", summary_path) or fallback
+            config = _mapping(_read_json(summary_path, folder), "config", summary_path) or fallback
         rows = rows.sort_values("replicate", kind="stable").reset_index(drop=True)
         label = policy_label(first, labelled) if labelled else ""
         policies.append(Policy(int(job), label, rows, _ranges(config, rows), _sampling(config)))
@@ -233,9 +234,10 @@ def _mapping(node: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]
     return value
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path, folder: Path) -> dict[str, Any]:
+    """A JSON file read back as a regular file inside ``folder`` (``escalation.files``)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, folder))
     except (OSError, ValueError) as error:
         raise AnalysisError(f"{path} is malformed: {error}") from None
     return data if isinstance(data, dict) else {}
@@ -246,7 +248,8 @@ def _multirun_config(folder: Path) -> dict[str, Any]:
     from omegaconf import OmegaConf
 
     try:
-        config = OmegaConf.to_container(OmegaConf.load(folder / "multirun.yaml"), resolve=False)
+        text = read_text(folder / "multirun.yaml", folder)
+        config = OmegaConf.to_container(OmegaConf.create(text), resolve=False)
     except Exception:  # a malformed file only loses the fallback config
         return {}
     if not isinstance(config, dict):

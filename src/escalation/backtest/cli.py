@@ -2,8 +2,10 @@
 
 Usage: ``escalation-backtest [TIMELINE.csv] [--from YYYY-MM] [--to YYYY-MM] [--replicates N]
 [--seed S] [--out DIR]``. Everything is checked before anything is written; bad input ends with
-one line on stderr and exit status 2. The files are built in a temporary folder beside ``--out``
-and moved into place at the end, so an interrupted run leaves no half-written output.
+one line on stderr and exit status 2. ``--out`` is new, empty or a folder escalation made, held
+while the files are written (``escalation.files.own_folder``); they are built in a temporary
+folder inside it and moved into place at the end, so an interrupted run leaves no half-written
+output.
 """
 
 from __future__ import annotations
@@ -32,7 +34,16 @@ from escalation.backtest.forecast import forecast, replay_settings
 from escalation.backtest.report import backtest_markdown, scores_markdown
 from escalation.backtest.scores import score_table
 from escalation.config.schema import ConfigError
+from escalation.files import (
+    FileRefused,
+    check_output_folder,
+    formula_safe,
+    own_folder,
+    read_regular,
+    subfolder,
+)
 from escalation.timeline import (
+    MAX_TIMELINE_BYTES,
     SHIPPED_TIMELINE,
     Timeline,
     TimelineError,
@@ -133,62 +144,75 @@ def _timeline_name(timeline: Timeline, shipped: bool) -> str:
 
 
 def write_backtest(result: Backtest, out: Path, *, command: str, shipped: bool) -> list[Path]:
-    """Write every output into ``out`` via a temporary folder beside it; return the files."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
-    try:
-        window = result.window
-        name = _timeline_name(result.timeline, shipped)
-        forecast = result.forecast.copy()
-        forecast["p"] = forecast["p"].round(6)
-        forecast.to_csv(staging / FORECAST_FILE, index=False, lineterminator="\n")
-        result.scores.to_csv(
-            staging / SCORES_FILE, index=False, float_format="%.6f", lineterminator="\n"
-        )
-        (staging / "figures").mkdir()
-        span = f"{window[0]} to {window[1]}"
-        plot_timeline(
-            result.forecast,
-            staging / "figures" / TIMELINE_FILE,
-            scored_from=window[0],
-            baseline=_baseline_rates(result),
-            title=f"Back-test: the model's monthly probability of each Russian move vs "
-            f"history\n(scored {span}; {result.replicates} replicates, seed {result.seed})",
-        )
-        plot_reliability(
-            result.forecast[result.scored],
-            staging / "figures" / RELIABILITY_FILE,
-            f"Reliability of the back-test forecasts\n(all scored classes, {span})",
-        )
-        report = backtest_markdown(
-            result.forecast,
-            result.scores,
-            scored=result.scored,
-            command=command,
-            timeline=name,
-            window=window,
-            replicates=result.replicates,
-            seed=result.seed,
-        )
-        (staging / REPORT_FILE).write_text(report, encoding="utf-8")
-        digest = hashlib.sha256(
-            Path(result.timeline.path).read_bytes() if not shipped else _shipped_bytes()
-        ).hexdigest()
-        run = {
-            "command": command,
-            "timeline": name,
-            "timeline_sha256": digest,
-            "replayed": [result.timeline.first_month, window[1]],
-            "scored": list(window),
-            "replicates": result.replicates,
-            "seed": result.seed,
-            "scenario": "history",
-            "version": __version__,
-        }
-        (staging / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-        return _move_into_place(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Write every output into ``out`` via a temporary folder inside it; return the files.
+
+    Text cells of the tables that a spreadsheet would run as formulas are escaped.
+
+    Raises:
+        FileRefused: ``out`` holds files escalation did not make, or another command holds it.
+    """
+    with own_folder(out, f"--out {out}"):
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging.", suffix=".tmp"))
+        try:
+            return _write_staged(result, staging, out, command=command, shipped=shipped)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_staged(
+    result: Backtest, staging: Path, out: Path, *, command: str, shipped: bool
+) -> list[Path]:
+    """Write every output into ``staging``, then move them into ``out``; return the files."""
+    window = result.window
+    name = _timeline_name(result.timeline, shipped)
+    forecast = result.forecast.copy()
+    forecast["p"] = forecast["p"].round(6)
+    formula_safe(forecast).to_csv(staging / FORECAST_FILE, index=False, lineterminator="\n")
+    formula_safe(result.scores).to_csv(
+        staging / SCORES_FILE, index=False, float_format="%.6f", lineterminator="\n"
+    )
+    (staging / "figures").mkdir()
+    span = f"{window[0]} to {window[1]}"
+    plot_timeline(
+        result.forecast,
+        staging / "figures" / TIMELINE_FILE,
+        scored_from=window[0],
+        baseline=_baseline_rates(result),
+        title=f"Back-test: the model's monthly probability of each Russian move vs "
+        f"history\n(scored {span}; {result.replicates} replicates, seed {result.seed})",
+    )
+    plot_reliability(
+        result.forecast[result.scored],
+        staging / "figures" / RELIABILITY_FILE,
+        f"Reliability of the back-test forecasts\n(all scored classes, {span})",
+    )
+    report = backtest_markdown(
+        result.forecast,
+        result.scores,
+        scored=result.scored,
+        command=command,
+        timeline=name,
+        window=window,
+        replicates=result.replicates,
+        seed=result.seed,
+    )
+    (staging / REPORT_FILE).write_text(report, encoding="utf-8")
+    digest = hashlib.sha256(
+        _timeline_bytes(result.timeline.path) if not shipped else _shipped_bytes()
+    ).hexdigest()
+    run = {
+        "command": command,
+        "timeline": name,
+        "timeline_sha256": digest,
+        "replayed": [result.timeline.first_month, window[1]],
+        "scored": list(window),
+        "replicates": result.replicates,
+        "seed": result.seed,
+        "scenario": "history",
+        "version": __version__,
+    }
+    (staging / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
+    return _move_into_place(staging, out)
 
 
 def _baseline_rates(result: Backtest) -> dict[str, float]:
@@ -198,20 +222,23 @@ def _baseline_rates(result: Backtest) -> dict[str, float]:
     return reference.groupby("event")["observed"].mean().to_dict()
 
 
+def _timeline_bytes(path: str) -> bytes:
+    """A user's timeline file again, read as ``load_timeline`` reads it (a regular file, capped)."""
+    return read_regular(path, follow=True, limit=MAX_TIMELINE_BYTES)
+
+
 def _shipped_bytes() -> bytes:
     return shipped_timeline_path().read_bytes()
 
 
 def _move_into_place(staging: Path, out: Path) -> list[Path]:
-    """Rename the staging folder to ``out``, or move its files into an existing ``out``."""
+    """Move the staging folder's files into ``out``, never through a symbolic link there."""
     files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-    if not out.exists():
-        staging.rename(out)
-    else:
-        for relative in files:
-            target = out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (staging / relative).replace(target)
+    for relative in files:
+        target = out / relative
+        if len(relative.parts) > 1:
+            subfolder(out, relative.parts[0]).mkdir(exist_ok=True)
+        (staging / relative).replace(target)
     return [out / relative for relative in files]
 
 
@@ -297,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
         out = args.out or Path("backtest") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         if out.exists() and not out.is_dir():
             raise BadInput(f"--out {out} exists and is not a folder")
+        check_output_folder(out, f"--out {out}")
         window = scoring_window(timeline, args.scored_from, args.scored_to)
         check_run(timeline, replicates=args.replicates, seed=args.seed, until=window[1])
         print(
@@ -311,11 +339,14 @@ def main(argv: list[str] | None = None) -> None:
             replicates=args.replicates,
             seed=args.seed,
         )
-    except (TimelineError, BadInput) as error:
+    except (TimelineError, BadInput, FileRefused) as error:
         fail(str(error))
         return
 
-    write_backtest(result, out, command=_command(args), shipped=args.timeline is None)
+    try:
+        write_backtest(result, out, command=_command(args), shipped=args.timeline is None)
+    except FileRefused as error:
+        fail(str(error))
     print(scores_markdown(result.scores))
     print(f"Baseline: {result.scores['baseline'].iloc[0]}")
     print(f"Wrote {FORECAST_FILE}, {SCORES_FILE}, {REPORT_FILE}, {RUN_FILE} and figures/ in {out}")

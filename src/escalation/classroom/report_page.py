@@ -3,13 +3,16 @@
 The page is built from what is on disk (a run's ``summary.json``, ``narrative.md``, figures and
 Hydra's saved config; a sweep's ``summary.csv``, figures and ``multirun.yaml``). Figures are
 embedded as base64 data, styles are inline, and nothing refers to another file or to the
-network, so the page opens offline and can be mailed or put on a USB stick as it is.
+network, so the page opens offline and can be mailed or put on a USB stick as it is. Every file
+is read back as a regular file inside the folder, never through a symbolic link out of it
+(``escalation.files.read_regular``); the configuration is shown as stored, never resolved.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 import re
 from collections.abc import Mapping
@@ -18,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from escalation.files import atomic_write
+from escalation.files import FileRefused, atomic_write, read_regular, read_text
 from escalation.run.figure_data import policy_words
 from escalation.run.results import FILES
 from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
@@ -61,13 +64,19 @@ def _table(frame: pd.DataFrame, numeric: set[str] | None = None) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _figures(folder: Path) -> str:
-    """Every PNG of a figures folder as an embedded image with its name as caption."""
+def _figures(folder: Path, root: Path) -> str:
+    """Every PNG of a figures folder inside ``root`` as an embedded image, its name as caption.
+
+    Raises:
+        ReportPageError: The folder or a figure is a symbolic link or not a regular file.
+    """
+    if folder.is_symlink():
+        raise ReportPageError(f"{folder} is a symbolic link: files are read only inside {root}")
     if not folder.is_dir():
         return '<p class="note">No figures on disk.</p>'
     parts = []
     for path in sorted(folder.glob("*.png")):
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        data = base64.b64encode(_read(path, root)).decode("ascii")
         name = path.stem.replace("_", " ")
         parts.append(
             f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
@@ -127,6 +136,14 @@ def _page(title: str, body: str) -> str:
     )
 
 
+def _read(path: Path, root: Path) -> bytes:
+    """A file of the folder (``escalation.files.read_regular``); ReportPageError if refused."""
+    try:
+        return read_regular(path, root)
+    except FileRefused as error:
+        raise ReportPageError(str(error)) from None
+
+
 def probability_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
     """A run's outcome probabilities with their intervals, as text."""
     return pd.DataFrame(
@@ -150,7 +167,7 @@ def run_page(folder: Path) -> str:
     """
     path = folder / FILES["summary"]
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        summary = json.loads(read_text(path, folder))
     except (OSError, ValueError) as error:
         raise ReportPageError(f"{path} is missing or malformed: {error}") from None
     config = summary.get("config") or {}
@@ -169,7 +186,7 @@ def run_page(folder: Path) -> str:
     )
     narrative = folder / FILES["narrative"]
     story = (
-        markdown_to_html(narrative.read_text(encoding="utf-8"))
+        markdown_to_html(_read(narrative, folder).decode("utf-8", errors="replace"))
         if narrative.is_file()
         else '<p class="note">No narrative.md on disk.</p>'
     )
@@ -186,7 +203,7 @@ def run_page(folder: Path) -> str:
         _table(probability_rows(summary), {"Probability", "95% interval", "Replicates"}),
         _table(mean_rows, {"Mean", "95% interval"}) if len(mean_rows) else "",
         "<h2>Figures</h2>",
-        _figures(folder / FILES["figures"]),
+        _figures(folder / FILES["figures"], folder),
         '<h2>The story of one replicate</h2><div class="story">',
         story,
         "</div><h2>Configuration</h2>",
@@ -210,12 +227,17 @@ def sweep_page(folder: Path) -> str:
     """
     path = folder / SWEEP_FILES["summary"]
     try:
-        summary = pd.read_csv(path)
+        text = read_text(path, folder, limit=None)
+        if "\0" in text:
+            raise ValueError("holds a NUL byte, not text")
+        summary = pd.read_csv(io.StringIO(text))
         table = ranking(summary, RANKING_OUTCOME)
     except (OSError, ValueError, KeyError) as error:
         raise ReportPageError(f"{path} is missing or malformed: {error}") from None
     multirun = folder / MULTIRUN_FILE
-    config_text = multirun.read_text(encoding="utf-8") if multirun.is_file() else ""
+    config_text = ""
+    if multirun.is_file():
+        config_text = _read(multirun, folder).decode("utf-8", errors="replace")
     try:
         name = sweep_name(load_multirun(folder))
     except (SweepError, ValueError):
@@ -249,7 +271,7 @@ def sweep_page(folder: Path) -> str:
             {"Rank", "P(direct conflict)", "95% interval", "Ukraine's final position (mean %)"},
         ),
         "<h2>Comparison figures</h2>",
-        _figures(folder / SWEEP_FILES["figures"]),
+        _figures(folder / SWEEP_FILES["figures"], folder),
         "<h2>Configuration</h2>",
         f"<pre>{html.escape(config_text or 'multirun.yaml is missing')}</pre>",
     ]

@@ -341,7 +341,7 @@ def _main() -> None:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
         _run.changes = plan.changes
-        with hold(plan.folder if plan.multirun else None):
+        with hold(plan.folder, sweep=plan.multirun):
             _app()
         return
     # Let Hydra raise instead of printing a multi-line report, so errors become one line.
@@ -351,10 +351,12 @@ def _main() -> None:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
         _run.changes = plan.changes
-        with hold(plan.folder if plan.multirun else None):
+        with hold(plan.folder, sweep=plan.multirun):
             _app()
     except KeyboardInterrupt:
         _interrupted(plan)
+    except ConfigError as error:  # the output folder was taken since the checks (hold)
+        _fail(str(error))
     except Exception as error:
         message = describe_error(error)
         if message is not None:

@@ -1,10 +1,12 @@
-"""Output folders: which are free, writable and not in use, and how a sweep marks its own.
+"""Output folders: which are free, writable and not in use, and how a run or a sweep claims its own.
 
 ``escalation.cli.preflight`` decides which folder a run or a sweep writes into; these are the folder
 rules it applies: a folder is used only when new or empty (``unused`` finds ``name_2``,
 ``name_3``, ... otherwise), the nearest existing parent must accept a new file
-(``check_writable``), and a running sweep marks its folder with ``LOCK_FILE`` (``hold``) so that
-a second ``escalation`` into it is refused while it runs.
+(``check_writable``). ``hold`` then claims it (``escalation.files.own_folder``): a run's folder
+gets its marker exclusively, so that of two runs given the same new folder one is refused; a
+sweep's folder is locked while its sweep runs, so that a second ``escalation`` into it is refused.
+Paths are resolved (``~``, symbolic links, ``..``) before any check.
 """
 
 from __future__ import annotations
@@ -12,59 +14,62 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from escalation.config.schema import ConfigError
+from escalation.files import FileRefused, lock_holder, own_folder, real, some_names
 
-#: Marks a sweep folder in use while its sweep runs.
-LOCK_FILE = ".escalation.lock"
+__all__ = [
+    "absolute",
+    "check_writable",
+    "hold",
+    "holds_files",
+    "running_sweep",
+    "some_names",
+    "unused",
+    "with_override",
+]
 
 
 @contextmanager
-def hold(folder: Path | None) -> Iterator[None]:
-    """While a sweep runs, mark its folder as in use (``LOCK_FILE``, holding the process id).
+def hold(folder: Path | None, *, sweep: bool = True) -> Iterator[None]:
+    """While a run or a sweep runs, hold its folder as its own (``escalation.files.own_folder``).
 
-    A second ``escalation`` into the same folder is refused meanwhile; a mark left by a killed
-    process (whose id is no longer running) does not count. ``None`` (a single run) holds nothing.
+    A run's folder must be new or empty and is claimed exclusively; a sweep's folder is locked
+    (a lock left by a killed process does not count). ``None`` (``--help`` and the like) holds
+    nothing.
+
+    Raises:
+        ConfigError: Another ``escalation`` holds the folder, or it holds files escalation did
+            not make.
     """
     if folder is None:
         yield
         return
-    lock = folder / LOCK_FILE
-    folder.mkdir(parents=True, exist_ok=True)
-    lock.write_text(f"{os.getpid()}\n", encoding="ascii")
+    key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+    claim = ExitStack()
     try:
+        claim.enter_context(own_folder(folder, f"{key}={folder}", fresh=not sweep))
+    except FileRefused as error:
+        raise ConfigError(str(error)) from None
+    with claim:
         yield
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 def running_sweep(folder: Path) -> int | None:
     """The id of a running process that holds ``folder``'s lock, if any."""
-    try:
-        pid = int((folder / LOCK_FILE).read_text(encoding="ascii").strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return None if pid == os.getpid() else pid
+    return lock_holder(folder)
 
 
 def absolute(path: str) -> Path:
-    """``path`` with ``~`` expanded, made absolute against the working folder."""
-    return Path(path).expanduser().absolute()
+    """``path`` with ``~`` expanded, made absolute, its symbolic links and ``..`` resolved."""
+    return real(path)
 
 
 def holds_files(folder: Path) -> bool:
     """Whether ``folder`` is a folder with anything in it."""
     return folder.is_dir() and any(folder.iterdir())
-
-
-def some_names(folder: Path, most: int = 3) -> str:
-    """The first few names in ``folder``, for a message (``a, b, c, ... (12 entries)``)."""
-    names = sorted(entry.name for entry in folder.iterdir())
-    more = f", ... ({len(names)} entries)" if len(names) > most else ""
-    return ", ".join(names[:most]) + more
 
 
 def unused(folder: Path) -> Path:

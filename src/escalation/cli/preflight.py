@@ -75,7 +75,7 @@ from escalation.config.validation import (
     underscored_number,
 )
 from escalation.errors import first_line
-from escalation.run.runs import check_memory
+from escalation.run.runs import check_memory, check_timeline
 from escalation.sweep.folder import (
     MAX_JOBS,
     MULTIRUN_FILE,
@@ -161,6 +161,7 @@ def prepare(arguments: list[str]) -> Plan:
         _check_machine_access(cfg)
         if args.help or args.hydra_help or args.cfg or args.info:
             return Plan(arguments)
+        check_timeline(OmegaConf.select(cfg, "scenario.timeline"))
         if multirun:
             return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
         return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))

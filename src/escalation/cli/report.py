@@ -1,17 +1,21 @@
 """The ``escalation-report DIR`` command: rebuild a run's or a sweep's tables and figures.
 
 Everything is rebuilt from what is on disk (the jobs' ``outcomes.csv`` and ``summary.json``,
-Hydra's saved config), never by simulating again; what is missing or malformed is named.
+Hydra's saved config), never by simulating again; what is missing or malformed is named. Only a
+folder escalation made (``escalation.files.MARKER``) is rewritten, while no other escalation
+holds it; files are read back only from inside it (``escalation.files.open_regular``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from escalation.classroom.report_page import ReportPageError, write_report_page
 from escalation.errors import describe_os_error
+from escalation.files import MARKER, FileRefused, made_by_escalation, own_folder, real
 from escalation.run.results import summary_table
 from escalation.run.runs import HYDRA_CONFIG, RunFolderError, rebuild_run
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError
@@ -39,6 +43,26 @@ def main(argv: list[str] | None = None) -> None:
 
     if not folder.is_dir():
         fail(f"{folder}: no such folder")
+    if not ((folder / MULTIRUN_FILE).is_file() or (folder / HYDRA_CONFIG).is_file()):
+        fail(
+            f"{folder} is neither a run folder ({HYDRA_CONFIG} missing) nor a sweep folder "
+            f"({MULTIRUN_FILE} missing)"
+        )
+    if not made_by_escalation(real(folder)):
+        fail(
+            f"{folder}: not a folder escalation made (no {MARKER} in it); escalation-report "
+            "rewrites files only in escalation's run and sweep folders"
+        )
+    with ExitStack() as held:
+        try:
+            held.enter_context(own_folder(folder, str(folder)))
+        except FileRefused as error:
+            fail(str(error))
+        _report(folder, arguments.html, fail)
+
+
+def _report(folder: Path, html: bool, fail) -> None:
+    """Rebuild the run or sweep in ``folder`` (and its page); print what was done."""
     try:
         if (folder / MULTIRUN_FILE).is_file():
             gathered = rebuild_sweep(folder)
@@ -46,18 +70,13 @@ def main(argv: list[str] | None = None) -> None:
             if not gathered.complete:
                 print(f"escalation-report: error: {gathered.error_line()}", file=sys.stderr)
                 sys.exit(1)
-        elif (folder / HYDRA_CONFIG).is_file():
+        else:
             summary, notes = rebuild_run(folder)
             print(summary_table(summary))
             for note in notes:
                 print(f"note: {note}")
             print(f"Rebuilt summary.json, narrative.md and figures/ in {folder}")
-        else:
-            fail(
-                f"{folder} is neither a run folder ({HYDRA_CONFIG} missing) nor a sweep folder "
-                f"({MULTIRUN_FILE} missing)"
-            )
-    except (RunFolderError, SweepError) as error:
+    except (RunFolderError, SweepError, FileRefused) as error:
         fail(str(error))
     except OSError as error:
         print(f"escalation-report: error: {describe_os_error(error)}", file=sys.stderr)
@@ -65,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("escalation-report: interrupted", file=sys.stderr)
         sys.exit(130)
-    if arguments.html:
+    if html:
         _write_page(folder, fail)
 
 
@@ -73,5 +92,5 @@ def _write_page(folder: Path, fail) -> None:
     """Write ``report.html`` (``escalation.classroom.report_page``) and say where."""
     try:
         print(f"Wrote {write_report_page(folder)}")
-    except ReportPageError as error:
+    except (ReportPageError, FileRefused) as error:
         fail(str(error))

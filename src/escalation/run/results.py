@@ -18,7 +18,7 @@ import pandas as pd
 
 from escalation.config.changes import changes_words
 from escalation.errors import first_line
-from escalation.files import atomic_write
+from escalation.files import atomic_write, formula_safe, open_regular
 from escalation.ladder import OUTCOME_COLUMNS
 
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
@@ -175,14 +175,20 @@ def table_rows(path: Path) -> int | None:
     """The number of rows of a CSV table after its header; None if it is cut short.
 
     A table cut short (a killed writer, a full disk) lacks its final line break. Counting
-    lines assumes no line break inside a field, which holds for the tables written here.
+    lines assumes no line break inside a field, which holds for the tables written here. The
+    table is a regular file, not a symbolic link (``escalation.files.open_regular``), and holds
+    no NUL byte.
 
     Raises:
         OSError: The file cannot be read.
+        ValueError: It is not a regular file (``escalation.files.FileRefused``), or holds a NUL
+            byte.
     """
     lines, last = 0, b"\n"
-    with open(path, "rb") as stream:
+    with open_regular(path) as stream:
         while block := stream.read(1 << 20):
+            if b"\0" in block:
+                raise ValueError("holds a NUL byte, not text")
             lines += block.count(b"\n")
             last = block[-1:]
     if lines == 0 or last != b"\n":
@@ -207,6 +213,8 @@ def read_outcomes(path: Path, replicates: Any = None, *, text: str | None = None
             cut_short = table_rows(path) is None
             table = pd.read_csv(path)
         else:
+            if "\0" in text:
+                raise ValueError("holds a NUL byte, not text")
             cut_short = not text.endswith("\n")
             table = pd.read_csv(io.StringIO(text))
     except (OSError, ValueError, pd.errors.ParserError) as error:
@@ -229,12 +237,17 @@ def read_outcomes(path: Path, replicates: Any = None, *, text: str | None = None
 def write_tables(
     folder: Path, outcomes: pd.DataFrame, trajectories: pd.DataFrame | None = None
 ) -> None:
-    """Write ``outcomes.csv`` and, when given, ``trajectories.csv`` atomically."""
+    """Write ``outcomes.csv`` and, when given, ``trajectories.csv`` atomically.
+
+    Text cells a spreadsheet would run as formulas are escaped (``escalation.files.formula_safe``).
+    """
     for name, frame in (("outcomes", outcomes), ("trajectories", trajectories)):
         if frame is None:
             continue
         with atomic_write(folder / FILES[name]) as stream:
-            frame.to_csv(stream, index=False, lineterminator="\n", float_format=FLOAT_FORMAT[name])
+            formula_safe(frame).to_csv(
+                stream, index=False, lineterminator="\n", float_format=FLOAT_FORMAT[name]
+            )
 
 
 def write_summary(folder: Path, summary: Mapping[str, Any]) -> None:

@@ -20,7 +20,7 @@ from escalation.config.changes import changes_words
 from escalation.config.schema import ConfigError, Settings
 from escalation.config.stored import recorded_changes, stored_settings
 from escalation.errors import first_line
-from escalation.files import atomic_write
+from escalation.files import atomic_write, read_text, subfolder, temporary_names
 from escalation.run.figures import draw_run_figures
 from escalation.run.narrative.story import write_narrative
 from escalation.run.results import (
@@ -31,6 +31,7 @@ from escalation.run.results import (
     write_summary,
     write_tables,
 )
+from escalation.timeline import TimelineError, load_timeline
 
 ERROR_FILE = "error.txt"
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
@@ -91,6 +92,20 @@ def check_memory(settings: Settings) -> None:
         f"sim.replicates={settings.sim.replicates:,} x sim.months={settings.sim.months:,} needs "
         f"about {_gib(needed)} of memory, more than the {_gib(available)} available; {way_out}"
     )
+
+
+def check_timeline(source: Any) -> None:
+    """Refuse a ``scenario.timeline`` that cannot be read as a timeline, before any folder exists.
+
+    Raises:
+        ConfigError: ``scenario.timeline: FILE...: what is wrong`` (``escalation.timeline``).
+    """
+    if source is None or source == "shipped":
+        return
+    try:
+        load_timeline(str(source))
+    except TimelineError as error:
+        raise ConfigError(f"scenario.timeline: {error}") from None
 
 
 def _gib(size: int) -> str:
@@ -210,6 +225,10 @@ def write_run(
 
     Returns:
         The summary written to ``summary.json``.
+
+    Raises:
+        FileRefused: ``figures/`` is a symbolic link (the figures would be written out of the
+            folder); nothing is written.
     """
     summary = summarize(
         outcomes, run_meta(settings, config, overrides, title=title, changes=changes)
@@ -218,9 +237,8 @@ def write_run(
     if changes_words(changes):
         title += f", with {changes_words(changes)}"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / ERROR_FILE).unlink(missing_ok=True)
-    for leftover in folder.glob(".*.tmp"):  # an interrupted earlier attempt's partial files
-        leftover.unlink(missing_ok=True)
+    figures_folder = subfolder(folder, FILES["figures"])
+    _remove_leftovers(folder, job=overrides is not None)
     if tables:
         write_tables(folder, outcomes, trajectories)
     if trajectories is not None:
@@ -236,12 +254,27 @@ def write_run(
             draw_run_figures(
                 trajectories,
                 summary,
-                folder / FILES["figures"],
+                figures_folder,
                 style=settings.plots.style,
                 formats=settings.plots.formats,
             )
     write_summary(folder, summary)
     return summary
+
+
+def _remove_leftovers(folder: Path, *, job: bool) -> None:
+    """Remove what an earlier attempt at this run left, and nothing else.
+
+    That is the partial files of ``atomic_write`` for the run's own files and, in a sweep's job,
+    its ``error.txt``; a user's ``error.txt`` or other temporary files stay.
+    """
+    names = [name for key, name in FILES.items() if key != "figures"]
+    if job:
+        (folder / ERROR_FILE).unlink(missing_ok=True)
+        names.append(ERROR_FILE)
+    for name in names:
+        for leftover in folder.glob(temporary_names(name)):
+            leftover.unlink(missing_ok=True)
 
 
 def is_complete(folder: Path, config: dict[str, Any], overrides: list[str] | None = None) -> bool:
@@ -254,7 +287,7 @@ def is_complete(folder: Path, config: dict[str, Any], overrides: list[str] | Non
     if not path.is_file() or folder.is_symlink():
         return False
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads(read_text(path))
         rows = table_rows(folder / FILES["outcomes"])
     except (OSError, ValueError):
         return False
@@ -289,7 +322,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     if not config_path.is_file():
         raise RunFolderError(f"{folder} is not a run folder: {HYDRA_CONFIG} is missing")
     try:
-        settings, config = stored_settings(config_path)
+        settings, config = stored_settings(config_path, folder)
     except ConfigError as error:
         raise RunFolderError(f"{config_path} is malformed: {error}") from None
     outcomes_path = folder / FILES["outcomes"]
@@ -311,6 +344,8 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
     trajectories_path = folder / FILES["trajectories"]
     if trajectories_path.is_file():
         try:
+            if table_rows(trajectories_path) is None:
+                raise ValueError("cut short (no line break at its end)")
             trajectories = pd.read_csv(
                 trajectories_path, keep_default_na=False, dtype={"russian_action": str}
             )
@@ -345,7 +380,7 @@ def _rebuilt_changes(folder: Path, config: dict[str, Any]) -> list[str] | None:
     stored = _recorded(folder / FILES["summary"], "changes")
     if stored is not None or not (folder / ".hydra" / "hydra.yaml").is_file():
         return stored
-    return recorded_changes(folder / ".hydra" / "hydra.yaml", config)
+    return recorded_changes(folder / ".hydra" / "hydra.yaml", config, folder)
 
 
 def _recorded_replicates(path: Path) -> Any:
@@ -356,7 +391,7 @@ def _recorded_replicates(path: Path) -> Any:
 def _recorded(path: Path, key: str) -> Any:
     """What a ``summary.json`` records under ``key``; None when it is absent or unreadable."""
     try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads(read_text(path))
     except (OSError, ValueError):
         return None
     return stored.get(key) if isinstance(stored, dict) else None

@@ -19,6 +19,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from escalation.config.schema import ConfigError
+from escalation.config.stored import load_stored
 from escalation.errors import first_line
 
 MULTIRUN_FILE = "multirun.yaml"
@@ -110,8 +112,15 @@ def _brief(value: Any) -> str:
     return str(value)
 
 
+#: The parts of Hydra's node in ``multirun.yaml`` that are read back (the rest is never resolved).
+MULTIRUN_READ = ("hydra.sweeper.params", "hydra.overrides")
+
+
 def load_multirun(folder: Path) -> DictConfig:
-    """The sweep's config as Hydra saved it in ``multirun.yaml``.
+    """The sweep's config as Hydra saved it in ``multirun.yaml``, read as a stored config.
+
+    It is a regular file inside the folder, and what is read back of it calls no resolver
+    (``escalation.config.stored.load_stored``).
 
     Raises:
         SweepError: The file is missing or malformed.
@@ -120,7 +129,10 @@ def load_multirun(folder: Path) -> DictConfig:
     if not path.is_file():
         raise SweepError(f"{folder} is not a sweep folder: {MULTIRUN_FILE} is missing")
     try:
-        multirun = OmegaConf.load(path)
+        multirun = load_stored(path, folder, MULTIRUN_READ)
+    except ConfigError as error:
+        raise SweepError(f"{path} is malformed: {error}") from None
+    try:
         multirun.hydra.overrides.task  # noqa: B018 - fails early on a file without it
     except Exception as error:
         raise SweepError(f"{path} is malformed: {first_line(error)}") from None

@@ -34,7 +34,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from escalation.config.schema import ConfigError, Plots, validate_plots
 from escalation.errors import describe_os_error, first_line
-from escalation.files import atomic_write
+from escalation.files import (
+    FileRefused,
+    atomic_write,
+    formula_safe,
+    open_regular,
+    read_text,
+    shown,
+    subfolder,
+)
 from escalation.run.results import FILES, read_outcomes, summarize, summary_row
 from escalation.run.runs import ERROR_FILE
 from escalation.sweep.figures import draw_sweep_figures
@@ -119,7 +127,7 @@ def _read_job(
     if not outcomes_path.is_file():
         raise FileNotFoundError(f"no {FILES['outcomes']}")
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        summary = json.loads(read_text(summary_path))
         policy = summary["config"]["policy"]
         if not isinstance(policy, dict):
             raise TypeError(f"config.policy is {policy!r}, not a mapping")
@@ -144,20 +152,27 @@ def _read_job(
 
 
 def _read_text(path: Path) -> str:
-    """A job's ``outcomes.csv`` as text; ValueError naming it if it is not UTF-8 text."""
+    """A job's ``outcomes.csv`` as text (a regular file); ValueError naming it if it is not."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
+        return read_text(path, limit=None)
+    except (UnicodeDecodeError, FileRefused) as error:
         raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
 
 
+#: The most characters of a job's ``error.txt`` first line that are shown.
+ERROR_LINE = 1000
+
+
 def _first_line(path: Path) -> str:
-    """The first line of a job's ``error.txt`` (its one-line error)."""
+    """The first line of a job's ``error.txt`` (its one-line error), control characters escaped."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open_regular(path) as stream:
+            lines = stream.readline(ERROR_LINE).decode("utf-8", errors="replace").splitlines()
+    except FileRefused as error:
+        return f"{path.name} unreadable: {error}"
     except OSError as error:
         return f"{path.name} unreadable: {error.strerror}"
-    return lines[0] if lines else f"{path.name} is empty"
+    return shown(lines[0]) if lines else f"{path.name} is empty"
 
 
 def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
@@ -225,13 +240,17 @@ def write_gathered(
         plots: Style and formats of the figures (``plots`` config); default PNG, default style.
     """
     plots = plots or Plots()
+    try:
+        figures = subfolder(folder, SWEEP_FILES["figures"])
+    except FileRefused as error:
+        raise SweepError(str(error)) from None
     with atomic_write(folder / SWEEP_FILES["outcomes"]) as stream:
         stream.writelines(outcomes_csv(gathered))
     with atomic_write(folder / SWEEP_FILES["summary"]) as stream:
-        gathered.summary.to_csv(stream, index=False, lineterminator="\n")
+        formula_safe(gathered.summary).to_csv(stream, index=False, lineterminator="\n")
     draw_sweep_figures(
         gathered.summary,
-        folder / SWEEP_FILES["figures"],
+        figures,
         sweep_name=sweep_name,
         style=plots.style,
         formats=plots.formats,
@@ -245,6 +264,7 @@ def outcomes_csv(gathered: Gathered) -> Iterator[str]:
     copied as written, behind the job's key values (formatted once per job, as pandas formats
     them). The result is the text ``gathered.outcomes.to_csv`` would write, without formatting
     every number again (0.7 s of a 54-job sweep). Otherwise pandas writes the gathered table.
+    Text cells a spreadsheet would run as formulas are escaped (``escalation.files.formula_safe``).
     """
     table = gathered.outcomes
     headers = {text.partition("\n")[0] for text in gathered.texts}
@@ -255,14 +275,14 @@ def outcomes_csv(gathered: Gathered) -> Iterator[str]:
         for text, size in zip(gathered.texts, sizes, strict=False)
     )
     if not copyable:
-        yield table.to_csv(index=False, lineterminator="\n")
+        yield formula_safe(table).to_csv(index=False, lineterminator="\n")
         return
     (header,) = headers
     front = table.columns[: len(table.columns) - len(header.split(","))]
     yield _csv_line(front) + "," + header + "\n"
     start = 0
     for text in gathered.texts:
-        keys = table.loc[start, front].to_frame().T.to_csv(index=False, header=False)
+        keys = formula_safe(table.loc[start, front].to_frame().T).to_csv(index=False, header=False)
         prefix = keys.rstrip("\r\n") + ","
         rows = text.partition("\n")[2].splitlines(keepends=True)
         yield "".join(prefix + row for row in rows)
