@@ -46,6 +46,7 @@ from escalation.cli.folders import (
 )
 from escalation.config.changes import folder_name, run_changes
 from escalation.config.dates import DateError, resolve_timing_months
+from escalation.config.limits import check_sweep_sizes
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import check_files
 from escalation.config.validation import describe_omegaconf_error, settings_from_dictconfig
@@ -389,6 +390,7 @@ def _check_launcher(cfg: DictConfig) -> None:
             f"hydra.launcher.n_jobs={n_jobs}: give a number of parallel jobs >= 1, or -1 for "
             "all cores"
         )
+    check_sweep_sizes(cfg)
 
 
 def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:
