@@ -9,7 +9,8 @@ uncertainty values, and returns the outcomes table. ``simulate_many`` runs a who
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import reprlib
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ class ScenarioModel(EscalationModel):
 
     def __init__(self, scenario: str = "status_quo", *, rng: Any = SEED_FROM_SETTINGS, **params):
         params.setdefault("replicates", 1)
+        _check_arguments(**params)
         super().__init__(load_settings(scenario=scenario, **params), rng=rng)
 
 
@@ -95,6 +97,7 @@ def simulate(
     """
     import warnings
 
+    _check_arguments(config_dir=config_dir, timing=timing, doctrine=doctrine)
     settings = load_settings(
         scenario,
         replicates=replicates,
@@ -147,34 +150,39 @@ def simulate_many(
         columns, as ``simulate`` returns them; rows in design order.
 
     Raises:
-        ConfigError: An unknown column, an invalid value, or a batch too large for memory.
+        ConfigError: A design that is not a table of at least one row, an unknown column, an
+            invalid value, or a batch too large for memory (checked before any batch runs).
 
     Example:
         >>> import escalation
         >>> design = [{"troops": "none", "follow_through": 0.2}, {"troops": "combat"}]
         >>> table = escalation.simulate_many(design, replicates=100, seed=1)  # doctest: +SKIP
     """
-    table = pd.DataFrame(design).reset_index(drop=True)
+    table = _design_table(design)
     levers = [name for name in table.columns if name in lever_names()]
     fixed = [name for name in table.columns if name in uncertainty_names()]
     unknown = [name for name in table.columns if name not in levers + fixed]
     if unknown:
         allowed = ", ".join([*lever_names(), *uncertainty_names()])
         raise ConfigError(f"unknown design column {unknown[0]!r}; allowed: {allowed}")
-    if not isinstance(replicates, int | np.integer) or replicates < 1:
+    whole = isinstance(replicates, int | np.integer) and not isinstance(replicates, bool)
+    if not whole or replicates < 1:
         raise ConfigError(f"replicates={replicates!r}: give a whole number >= 1")
     _check_fixed_values(table, fixed, scenario)
     base = load_settings(scenario, months=months, seed=seed)
     groups = table.groupby(levers, sort=False, dropna=False) if levers else [((), table)]
-    streams = np.random.SeedSequence(base.seed).spawn(len(table))
-    frames = []
-    for _, rows in groups:
+    batches = []
+    for _, rows in groups:  # every batch is checked before the first one runs
         first = rows.iloc[0]
         policy = {lever: first[lever] for lever in levers if not pd.isna(first[lever])}
         settings = load_settings(
             scenario, replicates=len(rows) * replicates, months=months, seed=seed, **policy
         )
         check_memory(settings)
+        batches.append((rows, settings))
+    streams = np.random.SeedSequence(base.seed).spawn(len(table))
+    frames = []
+    for rows, settings in batches:
         values = {name: np.repeat(rows[name].to_numpy(dtype=float), replicates) for name in fixed}
         rng = np.random.default_rng(streams[int(rows.index[0])])
         outcomes = EscalationModel(settings, rng=rng, uncertainties=values).run().outcomes()
@@ -188,6 +196,47 @@ def simulate_many(
         frames.append(pd.concat([front, rest.drop(columns=fixed)], axis=1))
     result = pd.concat(frames, ignore_index=True)
     return result.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+
+
+def _check_arguments(
+    config_dir: Any = None, timing: Any = None, doctrine: Any = None, **_: Any
+) -> None:
+    """``config_dir`` is a path, ``timing`` and ``doctrine`` are mappings, when given.
+
+    Raises:
+        ConfigError: Names the argument, the value given (shortened) and what is allowed.
+    """
+    if config_dir is not None and not isinstance(config_dir, str | os.PathLike):
+        raise ConfigError(f"config_dir={reprlib.repr(config_dir)}: give a folder's path")
+    examples = {"timing": "{'troops': '2025-03'}", "doctrine": "{'russia.rationality': 2.0}"}
+    for name, value in (("timing", timing), ("doctrine", doctrine)):
+        if value is not None and not isinstance(value, Mapping):
+            raise ConfigError(
+                f"{name}={reprlib.repr(value)}: give a dict, e.g. {name}={examples[name]}"
+            )
+
+
+def _design_table(design: Any) -> pd.DataFrame:
+    """The design as a table of at least one row: a DataFrame, or an iterable of mappings.
+
+    Raises:
+        ConfigError: Any other design (a string, a mapping, a list of other things), or none.
+    """
+    if isinstance(design, pd.DataFrame):
+        table = design
+    else:
+        rows = None
+        if isinstance(design, Iterable) and not isinstance(design, str | bytes | Mapping):
+            rows = list(design)
+        if rows is None or not all(isinstance(row, Mapping) for row in rows):
+            raise ConfigError(
+                f"design={reprlib.repr(design)}: give a DataFrame or a list of dicts, one per "
+                "design point, e.g. [{'troops': 'none'}, {'troops': 'combat'}]"
+            )
+        table = pd.DataFrame(rows)
+    if len(table) == 0:
+        raise ConfigError("the design has no rows: give at least one design point")
+    return table.reset_index(drop=True)
 
 
 def _check_fixed_values(table: pd.DataFrame, fixed: list[str], scenario: str) -> None:

@@ -194,11 +194,22 @@ CASES = [
     ),
     Case(
         "months-memory",
-        ["escalation", "sim.start=0001-01", "sim.months=90000", "sim.replicates=1000000"],
+        ["escalation", "sim.months=600", "sim.replicates=100000000"],
         2,
-        "sim.replicates=1,000,000 x sim.months=90,000 needs about",
+        "sim.replicates=100,000,000 x sim.months=600 needs about",
     ),
-    Case("months-calendar", ["escalation", "sim.months=1000000"], 2, "sim.months=1000000"),
+    Case(
+        "months-calendar",
+        ["escalation", "sim.start=9990-01", "sim.months=600"],
+        2,
+        "sim.start='9990-01' with sim.months=600",
+    ),
+    Case(
+        "months-huge",
+        ["escalation", "sim.months=1000000"],
+        2,
+        "sim.months=1000000 is out of range: must be between 1 and 600",
+    ),
     Case(
         "self-reference", ["escalation", "seed=${seed}"], 2, "seed: interpolations (${...}) are not"
     ),

@@ -177,7 +177,7 @@ def test_missing_value_names_the_key(base):
             "doctrine.russia.response_months=0 is out of range: must be >= 1",
         ),
         ("sim.replicates", 0, "sim.replicates=0 is out of range: must be >= 1"),
-        ("sim.months", -1, "sim.months=-1 is out of range: must be >= 1"),
+        ("sim.months", -1, "sim.months=-1 is out of range: must be between 1 and 600"),
         (
             "sim.narrative_replicate",
             1000,

@@ -41,6 +41,14 @@ from escalation.analysis.analyse import (
 )
 from escalation.analysis.figures import draw_figures
 from escalation.analysis.report import report_markdown
+from escalation.config.limits import (
+    MAX_BOXES,
+    MAX_RESAMPLES,
+    MAX_SEED,
+    OneLineParser,
+    check_whole,
+)
+from escalation.config.schema import ConfigError, uncertainty_names
 from escalation.errors import describe_os_error
 from escalation.files import (
     MARKER,
@@ -67,7 +75,7 @@ TABLE_FILES = {
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``escalation-analyze DIR [--outcome NAME] [options]``."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="escalation-analyze",
         description=(
             "Which uncertain assumptions drive an outcome (feature scoring), under which of them "
@@ -93,18 +101,24 @@ def main(argv: list[str] | None = None) -> None:
         "--resamples",
         type=int,
         default=RESAMPLES,
-        help=f"bootstrap resamples for the feature scores (default {RESAMPLES})",
+        help=f"bootstrap resamples for the feature scores, 2 to {MAX_RESAMPLES:,} "
+        f"(default {RESAMPLES})",
     )
     parser.add_argument(
-        "--boxes", type=int, default=1, help="most PRIM boxes per policy (default 1)"
+        "--boxes",
+        type=int,
+        default=1,
+        help=f"most PRIM boxes per policy, 1 to {MAX_BOXES} (default 1)",
     )
     parser.add_argument(
         "--max-dims",
         type=int,
         default=MAX_DIMENSIONS,
-        help=f"most assumptions a box may restrict (default {MAX_DIMENSIONS})",
+        help=f"most assumptions a box may restrict, 1 to their number (default {MAX_DIMENSIONS})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the analysis (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help=f"seed of the analysis, 0 to {MAX_SEED} (default 0)"
+    )
     parser.add_argument("--no-figures", action="store_true", help="write no figures")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -140,10 +154,7 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
     Raises:
         AnalysisError: Bad folder or option, or the analysis extra is missing.
     """
-    for name, least in (("resamples", 2), ("boxes", 1), ("max_dims", 1)):
-        if getattr(args, name) < least:
-            flag = "--" + name.replace("_", "-")
-            raise AnalysisError(f"{flag}={getattr(args, name)} must be at least {least}")
+    check_options(args)
     for name in ("above", "below"):
         value = getattr(args, name)
         if value is not None and not np.isfinite(value):
@@ -196,6 +207,25 @@ def check_out(args: argparse.Namespace) -> None:
         check_output_folder(args.out, _out_name(args))
     except FileRefused as error:
         raise AnalysisError(str(error)) from None
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Each numeric option is a whole number within its bounds (``escalation.config.limits``).
+
+    Raises:
+        AnalysisError: Names the option and the allowed range.
+    """
+    bounds = {
+        "resamples": (2, MAX_RESAMPLES),
+        "boxes": (1, MAX_BOXES),
+        "max_dims": (1, len(uncertainty_names())),
+        "seed": (0, MAX_SEED),
+    }
+    for name, (low, high) in bounds.items():
+        try:
+            check_whole(f"--{name.replace('_', '-')} ", getattr(args, name), low, high)
+        except ConfigError as error:
+            raise AnalysisError(str(error)) from None
 
 
 def _say(line: str) -> None:

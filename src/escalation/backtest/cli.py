@@ -33,7 +33,9 @@ from escalation.backtest.figures import (
 from escalation.backtest.forecast import forecast, replay_settings
 from escalation.backtest.report import backtest_markdown, scores_markdown
 from escalation.backtest.scores import score_table
-from escalation.config.schema import ConfigError
+from escalation.config.limits import MAX_MONTHS, MAX_SEED, OneLineParser, check_whole
+from escalation.config.schema import ConfigError, Settings
+from escalation.errors import describe_os_error
 from escalation.files import (
     FileRefused,
     check_output_folder,
@@ -42,6 +44,7 @@ from escalation.files import (
     read_regular,
     subfolder,
 )
+from escalation.run.runs import available_memory, memory_estimate
 from escalation.timeline import (
     MAX_TIMELINE_BYTES,
     SHIPPED_TIMELINE,
@@ -50,10 +53,13 @@ from escalation.timeline import (
     is_month,
     load_timeline,
     month_index,
+    month_name,
     shipped_timeline_path,
 )
 
 EXIT_BAD_INPUT = 2
+EXIT_FAULT = 1
+EXIT_INTERRUPTED = 130
 DEFAULT_REPLICATES = 1000
 DEFAULT_SEED = 20241001
 FORECAST_FILE = "forecast.csv"
@@ -103,19 +109,57 @@ def scoring_window(timeline: Timeline, scored_from: str | None, scored_to: str |
 
 
 def check_run(timeline: Timeline, *, replicates: int, seed: int, until: str) -> None:
-    """Check replicates and seed (and that the settings compose) before any work.
+    """Check replicates, seed and the replayed span (and that the settings compose) before any work.
 
     Raises:
-        BadInput: Replicates below 1 or a negative seed.
+        BadInput: Replicates below 1 or too many for the memory available, a seed outside 0 to
+            ``MAX_SEED``, or a replay that starts before year 1 or spans more than
+            ``MAX_MONTHS`` months.
     """
-    if replicates < 1:
-        raise BadInput(f"--replicates {replicates} is out of range; allowed: an integer >= 1")
-    if seed < 0:
-        raise BadInput(f"--seed {seed} is out of range; allowed: an integer >= 0")
     try:
-        replay_settings(timeline, replicates=replicates, seed=seed, until=until)
+        check_whole("--replicates ", replicates, 1)
+        check_whole("--seed ", seed, 0, MAX_SEED)
+        check_span(timeline, until)
+        settings = replay_settings(timeline, replicates=replicates, seed=seed, until=until)
     except ConfigError as error:
         raise BadInput(str(error)) from None
+    check_memory_fits(settings)
+
+
+def check_span(timeline: Timeline, until: str) -> None:
+    """The replay runs from year 1 on, for at most ``MAX_MONTHS`` months (the model's bound).
+
+    Raises:
+        BadInput: Names the timeline, its first month and what is allowed.
+    """
+    first = timeline.first_month
+    if month_index(first) < month_index("0001-01"):
+        raise BadInput(
+            f"{timeline.path}: the timeline starts in {first}; allowed: months from 0001-01 on"
+        )
+    months = month_index(until) - month_index(first) + 1
+    if months > MAX_MONTHS:
+        last = month_name(month_index(first) + MAX_MONTHS - 1)
+        raise BadInput(
+            f"the replay from {first} to {until} spans {months:,} months; at most {MAX_MONTHS} "
+            f"are replayed: give --to {last} or earlier ({timeline.path})"
+        )
+
+
+def check_memory_fits(settings: Settings) -> None:
+    """Refuse a replay that would not fit in the memory available (``run.runs.memory_estimate``).
+
+    Raises:
+        BadInput: Gives the memory needed and available, and the way out.
+    """
+    needed, available = memory_estimate(settings), available_memory()
+    if available is None or needed <= available:
+        return
+    raise BadInput(
+        f"--replicates {settings.sim.replicates} over {settings.sim.months} months needs about "
+        f"{needed / 2**30:,.1f} GiB of memory, more than the {available / 2**30:,.1f} GiB "
+        "available; lower --replicates or --to"
+    )
 
 
 def run_backtest(
@@ -242,16 +286,8 @@ def _move_into_place(staging: Path, out: Path) -> list[Path]:
     return [out / relative for relative in files]
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr, exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        """Print one line and exit 2 (argparse prints the usage as well)."""
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="escalation-backtest",
         description="Replay the dated Western and Ukrainian events of a timeline and score the "
         "model's monthly forecasts of Russia's moves against what happened (Brier and log "
@@ -281,10 +317,14 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_REPLICATES,
         metavar="N",
-        help=f"Monte Carlo replicates (default {DEFAULT_REPLICATES})",
+        help=f"Monte Carlo replicates, as many as fit in memory (default {DEFAULT_REPLICATES})",
     )
     parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, metavar="S", help="seed (default %(default)s)"
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        metavar="S",
+        help=f"seed, 0 to {MAX_SEED} (default %(default)s)",
     )
     parser.add_argument(
         "--out",
@@ -311,7 +351,19 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: ``escalation-backtest``."""
+    """Console entry point: ``escalation-backtest``; a fault or Ctrl-C ends with one line."""
+    try:
+        _main(argv)
+    except OSError as error:  # a full disk, a read-only folder
+        print(f"escalation-backtest: error: {describe_os_error(error)}", file=sys.stderr)
+        sys.exit(EXIT_FAULT)
+    except KeyboardInterrupt:
+        print("escalation-backtest: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def _main(argv: list[str] | None) -> None:
+    """Parse, check, replay and write; bad input ends with one line and status 2."""
     parser = _parser()
     args = parser.parse_args(argv)
 

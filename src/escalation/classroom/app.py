@@ -54,7 +54,12 @@ def _scenarios() -> dict[str, dict[str, Any]]:
     return scenarios
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+#: Runs kept in the page's cache: each holds up to ``session.MAX_REPLICATE_MONTHS``
+#: replicate-months (about 0.12 GB), so the cache stays below about 1 GB.
+RUN_CACHE_ENTRIES = 8
+
+
+@st.cache_data(max_entries=RUN_CACHE_ENTRIES, show_spinner=False)
 def _run(
     scenario: str,
     levers: tuple[tuple[str, str], ...],
@@ -126,9 +131,14 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
         value=int(defaults.get("replicates", base["replicates"])),
         step=100,
         key=f"{scenario}:replicates",
+        help=f"Replicates x months at most {session.MAX_REPLICATE_MONTHS:,}",
     )
     months = bar.number_input(
-        "Months", 1, 240, int(defaults.get("months", base["months"])), key=f"{scenario}:months"
+        "Months",
+        1,
+        session.MAX_MONTHS,
+        int(defaults.get("months", base["months"])),
+        key=f"{scenario}:months",
     )
     seed = bar.number_input(
         "Seed", 0, 2**32 - 1, int(defaults.get("seed", base["seed"])), key=f"{scenario}:seed"

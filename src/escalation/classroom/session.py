@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,13 @@ CONTRASTS: tuple[tuple[str, str], ...] = (
 
 MAX_REPLICATES = 20_000
 """Most replicates the dashboard runs at once (a class waits a few seconds at most)."""
+
+MAX_MONTHS = 240
+"""Most months the dashboard simulates (its slider's end)."""
+
+MAX_REPLICATE_MONTHS = MAX_REPLICATES * 36
+"""Most replicates x months of one policy's run: the most replicates over the default 36 months,
+or 3,000 over 240 (about 0.3 GB while it runs, 0.12 GB in the page's cache)."""
 
 
 @dataclass
@@ -116,6 +124,7 @@ def build_settings(
     settings = load_settings(
         scenario, replicates=replicates, months=months, seed=seed, **dict(levers or {})
     )
+    check_size(settings.sim.replicates, settings.sim.months)
     for measure, month in (timing or {}).items():
         if measure not in TIMED_MEASURES:
             raise ConfigError(f"unknown timing {measure!r}; allowed: {', '.join(TIMED_MEASURES)}")
@@ -125,6 +134,30 @@ def build_settings(
             raise ConfigError(f"unknown assumption {name!r}")
         setattr(settings.uncertainty, name, Range(low=float(low), high=float(high)))
     return validate(settings)
+
+
+def check_size(replicates: int, months: int, *, prefix: str = "sim.") -> None:
+    """A run of the dashboard has at most ``MAX_MONTHS`` months and ``MAX_REPLICATE_MONTHS``.
+
+    Args:
+        replicates: The run's replicates.
+        months: The run's months.
+        prefix: Put before the names in the message (``sim.``; none for a link's parameters).
+
+    Raises:
+        ConfigError: Names both values and what is allowed.
+    """
+    if months > MAX_MONTHS:
+        raise ConfigError(
+            f"{prefix}months={months} is too many for the dashboard: at most {MAX_MONTHS}"
+        )
+    if replicates * months > MAX_REPLICATE_MONTHS:
+        raise ConfigError(
+            f"{prefix}replicates={replicates} x {prefix}months={months} is too large for the "
+            "dashboard: "
+            f"replicates x months must be at most {MAX_REPLICATE_MONTHS:,} (at most "
+            f"{MAX_REPLICATE_MONTHS // months:,} replicates over {months} months)"
+        )
 
 
 def run(settings: Settings) -> Run:
@@ -293,7 +326,7 @@ def with_levers(settings: Settings, **levers: str) -> Settings:
 
 QUERY_NUMBERS: dict[str, tuple[int, int]] = {
     "replicates": (1, MAX_REPLICATES),
-    "months": (1, 240),
+    "months": (1, MAX_MONTHS),
     "seed": (0, 2**32 - 1),
 }
 """Whole-number settings a dashboard link may carry, with their allowed ranges."""
@@ -311,13 +344,17 @@ def read_query(query: Mapping[str, str], scenarios: list[str]) -> tuple[dict[str
 
     Returns:
         The valid values by name, and one line per invalid or unknown parameter naming what is
-        allowed (the dashboard shows them and uses its defaults instead).
+        allowed (the dashboard shows them and uses its defaults instead). Numbers keep to the
+        sliders' ranges (``QUERY_NUMBERS``), and replicates with months to
+        ``MAX_REPLICATE_MONTHS`` (else the replicates are ignored); values are shortened in the
+        messages.
     """
     values: dict[str, Any] = {}
     errors = []
     allowed_keys = ["mode", "scenario", *LEVERS, *QUERY_NUMBERS]
     for key, raw in query.items():
         text = str(raw).strip()
+        shown = reprlib.repr(text)  # a long value is shortened in the message
         if key == "mode":
             allowed = list(MODES)
         elif key == "scenario":
@@ -329,7 +366,7 @@ def read_query(query: Mapping[str, str], scenarios: list[str]) -> tuple[dict[str
             try:
                 number = int(text)
             except ValueError:
-                errors.append(f"{key}: {text!r} is not a whole number; allowed: {low} to {high}")
+                errors.append(f"{key}: {shown} is not a whole number; allowed: {low} to {high}")
                 continue
             if not low <= number <= high:
                 errors.append(f"{key}={number} is out of range: must be between {low} and {high}")
@@ -337,10 +374,18 @@ def read_query(query: Mapping[str, str], scenarios: list[str]) -> tuple[dict[str
             values[key] = number
             continue
         else:
-            errors.append(f"unknown parameter {key!r}; allowed: {', '.join(allowed_keys)}")
+            errors.append(
+                f"unknown parameter {reprlib.repr(key)}; allowed: {', '.join(allowed_keys)}"
+            )
             continue
         if text not in allowed:
-            errors.append(f"{key}: invalid value {text!r}; allowed: {', '.join(allowed)}")
+            errors.append(f"{key}: invalid value {shown}; allowed: {', '.join(allowed)}")
             continue
         values[key] = text
+    if "replicates" in values and "months" in values:
+        try:
+            check_size(values["replicates"], values["months"], prefix="")
+        except ConfigError as error:  # the link's months are kept, its replicates ignored
+            del values["replicates"]
+            errors.append(str(error))
     return values, errors

@@ -314,6 +314,8 @@ def main() -> None:
     gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
     try:
         _main()
+    except KeyboardInterrupt:  # while listing or showing scenarios (a run says more)
+        _interrupted(None)
     finally:
         gc.set_threshold(*thresholds)
         gc.freeze()

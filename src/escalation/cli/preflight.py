@@ -56,6 +56,7 @@ from escalation.cli.folders import (
 )
 from escalation.config.changes import folder_name, run_changes
 from escalation.config.dates import DateError, resolve_timing_months
+from escalation.config.limits import check_sweep_sizes
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import (
     HYDRA_FOLDERS,
@@ -581,6 +582,7 @@ def _check_launcher(cfg: DictConfig) -> None:
             f"hydra.launcher.n_jobs={n_jobs}: give a number of parallel jobs >= 1, or -1 for "
             "all cores"
         )
+    check_sweep_sizes(cfg)
 
 
 def _check_same_sweep(folder: Path, cfg: DictConfig) -> None:

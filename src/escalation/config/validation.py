@@ -2,7 +2,8 @@
 
 Hydra rejects unknown keys and wrong types while composing against the schema
 (``escalation.config.schema``); the checks here (``validate``) reject what types cannot express:
-probabilities outside [0, 1], non-positive months or replicates, inverted ranges, NaN. Only the
+probabilities outside [0, 1], non-positive replicates, months outside 1 to
+``MAX_MONTHS`` (``escalation.config.limits``), inverted ranges, NaN. Only the
 entry points touch ``DictConfig``: library code receives the plain ``Settings`` dataclass
 returned by ``settings_from_dictconfig``.
 """
@@ -26,6 +27,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from escalation.config import schema
 from escalation.config.dates import DateError, resolve_timing_months
+from escalation.config.limits import MAX_MONTHS
 from escalation.config.sampling import check_sobol
 from escalation.config.schema import (
     LEVERS,
@@ -38,7 +40,11 @@ from escalation.config.schema import (
 from escalation.errors import first_line
 from escalation.timeline import month_index
 
-_SIM_BOUNDS = {"replicates": (1, None), "months": (1, None), "narrative_replicate": (0, None)}
+_SIM_BOUNDS = {
+    "replicates": (1, None),
+    "months": (1, MAX_MONTHS),
+    "narrative_replicate": (0, None),
+}
 
 #: The largest seed: seeds are stored in the tables' int64 ``seed`` column, whose largest value
 #: this is (numpy's generator would take any non-negative integer, but the tables could not).
@@ -170,7 +176,8 @@ def _check_bounds(key: str, value: float | None, bounds: tuple[float | None, flo
     if not math.isfinite(value):
         raise ConfigError(f"{key}={value} is not a number: must be {_describe_bounds(low, high)}")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ConfigError(f"{key}={value:g} is out of range: must be {_describe_bounds(low, high)}")
+        shown = value if isinstance(value, int) else f"{value:g}"  # a whole number in full
+        raise ConfigError(f"{key}={shown} is out of range: must be {_describe_bounds(low, high)}")
 
 
 def _validate_node(node: Any, prefix: str, inherited: tuple | None = None) -> None:

@@ -8,6 +8,7 @@ comes from ``self.rng`` (Mesa's numpy generator).
 from __future__ import annotations
 
 import functools
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,6 +50,9 @@ class EscalationModel(mesa.Model):
             sampled value; the others are still sampled, and the generator draws as it would
             without them), so that one batch can hold many design points
             (``escalation.simulate_many``).
+
+    Raises:
+        ConfigError: An ``rng`` numpy cannot seed from, or malformed ``uncertainties``.
     """
 
     def __init__(
@@ -65,7 +69,7 @@ class EscalationModel(mesa.Model):
                 f"EscalationModel takes validated settings, not {sorted(params) or 'nothing'}; "
                 "escalation.ScenarioModel(scenario=..., **params) composes them from a scenario"
             )
-        super().__init__(rng=settings.seed if rng is SEED_FROM_SETTINGS else rng)
+        super().__init__(rng=settings.seed if rng is SEED_FROM_SETTINGS else _checked_rng(rng))
         self.settings = settings
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
@@ -118,16 +122,28 @@ class EscalationModel(mesa.Model):
             fixed: Values per replicate that replace the drawn ones, by name.
 
         Raises:
-            ConfigError: An unknown name, or an array of the wrong length.
+            ConfigError: Not a mapping, an unknown name, values that are not numbers, or an
+                array of the wrong shape.
         """
+        if not isinstance(fixed, Mapping):
+            raise ConfigError(
+                f"uncertainties={reprlib.repr(fixed)}: give a mapping of uncertainty names to "
+                f"arrays of {self.replicates} values"
+            )
         drawn = draw_uncertainties(self.settings, self.rng, self.replicates)
-        for name, values in fixed.items():
-            values = np.asarray(values, dtype=float)
+        for name, given in fixed.items():
             if name not in drawn:
                 raise ConfigError(f"unknown uncertainty {name!r}; allowed: {', '.join(drawn)}")
+            try:
+                values = np.asarray(given, dtype=float)
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    f"uncertainties[{name!r}]: give numbers, one per replicate ({self.replicates})"
+                ) from None
             if values.shape != (self.replicates,):
                 raise ConfigError(
-                    f"{name}: {values.size} fixed values for {self.replicates} replicates"
+                    f"uncertainties[{name!r}] has shape {values.shape}; give one value per "
+                    f"replicate, shape ({self.replicates},)"
                 )
             drawn[name] = np.where(np.isnan(values), drawn[name], values)
         return {name: drawn[name] for name in uncertainty_names()}
@@ -151,9 +167,16 @@ class EscalationModel(mesa.Model):
         return np.where(self.nuclear_use_on_nato, Rung.NUCLEAR_USE, level).astype(np.int8)
 
     def step(self) -> None:
-        """Advance one month: Ukraine, the NATO members (France first), NATO, Russia; record."""
+        """Advance one month: Ukraine, the NATO members (France first), NATO, Russia; record.
+
+        Raises:
+            ValueError: All ``sim.months`` months are simulated already.
+        """
         if self.month >= self.months:
-            raise RuntimeError(f"the run is over: all {self.months} months are simulated")
+            raise ValueError(
+                f"the run is over: all {self.months} months are simulated; build a new model to "
+                "run again"
+            )
         self.month += 1
         if self.month > 1:
             apply_events(self, self.replay.get(self.month, ()))
@@ -290,6 +313,22 @@ def _war_record(settings: Settings) -> Timeline:
 def _shipped_timeline() -> Timeline:
     """The shipped timeline, read and validated once per process."""
     return load_timeline()
+
+
+def _checked_rng(rng: Any) -> Any:
+    """``rng`` is what ``numpy.random.default_rng`` takes (None, seeds >= 0, a generator).
+
+    Raises:
+        ConfigError: Names the value given and what is allowed.
+    """
+    try:
+        np.random.default_rng(rng)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"rng={reprlib.repr(rng)}: give None (fresh entropy), a seed (a whole number >= 0 "
+            "or a list of them), or a numpy Generator, SeedSequence or BitGenerator"
+        ) from None
+    return rng
 
 
 def _first_month(events: np.ndarray) -> np.ndarray:
