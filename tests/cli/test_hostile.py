@@ -266,6 +266,18 @@ ANALYZE_OPTIONS = {
     "--boxes": ["-1", "0", str(10**6)],
 }
 OUT_FOLDERS = [("/", None), ("taken", _full_folder), ("../victim", None), ("/etc", None)]
+#: Terminal escape sequences and other control characters typed into keys, values and names.
+ESCAPES = [
+    ("escalation", ("policy.troops=\x1b[31mred",)),
+    ("escalation", ("scenario=\x1b]0;title\x07",)),
+    ("escalation", ("scenario.title=a\x1b[2Jb",)),
+    ("escalation", ("hydra.run.dir=\x1b[2J/x", "sim.replicates=0")),
+    ("escalation-backtest", ("\x1b[2J.csv",)),
+    ("escalation-backtest", ("--from", "\x1b[2J")),
+    ("escalation-analyze", ("\x1b[2Jdir",)),
+    ("escalation-analyze", ("taken", "--outcome", "\x1b[2J")),
+    ("escalation-report", ("\x1b[2Jdir",)),
+]
 REPORT_FOLDERS = [
     ("/", None),
     ("/etc", None),
@@ -373,6 +385,8 @@ def _cases() -> list[Case]:
         add(Case(f"report-{index}", "escalation-report", (folder,), "", prepare))
         add(Case(f"report-html-{index}", "escalation-report", (folder, "--html"), "", prepare))
         add(Case(f"analyze-{index}", "escalation-analyze", (folder,), "", prepare))
+    for index, (program, arguments) in enumerate(ESCAPES):
+        add(Case(f"escape-{index}", program, arguments, "", _full_folder))
     return cases
 
 

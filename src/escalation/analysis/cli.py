@@ -49,7 +49,7 @@ from escalation.config.limits import (
     check_whole,
 )
 from escalation.config.schema import ConfigError, uncertainty_names
-from escalation.errors import describe_os_error
+from escalation.errors import describe_os_error, error_line
 from escalation.files import (
     MARKER,
     FileRefused,
@@ -131,10 +131,10 @@ def main(argv: list[str] | None = None) -> None:
             written = write_analysis(analysis, out, figures=not args.no_figures)
         _say(f"Written ({time.perf_counter() - step:.1f} s)")
     except (AnalysisError, FileRefused) as error:
-        print(f"escalation-analyze: error: {error}", file=sys.stderr)
+        print(error_line("escalation-analyze", error), file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except OSError as error:
-        print(f"escalation-analyze: error: {describe_os_error(error)}", file=sys.stderr)
+        print(error_line("escalation-analyze", describe_os_error(error)), file=sys.stderr)
         sys.exit(EXIT_FAULT)
     except KeyboardInterrupt:
         print("escalation-analyze: interrupted", file=sys.stderr)

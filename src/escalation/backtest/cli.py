@@ -35,7 +35,7 @@ from escalation.backtest.report import backtest_markdown, scores_markdown
 from escalation.backtest.scores import score_table
 from escalation.config.limits import MAX_MONTHS, MAX_SEED, OneLineParser, check_whole
 from escalation.config.schema import ConfigError, Settings
-from escalation.errors import describe_os_error
+from escalation.errors import describe_os_error, error_line
 from escalation.files import (
     FileRefused,
     check_output_folder,
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv)
     except OSError as error:  # a full disk, a read-only folder
-        print(f"escalation-backtest: error: {describe_os_error(error)}", file=sys.stderr)
+        print(error_line("escalation-backtest", describe_os_error(error)), file=sys.stderr)
         sys.exit(EXIT_FAULT)
     except KeyboardInterrupt:
         print("escalation-backtest: interrupted", file=sys.stderr)
@@ -368,7 +368,7 @@ def _main(argv: list[str] | None) -> None:
     args = parser.parse_args(argv)
 
     def fail(message: str) -> None:
-        print(f"escalation-backtest: error: {message}", file=sys.stderr)
+        print(error_line("escalation-backtest", message), file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
     try:

@@ -34,7 +34,7 @@ from escalation.config.scenarios import available_scenarios
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import config_dir_argument, read_config, user_scenarios
 from escalation.config.validation import describe_error, resolved_config, settings_from_dictconfig
-from escalation.errors import describe_os_error, first_line
+from escalation.errors import describe_os_error, error_line, first_line
 from escalation.run.results import FILES, summary_table
 from escalation.run.runs import is_complete, record_failure, simulate_run, write_run
 from escalation.sweep.batched import chunk_points, run_chunk
@@ -225,7 +225,7 @@ def _reader_gone() -> None:
 
 def _fail(message: str) -> None:
     """Report a configuration error in one line and exit with status 2."""
-    print(f"escalation: error: {message}", file=sys.stderr)
+    print(error_line("escalation", message), file=sys.stderr)
     sys.exit(EXIT_CONFIG_ERROR)
 
 
@@ -376,7 +376,7 @@ def _fault(error: Exception) -> None:
         message = (
             f"{type(error).__name__}: {first_line(error)} (HYDRA_FULL_ERROR=1 shows the traceback)"
         )
-    print(f"escalation: error: {message}", file=sys.stderr)
+    print(error_line("escalation", message), file=sys.stderr)
     sys.exit(EXIT_FAULT)
 
 

@@ -14,7 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from escalation.classroom.report_page import ReportPageError, write_report_page
-from escalation.errors import describe_os_error
+from escalation.errors import describe_os_error, error_line
 from escalation.files import MARKER, FileRefused, made_by_escalation, own_folder, real
 from escalation.run.results import summary_table
 from escalation.run.runs import HYDRA_CONFIG, RunFolderError, rebuild_run
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     folder = arguments.folder
 
     def fail(message: str) -> None:
-        print(f"escalation-report: error: {message}", file=sys.stderr)
+        print(error_line("escalation-report", message), file=sys.stderr)
         sys.exit(2)
 
     if not folder.is_dir():
@@ -68,7 +68,7 @@ def _report(folder: Path, html: bool, fail) -> None:
             gathered = rebuild_sweep(folder)
             print(gathered.report(folder), flush=True)
             if not gathered.complete:
-                print(f"escalation-report: error: {gathered.error_line()}", file=sys.stderr)
+                print(error_line("escalation-report", gathered.error_line()), file=sys.stderr)
                 sys.exit(1)
         else:
             summary, notes = rebuild_run(folder)
@@ -79,7 +79,7 @@ def _report(folder: Path, html: bool, fail) -> None:
     except (RunFolderError, SweepError, FileRefused) as error:
         fail(str(error))
     except OSError as error:
-        print(f"escalation-report: error: {describe_os_error(error)}", file=sys.stderr)
+        print(error_line("escalation-report", describe_os_error(error)), file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print("escalation-report: interrupted", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config.schema import ConfigError
+from escalation.errors import error_line
 
 MAX_MONTHS = 600
 """Most months a run simulates (``sim.months``): 50 years, far beyond any scenario's horizon."""
@@ -89,4 +90,4 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print ``PROG: error: MESSAGE`` and exit 2 (argparse prints the usage as well)."""
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_BAD_INPUT, error_line(self.prog, message) + "\n")

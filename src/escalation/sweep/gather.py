@@ -33,7 +33,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config.schema import ConfigError, Plots, validate_plots
-from escalation.errors import describe_os_error, first_line
+from escalation.errors import describe_os_error, error_line, first_line
 from escalation.files import (
     FileRefused,
     atomic_write,
@@ -355,5 +355,5 @@ class GatherSweep(Callback):
 
 def _exit(message: str) -> None:
     """End the command with one line on stderr and status 1."""
-    print(f"escalation: error: {message}", file=sys.stderr, flush=True)
+    print(error_line("escalation", message), file=sys.stderr, flush=True)
     raise SystemExit(1)
