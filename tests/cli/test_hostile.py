@@ -183,6 +183,9 @@ HYDRA_GROUPS = [
     "hydra/callbacks=x",
 ]
 FLAGS = [
+    ("--nope", "1"),
+    ("--config-dir", ""),
+    ("--cfg", "everything"),
     ("--experimental-rerun", "run.pickle"),
     ("-sc", "install=bash"),
     ("--shell-completion", "install=fish"),
@@ -299,7 +302,7 @@ def _cases() -> list[Case]:
     for group in HYDRA_GROUPS:
         add(Case(f"hydra-group-{group}", "escalation", (group,), group.split("=")[0]))
     for flag, value in FLAGS:
-        long = "--experimental-rerun" if flag == "--experimental-rerun" else "--shell-completion"
+        long = "--shell-completion" if flag == "-sc" else flag
         add(Case(f"flag{flag}-{value}", "escalation", (flag, value), long))
     for key in INTERPOLATED_KEYS:
         for index, value in enumerate(INTERPOLATIONS):

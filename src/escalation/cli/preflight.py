@@ -146,7 +146,7 @@ def prepare(arguments: list[str]) -> Plan:
     from hydra._internal.utils import get_args_parser
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    args = get_args_parser().parse_args(arguments)
+    args = _parse_flags(get_args_parser(), arguments)
     _check_flags(args)
     overrides = OverridesParser.create().parse_overrides(args.overrides)
     hydra = _create_hydra(args.config_dir, args.config_path)
@@ -172,6 +172,16 @@ def prepare(arguments: list[str]) -> Plan:
         GlobalHydra.instance().clear()
 
 
+def _parse_flags(parser: Any, arguments: list[str]) -> Any:
+    """Hydra's flags parsed; an unknown or incomplete flag is one line, not argparse's usage."""
+
+    def refuse(message: str) -> None:
+        raise ConfigError(f"{message}; escalation --help lists the flags")
+
+    parser.error = refuse
+    return parser.parse_args(arguments)
+
+
 def _create_hydra(config_dir: str | None, config_path: str | None) -> Any:
     """A Hydra instance with the search path ``hydra.main`` builds for ``escalation``."""
     from hydra._internal.hydra import Hydra
@@ -183,6 +193,8 @@ def _create_hydra(config_dir: str | None, config_path: str | None) -> Any:
     setup_globals()
     search_path = create_config_search_path(config_path or CONFIG_MODULE)
     if config_dir is not None:
+        if not config_dir.strip():
+            raise ConfigError("--config-dir: give the path of a folder of your own configs")
         folder = os.path.abspath(config_dir)
         if not os.path.isdir(folder):
             raise ConfigError(f"--config-dir {config_dir}: no such folder")
