@@ -63,7 +63,7 @@ def test_the_largest_runs_allowed_compose(replicates, months):
             {},
             [
                 "seed: '999999999999...9999999999999' is not a whole number; allowed: 0 to "
-                "4294967295"
+                "9007199254740991"
             ],
         ),
         (

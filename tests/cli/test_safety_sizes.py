@@ -161,11 +161,12 @@ ASSUMPTIONS = len(uncertainty_names())
     [
         (
             ["--seed", "-1"],
-            "--seed -1 is out of range; allowed: an integer from 0 to 4,294,967,295",
+            "--seed -1 is out of range; allowed: an integer from 0 to 9,223,372,036,854,775,807",
         ),
         (
-            ["--seed", "4294967296"],
-            "--seed 4294967296 is out of range; allowed: an integer from 0 to 4,294,967,295",
+            ["--seed", "9223372036854775808"],
+            "--seed 9223372036854775808 is out of range; allowed: an integer from 0 to "
+            "9,223,372,036,854,775,807",
         ),
         (
             ["--resamples", str(10**8)],
@@ -228,11 +229,12 @@ def _timeline(home: Path, *months: str) -> str:
         (["--replicates", "-7"], "--replicates -7 is out of range; allowed: an integer >= 1"),
         (
             ["--seed", "-1"],
-            "--seed -1 is out of range; allowed: an integer from 0 to 4,294,967,295",
+            "--seed -1 is out of range; allowed: an integer from 0 to 9,223,372,036,854,775,807",
         ),
         (
             ["--seed", str(10**30)],
-            f"--seed {10**30} is out of range; allowed: an integer from 0 to 4,294,967,295",
+            f"--seed {10**30} is out of range; allowed: an integer from 0 to "
+            "9,223,372,036,854,775,807",
         ),
         (["--replicates", "1e3"], "argument --replicates: invalid int value: '1e3'"),
         (["--seed", "x"], "argument --seed: invalid int value: 'x'"),

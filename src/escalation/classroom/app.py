@@ -141,7 +141,7 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
         key=f"{scenario}:months",
     )
     seed = bar.number_input(
-        "Seed", 0, 2**32 - 1, int(defaults.get("seed", base["seed"])), key=f"{scenario}:seed"
+        "Seed", 0, session.MAX_SEED, int(defaults.get("seed", base["seed"])), key=f"{scenario}:seed"
     )
     with bar.expander("Timing (month each measure comes, if the policy allows it)"):
         timing = {

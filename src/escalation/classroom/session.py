@@ -324,10 +324,14 @@ def with_levers(settings: Settings, **levers: str) -> Settings:
     return validate(changed)
 
 
+#: The dashboard's largest seed: a browser holds integers exactly only up to 2**53-1 (the
+#: commands take seeds up to 2**63-1, ``escalation.config.limits.MAX_SEED``).
+MAX_SEED = 2**53 - 1
+
 QUERY_NUMBERS: dict[str, tuple[int, int]] = {
     "replicates": (1, MAX_REPLICATES),
     "months": (1, MAX_MONTHS),
-    "seed": (0, 2**32 - 1),
+    "seed": (0, MAX_SEED),
 }
 """Whole-number settings a dashboard link may carry, with their allowed ranges."""
 

@@ -22,9 +22,10 @@ from escalation.errors import error_line
 MAX_MONTHS = 600
 """Most months a run simulates (``sim.months``): 50 years, far beyond any scenario's horizon."""
 
-MAX_SEED = 2**32 - 1
-"""Largest ``--seed`` of ``escalation-analyze`` and ``escalation-backtest`` (numpy's legacy seed
-range, as the dashboard's)."""
+MAX_SEED = 2**63 - 1
+"""Largest seed of every command, the API and the dashboard: seeds are stored in the tables'
+int64 ``seed`` column, whose largest value this is (numpy's generator would take any
+non-negative integer, but the tables could not)."""
 
 MAX_RESAMPLES = 1_000
 """Most bootstrap resamples of ``escalation-analyze --resamples`` (one forest fit each)."""

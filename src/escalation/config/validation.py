@@ -27,7 +27,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from escalation.config import schema
 from escalation.config.dates import DateError, resolve_timing_months
-from escalation.config.limits import MAX_MONTHS
+from escalation.config.limits import MAX_MONTHS, MAX_SEED
 from escalation.config.sampling import check_sobol
 from escalation.config.schema import (
     LEVERS,
@@ -45,10 +45,6 @@ _SIM_BOUNDS = {
     "months": (1, MAX_MONTHS),
     "narrative_replicate": (0, None),
 }
-
-#: The largest seed: seeds are stored in the tables' int64 ``seed`` column, whose largest value
-#: this is (numpy's generator would take any non-negative integer, but the tables could not).
-MAX_SEED = 2**63 - 1
 
 #: A scenario's name is a file name (``scenario=NAME``, the run folder ``outputs/NAME/``).
 SCENARIO_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
