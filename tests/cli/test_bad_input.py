@@ -42,6 +42,8 @@ def snapshot(folder: Path) -> dict[str, str]:
         name = str(path.relative_to(folder))
         if path.is_symlink():
             state[name] = f"link to {os.readlink(path)}"
+        elif path.is_fifo():
+            state[name] = "fifo"
         elif path.is_file():
             state[name] = hashlib.sha256(path.read_bytes()).hexdigest()
         else:

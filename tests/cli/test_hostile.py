@@ -19,7 +19,6 @@ end versions of the worst cases (a process of their own) are in ``test_bad_input
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from test_bad_input import snapshot
 
 from escalation.analysis.cli import main as analyze_main
 from escalation.backtest.cli import main as backtest_main
@@ -53,22 +53,6 @@ class Case:
     prepare: Callable[[Path], None] | None = None
     #: 2 (refused); 0 for a listing, which reads only names and titles and resolves nothing.
     status: int = 2
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every entry under ``folder``: files by content hash, folders and links by kind."""
-    state = {}
-    for path in sorted(folder.rglob("*")):
-        name = str(path.relative_to(folder))
-        if path.is_symlink():
-            state[name] = f"link to {os.readlink(path)}"
-        elif path.is_fifo():
-            state[name] = "fifo"
-        elif path.is_file():
-            state[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        else:
-            state[name] = "folder"
-    return state
 
 
 # --- what the cases prepare -------------------------------------------------------------------
