@@ -153,4 +153,6 @@ OUTCOME_COLUMNS = [
     "hybrid_attacks",
     "strikes_on_nato",
     "signalling_months",
+    "lethal_engagement",
+    "spillover_incidents",
 ]

@@ -30,6 +30,15 @@ WESTERN_ACTORS = ("west", "nato", "us", "uk", "france", "germany")
 ACTORS = (*WESTERN_ACTORS, "russia", "ukraine")
 """Who acts: ``west``/``nato`` stand for every member, the others for one government."""
 
+WITHDRAWALS = (
+    "aid_withdrawn",
+    "advanced_weapons_withdrawn",
+    "training_withdrawn",
+    "instructors_withdrawn",
+    "troops_withdrawn",
+    "deep_strikes_withdrawn",
+)
+"""Western measures withdrawn (model v3): the measure is out of force from that month."""
 WESTERN_EVENTS = (
     "aid",
     "advanced_weapons",
@@ -41,6 +50,7 @@ WESTERN_EVENTS = (
     "troops_combat",
     "posture_ambiguity",
     "posture_red_lines",
+    *WITHDRAWALS,
 )
 UKRAINIAN_EVENTS = ("incursion", "domestic_deep_strikes")
 RUSSIAN_EVENTS = (

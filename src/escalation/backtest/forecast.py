@@ -19,7 +19,8 @@ from escalation.timeline import SCORED_EVENTS, Timeline, month_index, replay_eve
 FORECAST_COLUMNS = ("month", "event", "p", "observed")
 """Columns of ``forecast.csv``."""
 
-#: Scored classes read off Russia's monthly action (``russian_action`` in the trajectories).
+#: Scored classes read off Russia's monthly actions (``russian_action`` in the trajectories:
+#: names joined by ``+``, as one month may hold several).
 ACTION_CLASSES = {
     "nuclear_signalling": ("nuclear_signalling",),
     "hybrid_attacks": ("hybrid_attacks",),
@@ -82,8 +83,11 @@ def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
     def grid(column: str) -> np.ndarray:
         return trajectories[column].to_numpy().reshape(replicates, months).T
 
-    action = grid("russian_action")
-    occurs = {name: np.isin(action, codes) for name, codes in ACTION_CLASSES.items()}
+    action = grid("russian_action").astype(str)
+    occurs = {
+        name: np.any([_holds(action, code) for code in codes], axis=0)
+        for name, codes in ACTION_CLASSES.items()
+    }
     used = grid("nuclear_use").astype(bool)
     first_use = used & ~np.vstack([np.zeros((1, replicates), dtype=bool), used[:-1]])
     occurs["nuclear_use"] = occurs["nuclear_use"] | first_use
@@ -92,6 +96,11 @@ def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
         "article5_response"
     ).astype(bool)
     return {name: occurs[name] for name in SCORED_EVENTS}
+
+
+def _holds(actions: np.ndarray, name: str) -> np.ndarray:
+    """Whether each month's ``russian_action`` (names joined by ``+``) holds ``name``."""
+    return np.char.find(np.char.add(np.char.add("+", actions), "+"), f"+{name}+") >= 0
 
 
 def forecast_from_trajectories(trajectories: pd.DataFrame, timeline: Timeline) -> pd.DataFrame:

@@ -76,9 +76,10 @@ def resolve_timing_months(config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(timing, dict):
         return config
     for measure, block in timing.items():
-        if isinstance(block, dict) and "month" in block:
-            key = f"policy.timing.{measure}.month"
-            block["month"] = month_number(block["month"], start, key)
+        for part in ("month", "until"):
+            if isinstance(block, dict) and block.get(part) is not None:
+                key = f"policy.timing.{measure}.{part}"
+                block[part] = month_number(block[part], start, key)
     return config
 
 

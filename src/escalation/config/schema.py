@@ -67,10 +67,13 @@ class Timing:
     below ``position_below`` (no condition when ``position_below`` is null). ``month`` is a
     month number (1 = ``sim.start``) or a ``YYYY-MM`` date; ``settings_from_dictconfig`` turns a
     date into its number (``escalation.config.dates``), so validated settings always hold a number.
+    ``until`` (a month number or date, null: never) withdraws the measure from that month on,
+    whether the policy or the record put it in force (model v3: measures can be withdrawn).
     """
 
     month: Any = 1
     position_below: float | None = None
+    until: Any = None
 
 
 @dataclass
@@ -91,7 +94,7 @@ class Policy:
 
     instructors: Instructors = Instructors.outside
     troops: Troops = Troops.none
-    deep_strikes: DeepStrikes = DeepStrikes.prohibited
+    deep_strikes: DeepStrikes = DeepStrikes.limited
     posture: Posture = Posture.ambiguity
     aid: bool = True
     advanced_weapons: bool = True
@@ -158,7 +161,7 @@ class Uncertainties:
     red_line_threshold: Any = field(default_factory=Range, metadata={"bounds": (0.0, 12.0)})
     follow_through: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
     western_resolve: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
-    nato_cohesion: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
+    nato_cohesion: Any = field(default_factory=Range, metadata={"bounds": (0.0, 10.0)})
     ambiguity_aversion: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
     ambiguity_width: Any = field(default_factory=Range, metadata={"bounds": (0.0, 0.5)})
     ambiguity_alarm: Any = field(default_factory=Range, metadata={"bounds": (0.0, 1.0)})
@@ -227,6 +230,15 @@ class ResponseWeights:
 
     kinetic_incursions: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     strikes_on_western_forces: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    spillover: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+
+
+@dataclass
+class Targets:
+    """Which member a Russian act hits: weights by member name (they need not sum to 1)."""
+
+    hybrid: dict[str, float] = field(default_factory=dict)
+    kinetic: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -237,6 +249,8 @@ class Conflict:
     clash_end: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     article5_war: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     war_end: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    war_escalation: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    lethal_clash: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
 
 
 @dataclass
@@ -249,6 +263,9 @@ class NatoDoctrine:
     learning_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     kinetic_share: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     response_weight: ResponseWeights = field(default_factory=ResponseWeights)
+    targets: Targets = field(default_factory=Targets)
+    spillover_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
+    spillover_lethal: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     article5_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     conflict: Conflict = field(default_factory=Conflict)
 
@@ -269,6 +286,7 @@ class Responses:
 
     nuclear_signalling: ResponseOption = field(default_factory=ResponseOption)
     hybrid_attacks: ResponseOption = field(default_factory=ResponseOption)
+    retaliation: ResponseOption = field(default_factory=ResponseOption)
     strikes_on_western_forces: ResponseOption = field(default_factory=ResponseOption)
     nuclear_use_in_ukraine: ResponseOption = field(default_factory=ResponseOption)
     strikes_on_nato: ResponseOption = field(default_factory=ResponseOption)
@@ -300,6 +318,7 @@ class RussiaDoctrine:
     prior_strength: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     red_lines_width: float = field(default=MISSING, metadata={"bounds": (0.0, 0.5)})
     measure_evidence: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
+    spillover_evidence: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     nuclear_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     mobilisation: float = field(default=MISSING, metadata={"bounds": (0.0, None)})
     response_months: int = field(default=MISSING, metadata={"bounds": (1, None)})

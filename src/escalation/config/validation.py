@@ -194,7 +194,8 @@ def _validate_node(node: Any, prefix: str, inherited: tuple | None = None) -> No
             _validate_node(value, f"{key}.", bounds)
         elif isinstance(value, dict):
             for name, item in value.items():
-                _validate_node(item, f"{key}.{name}.", bounds)
+                if dataclasses.is_dataclass(item):
+                    _validate_node(item, f"{key}.{name}.", bounds)
         elif bounds:
             _check_bounds(key, value, bounds)
 
@@ -258,9 +259,17 @@ def validate(settings: Settings) -> Settings:
             )
         _check_bounds(f"{key}.month", timing.month, (1, None))
         _check_bounds(f"{key}.position_below", timing.position_below, (0.0, 100.0))
+        if timing.until is not None:
+            if isinstance(timing.until, bool) or not isinstance(timing.until, int):
+                raise ConfigError(
+                    f"{key}.until={timing.until!r}: give a month number (1 = sim.start, "
+                    f"{settings.sim.start}), a date YYYY-MM, or null (never withdrawn)"
+                )
+            _check_bounds(f"{key}.until", timing.until, (1, None))
     for month in settings.policy.new_weapons:
         _check_bounds("policy.new_weapons", month, (1, None))
     _validate_members(settings.doctrine.nato.members)
+    _validate_targets(settings.doctrine.nato)
     validate_plots(settings.plots)
     if settings.sim.sampling not in SAMPLING_MODES:
         raise ConfigError(
@@ -314,6 +323,19 @@ def _validate_members(members: dict[str, Member]) -> None:
         raise ConfigError(
             f"doctrine.nato.members: strike_share values add up to {total:g}; must be at most 1"
         )
+
+
+def _validate_targets(nato: schema.NatoDoctrine) -> None:
+    """Target weights name members, are at least 0, and some are above 0."""
+    for kind in ("hybrid", "kinetic"):
+        weights = getattr(nato.targets, kind)
+        key = f"doctrine.nato.targets.{kind}"
+        for name, weight in weights.items():
+            if name not in nato.members:
+                raise ConfigError(f"{key}.{name}: not a member; allowed: {', '.join(nato.members)}")
+            _check_bounds(f"{key}.{name}", weight, (0.0, None))
+        if not any(weight > 0 for weight in weights.values()):
+            raise ConfigError(f"{key}: give at least one member a weight above 0")
 
 
 @lru_cache(maxsize=1)

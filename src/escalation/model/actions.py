@@ -1,4 +1,10 @@
-"""What Russia can do in a month, and what each action means on the ladder."""
+"""What Russia can do in a month, and what each action means on the ladder.
+
+Model v3: Russia decides on each option separately every month (docs/MODEL.md §7.5), so one
+month may hold several actions (nuclear signalling and sabotage in the same month: March 2023,
+March and May 2024 in ``timeline.csv``). A month's actions are stored as a bit mask, one bit per
+action (``ACTION_BIT``); ``trajectories.csv`` writes them as names joined by ``+``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from escalation.ladder import Rung
 
 
 class RussianAction(IntEnum):
-    """What Russia does in a month; NONE means nothing beyond its usual rhetoric."""
+    """What Russia can do in a month; NONE means nothing beyond its usual rhetoric."""
 
     NONE = 0
     NUCLEAR_SIGNALLING = 1
@@ -18,45 +24,61 @@ class RussianAction(IntEnum):
     STRIKES_ON_WESTERN_FORCES = 3
     STRIKES_ON_NATO = 4
     NUCLEAR_USE_IN_UKRAINE = 5
+    RETALIATION = 6
 
 
-def action_table(values: dict[RussianAction, float | bool], dtype: type, default=0) -> np.ndarray:
-    """A lookup table indexed by action code: ``table[actions]`` maps an int8 action array."""
-    table = np.full(len(RussianAction), default, dtype=dtype)
-    for action, value in values.items():
-        table[action] = value
-    return table
+ACTIONS = tuple(action for action in RussianAction if action is not RussianAction.NONE)
+"""Every action, in bit order (bit ``i`` of a month's mask is ``ACTIONS[i]``)."""
+ACTION_BIT = {action: np.int16(1 << index) for index, action in enumerate(ACTIONS)}
+"""The bit of each action in a month's mask."""
 
-
-MATERIAL = (
-    RussianAction.HYBRID_ATTACKS,
-    RussianAction.STRIKES_ON_WESTERN_FORCES,
-    RussianAction.STRIKES_ON_NATO,
-)
-"""Material actions: retaliation when taken while a Russian red line is crossed."""
-#: Per action code: whether it is material / its ladder rung (-1: none).
-IS_RETALIATION = action_table(dict.fromkeys(MATERIAL, True), bool)
-RUNG_OF_ACTION = action_table(
-    {
-        RussianAction.NONE: -1,
-        RussianAction.NUCLEAR_SIGNALLING: int(Rung.NUCLEAR_SIGNALLING),
-        RussianAction.HYBRID_ATTACKS: int(Rung.HYBRID_ATTACKS),
-        RussianAction.STRIKES_ON_WESTERN_FORCES: int(Rung.STRIKES_ON_WESTERN_FORCES),
-        RussianAction.STRIKES_ON_NATO: int(Rung.CONTAINED_CLASH),
-        RussianAction.NUCLEAR_USE_IN_UKRAINE: int(Rung.NUCLEAR_USE_IN_UKRAINE),
-    },
-    np.int64,
-)
-#: Options of Russia's choice over the war in Ukraine, in utility-column order; doing nothing
-#: new is column 0 (utility 0). A strike on NATO territory is a separate decision.
+#: Options of Russia's own choice over the war in Ukraine, each decided separately by a logit
+#: against doing nothing (utility 0). A strike on NATO territory is a separate decision too.
 THEATRE_OPTIONS = (
-    RussianAction.NONE,
     RussianAction.NUCLEAR_SIGNALLING,
     RussianAction.HYBRID_ATTACKS,
+    RussianAction.RETALIATION,
     RussianAction.STRIKES_ON_WESTERN_FORCES,
     RussianAction.NUCLEAR_USE_IN_UKRAINE,
 )
-ACTION_NAMES = np.array(
-    ["" if a is RussianAction.NONE else a.name.lower() for a in RussianAction], dtype=object
+
+RUNG_OF_ACTION = {
+    RussianAction.NUCLEAR_SIGNALLING: Rung.NUCLEAR_SIGNALLING,
+    RussianAction.HYBRID_ATTACKS: Rung.HYBRID_ATTACKS,
+    RussianAction.RETALIATION: Rung.HYBRID_ATTACKS,
+    RussianAction.STRIKES_ON_WESTERN_FORCES: Rung.STRIKES_ON_WESTERN_FORCES,
+    RussianAction.STRIKES_ON_NATO: Rung.CONTAINED_CLASH,
+    RussianAction.NUCLEAR_USE_IN_UKRAINE: Rung.NUCLEAR_USE_IN_UKRAINE,
+}
+"""The ladder rung each action stands on (retaliation: an attack on a NATO member)."""
+
+_MASKS = 1 << len(ACTIONS)
+
+
+def has(mask: np.ndarray, action: RussianAction) -> np.ndarray:
+    """Whether each month's mask holds ``action``."""
+    return (np.asarray(mask) & ACTION_BIT[action]) != 0
+
+
+def _names(mask: int) -> str:
+    return "+".join(a.name.lower() for a in ACTIONS if mask & (1 << ACTIONS.index(a)))
+
+
+#: Per mask: the highest rung of its actions (-1: none), and its names joined by "+" ("": none).
+RUNG_OF_MASK = np.array(
+    [
+        max((int(RUNG_OF_ACTION[a]) for a in ACTIONS if m & ACTION_BIT[a]), default=-1)
+        for m in range(_MASKS)
+    ],
+    dtype=np.int8,
 )
-"""Names in ``trajectories.csv``'s ``russian_action`` column ("" for NONE)."""
+ACTION_NAMES = np.array([_names(mask) for mask in range(_MASKS)], dtype=object)
+"""Names in ``trajectories.csv``'s ``russian_action`` column ("" for none, "a+b" for two)."""
+
+
+def action_mask(chosen: dict[RussianAction, np.ndarray], replicates: int) -> np.ndarray:
+    """The bit mask of a month's actions from one boolean array per action."""
+    mask = np.zeros(replicates, dtype=np.int16)
+    for action, taken in chosen.items():
+        mask |= np.where(taken, ACTION_BIT[action], np.int16(0))
+    return mask

@@ -13,12 +13,16 @@ simulated, so that what Russia did can be scored against what the model expected
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from escalation.config.schema import ConfigError, Doctrine, Posture
+from omegaconf import OmegaConf
+
+from escalation.config.schema import ConfigError, Doctrine, Policy, Posture
 from escalation.model.measures import MEASURES, weighted_sum
-from escalation.timeline import DRIVEN_EVENTS, Timeline, month_index, replay_events
+from escalation.timeline import DRIVEN_EVENTS, WITHDRAWALS, Timeline, month_index, replay_events
 
 if TYPE_CHECKING:
     from escalation.model.world import EscalationModel
@@ -37,8 +41,8 @@ def apply_events(model: EscalationModel, events: Iterable[tuple[str, str]]) -> N
     weapon system; a deep-strike permission is the named member's own (``west``/``nato``: every
     member's); ``domestic_deep_strikes`` starts Ukraine's monthly drone campaign; ``incursion``
     starts an incursion; a posture event changes France's declared posture and so Russia's set
-    of beliefs. Events that are not driven (Russian, joint; not in ``DRIVEN_EVENTS``) are
-    ignored here.
+    of beliefs; ``<measure>_withdrawn`` takes the measure out of force (model v3). Events that
+    are not driven (Russian, joint; not in ``DRIVEN_EVENTS``) are ignored here.
 
     Raises:
         ConfigError: A deep-strike permission names an actor that is not a member.
@@ -73,6 +77,27 @@ def apply_events(model: EscalationModel, events: Iterable[tuple[str, str]]) -> N
             ukraine.drone_campaign[:] = True
         elif event == "incursion":
             ukraine.incursion_ordered[:] = True
+        elif event in WITHDRAWALS:
+            _withdraw(model, actor, event.removesuffix("_withdrawn"))
+
+
+def _withdraw(model: EscalationModel, actor: str, measure: str) -> None:
+    """Take a measure out of force in every replicate (a deep-strike permission: the actor's)."""
+    nato, france = model.nato, model.france
+    if measure == "aid":
+        nato.aid[:] = False
+    elif measure == "advanced_weapons":
+        nato.advanced_weapons[:] = False
+        nato.new_weapons[:] = 0
+    elif measure == "training":
+        france.training[:] = False
+    elif measure == "instructors":
+        france.instructors_inside[:] = False
+    elif measure == "troops":
+        france.troops[:] = 0
+    else:
+        for member in _members(model, actor):
+            member.deep_strikes[:] = 0
 
 
 def _members(model: EscalationModel, actor: str) -> list:
@@ -113,6 +138,16 @@ def recorded_involvement(events: Iterable[tuple[str, str]], doctrine: Doctrine) 
             for name in members if actor in COLLECTIVE_ACTORS else [actor]:
                 if name in permission:
                     permission[name] = max(level, permission[name])
+        elif event == "deep_strikes_withdrawn":
+            for name in members if actor in COLLECTIVE_ACTORS else [actor]:
+                if name in permission:
+                    permission[name] = 0
+        elif event == "troops_withdrawn":
+            levels["troops_noncombat"] = levels["troops_combat"] = 0.0
+        elif event == "advanced_weapons_withdrawn":
+            levels["advanced_weapons"] = levels["new_weapons"] = 0.0
+        elif event in WITHDRAWALS:
+            levels[event.removesuffix("_withdrawn")] = 0.0
     for measure, level in (("deep_strikes_limited", 1), ("deep_strikes_authorized", 2)):
         levels[measure] = sum(
             member.strike_share for name, member in members.items() if permission[name] == level
@@ -138,3 +173,57 @@ def involvement_added_before(timeline: Timeline, start: str, doctrine: Doctrine)
         [event for month in sorted(until_start) for event in until_start[month]], doctrine
     ) - recorded_involvement(at_war_start.get(1, ()), doctrine)
     return max(added, 0.0)
+
+
+JEFFREYS = 0.5
+"""Pseudo-events of the Jeffreys prior behind every rate fitted to the record."""
+
+
+def permission_hazards(
+    timeline: Timeline, until: str, members: Iterable[str]
+) -> dict[str, tuple[float, float]]:
+    """Each member's monthly hazard of granting limited / deep strikes, fitted to the record.
+
+    Rule: for each level, (grants + 1/2) / (months at risk + 1), the Jeffreys posterior mean of
+    a monthly hazard: a member is at risk from the record's first month to the month it granted
+    that level (or any higher one), or to ``until`` if it never did; ``west``/``nato`` grant for
+    every member. Only events up to ``until`` count (the shipped record: US, Germany and France
+    limited strikes in May 2024, the 28th month of 32; no strikes deep into Russia).
+    """
+    first = month_index(timeline.first_month)
+    last = month_index(until)
+    granted: dict[str, list[int | None]] = {name: [None, None] for name in members}
+    for event in timeline.events:
+        index = month_index(event.month)
+        if index > last or event.event not in ("deep_strikes_limited", "deep_strikes_authorized"):
+            continue
+        level = 1 if event.event == "deep_strikes_limited" else 2
+        names = granted if event.actor in COLLECTIVE_ACTORS else [event.actor]
+        for name in names:
+            if name in granted:
+                for lower in range(level):
+                    if granted[name][lower] is None:
+                        granted[name][lower] = index
+    hazards = {}
+    for name, months in granted.items():
+        rates = []
+        for month in months:
+            at_risk = (month if month is not None else last) - first + 1
+            grants = 0 if month is None else 1
+            rates.append((grants + JEFFREYS) / (max(at_risk, 0) + 2 * JEFFREYS))
+        hazards[name] = (rates[0], rates[1])
+    return hazards
+
+
+@functools.cache
+def record_policy() -> Policy:
+    """The West's declared envelope in the record: the ``history`` scenario's ``policy`` block.
+
+    While a forward run replays the record up to ``sim.start`` (``EscalationModel``), this is
+    the policy France's red-lines ceiling reads, so the levers of the forward run cannot reach
+    back into 2022-24. Read from ``conf/scenario/history.yaml`` (the one place it is written).
+    """
+    text = files("escalation.conf").joinpath("scenario", "history.yaml").read_text("utf-8")
+    block = OmegaConf.create(text).get("policy", {})
+    merged = OmegaConf.merge(OmegaConf.structured(Policy), block)
+    return OmegaConf.to_object(merged)

@@ -1,17 +1,22 @@
 """Russia: reads Western measures as NATO involvement, holds red lines, believes, and chooses.
 
-Each month Russia weighs its options by a noisy (logit) best response (McKelvey & Palfrey 1995).
-It acts on its own as well as in reaction: every option has a baseline appeal, raised by two
-motives (docs/MODEL.md §7.5):
+Each month Russia decides on each of its options by a noisy (logit) best response against doing
+nothing new (McKelvey & Palfrey 1995), so it may signal and sabotage in the same month (model v3,
+docs/MODEL.md §7.5). It acts on its own as well as in reaction: every option has a baseline
+appeal, raised by its motive:
 
-- the *warning* motive: new Western measures (each registers, with a memory), perceived
-  involvement above the red line, Ukrainian advances, incursions and drone strikes;
-- the *material* motive: perceived involvement above a red line that Russia enforces in this
-  replicate (probability ``follow_through``), and the same battlefield setbacks.
+- the *warning* motive (signalling): new Western measures (each registers, with a memory), all
+  that the West has added since the war began, perceived involvement above the red line,
+  Ukrainian advances, incursions and drone strikes;
+- the *campaign* motive (the baseline hybrid campaign): what the West has added since the war
+  began, and the same battlefield setbacks;
+- the *crossing* (retaliation, a decision of its own): perceived involvement above a red line
+  that Russia enforces in this replicate (probability ``follow_through``).
 
-The expected Western answer uses Russia's beliefs about resolve (``ResolveBeliefs``) for attacks
-below Article 5, and fixed, declared commitments for nuclear use and for an attack on NATO
-territory, which is a separate decision that the posture on Ukraine does not enter.
+The expected Western answer uses Russia's beliefs about resolve (``ResolveBeliefs``), learnt
+from the West's answers to its tests, for attacks below Article 5, and fixed, declared
+commitments for nuclear use and for an attack on NATO territory, which is a separate decision
+that the posture on Ukraine does not enter.
 """
 
 from __future__ import annotations
@@ -22,18 +27,23 @@ import mesa
 import numpy as np
 
 from escalation.config.schema import Posture, Troops
-from escalation.model.actions import (
-    IS_RETALIATION,
-    RUNG_OF_ACTION,
-    THEATRE_OPTIONS,
-    RussianAction,
-)
+from escalation.model.actions import RUNG_OF_MASK, THEATRE_OPTIONS, RussianAction, action_mask
 from escalation.model.beliefs import ResolveBeliefs
 from escalation.model.measures import TROOP_LEVELS, levels_in_force, weighted_sum
 from escalation.model.west import WAR
 
 if TYPE_CHECKING:
     from escalation.model.world import EscalationModel
+
+#: Which motive each option acts on (``Russia.motives``): the baseline hybrid campaign does not
+#: answer a crossed red line; retaliation answers nothing else.
+MOTIVE_OF_OPTION = {
+    RussianAction.NUCLEAR_SIGNALLING: "material",
+    RussianAction.HYBRID_ATTACKS: "campaign",
+    RussianAction.RETALIATION: "crossing",
+    RussianAction.STRIKES_ON_WESTERN_FORCES: "material",
+    RussianAction.NUCLEAR_USE_IN_UKRAINE: "material",
+}
 
 
 class Russia(mesa.Agent):
@@ -54,7 +64,7 @@ class Russia(mesa.Agent):
         )
         self.enforces = model.rng.random(replicates) < uncertain["follow_through"]
         self.ceiling = model.france.ceiling()
-        self.action = np.zeros(replicates, dtype=np.int8)
+        self.action = np.zeros(replicates, dtype=np.int16)
         self.retaliation = np.zeros(replicates, dtype=bool)
         self.new_stimulus = np.zeros(replicates)
         self.last_rise = np.zeros(replicates)
@@ -71,11 +81,12 @@ class Russia(mesa.Agent):
     def war_reference(self) -> tuple[np.ndarray, np.ndarray]:
         """Proxy-war reference = involvement in force when the war began (Feb 2022, timeline.csv).
 
-        Rule: what is in force at ``sim.start`` (measured, perceived) less what the dated record
-        (``timeline.csv``) adds from the war's first month to ``sim.start``, so the grievance
-        counts all Western involvement since the invasion and a forward run continues the
-        replay's pressure. Article: "From the outset of the conflict, Russian officials have
-        portrayed the war as a proxy battle between Russia and NATO".
+        Rule: Russia is built in the record's first month (a forward run first replays the
+        record up to ``sim.start``, ``EscalationModel``), so the reference is what was in force
+        then (measured, perceived), never the levers of a forward run: a measure in force in a
+        forward run's month 1 is new. A replay that starts later than its timeline subtracts what
+        the record added before its start. Article: "From the outset of the conflict, Russian
+        officials have portrayed the war as a proxy battle between Russia and NATO".
         """
         since_war_began = self.model.involvement_before_start
         return (
@@ -129,34 +140,40 @@ class Russia(mesa.Agent):
         return involvement + alarm * self.resolve_belief * gap
 
     def learn(self) -> None:
-        """Bayes, prior by prior: an answered attack is a success, an unanswered one a failure.
+        """Bayes, prior by prior, from tests: an answered test is a success, restraint a failure.
 
-        Rule: after a hybrid attack or a strike on Western forces last month, NATO's military
-        answer this month (or its absence) updates every prior of the set; restraint after a
-        provocation lowers Russia's estimate of Western resolve. New measures count as
-        ``measure_evidence`` successes per unit of involvement (a resolute West adds measures).
+        Rule: a *testing* act last month (a kinetic incursion, retaliation, a strike on Western
+        forces: ``Nato.tests``) met by a NATO military answer this month counts as one success
+        for every prior of the set, left unanswered as one failure. A stray missile or drone on
+        a member's territory (``Nato.spillover``) shot down or not counts as ``spillover_evidence``
+        of one. Sabotage met by the police is no evidence: no government answers sabotage
+        militarily, whatever its resolve (the review of model v2, §1.2).
         """
         model = self.model
-        provoked = np.isin(
-            self.action,
-            (RussianAction.HYBRID_ATTACKS, RussianAction.STRIKES_ON_WESTERN_FORCES),
-        )
-        answered = model.nato.military_response & provoked
-        self.beliefs.observe(answered.astype(float), (provoked & ~answered).astype(float))
+        nato = model.nato
+        answered = nato.military_response & nato.tests
+        self.beliefs.observe(answered.astype(float), (nato.tests & ~answered).astype(float))
+        weight = model.settings.doctrine.russia.spillover_evidence
+        shot = nato.spillover & nato.spillover_answered
+        self.beliefs.observe(weight * shot, weight * (nato.spillover & ~shot))
 
-    def motives(self, involvement: np.ndarray, perceived: np.ndarray) -> tuple:
-        """The warning and material motives this month, in log-odds (module docstring).
+    def motives(self, involvement: np.ndarray, perceived: np.ndarray) -> dict[str, np.ndarray]:
+        """This month's motives, in log-odds (module docstring).
 
         The growth part is the standing proxy-war pressure, ``involvement`` · (perceived
-        involvement above ``war_reference``): all that the West has added since the war began.
-        The new-measure part is ``new_stimulus``: new_measure · (rise of perceived involvement
-        last month: a new measure, or a declared posture that leaves more unexcluded) + memory ·
-        last month's value, updated in ``step``. Russia answers a step the month after it (a
-        decision lag: New START suspended in February 2023 after the January tank pledges).
+        involvement above ``war_reference``, the war's first month): all that the West has added
+        since the war began, whatever the levers. The new-measure part is ``new_stimulus``:
+        new_measure · (rise of perceived involvement last month) + memory · last month's value.
+        Russia answers a step the month after it (New START suspended in February 2023 after
+        the January tank pledges).
 
         Returns:
-            ``(warning, material, material_real)``: the last uses real, not perceived,
-            involvement, for the decision on NATO territory.
+            ``warning`` (signalling: new measures, growth, excess over the red line, setbacks);
+            ``campaign`` (the baseline hybrid campaign: growth and setbacks, not the crossing);
+            ``crossing`` (perceived involvement above the red line, in replicates where Russia
+            enforces it: retaliation's motive); ``material`` (campaign + crossing, for strikes
+            on Western forces and nuclear use in Ukraine); ``material_real`` (the same on real,
+            not perceived, involvement, for the decision on NATO territory).
         """
         model = self.model
         stimuli = model.settings.doctrine.russia.stimuli
@@ -172,25 +189,32 @@ class Russia(mesa.Agent):
         start, start_perceived = self.reference
         growth = stimuli.involvement * np.maximum(perceived - start_perceived, 0.0)
         real_growth = stimuli.involvement * np.maximum(involvement - start, 0.0)
-        warning = self.new_stimulus + growth + excess + setback
-        material = growth + self.enforces * excess + setback
-        material_real = real_growth + self.enforces * real_excess + setback
-        return warning, material, material_real
+        campaign = growth + setback
+        crossing = self.enforces * excess
+        return {
+            "warning": self.new_stimulus + growth + excess + setback,
+            "campaign": campaign,
+            "crossing": crossing,
+            "material": campaign + crossing,
+            "material_real": real_growth + setback + self.enforces * real_excess,
+        }
 
-    def utilities(self, warning: np.ndarray, material: np.ndarray) -> np.ndarray:
-        """Utility of each option in ``THEATRE_OPTIONS``; doing nothing new is 0.
+    def utilities(self, motives: dict[str, np.ndarray]) -> np.ndarray:
+        """Utility of each option in ``THEATRE_OPTIONS`` against doing nothing new (0).
 
-        Rule: U(a) = base_a + warn_gain_a · warning + act_gain_a · material − κ · provocation_a
-        · answer_a, where answer_a is the resolve Russia acts on (r_α) for attacks below
-        Article 5 and ``nuclear_answer`` for nuclear use. Strikes on Western forces gain
-        ``combat_clash_gain`` more per unit of material motive when Western troops fight.
+        Rule: U(a) = base_a + warn_gain_a · warning + act_gain_a · motive_a − κ · provocation_a
+        · answer_a, where motive_a is the campaign motive for hybrid attacks, the crossing for
+        retaliation and the material motive (both) for the others; answer_a is the resolve
+        Russia acts on (r_α) for attacks below Article 5 and ``nuclear_answer`` for nuclear use.
+        Strikes on Western forces gain ``combat_clash_gain`` more per unit of material motive
+        when Western troops fight.
         """
         model = self.model
         doctrine = model.settings.doctrine.russia
         cost = model.uncertain["cost_sensitivity"]
         resolve = self.resolve_belief
-        utilities = np.zeros((model.replicates, len(THEATRE_OPTIONS)))
-        for column, action in enumerate(THEATRE_OPTIONS[1:], start=1):
+        utilities = np.zeros((len(THEATRE_OPTIONS), model.replicates))
+        for row, action in enumerate(THEATRE_OPTIONS):
             option = getattr(doctrine.responses, action.name.lower())
             answer = (
                 doctrine.nuclear_answer
@@ -201,43 +225,34 @@ class Russia(mesa.Agent):
             if action is RussianAction.STRIKES_ON_WESTERN_FORCES:
                 combat = model.france.troops == TROOP_LEVELS[Troops.combat]
                 act_gain = act_gain + doctrine.combat_clash_gain * combat
-            utilities[:, column] = (
+            utilities[row] = (
                 option.base
-                + option.warn_gain * warning
-                + act_gain * material
+                + option.warn_gain * motives["warning"]
+                + act_gain * motives[MOTIVE_OF_OPTION[action]]
                 - cost * option.provocation * answer
             )
         return utilities
 
-    def available(self) -> np.ndarray:
-        """Which options are open, per replicate and option.
+    def available(self, crossed: np.ndarray) -> np.ndarray:
+        """Which options are open, per option and replicate.
 
-        Strikes on Western forces need Western personnel in Ukraine; nuclear use in Ukraine
-        needs Russia's front to be collapsing (``Ukraine.collapse``).
+        Retaliation needs a red line crossed in a replicate where Russia enforces it; strikes on
+        Western forces need Western personnel in Ukraine; nuclear use in Ukraine needs Russia's
+        front to be collapsing (``Ukraine.collapse``). Nothing is open during a NATO-Russia war.
         """
         model = self.model
-        open_ = np.ones((model.replicates, len(THEATRE_OPTIONS)), dtype=bool)
-        column = THEATRE_OPTIONS.index(RussianAction.STRIKES_ON_WESTERN_FORCES)
-        open_[:, column] = model.france.personnel_in_ukraine
-        column = THEATRE_OPTIONS.index(RussianAction.NUCLEAR_USE_IN_UKRAINE)
-        open_[:, column] = model.ukraine.collapse
+        open_ = np.broadcast_to(model.conflict != WAR, (len(THEATRE_OPTIONS), model.replicates))
+        open_ = open_.copy()
+        open_[THEATRE_OPTIONS.index(RussianAction.RETALIATION)] &= crossed & self.enforces
+        row = THEATRE_OPTIONS.index(RussianAction.STRIKES_ON_WESTERN_FORCES)
+        open_[row] &= model.france.personnel_in_ukraine
+        open_[THEATRE_OPTIONS.index(RussianAction.NUCLEAR_USE_IN_UKRAINE)] &= model.ukraine.collapse
         return open_
 
-    def choose(self, utilities: np.ndarray, available: np.ndarray, draw: np.ndarray) -> np.ndarray:
-        """Noisy best response: P(a) ∝ exp(λ · U(a)) over the available options (logit)."""
-        probabilities = self.probabilities(utilities, available)
-        cumulative = np.cumsum(probabilities, axis=1)
-        last_available = len(THEATRE_OPTIONS) - 1 - np.argmax(available[:, ::-1], axis=1)
-        index = np.minimum((draw[:, None] > cumulative).sum(axis=1), last_available)
-        return np.asarray(THEATRE_OPTIONS, dtype=np.int8)[index]
-
     def probabilities(self, utilities: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """Logit choice probabilities, one row per replicate, zero where an option is closed."""
+        """P(option this month) = logistic(λ · U), one decision per option; 0 where closed."""
         rationality = self.model.settings.doctrine.russia.rationality
-        scores = np.where(available, rationality * utilities, -np.inf)
-        scores -= scores.max(axis=1, keepdims=True)
-        weights = np.exp(scores)
-        return weights / weights.sum(axis=1, keepdims=True)
+        return np.where(available, 1.0 / (1.0 + np.exp(-rationality * utilities)), 0.0)
 
     def strike_nato(self, material_real: np.ndarray, draw: np.ndarray) -> np.ndarray:
         """The separate decision to strike NATO territory, against Article 5.
@@ -259,20 +274,33 @@ class Russia(mesa.Agent):
         )
         return draw < 1.0 / (1.0 + np.exp(-doctrine.rationality * utility))
 
-    def step(self) -> None:
-        """Learn, read the West, and choose this month's action (none while at war).
+    def nuclear_hazard_in_war(self) -> np.ndarray:
+        """Monthly chance of Russian nuclear use against NATO in a war that has lasted t months.
 
-        Rules: involvement is measured against what was in force last month (at the start,
-        against what was in force at ``sim.start``: no measure is new in month 1); a red line is
-        crossed when perceived involvement rises above the threshold; a material action taken
-        while the line is crossed, in a replicate where Russia enforces it, is retaliation.
-        Article: "boots on the ground" would "cross a dangerous threshold and could lead to
-        unpredictable consequences". After each collapse of its front Russia mobilises: its
-        pressure rises by ``mobilisation`` points a month (partial mobilisation after the Kharkiv
-        collapse, 21 September 2022).
+        Rule: ``nuclear_use_in_conflict`` · (1 + ``war_escalation`` · (t − 1)), at most 1: the
+        longer Russia fights NATO's conventional forces, the more it loses and the nearer its
+        doctrine's threshold ("when the very existence of the state is in jeopardy", Basic
+        Principles of State Policy on Nuclear Deterrence, 2020); Metaculus Pro Forecasters
+        (24 Mar 2022): after a direct attack, "likely" both sides use nuclear weapons.
         """
         model = self.model
-        choice_draw = model.rng.random(model.replicates)
+        growth = model.settings.doctrine.nato.conflict.war_escalation
+        months = np.maximum(model.war_months - 1, 0)
+        return np.minimum(model.uncertain["nuclear_use_in_conflict"] * (1 + growth * months), 1.0)
+
+    def step(self) -> None:
+        """Learn, read the West, and decide on each option this month (nothing while at war).
+
+        Rules: involvement is measured against what was in force last month, so every measure
+        that comes into force registers, in month 1 too; a red line is crossed when perceived
+        involvement rises above the threshold; retaliation is Russia's own decision, open only
+        while a line it enforces is crossed. Article: "boots on the ground" would "cross a
+        dangerous threshold and could lead to unpredictable consequences". After each collapse
+        of its front Russia mobilises: its pressure rises by ``mobilisation`` points a month
+        (partial mobilisation after the Kharkiv collapse, 21 September 2022).
+        """
+        model = self.model
+        choice_draws = model.rng.random((len(THEATRE_OPTIONS), model.replicates))
         nato_draw = model.rng.random(model.replicates)
         nuclear_draw = model.rng.random(model.replicates)
 
@@ -288,28 +316,28 @@ class Russia(mesa.Agent):
             stimuli.new_measure * self.last_rise + stimuli.memory * self.new_stimulus
         )
         self.last_rise = np.maximum(perceived - self.perceived_involvement, 0.0)
-        warning, material, material_real = self.motives(involvement, perceived)
+        motives = self.motives(involvement, perceived)
         crossed = perceived > model.uncertain["red_line_threshold"]
         at_war = model.conflict == WAR
 
-        action = self.choose(self.utilities(warning, material), self.available(), choice_draw)
-        action[self.strike_nato(material_real, nato_draw)] = RussianAction.STRIKES_ON_NATO
-        action[at_war] = RussianAction.NONE
-        self.action = action
-        self.retaliation = IS_RETALIATION[action] & crossed & self.enforces
+        probabilities = self.probabilities(self.utilities(motives), self.available(crossed))
+        chosen = dict(zip(THEATRE_OPTIONS, choice_draws < probabilities, strict=True))
+        chosen[RussianAction.STRIKES_ON_NATO] = (
+            self.strike_nato(motives["material_real"], nato_draw) & ~at_war
+        )
+        self.action = action_mask(chosen, model.replicates)
+        self.retaliation = chosen[RussianAction.RETALIATION]
         self.red_line_crossed = crossed & ~self.crossed
         self.crossed = crossed
         self.involvement, self.perceived_involvement = involvement, perceived
-        model.nuclear_use_in_ukraine |= action == RussianAction.NUCLEAR_USE_IN_UKRAINE
-        model.nuclear_use_on_nato |= at_war & (
-            nuclear_draw < model.uncertain["nuclear_use_in_conflict"]
-        )
-        self.mobilised += model.settings.doctrine.russia.mobilisation * model.ukraine.collapse_onset
-        self._put_in_force(model.settings.doctrine.russia.response_months)
+        model.nuclear_use_in_ukraine |= chosen[RussianAction.NUCLEAR_USE_IN_UKRAINE]
+        model.nuclear_use_on_nato |= at_war & (nuclear_draw < self.nuclear_hazard_in_war())
+        self.mobilised += doctrine.mobilisation * model.ukraine.collapse_onset
+        self._put_in_force(doctrine.response_months)
 
     def _put_in_force(self, months: int) -> None:
         """A response stays on the ladder for ``months`` months unless a higher one replaces it."""
-        new_rung = RUNG_OF_ACTION[self.action]
+        new_rung = RUNG_OF_MASK[self.action]
         expired = self.rung_expires < self.model.month
         replace = (new_rung >= 0) & ((new_rung >= self.rung_in_force) | expired)
         self.rung_in_force = np.where(replace, new_rung, np.where(expired, -1, self.rung_in_force))

@@ -36,6 +36,15 @@ class Ukraine(mesa.Agent):
         self.collapse_months_left = np.zeros(replicates, dtype=np.int32)
         self.collapse_onset = np.zeros(replicates, dtype=bool)
 
+    def set_front(self, position: float) -> None:
+        """Put the front at ``position`` (the record's at ``sim.start``), no collapse under way."""
+        self.position[:] = position
+        self.recent[:] = position
+        self.russian_line[:] = position
+        self.collapse_months_left[:] = 0
+        self.collapse_onset[:] = False
+        self.request[:] = False
+
     @property
     def incursion(self) -> np.ndarray:
         """Whether a Ukrainian incursion holds Russian territory this month."""

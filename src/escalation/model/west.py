@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from escalation.config.schema import Instructors, Member, Posture, Timing, Troops
-from escalation.model.actions import IS_RETALIATION, RussianAction
+from escalation.model.actions import RussianAction, has
 from escalation.model.measures import (
     DEEP_STRIKE_LEVELS,
     TROOP_LEVELS,
@@ -37,11 +37,20 @@ def due(model: EscalationModel, timing: Timing) -> np.ndarray:
     from the start), and only while Ukraine holds less than ``timing.position_below`` when that
     trigger is set (article: France acts "if circumstances warrant it").
     """
-    if max(model.month, 1) < timing.month:
+    if max(model.month, 1) < timing.month or withdrawn(model, timing):
         return np.zeros(model.replicates, dtype=bool)
     if timing.position_below is None:
         return np.ones(model.replicates, dtype=bool)
     return model.ukraine.position < timing.position_below
+
+
+def withdrawn(model: EscalationModel, timing: Timing) -> bool:
+    """Whether a measure is withdrawn this month: from ``timing.until`` on, in a forward run.
+
+    Rule: a withdrawn measure is out of force whoever put it in force, the policy or the record
+    (model v3; the West's measures could only be added in model v2).
+    """
+    return not model.replaying and timing.until is not None and model.month >= timing.until
 
 
 class NatoMember(mesa.Agent):
@@ -59,23 +68,31 @@ class NatoMember(mesa.Agent):
     def decide_deep_strikes(self, draw: np.ndarray) -> None:
         """Permit strikes inside Russia with its own weapons, up to what the policy allows.
 
-        Rule: each month a pending permission is granted with p = cohesion · (1 − caution ·
-        the West's belief that Russia follows through) + boost if Ukraine asks, in [0, 1].
+        Rule: each month a pending permission is granted with p = h · cohesion · (1 +
+        ``request_boost`` while Ukraine asks for more), where h is this member's monthly hazard
+        for that level fitted to the 2022-24 record (``permission_hazards``: the US, Germany and
+        France granted limited strikes in May 2024, the 28th month; nobody granted strikes
+        deep into Russia); permissions in force are revoked from ``timing.deep_strikes.until``.
         Article: "deep unease about crossing certain lines, such as allowing Ukrainian forces to
         strike deep inside Russian territory"; "some leaders remain wary".
         """
         model = self.model
+        timing = model.settings.policy.timing.deep_strikes
+        if model.replaying:
+            return
+        if withdrawn(model, timing):
+            self.deep_strikes[:] = 0
+            return
         level = DEEP_STRIKE_LEVELS[model.settings.policy.deep_strikes]
-        if level == 0 or model.replaying:
+        if level == 0 or self.strike_share == 0:
             return
         doctrine = model.settings.doctrine.nato
-        pending = (self.deep_strikes < level) & due(
-            model, model.settings.policy.timing.deep_strikes
-        )
-        probability = np.clip(
-            model.uncertain["nato_cohesion"] * (1.0 - self.caution * model.nato.west_belief)
-            + doctrine.request_boost * model.ukraine.request,
-            0.0,
+        pending = (self.deep_strikes < level) & due(model, timing)
+        hazard = model.permission_hazards[self.name][level - 1]
+        probability = np.minimum(
+            hazard
+            * model.uncertain["nato_cohesion"]
+            * (1 + doctrine.request_boost * model.ukraine.request),
             1.0,
         )
         self.deep_strikes[pending & (draw < probability)] = level
@@ -98,7 +115,7 @@ class France(NatoMember):
         self.training = np.zeros(replicates, dtype=bool)
         self.instructors_inside = np.zeros(replicates, dtype=bool)
         self.troops = np.zeros(replicates, dtype=np.int8)
-        self.posture = model.settings.policy.posture
+        self.posture = model.record_policy.posture
 
     def ceiling(self) -> float:
         """The most involvement Russia must reckon with, given the declared posture.
@@ -106,10 +123,12 @@ class France(NatoMember):
         Rule: under ``red_lines`` the West publicly excludes every measure its policy never
         allows, so the ceiling is the involvement of all allowed measures; under ``ambiguity``
         nothing is excluded and the ceiling is that of every measure at its highest (and at
-        least what the policy allows).
+        least what the policy allows). While the record drives the West, the policy is the
+        record's declared envelope (``EscalationModel.record_policy``).
         """
-        policy = self.model.settings.policy
-        involvement = self.model.settings.doctrine.russia.involvement
+        model = self.model
+        policy = model.record_policy if model.replaying else model.settings.policy
+        involvement = model.settings.doctrine.russia.involvement
         allowed = allowed_levels(policy)
         if self.posture is Posture.ambiguity:
             most = most_possible_levels()
@@ -134,6 +153,11 @@ class France(NatoMember):
             self.instructors_inside |= due(model, timing.instructors)
         if policy.troops is not Troops.none:
             self.troops[due(model, timing.troops)] = TROOP_LEVELS[policy.troops]
+        for name, attribute in (("training", "training"), ("instructors", "instructors_inside")):
+            if withdrawn(model, getattr(timing, name)):
+                getattr(self, attribute)[:] = False
+        if withdrawn(model, timing.troops):
+            self.troops[:] = 0
 
     def step(self) -> None:
         """Adopt what the policy allows, then decide on its own deep-strike permission."""
@@ -158,11 +182,22 @@ class Nato:
         self.model = model
         self.members = mesa.agent.AgentSet(members, random=model.random)
         self.cautions = np.array([member.caution for member in members])
+        self.france_caution = model.france.caution
         replicates = model.replicates
         doctrine = model.settings.doctrine.nato
         self.aid = np.zeros(replicates, dtype=bool)
         self.advanced_weapons = np.zeros(replicates, dtype=bool)
         self.new_weapons = np.zeros(replicates, dtype=np.int16)
+        self.recorded_weapons = np.zeros(replicates, dtype=np.int16)
+        self.tests = np.zeros(replicates, dtype=bool)
+        self.spillover = np.zeros(replicates, dtype=bool)
+        self.spillover_answered = np.zeros(replicates, dtype=bool)
+        self.lethal = np.zeros(replicates, dtype=bool)
+        names = [member.name for member in members]
+        self.targets = {
+            kind: _target_table(getattr(doctrine.targets, kind), names)
+            for kind in ("hybrid", "kinetic")
+        }
         self.military_response = np.zeros(replicates, dtype=bool)
         self.law_enforcement_response = np.zeros(replicates, dtype=bool)
         self.article5_response = np.zeros(replicates, dtype=bool)
@@ -180,9 +215,11 @@ class Nato:
     def supply(self) -> None:
         """Keep aid and advanced weapons flowing and deliver new weapon systems on their months.
 
-        Article: allies provide "military aid, intelligence, and logistical support" and "advanced
-        air defense systems, tanks, and artillery"; ``policy.new_weapons`` lists the months new
-        systems arrive (HIMARS, tanks, ATACMS, F-16s in ``history``).
+        Rules: the systems of the record (``recorded_weapons``, in force at ``sim.start``) stay,
+        and ``policy.new_weapons`` adds one on each of its months; from ``timing.aid.until`` aid
+        stops, from ``timing.advanced_weapons.until`` advanced weapons and every new system stop
+        (deliveries end; model v3). Article: allies provide "military aid, intelligence, and
+        logistical support" and "advanced air defense systems, tanks, and artillery".
         """
         model = self.model
         if model.replaying:
@@ -193,67 +230,92 @@ class Nato:
         if policy.advanced_weapons:
             self.advanced_weapons |= due(model, policy.timing.advanced_weapons)
         delivered = sum(month <= max(model.month, 1) for month in policy.new_weapons)
-        self.new_weapons[:] = delivered
+        self.new_weapons[:] = self.recorded_weapons + delivered
+        if withdrawn(model, policy.timing.aid):
+            self.aid[:] = False
+        if withdrawn(model, policy.timing.advanced_weapons):
+            self.advanced_weapons[:] = False
+            self.new_weapons[:] = 0
 
     def update_belief(self) -> None:
         """The West learns whether Russia follows through when the West takes a new step.
 
         Rule: after each month in which Western involvement rose, belief += rate · (Russia
-        acted materially that month − belief). The West sees its own steps and Russia's acts,
-        not Russia's hidden red line; a step met by restraint makes Russian threats less
-        credible.
+        retaliated, struck Western forces or NATO that month − belief); its baseline hybrid
+        campaign is not following through. The West sees its own steps and Russia's acts, not
+        Russia's hidden red line; a step met by restraint makes Russian threats less credible.
         """
         russia = self.model.russia
         observed = russia.rose
-        acted = IS_RETALIATION[russia.action] & observed
+        acted = observed & (
+            has(russia.action, RussianAction.RETALIATION)
+            | has(russia.action, RussianAction.STRIKES_ON_WESTERN_FORCES)
+            | has(russia.action, RussianAction.STRIKES_ON_NATO)
+        )
         rate = self.model.settings.doctrine.nato.learning_rate
         self.west_belief += np.where(observed, rate * (acted - self.west_belief), 0.0)
 
-    def answer_attacks(
-        self, draw: np.ndarray, war_draw: np.ndarray, target: np.ndarray, kind: np.ndarray
-    ) -> None:
-        """Answer last month's Russian attack; only a military answer starts a clash.
+    def answer_attacks(self, draws: np.ndarray) -> None:
+        """Answer last month's Russian attacks and this month's spill-over; force starts a clash.
 
-        Rules: a hybrid operation hits one member (each equally likely) and is a kinetic
-        incursion into its airspace with p = ``kinetic_share`` (Russian drones over Poland,
-        Sep 2025), otherwise sabotage, arson or a plot, which the member answers by law
-        enforcement (arrests, charges, expulsions: every attributed operation of 2022-24 in
-        the timeline); the member answers an incursion militarily with p = weight · resolve ·
-        (1 − its caution) (Turkey, Nov 2015; Poland with allied jets, Sep 2025); strikes on
-        French forces are answered by France alone with p = weight · resolve · (1 − France's
-        caution); a strike on NATO territory meets the collective answer of Article 5 with p =
-        ``article5_answer`` whatever the posture (North Atlantic Treaty, Article 5), which is
-        direct conflict at once with probability ``article5_war``. ``resolve`` is the West's true
-        resolve, drawn per replicate (``western_resolve``).
+        Rules (each act hits one member, drawn by ``targets`` weights: hybrid operations by the
+        2022-24 attributions, kinetic acts among the frontline states):
+        - a hybrid operation is a kinetic incursion into the member's airspace with p =
+          ``kinetic_share``, otherwise sabotage, arson or a plot, met by law enforcement (every
+          attributed operation of 2022-24 in the timeline);
+        - a kinetic incursion or retaliation is answered militarily by the member hit with p =
+          weight · resolve · (1 − its caution) (Turkey, Nov 2015); both are *tests* of resolve;
+        - strikes on French forces are answered by France with p = weight · resolve · (1 −
+          France's caution), also a test;
+        - a stray Russian missile or drone lands on a member's territory with p =
+          ``spillover_rate`` a month (accidents of the war in Ukraine, not Russian decisions);
+          the member fires on it, or on its launchers, with p = ``response_weight.spillover`` ·
+          resolve · (1 − caution), which Russia observes; only when the stray weapon killed
+          (p = ``spillover_lethal``, Przewodów, Nov 2022) is that fire a military answer that
+          starts a clash;
+        - a strike on NATO territory meets Article 5 with p = ``article5_answer`` whatever the
+          posture, which is NATO-Russia war at once with p = ``article5_war``.
+        ``resolve`` is the West's true resolve, drawn per replicate (``western_resolve``). A
+        military answer to a deliberate attack kills with p = ``lethal_clash``.
         """
         model = self.model
         doctrine = model.settings.doctrine.nato
+        weight = doctrine.response_weight
         action = model.russia.action
         resolve = model.uncertain["western_resolve"]
-        probability = np.zeros(model.replicates)
-        hybrid = action == RussianAction.HYBRID_ATTACKS
+        kind, hybrid_target, kinetic_target, answer, war, spill, lethal = draws
+        hybrid = has(action, RussianAction.HYBRID_ATTACKS)
         kinetic = hybrid & (kind < doctrine.kinetic_share)
-        target_caution = self.cautions[(target * len(self.cautions)).astype(int)]
-        probability[kinetic] = (
-            doctrine.response_weight.kinetic_incursions
-            * resolve[kinetic]
-            * (1 - target_caution[kinetic])
+        retaliation = has(action, RussianAction.RETALIATION)
+        forces = has(action, RussianAction.STRIKES_ON_WESTERN_FORCES)
+        on_nato = has(action, RussianAction.STRIKES_ON_NATO)
+        hybrid_caution = self.cautions[
+            np.searchsorted(self.targets["hybrid"], hybrid_target, side="right")
+        ]
+        frontline_caution = self.cautions[
+            np.searchsorted(self.targets["kinetic"], kinetic_target, side="right")
+        ]
+        not_at_war = model.conflict < WAR
+        # one answer draw per month: the most provocative act of the month is the one answered
+        tested = np.where(kinetic, weight.kinetic_incursions * (1 - hybrid_caution), 0.0)
+        tested = np.where(retaliation, weight.kinetic_incursions * (1 - frontline_caution), tested)
+        tested = np.where(
+            forces, weight.strikes_on_western_forces * (1 - self.france_caution), tested
         )
-        forces = action == RussianAction.STRIKES_ON_WESTERN_FORCES
-        probability[forces] = (
-            doctrine.response_weight.strikes_on_western_forces
-            * resolve[forces]
-            * (1 - model.france.caution)
-        )
-        on_nato = action == RussianAction.STRIKES_ON_NATO
-        probability[on_nato] = doctrine.article5_answer
-        answered = (draw < probability) & (model.conflict < WAR)
+        self.tests = (kinetic | retaliation | forces) & not_at_war
+        answered = self.tests & (answer < tested * resolve)
+        self.spillover = spill < doctrine.spillover_rate
+        fires = answer < weight.spillover * resolve * (1 - frontline_caution)
+        self.spillover_answered = self.spillover & not_at_war & fires
+        deadly = self.spillover_answered & (kind < doctrine.spillover_lethal)
+        article5 = on_nato & not_at_war & (answer < doctrine.article5_answer)
         self.law_enforcement_response = hybrid & ~kinetic
-        self.military_response = answered & ~on_nato
-        self.article5_response = answered & on_nato
-        model.conflict[answered] = np.maximum(model.conflict[answered], CLASH)
-        to_war = self.article5_response & (war_draw < doctrine.conflict.article5_war)
-        model.conflict[to_war] = WAR
+        self.military_response = answered | deadly
+        self.article5_response = article5
+        self.lethal = (answered & (lethal < doctrine.conflict.lethal_clash)) | forces | on_nato
+        clash = self.military_response | article5
+        model.conflict[clash] = np.maximum(model.conflict[clash], CLASH)
+        model.conflict[article5 & (war < doctrine.conflict.article5_war)] = WAR
 
     def conflict_course(self, grow_draw: np.ndarray, end_draw: np.ndarray) -> None:
         """A clash grows into direct conflict or ends; direct conflict ends.
@@ -271,17 +333,27 @@ class Nato:
         war_ends = (model.conflict == WAR) & (end_draw < conflict.war_end)
         model.conflict[grows] = WAR
         model.conflict[ends | war_ends] = NO_CONFLICT
+        model.war_months = np.where(model.conflict == WAR, model.war_months + 1, 0)
 
     def step(self) -> None:
         """Learn from Russia, let hostilities run their course, answer attacks, supply Ukraine."""
         model = self.model
-        answer_draw = model.rng.random(model.replicates)
-        war_draw = model.rng.random(model.replicates)
+        answer_draws = model.rng.random((7, model.replicates))
         grow_draw = model.rng.random(model.replicates)
         end_draw = model.rng.random(model.replicates)
-        target_draw = model.rng.random(model.replicates)
-        kind_draw = model.rng.random(model.replicates)
         self.update_belief()
         self.conflict_course(grow_draw, end_draw)
-        self.answer_attacks(answer_draw, war_draw, target_draw, kind_draw)
+        self.answer_attacks(answer_draws)
         self.supply()
+
+
+def _target_table(weights: dict[str, float], names: list[str]) -> np.ndarray:
+    """Cumulative target shares in member order, for ``np.searchsorted`` with a uniform draw.
+
+    Members without a weight get none: ``np.searchsorted(table, u, side="right")`` maps a
+    draw u in [c[i-1], c[i]) to member i, an empty interval for a member with no weight.
+    """
+    shares = np.array([weights.get(name, 0.0) for name in names], dtype=float)
+    cumulative = np.cumsum(shares / shares.sum())
+    cumulative[-1] = 1.0
+    return cumulative

@@ -19,13 +19,26 @@ import pandas as pd
 from escalation.config.sampling import draw_uncertainties
 from escalation.config.schema import ConfigError, Settings, uncertainty_names
 from escalation.ladder import Rung
-from escalation.model.actions import ACTION_NAMES, RussianAction
+from escalation.model.actions import ACTION_NAMES, RussianAction, has
 from escalation.model.measures import levels_in_force, western_rung
-from escalation.model.replay import Events, apply_events, involvement_added_before
+from escalation.model.replay import (
+    Events,
+    apply_events,
+    involvement_added_before,
+    permission_hazards,
+    record_policy,
+)
 from escalation.model.russia import Russia
 from escalation.model.ukraine import Ukraine
-from escalation.model.west import CLASH, WAR, France, Nato, NatoMember
-from escalation.timeline import Timeline, TimelineError, load_timeline, replay_events
+from escalation.model.west import CLASH, NO_CONFLICT, WAR, France, Nato, NatoMember
+from escalation.timeline import (
+    Timeline,
+    TimelineError,
+    load_timeline,
+    month_index,
+    month_name,
+    replay_events,
+)
 
 # Object arrays: indexing them shares one string per label instead of making one per row.
 DEEP_STRIKE_NAMES = np.array(["prohibited", "limited", "authorized"], dtype=object)
@@ -74,20 +87,36 @@ class EscalationModel(mesa.Model):
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
         self.month = 0
-        # Russia's proxy-war grievance counts what the record adds from the war's start to
-        # ``sim.start`` (none in a replay of a timeline from its first month, as the back-test's).
+        record = _war_record(settings) if replay is None else _shipped_timeline()
+        # A forward run first replays the record from the war's first month to ``sim.start``
+        # (the warm-up), so Russia's reference is the war's start, never the levers, and the
+        # forward run carries the replay's end state: beliefs, pressure, incursions.
         self.involvement_before_start = 0.0
-        if replay is None:
-            record = _war_record(settings)
+        warm_up: dict[int, list[tuple[str, str]]] = {}
+        warm_up_months = 0
+        before_start = month_name(month_index(settings.sim.start) - 1)
+        if replay is None and settings.scenario.timeline is not None:
+            # Russia's proxy-war grievance counts what the record adds from the war's start to
+            # ``sim.start`` (none in a replay from the timeline's first month, as the back-test's).
             self.involvement_before_start = involvement_added_before(
                 record, settings.sim.start, settings.doctrine
             )
-            if settings.scenario.timeline is not None:
-                replay = replay_events(record, start=settings.sim.start)
+            replay = replay_events(record, start=settings.sim.start)
+        elif replay is None:
+            warm_up_months = month_index(settings.sim.start) - month_index(record.first_month)
+            if warm_up_months > 0:
+                warm_up = replay_events(record, until=before_start)
+        self.warm_up_months = max(warm_up_months, 0)
         self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
-        self.replaying = replay is not None
+        self.replaying = replay is not None or self.warm_up_months > 0
+        #: The declared envelope while the record drives the West: the ``history`` scenario's.
+        self.record_policy = settings.policy if replay is not None else record_policy()
+        self.permission_hazards = permission_hazards(
+            record, max(before_start, record.first_month), settings.doctrine.nato.members
+        )
         self.uncertain = self._sample_uncertainties(uncertainties or {})
         self.conflict = np.zeros(self.replicates, dtype=np.int8)
+        self.war_months = np.zeros(self.replicates, dtype=np.int32)
         self.nuclear_use_in_ukraine = np.zeros(self.replicates, dtype=bool)
         self.nuclear_use_on_nato = np.zeros(self.replicates, dtype=bool)
         self.ukraine = Ukraine(self)
@@ -97,11 +126,11 @@ class EscalationModel(mesa.Model):
             members.append(kind(self, name, member))
         self.france = next(m for m in members if isinstance(m, France))
         self.nato = Nato(self, members)
-        # What is due at ``sim.start`` is in force from the start: Russia's reference.
-        self.france.adopt()
-        self.nato.supply()
-        apply_events(self, self.replay.get(1, ()))
+        # What the record has in force in its first month is Russia's reference.
+        apply_events(self, (warm_up if self.warm_up_months else self.replay).get(1, ()))
         self.russia = Russia(self)
+        if self.warm_up_months:
+            self._warm_up(warm_up)
         self._trajectory = {
             name: np.zeros((self.months, self.replicates), dtype=dtype)
             for name, dtype in _TRAJECTORY_DTYPES.items()
@@ -166,6 +195,41 @@ class EscalationModel(mesa.Model):
         level = np.where(self.nuclear_use_in_ukraine, Rung.NUCLEAR_USE_IN_UKRAINE, level)
         return np.where(self.nuclear_use_on_nato, Rung.NUCLEAR_USE, level).astype(np.int8)
 
+    def _warm_up(self, events: dict[int, list[tuple[str, str]]]) -> None:
+        """Replay the record up to ``sim.start``, then hand over to the policy levers.
+
+        Rules: the record's Western and Ukrainian events drive those actors month by month
+        (``escalation.model.replay``) while Russia and NATO's answers are simulated, as in the
+        ``history`` scenario; months are numbered up to 0 (month 1 is ``sim.start``). At
+        ``sim.start`` the front is set to the record's (``ukraine.position_start``: the replay
+        does not reproduce the 2022 counter-offensives), clashes, war and nuclear use are set to
+        none (the record had none), France declares the policy's posture, and everything else
+        carries over: Russia's beliefs, red-line state and mobilisation, the West's belief, the
+        measures in force (systems, permissions), an incursion under way (Kursk, August 2024).
+        """
+        for month in range(1, self.warm_up_months + 1):
+            self.month = month - self.warm_up_months
+            if month > 1:
+                apply_events(self, events.get(month, ()))
+            self._advance()
+        self.month = 0
+        self.replaying = False
+        self.nato.recorded_weapons[:] = self.nato.new_weapons
+        self.ukraine.set_front(self.settings.doctrine.ukraine.position_start)
+        self.conflict[:] = NO_CONFLICT
+        self.war_months[:] = 0
+        self.nuclear_use_in_ukraine[:] = False
+        self.nuclear_use_on_nato[:] = False
+        self.france.posture = self.settings.policy.posture
+        self.russia.read_posture()
+
+    def _advance(self) -> None:
+        """One month of the actors: Ukraine, the NATO members (France first), NATO, Russia."""
+        self.ukraine.step()
+        self.nato.members.do("step")
+        self.nato.step()
+        self.russia.step()
+
     def step(self) -> None:
         """Advance one month: Ukraine, the NATO members (France first), NATO, Russia; record.
 
@@ -180,10 +244,7 @@ class EscalationModel(mesa.Model):
         self.month += 1
         if self.month > 1:
             apply_events(self, self.replay.get(self.month, ()))
-        self.ukraine.step()
-        self.nato.members.do("step")
-        self.nato.step()
-        self.russia.step()
+        self._advance()
         levels = levels_in_force(self)
         self.level = self._level(levels)
         self._record(levels)
@@ -225,6 +286,8 @@ class EscalationModel(mesa.Model):
             "above_red_line": russia.crossed,
             "russian_action": russia.action,
             "retaliation": russia.retaliation,
+            "spillover": nato.spillover,
+            "lethal_engagement": nato.lethal | self.direct_conflict,
             "nato_military_response": nato.military_response,
             "law_enforcement_response": nato.law_enforcement_response,
             "article5_response": nato.article5_response,
@@ -243,12 +306,15 @@ class EscalationModel(mesa.Model):
     def outcomes(self) -> pd.DataFrame:
         """One row per replicate: its sampled assumptions, then its outcomes.
 
-        ``russian_retaliation`` means a material action (hybrid attacks, strikes on Western
-        forces or on NATO) taken while a Russian red line is crossed; Russia's baseline hybrid
-        campaign is not retaliation. ``contained_clash`` means any NATO-Russia military clash
-        (contained or not); ``signalling_months`` counts the months of Russian nuclear signalling
-        (whether it happened at all, ``nuclear_signalling``, is near certain over three years).
-        Months count from 1; ``months_to_*`` is NaN when it never happened.
+        ``russian_retaliation`` means Russia decided to retaliate for a crossed red line (its own
+        option, open only while a line it enforces is crossed; the baseline hybrid campaign is
+        not retaliation). ``contained_clash`` means any NATO-Russia military clash (contained or
+        not); ``direct_conflict`` means NATO-Russia war; ``lethal_engagement`` a deadly exchange
+        between NATO and Russian forces (a lethal clash, a Russian strike on Western forces or on
+        NATO territory, or war), comparable with the public forecasting questions on "direct
+        conflict"; ``spillover_incidents`` counts stray missiles and drones on NATO territory;
+        ``signalling_months`` counts the months of Russian nuclear signalling. Months count from
+        1; ``months_to_*`` is NaN when it never happened.
         """
         done = self.month
         traj = {name: values[:done] for name, values in self._trajectory.items()}
@@ -262,15 +328,18 @@ class EscalationModel(mesa.Model):
         columns["russian_retaliation"] = traj["retaliation"].any(axis=0)
         columns["months_to_retaliation"] = _first_month(traj["retaliation"])
         columns["ukraine_position_final"] = traj["position"][-1]
-        columns["nuclear_signalling"] = (action == RussianAction.NUCLEAR_SIGNALLING).any(axis=0)
+        signalling = has(action, RussianAction.NUCLEAR_SIGNALLING)
+        columns["nuclear_signalling"] = signalling.any(axis=0)
         columns["red_lines_crossed"] = traj["red_line_crossed"].sum(axis=0)
         columns["months_to_direct_conflict"] = _first_month(traj["direct_conflict"])
         columns["escalation_score"] = traj["rung"].sum(axis=0, dtype=np.int64)
         columns["contained_clash"] = (traj["contained_clash"] | traj["direct_conflict"]).any(axis=0)
         columns["nuclear_use_in_ukraine"] = traj["nuclear_use_in_ukraine"].any(axis=0)
-        columns["hybrid_attacks"] = (action == RussianAction.HYBRID_ATTACKS).any(axis=0)
-        columns["strikes_on_nato"] = (action == RussianAction.STRIKES_ON_NATO).any(axis=0)
-        columns["signalling_months"] = (action == RussianAction.NUCLEAR_SIGNALLING).sum(axis=0)
+        columns["hybrid_attacks"] = has(action, RussianAction.HYBRID_ATTACKS).any(axis=0)
+        columns["strikes_on_nato"] = has(action, RussianAction.STRIKES_ON_NATO).any(axis=0)
+        columns["signalling_months"] = signalling.sum(axis=0)
+        columns["lethal_engagement"] = traj["lethal_engagement"].any(axis=0)
+        columns["spillover_incidents"] = traj["spillover"].sum(axis=0)
         return pd.DataFrame(columns)
 
     def trajectories(self) -> pd.DataFrame:
@@ -355,8 +424,10 @@ _TRAJECTORY_DTYPES = {
     "perceived_involvement": np.float64,
     "red_line_crossed": bool,
     "above_red_line": bool,
-    "russian_action": np.int8,
+    "russian_action": np.int16,
     "retaliation": bool,
+    "spillover": bool,
+    "lethal_engagement": bool,
     "nato_military_response": bool,
     "law_enforcement_response": bool,
     "article5_response": bool,

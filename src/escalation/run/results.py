@@ -24,7 +24,8 @@ from escalation.ladder import OUTCOME_COLUMNS
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
 PROBABILITIES = {
     "contained_clash": "NATO-Russia military clash",
-    "direct_conflict": "Direct NATO-Russia conflict",
+    "lethal_engagement": "Lethal NATO-Russia engagement",
+    "direct_conflict": "NATO-Russia war",
     "nuclear_use": "Nuclear use",
     "russian_retaliation": "Russian retaliation for a crossed red line",
     "red_line_crossed": "A Russian red line crossed",

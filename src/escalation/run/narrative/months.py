@@ -20,8 +20,9 @@ from escalation.run.narrative.words import (
     DEEP_STRIKE_KINDS,
     LAW_ENFORCEMENT,
     PROVOCATIONS,
-    RETALIATIONS,
     RUSSIAN_ACTIONS,
+    SPILLOVER,
+    SPILLOVER_ANSWER,
     SWITCHES,
     TROOP_CHANGES,
 )
@@ -162,9 +163,14 @@ def _hostility_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None
         events.append("Direct NATO-Russia conflict ends in a ceasefire.")
     if flag(row, "article5_response"):
         events.append("NATO invokes Article 5 and answers the strike on its territory militarily.")
+    if flag(row, "spillover"):
+        events.append(SPILLOVER)
     if flag(row, "nato_military_response"):
-        last_action = text(previous, "russian_action")
-        events.append(ANSWERS.get(last_action, "NATO answers militarily."))
+        last = actions(previous)
+        answer = next((sentence for name, sentence in ANSWERS.items() if name in last), None)
+        events.append(
+            answer or (SPILLOVER_ANSWER if flag(row, "spillover") else "NATO answers militarily.")
+        )
     if flag(row, "law_enforcement_response"):
         events.append(LAW_ENFORCEMENT)
     if now == "clash" and before != "clash":
@@ -177,15 +183,16 @@ def _hostility_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None
 def _russian_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
     """What Russia did this month, and nuclear use against NATO."""
     events = []
-    action = text(row, "russian_action")
-    if action:
-        if flag(row, "retaliation") and action in RETALIATIONS:
-            events.append(RETALIATIONS[action])
-        else:
-            events.append(RUSSIAN_ACTIONS.get(action, f"Russia: {action.replace('_', ' ')}."))
+    for action in actions(row):
+        events.append(RUSSIAN_ACTIONS.get(action, f"Russia: {action.replace('_', ' ')}."))
     if nuclear_use_against_nato(row) and not nuclear_use_against_nato(previous):
         events.append("Russia uses nuclear weapons against NATO.")
     return events
+
+
+def actions(row: Mapping[str, Any] | None) -> list[str]:
+    """A month's Russian actions: ``russian_action`` split on ``+`` (none: an empty list)."""
+    return [name for name in text(row, "russian_action").split("+") if name]
 
 
 def nuclear_use_against_nato(row: Mapping[str, Any] | None) -> bool:
@@ -215,9 +222,9 @@ def _belief_event(row: Mapping[str, Any], previous: Mapping[str, Any] | None) ->
     if low is not None and high is not None and high - low >= 0.005:
         sentence += f"; its set of beliefs spans {low:.2f}-{high:.2f}"
     sentence += ")."
-    last_action = text(previous, "russian_action")
+    provoked = any(action in PROVOCATIONS for action in actions(previous))
     answered = flag(row, "nato_military_response") or flag(row, "law_enforcement_response")
-    if belief < before and last_action in PROVOCATIONS and not answered:
+    if belief < before and provoked and not answered:
         sentence = "NATO leaves last month's attack unanswered. " + sentence
     return [sentence]
 

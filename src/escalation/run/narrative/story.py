@@ -172,12 +172,13 @@ def _outcome_paragraph(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> 
             f"Ukraine struck Russia with its own drones in {strikes} of {len(trajectory)} months."
         )
     if len(trajectory) and "russian_action" in trajectory:
-        actions = trajectory["russian_action"].fillna("").astype(str)
+        actions = "+" + trajectory["russian_action"].fillna("").astype(str) + "+"
+        signalling = int(actions.str.contains("+nuclear_signalling+", regex=False).sum())
+        hybrid = int(actions.str.contains("+hybrid_attacks+", regex=False).sum())
         sentences.append(
             f"Russia engaged in nuclear signalling in "
-            f"{_count(int((actions == 'nuclear_signalling').sum()), 'month', 'months')} and in "
-            f"hybrid attacks in "
-            f"{_count(int((actions == 'hybrid_attacks').sum()), 'month', 'months')}."
+            f"{_count(signalling, 'month', 'months')} and in hybrid attacks in "
+            f"{_count(hybrid, 'month', 'months')}."
         )
     months = outcome.get("months_to_retaliation")
     if flag(outcome, "russian_retaliation"):

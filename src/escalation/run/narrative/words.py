@@ -14,20 +14,16 @@ from functools import lru_cache
 RUSSIAN_ACTIONS: dict[str, str] = {
     "nuclear_signalling": "Russia engages in nuclear signalling.",
     "hybrid_attacks": "Russia's hybrid campaign against NATO members continues.",
+    "retaliation": "Russia retaliates for the crossed red line with an attack on a frontline "
+    "NATO member.",
     "strikes_on_western_forces": "Russia strikes Western forces in Ukraine.",
     "strikes_on_nato": "Russia strikes NATO territory.",
     "nuclear_use_in_ukraine": "Russia uses a nuclear weapon in Ukraine as its front collapses.",
 }
-"""Each value of ``russian_action`` as a sentence, when it is not retaliation ("" = nothing)."""
+"""Each of Russia's actions as a sentence; a month's ``russian_action`` joins them with ``+``."""
 
-RETALIATIONS: dict[str, str] = {
-    "hybrid_attacks": "Russia retaliates for the crossed red line with hybrid attacks on NATO "
-    "members.",
-    "strikes_on_western_forces": "Russia retaliates for the crossed red line by striking "
-    "Western forces in Ukraine.",
-    "strikes_on_nato": "Russia retaliates for the crossed red line by striking NATO territory.",
-}
-"""Material actions as sentences, in a month whose ``retaliation`` column is true."""
+SPILLOVER = "A stray Russian missile or drone, aimed at Ukraine, lands on NATO territory."
+"""A spill-over incident (``spillover`` column): an accident of the war, not a Russian decision."""
 
 POSTURES: dict[str, str] = {
     "declared": "declared red lines",
@@ -80,19 +76,24 @@ TROOP_CHANGES: dict[str, str] = {
 """Sentence when Western troop deployment changes to each level."""
 
 ANSWERS: dict[str, str] = {
+    "strikes_on_western_forces": "France answers last month's strike on its forces militarily.",
+    "retaliation": "The NATO member Russia struck last month in retaliation answers militarily.",
     "hybrid_attacks": "The NATO member whose airspace Russia violated last month answers "
     "militarily.",
-    "strikes_on_western_forces": "France answers last month's strike on its forces militarily.",
 }
-"""NATO's military answer, by the Russian action of the month before (a hybrid operation is
-answered militarily only when it was a kinetic incursion; docs/MODEL.md §7.6)."""
+"""NATO's military answer, by the Russian action of the month before, the first that applies (a
+hybrid operation is answered militarily only when it was a kinetic incursion; docs/MODEL.md
+§7.6); a deadly stray missile answered by force is told by ``SPILLOVER_ANSWER``."""
+
+SPILLOVER_ANSWER = "The NATO member hit by a deadly stray missile fires on its launchers."
+"""A military answer in a month with no Russian attack to answer: the spill-over's."""
 
 LAW_ENFORCEMENT = (
     "The NATO member hit answers last month's sabotage with arrests and charges, not force."
 )
 """A hybrid operation that was not a kinetic incursion: police and prosecutors answer it."""
 
-PROVOCATIONS = ("hybrid_attacks", "strikes_on_western_forces")
+PROVOCATIONS = ("hybrid_attacks", "retaliation", "strikes_on_western_forces")
 """Russian attacks whose answer, or its absence, Russia learns from the next month."""
 
 #: Reference points of the involvement scale: a name and the measures whose weights add up.
