@@ -234,14 +234,6 @@ class ResponseWeights:
 
 
 @dataclass
-class Targets:
-    """Which member a Russian act hits: weights by member name (they need not sum to 1)."""
-
-    hybrid: dict[str, float] = field(default_factory=dict)
-    kinetic: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
 class Conflict:
     """How a NATO-Russia clash grows into direct conflict, and how both end."""
 
@@ -263,7 +255,7 @@ class NatoDoctrine:
     learning_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     kinetic_share: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     response_weight: ResponseWeights = field(default_factory=ResponseWeights)
-    targets: Targets = field(default_factory=Targets)
+    targets: dict[str, float] = field(default_factory=dict)
     spillover_rate: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     spillover_lethal: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     article5_answer: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})

@@ -327,15 +327,13 @@ def _validate_members(members: dict[str, Member]) -> None:
 
 def _validate_targets(nato: schema.NatoDoctrine) -> None:
     """Target weights name members, are at least 0, and some are above 0."""
-    for kind in ("hybrid", "kinetic"):
-        weights = getattr(nato.targets, kind)
-        key = f"doctrine.nato.targets.{kind}"
-        for name, weight in weights.items():
-            if name not in nato.members:
-                raise ConfigError(f"{key}.{name}: not a member; allowed: {', '.join(nato.members)}")
-            _check_bounds(f"{key}.{name}", weight, (0.0, None))
-        if not any(weight > 0 for weight in weights.values()):
-            raise ConfigError(f"{key}: give at least one member a weight above 0")
+    key = "doctrine.nato.targets"
+    for name, weight in nato.targets.items():
+        if name not in nato.members:
+            raise ConfigError(f"{key}.{name}: not a member; allowed: {', '.join(nato.members)}")
+        _check_bounds(f"{key}.{name}", weight, (0.0, None))
+    if not any(weight > 0 for weight in nato.targets.values()):
+        raise ConfigError(f"{key}: give at least one member a weight above 0")
 
 
 @lru_cache(maxsize=1)

@@ -194,10 +194,7 @@ class Nato:
         self.spillover_answered = np.zeros(replicates, dtype=bool)
         self.lethal = np.zeros(replicates, dtype=bool)
         names = [member.name for member in members]
-        self.targets = {
-            kind: _target_table(getattr(doctrine.targets, kind), names)
-            for kind in ("hybrid", "kinetic")
-        }
+        self.targets = _target_table(doctrine.targets, names)
         self.military_response = np.zeros(replicates, dtype=bool)
         self.law_enforcement_response = np.zeros(replicates, dtype=bool)
         self.article5_response = np.zeros(replicates, dtype=bool)
@@ -258,8 +255,9 @@ class Nato:
     def answer_attacks(self, draws: np.ndarray) -> None:
         """Answer last month's Russian attacks and this month's spill-over; force starts a clash.
 
-        Rules (each act hits one member, drawn by ``targets`` weights: hybrid operations by the
-        2022-24 attributions, kinetic acts among the frontline states):
+        Rules (a kinetic act, deliberate or stray, hits one frontline member, drawn by the
+        ``targets`` weights from the 2022-24 incidents; sabotage is met by the police wherever
+        it happens):
         - a hybrid operation is a kinetic incursion into the member's airspace with p =
           ``kinetic_share``, otherwise sabotage, arson or a plot, met by law enforcement (every
           attributed operation of 2022-24 in the timeline);
@@ -283,22 +281,18 @@ class Nato:
         weight = doctrine.response_weight
         action = model.russia.action
         resolve = model.uncertain["western_resolve"]
-        kind, hybrid_target, kinetic_target, answer, war, spill, lethal = draws
+        kind, target, answer, war, spill, lethal = draws
         hybrid = has(action, RussianAction.HYBRID_ATTACKS)
         kinetic = hybrid & (kind < doctrine.kinetic_share)
         retaliation = has(action, RussianAction.RETALIATION)
         forces = has(action, RussianAction.STRIKES_ON_WESTERN_FORCES)
         on_nato = has(action, RussianAction.STRIKES_ON_NATO)
-        hybrid_caution = self.cautions[
-            np.searchsorted(self.targets["hybrid"], hybrid_target, side="right")
-        ]
-        frontline_caution = self.cautions[
-            np.searchsorted(self.targets["kinetic"], kinetic_target, side="right")
-        ]
+        frontline_caution = self.cautions[np.searchsorted(self.targets, target, side="right")]
         not_at_war = model.conflict < WAR
         # one answer draw per month: the most provocative act of the month is the one answered
-        tested = np.where(kinetic, weight.kinetic_incursions * (1 - hybrid_caution), 0.0)
-        tested = np.where(retaliation, weight.kinetic_incursions * (1 - frontline_caution), tested)
+        tested = np.where(
+            kinetic | retaliation, weight.kinetic_incursions * (1 - frontline_caution), 0.0
+        )
         tested = np.where(
             forces, weight.strikes_on_western_forces * (1 - self.france_caution), tested
         )
@@ -338,7 +332,7 @@ class Nato:
     def step(self) -> None:
         """Learn from Russia, let hostilities run their course, answer attacks, supply Ukraine."""
         model = self.model
-        answer_draws = model.rng.random((7, model.replicates))
+        answer_draws = model.rng.random((6, model.replicates))
         grow_draw = model.rng.random(model.replicates)
         end_draw = model.rng.random(model.replicates)
         self.update_belief()

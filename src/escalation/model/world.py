@@ -203,7 +203,8 @@ class EscalationModel(mesa.Model):
         ``history`` scenario; months are numbered up to 0 (month 1 is ``sim.start``). At
         ``sim.start`` the front is set to the record's (``ukraine.position_start``: the replay
         does not reproduce the 2022 counter-offensives), clashes, war and nuclear use are set to
-        none (the record had none), France declares the policy's posture, and everything else
+        none (the record had none), France declares the policy's posture if it differs from the
+        record's (Russia's set of beliefs re-shapes, ``Russia.read_posture``), and everything else
         carries over: Russia's beliefs, red-line state and mobilisation, the West's belief, the
         measures in force (systems, permissions), an incursion under way (Kursk, August 2024).
         """
@@ -220,8 +221,11 @@ class EscalationModel(mesa.Model):
         self.war_months[:] = 0
         self.nuclear_use_in_ukraine[:] = False
         self.nuclear_use_on_nato[:] = False
-        self.france.posture = self.settings.policy.posture
-        self.russia.read_posture()
+        if self.france.posture is not self.settings.policy.posture:
+            self.france.posture = self.settings.policy.posture
+            self.russia.read_posture()
+        else:
+            self.russia.ceiling = self.france.ceiling()  # the policy's, no longer the record's
 
     def _advance(self) -> None:
         """One month of the actors: Ukraine, the NATO members (France first), NATO, Russia."""
