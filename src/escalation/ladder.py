@@ -107,7 +107,7 @@ RUNGS: dict[Rung, RungInfo] = {
         "Contained NATO-Russia clash",
         "Both",
         "A military answer kept local, the historical rule: Turkey downs a Russian Su-24 "
-        "(Nov 2015), Khasham (Feb 2018), NATO jets down Russian drones over Poland (Sep 2025).",
+        "(Nov 2015), Khasham (Feb 2018).",
     ),
     Rung.DIRECT_CONFLICT: RungInfo(
         "Direct NATO-Russia conflict",

@@ -145,9 +145,9 @@ def backtest_markdown(
                 else []
             ),
             "These are a few dozen months of one war: a handful of observed months per class, "
-            "so one month more or less moves a score a lot. Dates are to the month. The model "
-            "picks at most one Russian action a month, while Russia sometimes did several. "
-            "See docs/BACKTEST.md for the method and its limits.",
+            "so one month more or less moves a score a lot. Dates are to the month. Each class "
+            "is scored on its own (the model lets Russia take several actions a month, as it "
+            "did). See docs/BACKTEST.md for the method and its limits.",
             "",
             f"Figures: `figures/{TIMELINE_FILE}` (monthly p per class, observed months marked), "
             f"`figures/{RELIABILITY_FILE}` (reliability over all scored classes).",

@@ -52,6 +52,13 @@ def allowed_levels(policy: Policy) -> dict[str, float]:
     }
 
 
+EXCLUSIVE = (
+    ("deep_strikes_limited", "deep_strikes_authorized"),
+    ("troops_noncombat", "troops_combat"),
+)
+"""Measures that exclude each other: (lower, higher) levels of one measure."""
+
+
 def most_possible_levels() -> dict[str, float]:
     """The highest level of every measure short of nothing excluded: the ambiguity ceiling.
 

@@ -275,7 +275,7 @@ class Russia(mesa.Agent):
         return draw < 1.0 / (1.0 + np.exp(-doctrine.rationality * utility))
 
     def nuclear_hazard_in_war(self) -> np.ndarray:
-        """Monthly chance of Russian nuclear use against NATO in a war that has lasted t months.
+        """Monthly chance of Russian nuclear use against NATO in the t-th month of a war.
 
         Rule: ``nuclear_use_in_conflict`` · (1 + ``war_escalation`` · (t − 1)), at most 1: the
         longer Russia fights NATO's conventional forces, the more it loses and the nearer its
@@ -331,6 +331,7 @@ class Russia(mesa.Agent):
         self.crossed = crossed
         self.involvement, self.perceived_involvement = involvement, perceived
         model.nuclear_use_in_ukraine |= chosen[RussianAction.NUCLEAR_USE_IN_UKRAINE]
+        model.war_months = np.where(at_war, model.war_months + 1, 0)
         model.nuclear_use_on_nato |= at_war & (nuclear_draw < self.nuclear_hazard_in_war())
         self.mobilised += doctrine.mobilisation * model.ukraine.collapse_onset
         self._put_in_force(doctrine.response_months)

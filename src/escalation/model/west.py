@@ -17,6 +17,7 @@ from escalation.config.schema import Instructors, Member, Posture, Timing, Troop
 from escalation.model.actions import RussianAction, has
 from escalation.model.measures import (
     DEEP_STRIKE_LEVELS,
+    EXCLUSIVE,
     TROOP_LEVELS,
     allowed_levels,
     most_possible_levels,
@@ -72,7 +73,11 @@ class NatoMember(mesa.Agent):
         ``request_boost`` while Ukraine asks for more), where h is this member's monthly hazard
         for that level fitted to the 2022-24 record (``permission_hazards``: the US, Germany and
         France granted limited strikes in May 2024, the 28th month; nobody granted strikes
-        deep into Russia); permissions in force are revoked from ``timing.deep_strikes.until``.
+        deep into Russia), times (1 − caution · b) / (1 − caution · b₀), where b is the West's
+        belief that Russia follows through and b₀ its value at ``sim.start`` (the record's
+        hazards hold as long as Russia's conduct confirms what the West believed; a step met by
+        restraint emboldens cautious members). Permissions above what the policy allows are
+        revoked in month 1, all of them from ``timing.deep_strikes.until``.
         Article: "deep unease about crossing certain lines, such as allowing Ukrainian forces to
         strike deep inside Russian territory"; "some leaders remain wary".
         """
@@ -84,15 +89,20 @@ class NatoMember(mesa.Agent):
             self.deep_strikes[:] = 0
             return
         level = DEEP_STRIKE_LEVELS[model.settings.policy.deep_strikes]
+        np.minimum(self.deep_strikes, level, out=self.deep_strikes)  # what the policy forbids
         if level == 0 or self.strike_share == 0:
             return
         doctrine = model.settings.doctrine.nato
         pending = (self.deep_strikes < level) & due(model, timing)
         hazard = model.permission_hazards[self.name][level - 1]
+        nato = model.nato
+        start = np.maximum(1 - self.caution * nato.belief_at_start, 0.05)
+        wariness = (1 - self.caution * nato.west_belief) / start
         probability = np.minimum(
             hazard
             * model.uncertain["nato_cohesion"]
-            * (1 + doctrine.request_boost * model.ukraine.request),
+            * (1 + doctrine.request_boost * model.ukraine.request)
+            * wariness,
             1.0,
         )
         self.deep_strikes[pending & (draw < probability)] = level
@@ -132,14 +142,20 @@ class France(NatoMember):
         allowed = allowed_levels(policy)
         if self.posture is Posture.ambiguity:
             most = most_possible_levels()
-            return float(weighted_sum(involvement, {k: max(most[k], allowed[k]) for k in most}))
+            levels = {k: max(most[k], allowed[k]) for k in most}
+            for lower, higher in EXCLUSIVE:
+                if levels[higher]:
+                    levels[lower] = 0.0  # one or the other, at its highest
+            return float(weighted_sum(involvement, levels))
         return float(weighted_sum(involvement, allowed))
 
     def adopt(self) -> None:
         """Put in force each allowed measure whose timing has come (kept once in force).
 
         Rule: training abroad if ``instructors`` is ``outside`` or ``inside``; instructors in
-        Ukraine if ``inside``; troops at the lever's level. Article: France "trained over 100,000
+        Ukraine if ``inside``; troops at the lever's level. The levers are the policy from
+        ``sim.start``: a measure of the record they do not allow is withdrawn in month 1
+        (``instructors: none`` ends the record's training). Article: France "trained over 100,000
         Ukrainian soldiers"; Le Monde, May 2024, on instructors; troops "not ruled out".
         """
         model = self.model
@@ -149,10 +165,16 @@ class France(NatoMember):
         timing = policy.timing
         if policy.instructors is not Instructors.none:
             self.training |= due(model, timing.training)
+        else:
+            self.training[:] = False
         if policy.instructors is Instructors.inside:
             self.instructors_inside |= due(model, timing.instructors)
+        else:
+            self.instructors_inside[:] = False
         if policy.troops is not Troops.none:
             self.troops[due(model, timing.troops)] = TROOP_LEVELS[policy.troops]
+        else:
+            self.troops[:] = 0
         for name, attribute in (("training", "training"), ("instructors", "instructors_inside")):
             if withdrawn(model, getattr(timing, name)):
                 getattr(self, attribute)[:] = False
@@ -199,6 +221,7 @@ class Nato:
         self.law_enforcement_response = np.zeros(replicates, dtype=bool)
         self.article5_response = np.zeros(replicates, dtype=bool)
         self.west_belief = np.full(replicates, doctrine.belief_prior, dtype=float)
+        self.belief_at_start = self.west_belief.copy()
 
     def strike_shares(self) -> tuple[np.ndarray, np.ndarray]:
         """Share of long-range strike weapons cleared for limited / for deep strikes."""
@@ -215,22 +238,22 @@ class Nato:
         Rules: the systems of the record (``recorded_weapons``, in force at ``sim.start``) stay,
         and ``policy.new_weapons`` adds one on each of its months; from ``timing.aid.until`` aid
         stops, from ``timing.advanced_weapons.until`` advanced weapons and every new system stop
-        (deliveries end; model v3). Article: allies provide "military aid, intelligence, and
+        (deliveries end; model v3); ``aid: false`` or ``advanced_weapons: false`` withdraws the
+        record's in month 1. Article: allies provide "military aid, intelligence, and
         logistical support" and "advanced air defense systems, tanks, and artillery".
         """
         model = self.model
         if model.replaying:
             return
         policy = model.settings.policy
-        if policy.aid:
-            self.aid |= due(model, policy.timing.aid)
-        if policy.advanced_weapons:
-            self.advanced_weapons |= due(model, policy.timing.advanced_weapons)
+        self.aid = (self.aid | due(model, policy.timing.aid)) & policy.aid
+        self.advanced_weapons = self.advanced_weapons | due(model, policy.timing.advanced_weapons)
+        self.advanced_weapons &= policy.advanced_weapons
         delivered = sum(month <= max(model.month, 1) for month in policy.new_weapons)
         self.new_weapons[:] = self.recorded_weapons + delivered
         if withdrawn(model, policy.timing.aid):
             self.aid[:] = False
-        if withdrawn(model, policy.timing.advanced_weapons):
+        if not policy.advanced_weapons or withdrawn(model, policy.timing.advanced_weapons):
             self.advanced_weapons[:] = False
             self.new_weapons[:] = 0
 
@@ -281,7 +304,7 @@ class Nato:
         weight = doctrine.response_weight
         action = model.russia.action
         resolve = model.uncertain["western_resolve"]
-        kind, target, answer, war, spill, lethal = draws
+        kind, target, answer, war, spill, lethal, fire, deadly_draw = draws
         hybrid = has(action, RussianAction.HYBRID_ATTACKS)
         kinetic = hybrid & (kind < doctrine.kinetic_share)
         retaliation = has(action, RussianAction.RETALIATION)
@@ -299,9 +322,10 @@ class Nato:
         self.tests = (kinetic | retaliation | forces) & not_at_war
         answered = self.tests & (answer < tested * resolve)
         self.spillover = spill < doctrine.spillover_rate
-        fires = answer < weight.spillover * resolve * (1 - frontline_caution)
-        self.spillover_answered = self.spillover & not_at_war & fires
-        deadly = self.spillover_answered & (kind < doctrine.spillover_lethal)
+        self.spillover &= not_at_war  # during a war, strays are part of it
+        fires = fire < weight.spillover * resolve * (1 - frontline_caution)
+        self.spillover_answered = self.spillover & fires
+        deadly = self.spillover_answered & (deadly_draw < doctrine.spillover_lethal)
         article5 = on_nato & not_at_war & (answer < doctrine.article5_answer)
         self.law_enforcement_response = hybrid & ~kinetic
         self.military_response = answered | deadly
@@ -316,8 +340,8 @@ class Nato:
 
         Rules: each month a clash becomes direct conflict with p = ``clash_escalation`` or else
         ends with p = ``clash_end``; direct conflict ends with p = ``war_end``. Contained clashes
-        are the historical rule (Turkey's Su-24, 2015; Khasham, 2018; drones downed over Poland,
-        Sep 2025); ICB: about one crisis in six reaches full-scale war.
+        are the historical rule (Turkey's Su-24, 2015; Khasham, 2018); ICB: about one crisis in
+        six reaches full-scale war.
         """
         model = self.model
         conflict = model.settings.doctrine.nato.conflict
@@ -327,12 +351,11 @@ class Nato:
         war_ends = (model.conflict == WAR) & (end_draw < conflict.war_end)
         model.conflict[grows] = WAR
         model.conflict[ends | war_ends] = NO_CONFLICT
-        model.war_months = np.where(model.conflict == WAR, model.war_months + 1, 0)
 
     def step(self) -> None:
         """Learn from Russia, let hostilities run their course, answer attacks, supply Ukraine."""
         model = self.model
-        answer_draws = model.rng.random((6, model.replicates))
+        answer_draws = model.rng.random((8, model.replicates))
         grow_draw = model.rng.random(model.replicates)
         end_draw = model.rng.random(model.replicates)
         self.update_belief()

@@ -216,6 +216,7 @@ class EscalationModel(mesa.Model):
         self.month = 0
         self.replaying = False
         self.nato.recorded_weapons[:] = self.nato.new_weapons
+        self.nato.belief_at_start = self.nato.west_belief.copy()
         self.ukraine.set_front(self.settings.doctrine.ukraine.position_start)
         self.conflict[:] = NO_CONFLICT
         self.war_months[:] = 0
