@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from escalation.backtest.figures import LABELS, RELIABILITY_FILE, TIMELINE_FILE
+from escalation.scope import scope_markdown
 
 #: A Brier skill closer to 0 than this is read as a tie: over a few dozen months, one month more
 #: or less moves the skill by more.
@@ -145,12 +146,12 @@ def backtest_markdown(
                 else []
             ),
             "These are a few dozen months of one war: a handful of observed months per class, "
-            "so one month more or less moves a score a lot. Dates are to the month. The model "
-            "picks at most one Russian action a month, while Russia sometimes did several. "
+            "so one month more or less moves a score a lot. Dates are to the month. "
             "See docs/BACKTEST.md for the method and its limits.",
             "",
             f"Figures: `figures/{TIMELINE_FILE}` (monthly p per class, observed months marked), "
             f"`figures/{RELIABILITY_FILE}` (reliability over all scored classes).",
             "",
+            scope_markdown(),
         ]
     )
