@@ -59,7 +59,7 @@ def run_summary() -> dict:
                 "count": 300,
             },
             "direct_conflict": {
-                "label": "Direct NATO-Russia conflict",
+                "label": "NATO-Russia war",
                 "p": 0.05,
                 "low": 0.04,
                 "high": 0.066,
@@ -94,7 +94,7 @@ SCALED_OUTCOMES = [
     "nuclear_use",
     *(name for name in PROBABILITIES if name not in ("direct_conflict", "nuclear_use")),
 ]
-"""Synthetic probabilities: direct conflict is ``conflict(policy)``, the n-th outcome n times it."""
+"""Synthetic probabilities: NATO-Russia war is ``conflict(policy)``, the n-th outcome n times it."""
 FIGURES = [
     "heatmap_direct_conflict.png",
     "heatmap_russian_retaliation.png",
@@ -104,7 +104,7 @@ FIGURES = [
 
 
 def conflict(policy: dict[str, str]) -> float:
-    """P(direct conflict) of a synthetic policy: each lever value adds a distinct amount."""
+    """P(NATO-Russia war) of a synthetic policy: each lever value adds a distinct amount."""
     step = {"troops": 0.1, "instructors": 0.02, "deep_strikes": 0.005, "posture": 0.001}
     return 0.01 + sum(step[lever] * ORDER[lever].index(policy[lever]) for lever in step)
 

@@ -78,8 +78,9 @@ def simulate(
 
     Returns:
         A DataFrame with the sampled uncertainties and the outcome columns ``max_rung``,
-        ``final_rung``, ``direct_conflict``, ``nuclear_use``, ``russian_retaliation``,
-        ``months_to_retaliation``, ``ukraine_position_final`` and more (docs/MODEL.md §8);
+        ``final_rung``, ``direct_conflict`` (NATO-Russia war), ``lethal_engagement``,
+        ``nuclear_use``, ``russian_retaliation``, ``months_to_retaliation``,
+        ``ukraine_position_final`` and more (docs/MODEL.md §8);
         with ``trajectories=True``, the pair ``(outcomes, trajectories)``.
 
     Raises:

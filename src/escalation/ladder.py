@@ -110,7 +110,7 @@ RUNGS: dict[Rung, RungInfo] = {
         "(Nov 2015), Khasham (Feb 2018).",
     ),
     Rung.DIRECT_CONFLICT: RungInfo(
-        "Direct NATO-Russia conflict",
+        "NATO-Russia war",
         "Both",
         'Article: fear that escalation could "drag NATO into direct conflict with Russia".',
     ),

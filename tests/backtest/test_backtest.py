@@ -31,6 +31,7 @@ from escalation.backtest.scores import (
     reliability,
     score_table,
 )
+from escalation.scope import EXCLUDED_PATHWAYS, scope_markdown
 from escalation.timeline import (
     ACTORS,
     ACTORS_OF_EVENT,
@@ -438,6 +439,8 @@ def test_command_writes_every_output_into_a_dated_folder_under_the_cwd(
     assert re.search(r"(beats|about ties|does not beat) the base rate", report)
     assert "nuclear_signalling" in report
     assert "Not out-of-sample evidence" in report  # the window six parameters were set on
+    assert report.endswith(scope_markdown())
+    assert all(f"- {pathway}\n" in report for pathway in EXCLUDED_PATHWAYS)
     assert "| nuclear_signalling | 32 | 14 |" in out
     assert not list(tmp_path.glob("backtest/.*"))  # no staging folder left behind
 

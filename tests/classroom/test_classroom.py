@@ -9,6 +9,7 @@ import pytest
 
 from escalation.classroom import launcher, session
 from escalation.config.schema import ConfigError, uncertainty_names
+from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING
 
 APP = Path(session.__file__).with_name("app.py")
 
@@ -157,7 +158,11 @@ def test_page_shows_numbers_figures_table_and_a_story():
     test = app(scenario="instructors")
     assert not test.exception
     assert not test.error
-    assert metric(test, "Direct NATO-Russia conflict").endswith("%")
+    assert metric(test, "NATO-Russia war").endswith("%")
+    assert metric(test, "Lethal NATO-Russia engagement").endswith("%")
+    scope = next(m.value for m in test.markdown if SCOPE_HEADING in m.value)
+    assert all(pathway in scope for pathway in EXCLUDED_PATHWAYS)
+    assert CAVEAT in scope
     assert len(test.image) == 3  # ladder, outcomes, position
     table = test.table[0].value
     assert "95% interval" in table.columns

@@ -17,6 +17,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from escalation.scope import EXCLUDED_PATHWAYS, SCOPE_HEADING
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -87,7 +89,7 @@ def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(brows
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
-    assert len(values) == 4
+    assert len(values) == 5  # lethal engagement, war, nuclear use, retaliation, position
     assert all(value.endswith("%") for value in values)
     assert images >= 3  # ladder, outcome probabilities, Ukraine's position
     assert "95% interval" in text
@@ -138,7 +140,14 @@ def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
     assert all(
         done and width > 500 and src == "data:image/png;base64," for done, width, src in images
     )
-    assert headings == ["Outcomes", "Figures", "The story of one replicate", "Configuration"]
+    assert headings == [
+        "Outcomes",
+        SCOPE_HEADING,
+        "Figures",
+        "The story of one replicate",
+        "Configuration",
+    ]
+    assert EXCLUDED_PATHWAYS[-1] in text
     assert "seed 20241001" in text
     assert "Hidden assumptions of this replicate" in text
     assert [url for url in requests if not url.startswith("data:")] == [page_path.as_uri()]

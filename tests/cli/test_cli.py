@@ -14,6 +14,7 @@ import pytest
 
 from escalation.config.scenarios import available_scenarios
 from escalation.run.results import PROBABILITIES
+from escalation.scope import EXCLUDED_PATHWAYS, scope_lines, scope_markdown
 
 ESCALATION = shutil.which("escalation", path=str(Path(sys.executable).parent))
 RUN_FILES = [
@@ -59,7 +60,11 @@ def test_every_scenario_runs_and_writes_every_file(tmp_path, scenario):
     assert conflict["low"] <= conflict["p"] <= conflict["high"]
     trajectories = pd.read_csv(run / "trajectories.csv")
     assert len(trajectories) == 40 * summary["months"]
-    assert "Direct NATO-Russia conflict" in result.stdout
+    assert "NATO-Russia war" in result.stdout
+    assert "Lethal NATO-Russia engagement" in result.stdout
+    assert "\n".join(scope_lines()) in result.stdout
+    assert summary["excluded_pathways"] == list(EXCLUDED_PATHWAYS)
+    assert (run / "narrative.md").read_text(encoding="utf-8").endswith(scope_markdown())
     assert str(run.resolve()) in result.stdout or "run" in result.stdout
 
 

@@ -11,6 +11,7 @@ import pytest
 from escalation.ladder import Rung
 from escalation.run.narrative import story as narrative
 from escalation.run.narrative import words as narrative_words
+from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, scope_markdown
 
 BASE = {
     "rung": 3,
@@ -31,6 +32,8 @@ BASE = {
     "above_red_line": False,
     "russian_action": "",
     "retaliation": False,
+    "spillover": False,
+    "lethal_engagement": False,
     "nato_military_response": False,
     "article5_response": False,
     "contained_clash": False,
@@ -68,10 +71,11 @@ SCRIPT = {
         "russia_belief_low": 0.25,
         "russia_belief_high": 0.6,
     },
-    5: {"russian_action": "hybrid_attacks", "retaliation": True},
+    5: {"russian_action": "nuclear_signalling+retaliation", "retaliation": True},
     6: {
         "rung": 10,
         "nato_military_response": True,
+        "lethal_engagement": True,
         "contained_clash": True,
         # Above the red line but not retaliation (e.g. a replicate where Russia does not enforce).
         "russian_action": "hybrid_attacks",
@@ -87,21 +91,12 @@ ONE_MONTH_EVENTS = (
     "red_line_crossed",
     "russian_action",
     "retaliation",
+    "spillover",
+    "lethal_engagement",
     "nato_military_response",
     "article5_response",
 )
 DATES = [f"{2024 + (9 + i) // 12}-{(9 + i) % 12 + 1:02d}" for i in range(12)]
-WEIGHTS = {
-    "aid": 1.0,
-    "advanced_weapons": 1.0,
-    "new_weapons": 0.25,
-    "training": 1.0,
-    "instructors": 2.0,
-    "deep_strikes_limited": 1.0,
-    "deep_strikes_authorized": 2.0,
-    "troops_noncombat": 3.0,
-    "troops_combat": 5.0,
-}
 
 
 def scripted_trajectory(script: dict | None = None, replicate: int = 7) -> pd.DataFrame:
@@ -174,7 +169,7 @@ def test_header_states_title_posture_and_hidden_assumptions():
     text = story()
     assert text.startswith("# French instructors inside Ukraine — replicate 7\n")
     assert "Western posture: strategic ambiguity." in text
-    assert "Russia's real red line: 6.5 on the 0-12 involvement scale" in text
+    assert "Russia's real red line: 6.5 on the involvement scale (above the status quo" in text
     assert "follow-through probability 0.63" in text
     assert "the West's true resolve 0.70 (unknown to Russia)" in text
     assert "NATO cohesion 0.80" in text
@@ -249,40 +244,91 @@ def test_month_four_instructors_incursion_red_line_and_learning_in_order():
     assert "advanced weapons" not in line
 
 
-def test_retaliation_only_in_months_whose_retaliation_column_is_true():
-    text = story()
-    assert (
-        "Russia retaliates for the crossed red line with hybrid attacks on NATO members."
-        in month_line(text, 5)
+def test_two_actions_in_a_month_are_two_sentences_and_retaliation_is_told_as_retaliation():
+    five = month_line(story(), 5)
+    signalling = five.index("Russia engages in nuclear signalling.")
+    retaliation = five.index(
+        "Russia retaliates for the crossed red line with an attack on a frontline NATO member."
     )
-    line = month_line(text, 6)
-    assert "Russia's hybrid campaign against NATO members continues." in line
-    assert "retaliat" not in line
+    assert signalling < retaliation
+    assert "hybrid" not in five
+    six = month_line(story(), 6)
+    assert "Russia's hybrid campaign against NATO members continues." in six
+    assert "Russia retaliates" not in six
 
 
-def test_nato_answer_starts_a_contained_clash_that_grows_into_direct_conflict_and_ends():
+def test_an_answer_to_retaliation_kills_and_starts_a_clash_that_grows_into_war_and_ends():
     text = story()
     six = month_line(text, 6)
-    assert six.index(narrative_words.ANSWERS["hybrid_attacks"]) < six.index(
-        "A contained NATO-Russia clash begins."
+    answer = six.index(
+        "The NATO member Russia struck last month in retaliation answers militarily."
     )
+    lethal = six.index("The exchange of fire kills: a lethal NATO-Russia engagement.")
+    assert answer < lethal < six.index("A contained NATO-Russia clash begins.")
     assert "rises to 0.50 (from 0.42" in six
     assert "unanswered" not in six
     seven = month_line(text, 7)
-    assert "The clash grows into direct NATO-Russia conflict." in seven
+    assert "The clash grows into NATO-Russia war." in seven
     assert "Ukraine's incursion into Russia ends." in seven
-    assert "Direct NATO-Russia conflict begins." not in seven
-    assert "Direct NATO-Russia conflict ends in a ceasefire." in month_line(text, 8)
+    assert "NATO-Russia war begins." not in seven
+    assert "The NATO-Russia war ends in a ceasefire." in month_line(text, 8)
+    assert "direct" not in text.lower()
+
+
+def test_spillover_and_the_military_answer_to_a_deadly_one_are_told():
+    script = {
+        1: {},
+        2: {"spillover": True, "russian_action": "hybrid_attacks"},
+        # Month 2's operation was sabotage (the police answer it): the fire is the spill-over's.
+        3: {
+            "rung": 10,
+            "spillover": True,
+            "law_enforcement_response": True,
+            "nato_military_response": True,
+            "contained_clash": True,
+        },
+    }
+    text = narrative.tell(scripted_trajectory(script), scripted_outcome(), title="T", posture="x")
+    assert (
+        "A stray Russian missile or drone, aimed at Ukraine, lands on NATO territory."
+        in month_line(text, 2)
+    )
+    three = month_line(text, 3)
+    stray = three.index(narrative_words.SPILLOVER)
+    fire = three.index("The NATO member hit by a deadly stray missile fires on its launchers.")
+    assert stray < fire < three.index("A contained NATO-Russia clash begins.")
+    assert narrative_words.ANSWERS["hybrid_attacks"] not in three
+    assert narrative_words.LAW_ENFORCEMENT in three
+    assert "Stray Russian missiles or drones landed on NATO territory in 2 months." in text
+
+
+def test_a_strike_on_western_forces_is_a_lethal_engagement_the_month_after():
+    script = {
+        1: {},
+        2: {"russian_action": "strikes_on_western_forces"},
+        3: {"lethal_engagement": True},
+    }
+    outcome = scripted_outcome()
+    text = narrative.tell(scripted_trajectory(script), outcome, title="T", posture="x")
+    assert "Russia strikes Western forces in Ukraine." in month_line(text, 2)
+    assert (
+        month_line(text, 3)
+        == "- **Month 3 (Dec 2024)** — Last month's Russian strike killed: a lethal NATO-Russia "
+        "engagement."
+    )
+    assert "A first lethal NATO-Russia engagement came in month 3 (Dec 2024)." in text
 
 
 def test_outcome_paragraph():
     outcome = outcome_paragraph(story())
-    assert "Highest rung reached: 'Direct NATO-Russia conflict' (rung 11)." in outcome
+    assert "Highest rung reached: 'NATO-Russia war' (rung 11)." in outcome
     assert "Ukraine ends holding 78.5% of its territory (82.0% at the start)." in outcome
     assert "Ukraine struck Russia with its own drones in 1 of 8 months." in outcome
-    assert "nuclear signalling in 1 month and in hybrid attacks in 3 months" in outcome
+    assert "nuclear signalling in 2 months and in hybrid attacks in 2 months" in outcome
     assert "Russia retaliated for a crossed red line, first in month 5." in outcome
-    assert "1 NATO-Russia clash; 1 reached direct conflict." in outcome
+    assert "Stray Russian missiles or drones landed on NATO territory in 0 months." in outcome
+    assert "A first lethal NATO-Russia engagement came in month 6 (Mar 2025)." in outcome
+    assert "1 NATO-Russia clash; 1 reached war." in outcome
     assert "broke out in month 7 (Apr 2025) and ended in a ceasefire." in outcome
     assert "No nuclear use." in outcome
     assert "moved from 0.50 in month 1 to 0.50 (its set of beliefs ending at 0.33-0.66)" in outcome
@@ -301,9 +347,7 @@ def test_article5_answer_direct_conflict_and_nuclear_use_against_nato():
     text = narrative.tell(trajectory, scripted_outcome(), title="T", posture="red_lines")
     assert "Russia strikes NATO territory." in month_line(text, 2)
     three = month_line(text, 3)
-    assert three.index("NATO invokes Article 5") < three.index(
-        "Direct NATO-Russia conflict begins."
-    )
+    assert three.index("NATO invokes Article 5") < three.index("NATO-Russia war begins.")
     assert "contained" not in three
     assert "Russia uses nuclear weapons against NATO." in month_line(text, 4)
     outcome = outcome_paragraph(text)
@@ -344,7 +388,8 @@ def test_a_calm_replicate_says_nothing_happened():
     assert [line for line in text.splitlines() if line.startswith("- **")] == [month_line(text, 1)]
     assert "Western posture: declared red lines." in text
     assert "Russia never retaliated for a crossed red line." in text
-    assert "No NATO-Russia clash, no direct conflict." in text
+    assert "No NATO-Russia clash, no war." in text
+    assert "No lethal NATO-Russia engagement." in text
 
 
 def test_unsorted_rows_tell_the_same_story():
@@ -358,23 +403,64 @@ def test_unsorted_rows_tell_the_same_story():
     assert text == story()
 
 
-def test_involvement_references_add_up_the_measures():
-    assert narrative_words.involvement_references(WEIGHTS) == [
-        ("the status quo (aid, advanced weapons, training abroad)", 3.0),
-        ("the status quo plus instructors in Ukraine", 5.0),
-        ("instructors plus non-combat troops", 8.0),
-        ("instructors plus combat troops", 10.0),
-        ("everything at its highest (instructors, combat troops, authorised deep strikes)", 12.0),
-    ]
+def test_the_status_quo_is_the_records_september_2024_counted_from_the_packaged_doctrine():
+    doctrine = narrative_words.packaged_doctrine()
+    weights, members = doctrine.russia.involvement, doctrine.nato.members
+    limited = sum(members[name].strike_share for name in ("us", "germany", "france"))
+    everyone = sum(member.strike_share for member in members.values())
+    status_quo = (
+        weights.aid
+        + weights.advanced_weapons
+        + weights.training
+        + 8 * weights.new_weapons
+        + limited * weights.deep_strikes_limited
+    )
+    assert status_quo == pytest.approx(5.75)
+    highest = (
+        status_quo
+        - limited * weights.deep_strikes_limited
+        + everyone * weights.deep_strikes_authorized
+        + weights.instructors
+        + weights.troops_combat
+    )
+    names, levels = zip(*narrative_words.involvement_references(), strict=True)
+    assert names == (
+        "the status quo (the Western measures in force in Sep 2024)",
+        "the status quo plus instructors in Ukraine",
+        "instructors plus non-combat troops",
+        "instructors plus combat troops",
+        "everything at its highest (instructors, combat troops, deep strikes authorised by "
+        "every member)",
+    )
+    assert levels == pytest.approx(
+        [
+            status_quo,
+            status_quo + weights.instructors,
+            status_quo + weights.instructors + weights.troops_noncombat,
+            status_quo + weights.instructors + weights.troops_combat,
+            highest,
+        ]
+    )
 
 
-def test_packaged_references_use_the_models_involvement_weights():
+def test_the_status_quo_events_end_in_september_2024():
+    events = narrative_words.status_quo_events()
+    assert narrative_words.STATUS_QUO_MONTH == "2024-09"
+    assert sum(event == "advanced_weapons" for _, event in events) == 9  # the first and 8 new
+    assert {actor for actor, event in events if event == "deep_strikes_limited"} == {
+        "us",
+        "germany",
+        "france",
+    }
+
+
+def test_packaged_references_use_the_models_doctrine():
     from escalation.config.scenarios import load_settings
 
-    involvement = load_settings("status_quo").doctrine.russia.involvement
-    weights = {name: getattr(involvement, name) for name in WEIGHTS}
-    packaged = narrative_words.involvement_references()
-    assert packaged == narrative_words.involvement_references(weights)
+    doctrine = load_settings("status_quo").doctrine
+    assert narrative_words.involvement_references() == narrative_words.involvement_references(
+        doctrine
+    )
 
 
 @pytest.mark.parametrize(
@@ -382,36 +468,35 @@ def test_packaged_references_use_the_models_involvement_weights():
     [
         (
             6.5,
-            "6.5 on the 0-12 involvement scale (above the status quo plus instructors in "
-            "Ukraine, 5.0; below instructors plus non-combat troops, 8.0)",
+            "6.5 on the involvement scale (above the status quo (the Western measures in force "
+            "in Sep 2024), 5.75; below the status quo plus instructors in Ukraine, 7.75)",
+        ),
+        (
+            7.75,
+            "7.8 on the involvement scale (at the status quo plus instructors in Ukraine, 7.75)",
         ),
         (
             5.0,
-            "5.0 on the 0-12 involvement scale (at the status quo plus instructors in Ukraine, "
-            "5.0)",
+            "5.0 on the involvement scale (below the status quo (the Western measures in force in "
+            "Sep 2024), 5.75: crossed from the start)",
         ),
-        (
-            2.0,
-            "2.0 on the 0-12 involvement scale (below the status quo (aid, advanced weapons, "
-            "training abroad), 3.0: crossed from the start)",
-        ),
-        (12.5, "12.5 on the 0-12 involvement scale (above everything at its highest"),
+        (15.0, "15.0 on the involvement scale (above everything at its highest"),
         (math.nan, "unknown"),
     ],
 )
 def test_red_line_words_place_the_line_on_the_involvement_scale(threshold, expected):
-    words = narrative_words.red_line_words(threshold, WEIGHTS)
+    words = narrative_words.red_line_words(threshold)
     assert words.startswith(expected)
     assert "ladder" not in words
 
 
-def test_real_run_retaliation_sentences_follow_the_retaliation_column():
+def test_real_run_tells_every_action_retaliation_and_spillover_of_each_month():
     from escalation.config.scenarios import load_settings
     from escalation.model import EscalationModel
 
     model = EscalationModel(load_settings("troops", replicates=60, seed=11)).run()
     trajectories, outcomes = model.trajectories(), model.outcomes()
-    retaliations = hybrid_campaigns = 0
+    retaliations = pairs = spillovers = 0
     for replicate in range(60):
         trajectory = trajectories[trajectories["replicate"] == replicate]
         text = narrative.tell(
@@ -419,18 +504,18 @@ def test_real_run_retaliation_sentences_follow_the_retaliation_column():
         )
         for _, row in trajectory.iterrows():
             line = month_line(text, int(row["month"]))
-            if row["russian_action"] == "hybrid_attacks":
-                if row["retaliation"]:
-                    assert narrative_words.RETALIATIONS["hybrid_attacks"] in line
-                    retaliations += 1
-                else:
-                    assert narrative_words.RUSSIAN_ACTIONS["hybrid_attacks"] in line
-                    hybrid_campaigns += 1
-            if not row["retaliation"]:
-                assert "retaliates" not in line
-    # Both kinds of months occur, so the check above is not vacuous.
+            taken = [name for name in str(row["russian_action"]).split("+") if name]
+            for name in taken:
+                assert narrative_words.RUSSIAN_ACTIONS[name] in line
+            pairs += len(taken) >= 2
+            assert ("Russia retaliates" in line) == bool(row["retaliation"])
+            retaliations += bool(row["retaliation"])
+            assert (narrative_words.SPILLOVER in line) == bool(row["spillover"])
+            spillovers += bool(row["spillover"])
+    # Each kind of month occurs, so the checks above are not vacuous.
     assert retaliations > 0
-    assert hybrid_campaigns > 0
+    assert pairs > 0
+    assert spillovers > 0
 
 
 def test_write_narrative_selects_the_replicate_and_leaves_no_temporary_file(tmp_path):
@@ -454,7 +539,11 @@ def test_write_narrative_selects_the_replicate_and_leaves_no_temporary_file(tmp_
     expected = story().replace(
         "strategic ambiguity.\n", "strategic ambiguity.\n\nReplicate 7, as requested.\n", 1
     )
-    assert path.read_text(encoding="utf-8") == expected
+    written = path.read_text(encoding="utf-8")
+    assert written == f"{expected}\n{scope_markdown()}"
+    end = written[written.index("## What the model leaves out") :]
+    assert all(f"- {pathway}\n" in end for pathway in EXCLUDED_PATHWAYS)
+    assert end.rstrip().endswith(CAVEAT)
     assert list(path.parent.iterdir()) == [path]
 
 

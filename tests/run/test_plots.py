@@ -55,7 +55,7 @@ def test_rung_tick_labels_name_every_rung_in_ladder_order():
     assert len(labels) == len(Rung)
     assert labels[0] == f"{Rung.POLITICAL_SUPPORT.label} (0)"
     assert labels[Rung.CONTAINED_CLASH] == "Contained NATO-Russia clash (10)"
-    assert labels[Rung.DIRECT_CONFLICT] == "Direct NATO-Russia conflict (11)"
+    assert labels[Rung.DIRECT_CONFLICT] == "NATO-Russia war (11)"
     assert labels[Rung.NUCLEAR_USE_IN_UKRAINE] == "Nuclear use in Ukraine (12)"
     assert labels[Rung.NUCLEAR_USE] == "Nuclear use against NATO (13)"
     assert [label.rsplit(" (", 1)[0] for label in labels] == rung_labels()
@@ -104,7 +104,7 @@ def test_outcome_probabilities_keeps_summary_order_and_values():
     assert table["outcome"].tolist() == ["russian_retaliation", "direct_conflict", "nuclear_use"]
     assert table["label"].tolist() == [
         "Russian retaliation",
-        "Direct NATO-Russia conflict",
+        "NATO-Russia war",
         "Nuclear use",
     ]
     np.testing.assert_allclose(table["p"], [0.30, 0.05, 0.0])

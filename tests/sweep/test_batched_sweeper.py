@@ -103,8 +103,8 @@ def test_each_job_names_its_keys_count_and_eta_in_its_progress_line(sweeps):
     lines = [line for line in stdout.splitlines() if line.startswith("[job ")]
     assert len(lines) == 8
     assert lines[1].startswith(
-        "[job 1/8] instructors=outside troops=none deep_strikes=prohibited posture=red_lines "
-        "scenario=status_quo uncertainty.red_line_threshold=7: P(direct conflict) "
+        "[job 1/8] instructors=outside troops=none deep_strikes=limited posture=red_lines "
+        "scenario=status_quo uncertainty.red_line_threshold=7: P(NATO-Russia war) "
     )
     assert re.search(r"\(\d+\.\d s, ETA \d+ s\)$", lines[0])
     assert re.search(r"\(\d+\.\d s\)$", lines[-1])
@@ -114,7 +114,7 @@ def test_each_job_names_its_keys_count_and_eta_in_its_progress_line(sweeps):
 def test_a_job_narrative_is_titled_with_its_own_policy(sweeps):
     summary = json.loads((sweeps["batched"][0] / "3" / "summary.json").read_text())
     assert summary["title"] == (
-        "status_quo job 3: instructors=outside troops=none deep_strikes=prohibited "
+        "status_quo job 3: instructors=outside troops=none deep_strikes=limited "
         "posture=ambiguity scenario=status_quo uncertainty.red_line_threshold=7"
     )
 

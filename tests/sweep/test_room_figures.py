@@ -5,6 +5,7 @@ the report page of a sweep."""
 from __future__ import annotations
 
 import base64
+import html
 import re
 
 import matplotlib
@@ -16,6 +17,7 @@ from escalation.config.schema import ConfigError, Plots, validate_plots
 from escalation.ladder import Rung
 from escalation.run import figure_data as run_figure_data
 from escalation.run import figures as plots
+from escalation.scope import EXCLUDED_PATHWAYS, SCOPE_HEADING
 from escalation.sweep import figures as sweep_plots
 from escalation.sweep import heatmap as sweep_heatmap
 
@@ -228,6 +230,11 @@ def test_sweep_report_page_has_the_ranked_table_and_embedded_figures(tmp_path):
     assert "sweep of status_quo: 54 policies x 1,000 replicates, 36 months</h1>" in text
     assert not re.search(r"(src|href)=\"(?!data:)", text)
     assert "seed 7" in text
+    assert "<th>P(NATO-Russia war)</th>" in text
+    assert "<th>P(Lethal NATO-Russia engagement)</th>" in text
+    assert "policies ranked by the probability of NATO-Russia war, lowest first" in text
+    assert f"<h2>{SCOPE_HEADING}</h2>" in text
+    assert all(f"<li>{html.escape(pathway)}</li>" in text for pathway in EXCLUDED_PATHWAYS)
 
 
 def test_the_story_becomes_escaped_html_with_nested_lists():

@@ -1,7 +1,7 @@
 """The ``escalation-analyze DIR`` command: which assumptions drive an outcome, and where it happens.
 
 For a run folder or a gathered sweep folder, and one outcome (``--outcome``, default
-``direct_conflict``), it writes into DIR (or ``--out``):
+``direct_conflict``: NATO-Russia war), it writes into DIR (or ``--out``):
 
 - ``analysis.md``: the report, policy by policy, in words a student can read;
 - ``analysis_feature_scores.csv``, ``analysis_boxes.csv`` and, for runs made with
@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--outcome",
         default=DEFAULT_OUTCOME,
-        help="outcome column to explain (default: direct_conflict), e.g. russian_retaliation",
+        help=(
+            "outcome column to explain (default: direct_conflict, NATO-Russia war), e.g. "
+            "lethal_engagement or russian_retaliation"
+        ),
     )
     threshold = parser.add_mutually_exclusive_group()
     threshold.add_argument(

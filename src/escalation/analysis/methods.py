@@ -162,9 +162,9 @@ class Box:
     def sentence(self, target: Target, base_rate: float) -> str:
         """The box in words a student can read.
 
-        ``"With follow_through above 0.6 and nato_cohesion below 0.4, direct NATO-Russia
-        conflict happens in 71% of runs (against 43% over all runs); this box holds 80% of all
-        runs with direct NATO-Russia conflict, and 25% of all runs fall in it."``
+        ``"With follow_through above 0.6 and nato_cohesion below 0.4, NATO-Russia war happens
+        in 71% of runs (against 43% over all runs); this box holds 80% of all runs with
+        NATO-Russia war, and 25% of all runs fall in it."``
         """
         return (
             f"With {join_and(self.conditions())}, {target.phrase} happens in "

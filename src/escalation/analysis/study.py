@@ -29,7 +29,8 @@ from escalation.sweep.figures import policy_label, swept_columns
 DEFAULT_OUTCOME = "direct_conflict"
 
 YES_NO_PHRASES: dict[str, str] = {
-    "direct_conflict": "direct NATO-Russia conflict",
+    "direct_conflict": "NATO-Russia war",
+    "lethal_engagement": "a lethal NATO-Russia engagement",
     "nuclear_use": "nuclear use",
     "russian_retaliation": "Russian retaliation",
     "nuclear_signalling": "Russian nuclear signalling",
@@ -118,7 +119,7 @@ class Target:
 
     @property
     def phrase(self) -> str:
-        """The outcome inside a sentence: ``"direct NATO-Russia conflict"``, ``"max_rung > 8"``."""
+        """The outcome inside a sentence: ``"NATO-Russia war"``, ``"max_rung > 8"``."""
         if self.yes_no:
             return YES_NO_PHRASES.get(self.outcome, self.outcome.replace("_", " "))
         if self.above is not None:

@@ -30,7 +30,7 @@ LABELS = {
     "strikes_on_nato": "Strikes on NATO territory",
     "nuclear_use": "Nuclear use",
     "nato_military_response": "NATO military response",
-    "direct_conflict": "Direct NATO-Russia conflict",
+    "direct_conflict": "NATO-Russia war",
 }
 """Readable names of the scored classes, for figure legends and reports."""
 

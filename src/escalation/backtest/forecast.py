@@ -57,7 +57,7 @@ def forecast(
     Rules: p(class, month) = share of replicates in which the class occurs that month: Russia's
     action for ``nuclear_signalling``, ``hybrid_attacks``, ``strikes_on_western_forces`` and
     ``strikes_on_nato``; Russia's nuclear use in Ukraine or a first nuclear use against NATO that
-    month for ``nuclear_use``; NATO in direct conflict with Russia for ``direct_conflict``; a
+    month for ``nuclear_use``; NATO-Russia war for ``direct_conflict``; a
     NATO military answer to a Russian attack (below Article 5 or under it) for
     ``nato_military_response``. ``observed`` is whether the timeline has that class that month.
 

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from escalation.backtest.figures import LABELS, RELIABILITY_FILE, TIMELINE_FILE
+from escalation.scope import scope_markdown
 
 #: A Brier skill closer to 0 than this is read as a tie: over a few dozen months, one month more
 #: or less moves the skill by more.
@@ -152,5 +153,6 @@ def backtest_markdown(
             f"Figures: `figures/{TIMELINE_FILE}` (monthly p per class, observed months marked), "
             f"`figures/{RELIABILITY_FILE}` (reliability over all scored classes).",
             "",
+            scope_markdown(),
         ]
     )

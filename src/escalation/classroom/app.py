@@ -2,7 +2,8 @@
 
 The sidebar holds the controls (scenario, the four levers, timing months, replicates, months,
 seed and the ranges of the assumptions); the page shows the escalation ladder, outcome
-probabilities with 95% intervals, Ukraine's position and the story of one replicate. In compare
+probabilities with 95% intervals, Ukraine's position, the story of one replicate and the
+pathways the model leaves out (``escalation.scope``). In compare
 mode two policies run side by side on one seed (common random numbers), with their paired
 differences and a pair of stories of the same replicate whose outcomes differ. A link can carry
 settings (``?scenario=troops&posture=red_lines&seed=7``); a bad value is named in a message.
@@ -24,6 +25,7 @@ from escalation.config.schema import LEVERS, ConfigError
 from escalation.run.figure_data import POLICY_WORDS, policy_words, run_title
 from escalation.run.figures import ladder_figure, outcomes_figure, position_figure
 from escalation.run.narrative.story import pick_replicate
+from escalation.scope import scope_markdown
 
 TITLE = "escalation: the classroom"
 FIGURE_DPI = 80  # resolution of the figures on the page (the browser scales them to the column)
@@ -57,6 +59,8 @@ def _scenarios() -> dict[str, dict[str, Any]]:
 #: Runs kept in the page's cache: each holds up to ``session.MAX_REPLICATE_MONTHS``
 #: replicate-months (about 0.12 GB), so the cache stays below about 1 GB.
 RUN_CACHE_ENTRIES = 8
+#: The probabilities shown as the run's headline numbers, before Ukraine's final position.
+METRICS = ("lethal_engagement", "direct_conflict", "nuclear_use", "russian_retaliation")
 
 
 @st.cache_data(max_entries=RUN_CACHE_ENTRIES, show_spinner=False)
@@ -218,10 +222,8 @@ def _timing_warnings(chosen: dict[str, Any]) -> None:
 def _metrics(run: session.Run) -> None:
     probabilities = run.summary["probabilities"]
     means = run.summary["means"]
-    columns = st.columns(4)
-    for column, name in zip(
-        columns, ("direct_conflict", "nuclear_use", "russian_retaliation"), strict=False
-    ):
+    columns = st.columns(len(METRICS) + 1)
+    for column, name in zip(columns, METRICS, strict=False):
         item = probabilities[name]
         column.metric(
             item["label"],
@@ -229,7 +231,7 @@ def _metrics(run: session.Run) -> None:
             help=f"95% interval {item['low']:.1%} to {item['high']:.1%}",
         )
     position = means["ukraine_position_final"]
-    columns[3].metric("Ukraine's final position (mean)", f"{position['mean']:.1f}%")
+    columns[-1].metric("Ukraine's final position (mean)", f"{position['mean']:.1f}%")
 
 
 def probability_table(run: session.Run) -> pd.DataFrame:
@@ -373,6 +375,7 @@ def main() -> None:
         _single(chosen, first)
     else:
         _compare(chosen, first, second)
+    st.markdown(scope_markdown(level=3))
     st.caption(
         f"Computed and drawn in {time.perf_counter() - started:.2f} s. A teaching and exploration "
         "model, not a forecast: every number is from the article, a cited source or a swept "

@@ -23,7 +23,8 @@ import pandas as pd
 
 from escalation.files import FileRefused, atomic_write, read_regular, read_text
 from escalation.run.figure_data import policy_words
-from escalation.run.results import FILES
+from escalation.run.results import FILES, PROBABILITIES
+from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING, scope_markdown
 from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError, load_multirun
 from escalation.sweep.gather import SWEEP_FILES, sweep_name
@@ -125,6 +126,12 @@ def markdown_to_html(markdown: str) -> str:
     return "\n".join(out)
 
 
+def _scope() -> str:
+    """The pathways the model leaves out and what its probabilities mean, as an HTML section."""
+    items = "".join(f"<li>{html.escape(pathway)}</li>" for pathway in EXCLUDED_PATHWAYS)
+    return f"<h2>{html.escape(SCOPE_HEADING)}</h2><ul>{items}</ul><p>{html.escape(CAVEAT)}</p>"
+
+
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -185,8 +192,10 @@ def run_page(folder: Path) -> str:
         ]
     )
     narrative = folder / FILES["narrative"]
-    story = (
-        markdown_to_html(_read(narrative, folder).decode("utf-8", errors="replace"))
+    story = (  # the story without its own copy of the excluded pathways, shown under Outcomes
+        markdown_to_html(
+            _read(narrative, folder).decode("utf-8", errors="replace").replace(scope_markdown(), "")
+        )
         if narrative.is_file()
         else '<p class="note">No narrative.md on disk.</p>'
     )
@@ -202,6 +211,7 @@ def run_page(folder: Path) -> str:
         "<h2>Outcomes</h2>",
         _table(probability_rows(summary), {"Probability", "95% interval", "Replicates"}),
         _table(mean_rows, {"Mean", "95% interval"}) if len(mean_rows) else "",
+        _scope(),
         "<h2>Figures</h2>",
         _figures(folder / FILES["figures"], folder),
         '<h2>The story of one replicate</h2><div class="story">',
@@ -242,20 +252,25 @@ def sweep_page(folder: Path) -> str:
         name = sweep_name(load_multirun(folder))
     except (SweepError, ValueError):
         name = "custom"
-    positions = summary.get("ukraine_position_final_mean")
+    risk = f"P({PROBABILITIES[RANKING_OUTCOME]})"
     ranked = pd.DataFrame(
         {
             "Rank": range(1, len(table) + 1),
             "Policy": table["label"],
-            "P(direct conflict)": [f"{p:.1%}" for p in table["p"]],
+            risk: [f"{p:.1%}" for p in table["p"]],
             "95% interval": [
                 f"{lo:.1%} to {hi:.1%}" for lo, hi in zip(table["low"], table["high"], strict=True)
             ],
         }
     )
-    if positions is not None and "job" in table.columns:
-        by_job = dict(zip(summary["job"], positions, strict=True))
-        ranked["Ukraine's final position (mean %)"] = [f"{by_job[job]:.1f}" for job in table["job"]]
+    extra = {
+        f"P({PROBABILITIES['lethal_engagement']})": ("lethal_engagement", "{:.1%}"),
+        "Ukraine's final position (mean %)": ("ukraine_position_final_mean", "{:.1f}"),
+    }
+    for header, (column, form) in extra.items():
+        if column in summary and "job" in table.columns:
+            by_job = dict(zip(summary["job"], summary[column], strict=True))
+            ranked[header] = [form.format(by_job[job]) for job in table["job"]]
     seeds = (
         ", ".join(str(seed) for seed in sorted(summary["seed"].unique()))
         if "seed" in summary
@@ -264,12 +279,10 @@ def sweep_page(folder: Path) -> str:
     body = [
         f"<h1>{html.escape(sweep_description(summary, name))}</h1>",
         f'<p class="meta"><strong>seed {html.escape(seeds)}</strong> &middot; policies ranked '
-        "by the probability of direct NATO-Russia conflict, lowest first</p>",
+        f"by the probability of {html.escape(PROBABILITIES[RANKING_OUTCOME])}, lowest first</p>",
         "<h2>Ranked policies</h2>",
-        _table(
-            ranked,
-            {"Rank", "P(direct conflict)", "95% interval", "Ukraine's final position (mean %)"},
-        ),
+        _table(ranked, set(ranked.columns) - {"Policy"}),
+        _scope(),
         "<h2>Comparison figures</h2>",
         _figures(folder / SWEEP_FILES["figures"], folder),
         "<h2>Configuration</h2>",

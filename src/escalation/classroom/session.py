@@ -46,7 +46,8 @@ DIFFERENCE_MEANS: dict[str, str] = {
 
 CONTRASTS: tuple[tuple[str, str], ...] = (
     ("nuclear_use", "nuclear use"),
-    ("direct_conflict", "direct NATO-Russia conflict"),
+    ("direct_conflict", "NATO-Russia war"),
+    ("lethal_engagement", "a lethal NATO-Russia engagement"),
     ("contained_clash", "a NATO-Russia military clash"),
     ("russian_retaliation", "Russian retaliation for a crossed red line"),
     ("nuclear_signalling", "Russian nuclear signalling"),
@@ -250,8 +251,8 @@ class Contrast:
 def contrasting_replicate(first: Run, second: Run, *, labels: tuple[str, str]) -> Contrast | None:
     """The first replicate whose most important outcome differs between two runs.
 
-    Outcomes are tried in the order of ``CONTRASTS`` (nuclear use, direct conflict, a clash,
-    retaliation, nuclear signalling), then the highest rung reached.
+    Outcomes are tried in the order of ``CONTRASTS`` (nuclear use, NATO-Russia war, a lethal
+    engagement, a clash, retaliation, nuclear signalling), then the highest rung reached.
 
     Args:
         first: The first policy's run.

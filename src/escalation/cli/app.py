@@ -183,7 +183,7 @@ def _sweep_job(
     conflict = summary["probabilities"]["direct_conflict"]
     eta = progress.eta() if progress is not None else ""
     print(
-        f"[{name}] {levers}: P(direct conflict) {conflict['p']:.1%} "
+        f"[{name}] {levers}: P({conflict['label']}) {conflict['p']:.1%} "
         f"[{conflict['low']:.1%}, {conflict['high']:.1%}] "
         f"({time.perf_counter() - started:.1f} s{eta})",
         flush=True,

@@ -235,7 +235,7 @@ class ResponseWeights:
 
 @dataclass
 class Conflict:
-    """How a NATO-Russia clash grows into direct conflict, and how both end."""
+    """How a NATO-Russia clash grows into war, and how both end."""
 
     clash_escalation: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})
     clash_end: float = field(default=MISSING, metadata={"bounds": (0.0, 1.0)})

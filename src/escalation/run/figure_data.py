@@ -134,7 +134,7 @@ def month_label(date: str) -> str:
 
 RARE_RUNGS: dict[str, Rung] = {
     "Clash or worse (rungs 10-13)": Rung.CONTAINED_CLASH,
-    "Direct conflict or worse (11-13)": Rung.DIRECT_CONFLICT,
+    "NATO-Russia war or worse (11-13)": Rung.DIRECT_CONFLICT,
     "Nuclear use (12-13)": Rung.NUCLEAR_USE_IN_UKRAINE,
 }
 """The rare but important rungs of the ladder's lower panel: label -> lowest rung counted."""

@@ -73,7 +73,7 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
 
     Months run along the x axis (labelled with dates), rungs up the y axis (labelled with rung
     names), colour is the % of replicates at that rung that month, and a line shows the median
-    rung. Rare rungs (a clash, direct conflict, nuclear use) are pale on a 0-100% scale, so a
+    rung. Rare rungs (a clash, war, nuclear use) are pale on a 0-100% scale, so a
     second panel below draws the % of replicates at or above each of them on its own scale.
 
     Args:

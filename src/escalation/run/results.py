@@ -20,6 +20,7 @@ from escalation.config.changes import changes_words
 from escalation.errors import first_line
 from escalation.files import atomic_write, formula_safe, open_regular
 from escalation.ladder import OUTCOME_COLUMNS
+from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, scope_lines
 
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
 PROBABILITIES = {
@@ -92,7 +93,8 @@ def summarize(outcomes: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]
         meta: Scenario name and title, seed, replicates, months, start, version, config.
 
     Returns:
-        The summary as a JSON-ready dict.
+        The summary as a JSON-ready dict, ending with the pathways the model excludes
+        (``excluded_pathways``) and what its probabilities mean (``caveat``).
     """
     events = outcomes.assign(red_line_crossed=outcomes["red_lines_crossed"] > 0)
     trials = len(outcomes)
@@ -108,7 +110,13 @@ def summarize(outcomes: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]
             "count": count,
         }
     means = {name: mean_interval(outcomes[name]) for name in MEANS}
-    return {**meta, "probabilities": probabilities, "means": means}
+    return {
+        **meta,
+        "probabilities": probabilities,
+        "means": means,
+        "excluded_pathways": list(EXCLUDED_PATHWAYS),
+        "caveat": CAVEAT,
+    }
 
 
 def mean_interval(values: pd.Series, confidence: float = 0.95) -> dict[str, Any]:
@@ -149,7 +157,7 @@ def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def summary_table(summary: Mapping[str, Any]) -> str:
-    """A compact terminal table: each probability with its interval, then key means."""
+    """A compact terminal table: each probability with its interval, key means, what is left out."""
     width = max(len(item["label"]) for item in summary["probabilities"].values())
     title = summary["title"]
     if changes_words(summary.get("changes")):
@@ -169,7 +177,7 @@ def summary_table(summary: Mapping[str, Any]) -> str:
         f"{means['ukraine_position_final']['mean']:.1f}% of territory; Russian nuclear "
         f"signalling in {means['signalling_months']['mean']:.1f} months"
     )
-    return "\n".join(lines)
+    return "\n".join([*lines, *scope_lines()])
 
 
 def table_rows(path: Path) -> int | None:

@@ -45,7 +45,9 @@ FRONT_LABEL = "Non-dominated policy (numbered as in the key), 95% intervals"
 DOMINATED_LABEL = "Dominated policy, 95% intervals"
 STEP_LABEL = "Best position reachable at that risk"
 FRONT_COLOUR = "tab:red"
-KEY_HEADER = "Non-dominated policies by increasing risk (P(direct conflict), Ukraine's position):"
+KEY_HEADER = (
+    f"Non-dominated policies by increasing risk (P({PROBABILITIES[RISK]}), Ukraine's position):"
+)
 """Legend entries and key header of the trade-off figure."""
 
 EXTRA_DIMENSIONS: tuple[str, ...] = ("scenario", "seed", "months", "replicates")

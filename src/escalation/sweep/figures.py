@@ -11,7 +11,7 @@ Each figure has pure data functions that tests check number by number (``swept_l
 only lays that data out:
 
 * ``plot_heatmap``: P(outcome) over the two most varied swept levers, faceted by the others;
-* ``plot_tradeoff``: Ukraine's final position against P(direct conflict), with the policies that
+* ``plot_tradeoff``: Ukraine's final position against P(NATO-Russia war), with the policies that
   no other policy beats on both highlighted;
 * ``plot_ranking``: policies sorted by P(outcome), with their intervals.
 """

@@ -45,6 +45,7 @@ from escalation.files import (
 )
 from escalation.run.results import FILES, read_outcomes, summarize, summary_row
 from escalation.run.runs import ERROR_FILE
+from escalation.scope import scope_lines
 from escalation.sweep.figures import draw_sweep_figures
 from escalation.sweep.folder import (
     Job,
@@ -83,7 +84,7 @@ class Gathered:
         return f"{lacking} of {self.jobs} jobs have no results (named above)"
 
     def report(self, folder: Path) -> str:
-        """A few lines for the terminal: what was gathered, and every job without results."""
+        """Lines for the terminal: what was gathered, each job without results, what is left out."""
         done = self.jobs - len(self.failed) - len(self.missing)
         lines = [
             f"Gathered {done} of {self.jobs} jobs ({len(self.outcomes):,} replicates) into "
@@ -96,7 +97,7 @@ class Gathered:
                 "  Re-run the same command with hydra.sweep.dir=" + str(folder) + " to "
                 "compute only the jobs without results."
             )
-        return "\n".join(lines)
+        return "\n".join([*lines, *scope_lines()])
 
 
 def extra_keys(jobs: list[Job]) -> list[str]:

@@ -1,4 +1,4 @@
-"""The trade-off figure of a sweep: Ukraine's position against P(direct conflict), per policy.
+"""The trade-off figure of a sweep: Ukraine's position against P(NATO-Russia war), per policy.
 
 One Pareto front per combination of the swept assumptions (a threshold is not a choice).
 """
@@ -50,7 +50,7 @@ def plot_tradeoff(
     sweep_name: str,
     style: str = "default",
 ) -> Path:
-    """Draw support against risk: Ukraine's final position versus P(direct conflict), per policy.
+    """Draw support against risk: Ukraine's final position versus P(NATO-Russia war), per policy.
 
     Each policy is a point with its 95% intervals (horizontal: Wilson interval of the
     probability; vertical: interval of the mean position). The policies on the Pareto front

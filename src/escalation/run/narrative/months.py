@@ -19,10 +19,13 @@ from escalation.run.narrative.words import (
     BELIEF_STEP,
     DEEP_STRIKE_KINDS,
     LAW_ENFORCEMENT,
+    LETHAL_ANSWER,
+    LETHAL_STRIKE,
     PROVOCATIONS,
     RUSSIAN_ACTIONS,
     SPILLOVER,
     SPILLOVER_ANSWER,
+    STRIKES,
     SWITCHES,
     TROOP_CHANGES,
 )
@@ -67,14 +70,16 @@ def _starting_situation(row: Mapping[str, Any]) -> str:
     if flag(row, "aid"):
         measures.append("military aid")
     if flag(row, "advanced_weapons"):
-        measures.append("advanced weapons for Ukraine")
+        weapons = number(row, "new_weapons") or 0
+        systems = f" ({weapons:.0f} new weapon systems since the first)" if weapons else ""
+        measures.append(f"advanced weapons for Ukraine{systems}")
     if flag(row, "training"):
         measures.append("training of Ukrainian soldiers outside Ukraine")
     if flag(row, "instructors_inside"):
         measures.append("French military instructors inside Ukraine")
     kind = DEEP_STRIKE_KINDS.get(text(row, "deep_strikes", "prohibited"))
     if kind:
-        measures.append(f"{kind} with Western weapons")
+        measures.append(f"{kind} with Western weapons{_cleared(number(row, 'deep_strikes_share'))}")
     troops = text(row, "troops", "none")
     if troops in ("noncombat", "combat"):
         measures.append(f"French {'non-combat' if troops == 'noncombat' else 'combat'} troops")
@@ -83,6 +88,8 @@ def _starting_situation(row: Mapping[str, Any]) -> str:
     position = number(row, "position")
     if position is not None:
         sentence += f" Ukraine holds {position:.1f}% of its territory."
+    if flag(row, "incursion"):
+        sentence += " Its incursion into Russia holds ground (as at Kursk since August 2024)."
     return sentence
 
 
@@ -121,10 +128,15 @@ def _deep_strike_events(row: Mapping[str, Any], previous: Mapping[str, Any]) -> 
     kind = DEEP_STRIKE_KINDS.get(level)
     if kind is None:
         return ["Ukraine is again prohibited from striking into Russia with Western weapons."]
-    cleared = f" ({share:.0%} of Western long-range weapons cleared)" if share is not None else ""
+    cleared = _cleared(share)
     if level_before == "prohibited":
         return [f"A first NATO member permits {kind} with its long-range weapons{cleared}."]
     return [f"More NATO members permit {kind} with their long-range weapons{cleared}."]
+
+
+def _cleared(share: float | None) -> str:
+    """`` (75% of Western long-range weapons cleared)``; empty without a share."""
+    return f" ({share:.0%} of Western long-range weapons cleared)" if share is not None else ""
 
 
 def _red_line_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
@@ -135,7 +147,7 @@ def _red_line_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None)
             sentence += " by what is already in force"
         perceived = number(row, "perceived_involvement")
         if perceived is not None:
-            sentence += f": Russia reads NATO involvement at {perceived:.1f} on its 0-12 scale"
+            sentence += f": Russia reads NATO involvement at {perceived:.1f} on its scale"
             measured = number(row, "involvement")
             if measured is not None and perceived - measured >= 0.05:
                 sentence += (
@@ -150,34 +162,46 @@ def _red_line_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None)
 
 
 def _hostility_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
-    """NATO's answers, and contained clashes and direct conflict starting and ending."""
+    """NATO's answers, spill-over, lethal engagements, and clashes and war starting and ending."""
     events = []
     before, now = hostilities(previous), hostilities(row)
     if before == "clash" and now != "clash":
         events.append(
-            "The clash grows into direct NATO-Russia conflict."
+            "The clash grows into NATO-Russia war."
             if now == "war"
             else "The NATO-Russia clash ends without wider war."
         )
     if before == "war" and now != "war":
-        events.append("Direct NATO-Russia conflict ends in a ceasefire.")
+        events.append("The NATO-Russia war ends in a ceasefire.")
     if flag(row, "article5_response"):
         events.append("NATO invokes Article 5 and answers the strike on its territory militarily.")
     if flag(row, "spillover"):
         events.append(SPILLOVER)
     if flag(row, "nato_military_response"):
-        last = actions(previous)
-        answer = next((sentence for name, sentence in ANSWERS.items() if name in last), None)
-        events.append(
-            answer or (SPILLOVER_ANSWER if flag(row, "spillover") else "NATO answers militarily.")
-        )
+        events.append(_military_answer(row, previous))
     if flag(row, "law_enforcement_response"):
         events.append(LAW_ENFORCEMENT)
+    if flag(row, "lethal_engagement") and now != "war":
+        struck = any(name in STRIKES for name in actions(previous))
+        events.append(LETHAL_STRIKE if struck else LETHAL_ANSWER)
     if now == "clash" and before != "clash":
         events.append("A contained NATO-Russia clash begins.")
     if now == "war" and before not in ("war", "clash"):
-        events.append("Direct NATO-Russia conflict begins.")
+        events.append("NATO-Russia war begins.")
     return events
+
+
+def _military_answer(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str:
+    """What NATO answered militarily this month: last month's Russian attack, or a spill-over.
+
+    Last month's hybrid operation was sabotage, not an incursion, when the police answer it this
+    month (``law_enforcement_response``); only a kinetic incursion is answered by force.
+    """
+    answerable = actions(previous)
+    if flag(row, "law_enforcement_response"):
+        answerable = [name for name in answerable if name != "hybrid_attacks"]
+    answer = next((sentence for name, sentence in ANSWERS.items() if name in answerable), None)
+    return answer or (SPILLOVER_ANSWER if flag(row, "spillover") else "NATO answers militarily.")
 
 
 def _russian_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
@@ -240,7 +264,7 @@ def month_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> 
         events.append(_starting_situation(row))
     else:
         events += _measure_events(row, previous)
-    if flag(row, "incursion") and not flag(previous, "incursion"):
+    if flag(row, "incursion") and previous is not None and not flag(previous, "incursion"):
         events.append("Ukraine mounts a ground incursion into Russia (as at Kursk, August 2024).")
     elif flag(previous, "incursion") and "incursion" in row and not flag(row, "incursion"):
         events.append("Ukraine's incursion into Russia ends.")

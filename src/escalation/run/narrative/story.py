@@ -2,11 +2,12 @@
 
 A story is read off one replicate's rows of the trajectories table (docs/MODEL.md §8) by diffing
 consecutive months: a Western measure coming into force, a Ukrainian incursion, Russia's red line
-being crossed, NATO's answers, contained clashes and direct conflict starting and ending, what
-Russia did, and how Russia's view of Western resolve moved. Quiet months are skipped. A hybrid
-attack is told as retaliation for a crossed red line only in a month whose ``retaliation`` column
-is true; otherwise it is Russia's ongoing hybrid campaign. Like ``escalation.run.figures``, this
-module reads the results tables and never imports the model.
+being crossed, NATO's answers, stray missiles on NATO territory, lethal engagements, clashes and
+NATO-Russia war starting and ending, each of Russia's actions of the month (``russian_action``
+joins them with ``+``; retaliation for a crossed red line is an action of its own, the hybrid
+campaign another), and how Russia's view of Western resolve moved. Quiet months are skipped.
+Like ``escalation.run.figures``, this module reads the results tables and never imports the
+model. ``narrative.md`` ends with the pathways the model leaves out (``escalation.scope``).
 
 The words are ``escalation.run.narrative.words``' and one month's sentences
 ``escalation.run.narrative.months``'; here the story is put together (``tell``): the hidden
@@ -38,6 +39,7 @@ from escalation.run.narrative.words import (
     BELIEF_STEP,
     posture_words,
 )
+from escalation.scope import scope_markdown
 
 
 def _first_month(trajectory: pd.DataFrame, column: str) -> str | None:
@@ -52,7 +54,7 @@ def _first_month(trajectory: pd.DataFrame, column: str) -> str | None:
 
 
 def _episodes(trajectory: pd.DataFrame) -> list[tuple[int, int, bool]]:
-    """NATO-Russia hostilities as (first row, last row, reached direct conflict) episodes."""
+    """NATO-Russia hostilities as (first row, last row, reached war) episodes."""
     states = [hostilities(row) for _, row in trajectory.iterrows()]
     episodes = []
     start = None
@@ -71,22 +73,18 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def _hostility_summary(trajectory: pd.DataFrame) -> list[str]:
-    """Sentences on clashes and direct conflict over the whole run."""
+    """Sentences on clashes and NATO-Russia war over the whole run."""
     episodes = _episodes(trajectory)
     if not episodes:
-        return ["No NATO-Russia clash, no direct conflict."]
+        return ["No NATO-Russia clash, no war."]
     wars = sum(war for _, _, war in episodes)
     sentences = [
         f"{_count(len(episodes), 'NATO-Russia clash', 'NATO-Russia clashes')}; "
-        + (
-            "none grew into direct conflict."
-            if not wars
-            else f"{_count(wars, 'reached', 'reached')} direct conflict."
-        )
+        + ("none grew into war." if not wars else f"{_count(wars, 'reached', 'reached')} war.")
     ]
     if wars:
         when = _first_month(trajectory, "direct_conflict")
-        sentence = "Direct NATO-Russia conflict broke out" + (f" in {when}" if when else "")
+        sentence = "NATO-Russia war broke out" + (f" in {when}" if when else "")
         last = trajectory.iloc[-1]
         sentence += (
             " and was still under way at the end."
@@ -95,7 +93,28 @@ def _hostility_summary(trajectory: pd.DataFrame) -> list[str]:
         )
         sentences.append(sentence)
     else:
-        sentences.append("No direct NATO-Russia conflict.")
+        sentences.append("No NATO-Russia war.")
+    return sentences
+
+
+def _engagement_summary(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> list[str]:
+    """Sentences on stray missiles on NATO territory and lethal NATO-Russia engagements."""
+    sentences = []
+    if "spillover" in trajectory:
+        strays = int(trajectory["spillover"].fillna(False).astype(bool).sum())
+        sentences.append(
+            f"Stray Russian missiles or drones landed on NATO territory in "
+            f"{_count(strays, 'month', 'months')}."
+        )
+    when = _first_month(trajectory, "lethal_engagement")
+    if when:
+        sentences.append(f"A first lethal NATO-Russia engagement came in {when}.")
+    elif "lethal_engagement" in trajectory or "lethal_engagement" in outcome:
+        sentences.append(
+            "There was a lethal NATO-Russia engagement."
+            if flag(outcome, "lethal_engagement")
+            else "No lethal NATO-Russia engagement."
+        )
     return sentences
 
 
@@ -186,6 +205,7 @@ def _outcome_paragraph(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> 
         sentences.append(f"Russia retaliated for a crossed red line{when}.")
     else:
         sentences.append("Russia never retaliated for a crossed red line.")
+    sentences += _engagement_summary(trajectory, outcome)
     sentences += _hostility_summary(trajectory)
     sentences += _nuclear_summary(trajectory, outcome)
     sentences += _belief_summary(trajectory, outcome)
@@ -227,7 +247,7 @@ def tell(
         outcome: That replicate's row of the outcomes table (``replicate``, the sampled
             assumptions such as ``red_line_threshold`` and ``western_resolve``, ``max_rung``,
             ``russian_retaliation``, ``months_to_retaliation``, ``direct_conflict``,
-            ``nuclear_use``, ``ukraine_position_final``).
+            ``lethal_engagement``, ``nuclear_use``, ``ukraine_position_final``).
         title: Scenario title, for the header.
         posture: Western posture, e.g. ``"red_lines"`` or ``"ambiguity"`` (see ``POSTURES``).
         note: An optional sentence under the posture line (e.g. why this replicate).
@@ -328,7 +348,9 @@ def write_narrative(
     title: str,
     posture: str,
 ) -> None:
-    """Write the story of one replicate to a Markdown file, atomically.
+    """Write the story of one replicate, then what the model leaves out, to a Markdown file.
+
+    The file is written atomically; the excluded pathways end it (``escalation.scope``).
 
     Args:
         trajectories: Long trajectories table of the run, one row per (replicate, month).
@@ -348,4 +370,4 @@ def write_narrative(
         raise KeyError(f"replicate {replicate} is missing from the trajectories or outcomes")
     text = tell(trajectory, rows.iloc[0], title=title, posture=posture, note=note)
     with atomic_write(path) as stream:
-        stream.write(text)
+        stream.write(f"{text}\n{scope_markdown()}")

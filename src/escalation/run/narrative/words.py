@@ -1,15 +1,23 @@
 """The story's words: what each Russian action, posture, measure and assumption is called.
 
 The vocabulary ``escalation.run.narrative.story`` tells a replicate's story with, and the landmarks
-of Russia's 0-12 involvement scale that place a red line in words (``red_line_words``). The
-classroom and report pages name postures and red lines with the same words.
+of Russia's involvement scale that place a red line in words (``red_line_words``): the status quo
+is the record's state at the end of the shipped timeline (September 2024), counted as the model
+counts it (``escalation.model.replay.recorded_involvement``). The classroom and report pages name
+postures and red lines with the same words.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from escalation.run.figure_data import month_label
+
+if TYPE_CHECKING:
+    from escalation.config.schema import Doctrine
 
 RUSSIAN_ACTIONS: dict[str, str] = {
     "nuclear_signalling": "Russia engages in nuclear signalling.",
@@ -88,6 +96,16 @@ hybrid operation is answered militarily only when it was a kinetic incursion; do
 SPILLOVER_ANSWER = "The NATO member hit by a deadly stray missile fires on its launchers."
 """A military answer in a month with no Russian attack to answer: the spill-over's."""
 
+LETHAL_STRIKE = "Last month's Russian strike killed: a lethal NATO-Russia engagement."
+"""A month whose ``lethal_engagement`` is true short of war after a Russian strike on Western
+forces or NATO territory (NATO's side of a month reads Russia's acts of the month before)."""
+
+LETHAL_ANSWER = "The exchange of fire kills: a lethal NATO-Russia engagement."
+"""A month whose ``lethal_engagement`` is true short of war otherwise: NATO's answer killed."""
+
+STRIKES = ("strikes_on_western_forces", "strikes_on_nato")
+"""Russian strikes that kill whenever they happen (a lethal engagement the month after)."""
+
 LAW_ENFORCEMENT = (
     "The NATO member hit answers last month's sabotage with arrests and charges, not force."
 )
@@ -96,53 +114,84 @@ LAW_ENFORCEMENT = (
 PROVOCATIONS = ("hybrid_attacks", "retaliation", "strikes_on_western_forces")
 """Russian attacks whose answer, or its absence, Russia learns from the next month."""
 
-#: Reference points of the involvement scale: a name and the measures whose weights add up.
-_REFERENCES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("the status quo (aid, advanced weapons, training abroad)", ()),
-    ("the status quo plus instructors in Ukraine", ("instructors",)),
-    ("instructors plus non-combat troops", ("instructors", "troops_noncombat")),
-    ("instructors plus combat troops", ("instructors", "troops_combat")),
+STATUS_QUO_MONTH = "2024-09"
+"""The status quo's month: the end of the shipped record, the month before the packaged
+``sim.start`` (a forward run starts from the record's state then; docs/MODEL.md)."""
+
+#: Reference points of the involvement scale: a name and the timeline events (actor, event) that
+#: the status quo adds, counted with the record as a replay counts them.
+_REFERENCES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (f"the status quo (the Western measures in force in {month_label(STATUS_QUO_MONTH)})", ()),
+    ("the status quo plus instructors in Ukraine", (("france", "instructors"),)),
     (
-        "everything at its highest (instructors, combat troops, authorised deep strikes)",
-        ("instructors", "troops_combat", "deep_strikes_authorized"),
+        "instructors plus non-combat troops",
+        (("france", "instructors"), ("france", "troops_noncombat")),
+    ),
+    (
+        "instructors plus combat troops",
+        (("france", "instructors"), ("france", "troops_combat")),
+    ),
+    (
+        "everything at its highest (instructors, combat troops, deep strikes authorised by "
+        "every member)",
+        (
+            ("france", "instructors"),
+            ("france", "troops_combat"),
+            ("nato", "deep_strikes_authorized"),
+        ),
     ),
 )
-_STATUS_QUO = ("aid", "advanced_weapons", "training")
 
 
 @lru_cache(maxsize=1)
-def packaged_involvement() -> dict[str, float]:
-    """How much NATO involvement Russia reads in each measure, from the packaged doctrine.
+def packaged_doctrine() -> Doctrine:
+    """The packaged doctrine (``conf/doctrine/default.yaml``) as the model reads it.
 
     Returns:
-        ``doctrine.russia.involvement`` of ``conf/doctrine/default.yaml`` (measure -> units on
-        the 0-12 involvement scale).
+        The doctrine: the involvement Russia reads in each measure, the members' strike shares.
     """
     from importlib.resources import files
 
     from omegaconf import OmegaConf
 
+    from escalation.config.schema import Doctrine
+
     text = (files("escalation.conf") / "doctrine" / "default.yaml").read_text(encoding="utf-8")
-    involvement = OmegaConf.create(text).russia.involvement
-    return {str(name): float(value) for name, value in involvement.items()}
+    merged = OmegaConf.merge(OmegaConf.structured(Doctrine), OmegaConf.create(text))
+    return OmegaConf.to_object(merged)
 
 
-def involvement_references(weights: Mapping[str, float] | None = None) -> list[tuple[str, float]]:
-    """Landmarks of the 0-12 involvement scale: what the status quo and each step add up to.
+@lru_cache(maxsize=1)
+def status_quo_events() -> tuple[tuple[str, str], ...]:
+    """The shipped record's Western and Ukrainian events up to ``STATUS_QUO_MONTH``, in order."""
+    from escalation.timeline import load_timeline, replay_events
+
+    by_month = replay_events(load_timeline(), until=STATUS_QUO_MONTH)
+    return tuple(event for month in sorted(by_month) for event in by_month[month])
+
+
+def involvement_references(doctrine: Doctrine | None = None) -> list[tuple[str, float]]:
+    """Landmarks of the involvement scale: the status quo and what each step adds to it.
+
+    The status quo is the record's state in ``STATUS_QUO_MONTH`` (the shipped timeline's
+    events); each step adds timeline events to it, and the involvement is counted as the model
+    counts a replay (``escalation.model.replay.recorded_involvement``: a measure's weight, a
+    deep-strike permission's weight times the permitting members' strike share).
 
     Args:
-        weights: Involvement per measure (``doctrine.russia.involvement``); the packaged
-            doctrine when omitted.
+        doctrine: The doctrine (``doctrine.russia.involvement``, the members' strike shares);
+            the packaged one when omitted.
 
     Returns:
         ``(description, involvement)`` pairs, lowest first: the status quo, then the status quo
         plus instructors, plus non-combat or combat troops, and every measure at its highest.
     """
-    weights = packaged_involvement() if weights is None else weights
-    status_quo = sum(weights[name] for name in _STATUS_QUO)
+    from escalation.model.replay import recorded_involvement
+
+    doctrine = packaged_doctrine() if doctrine is None else doctrine
+    record = status_quo_events()
     return [
-        (name, status_quo + sum(weights[measure] for measure in added))
-        for name, added in _REFERENCES
+        (name, recorded_involvement([*record, *added], doctrine)) for name, added in _REFERENCES
     ]
 
 
@@ -159,8 +208,8 @@ def posture_words(posture: str) -> str:
     return POSTURES.get(key, str(posture).replace("_", " "))
 
 
-def red_line_words(threshold: float, weights: Mapping[str, float] | None = None) -> str:
-    """Place a red line on the 0-12 involvement scale, relative to what the measures add up to.
+def red_line_words(threshold: float, doctrine: Doctrine | None = None) -> str:
+    """Place a red line on the involvement scale, relative to what the measures add up to.
 
     Involvement is the sum of what Russia reads in every measure in force (docs/MODEL.md §7),
     not a ladder rung, so the line is placed between landmarks of that sum: the status quo,
@@ -168,29 +217,34 @@ def red_line_words(threshold: float, weights: Mapping[str, float] | None = None)
 
     Args:
         threshold: Russia's real red line on the involvement scale.
-        weights: Involvement per measure; the packaged doctrine when omitted.
+        doctrine: The doctrine; the packaged one when omitted.
 
     Returns:
-        For example ``"6.5 on the 0-12 involvement scale (above the status quo plus instructors
-        in Ukraine, 5.0; below instructors plus non-combat troops, 8.0)"``.
+        For example ``"8.0 on the involvement scale (above the status quo plus instructors in
+        Ukraine, 7.8; below instructors plus non-combat troops, 10.8)"``.
     """
     if math.isnan(threshold):
         return "unknown"
-    scale = f"{threshold:.1f} on the 0-12 involvement scale"
-    references = involvement_references(weights)
+    scale = f"{threshold:.1f} on the involvement scale"
+    references = involvement_references(doctrine)
     for name, level in references:
         if math.isclose(threshold, level, abs_tol=0.05):
-            return f"{scale} (at {name}, {level:.1f})"
+            return f"{scale} (at {name}, {_level(level)})"
     below = [(name, level) for name, level in references if level < threshold]
     above = [(name, level) for name, level in references if level > threshold]
     if not below:
         name, level = above[0]
-        return f"{scale} (below {name}, {level:.1f}: crossed from the start)"
+        return f"{scale} (below {name}, {_level(level)}: crossed from the start)"
     if not above:
         name, level = below[-1]
-        return f"{scale} (above {name}, {level:.1f}: no measure alone crosses it)"
+        return f"{scale} (above {name}, {_level(level)}: no measure alone crosses it)"
     (low_name, low), (high_name, high) = below[-1], above[0]
-    return f"{scale} (above {low_name}, {low:.1f}; below {high_name}, {high:.1f})"
+    return f"{scale} (above {low_name}, {_level(low)}; below {high_name}, {_level(high)})"
+
+
+def _level(involvement: float) -> str:
+    """A landmark's involvement to two decimals at most: ``5.75``, ``14``."""
+    return f"{round(involvement, 2):g}"
 
 
 #: Each sampled assumption in words, given its value (``uncertainty_names()``, schema order).
@@ -215,7 +269,8 @@ ASSUMPTION_WORDS: dict[str, Callable[[float], str]] = {
     "measure_effectiveness": lambda v: f"Western measures {v:.2f} times as effective as assumed",
     "collapse_gain": lambda v: f"Russia's front collapses once Ukraine regains {v:.1f} points",
     "nuclear_use_in_conflict": lambda v: (
-        f"monthly chance of nuclear use in direct conflict {v:.1%}"
+        f"monthly chance of nuclear use in a NATO-Russia war {v:.1%} (in its first month; it "
+        "grows as the war goes on)"
     ),
 }
 #: Assumptions that act only under strategic ambiguity (docs/MODEL.md, Russia's beliefs).
