@@ -6,7 +6,20 @@ Modules, in the order of the pipeline: ``measures`` (Western measures and what t
 (the ``EscalationModel``).
 """
 
+from typing import Any
+
 from escalation.ladder import OUTCOME_COLUMNS
-from escalation.model.world import EscalationModel
 
 __all__ = ["OUTCOME_COLUMNS", "EscalationModel"]
+
+
+def __getattr__(name: str) -> Any:
+    """``EscalationModel``, imported when first asked for.
+
+    The counting rules (``measures``, ``replay``) can then be read without importing Mesa.
+    """
+    if name == "EscalationModel":
+        from escalation.model.world import EscalationModel
+
+        return EscalationModel
+    raise AttributeError(f"module 'escalation.model' has no attribute {name!r}")

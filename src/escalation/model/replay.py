@@ -13,14 +13,10 @@ simulated, so that what Russia did can be scored against what the model expected
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
-from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from omegaconf import OmegaConf
-
-from escalation.config.schema import ConfigError, Doctrine, Policy, Posture
+from escalation.config.schema import ConfigError, Doctrine, Posture
 from escalation.model.measures import MEASURES, weighted_sum
 from escalation.timeline import DRIVEN_EVENTS, WITHDRAWALS, Timeline, month_index, replay_events
 
@@ -213,17 +209,3 @@ def permission_hazards(
             rates.append((grants + JEFFREYS) / (max(at_risk, 0) + 2 * JEFFREYS))
         hazards[name] = (rates[0], rates[1])
     return hazards
-
-
-@functools.cache
-def record_policy() -> Policy:
-    """The West's declared envelope in the record: the ``history`` scenario's ``policy`` block.
-
-    While a forward run replays the record up to ``sim.start`` (``EscalationModel``), this is
-    the policy France's red-lines ceiling reads, so the levers of the forward run cannot reach
-    back into 2022-24. Read from ``conf/scenario/history.yaml`` (the one place it is written).
-    """
-    text = files("escalation.conf").joinpath("scenario", "history.yaml").read_text("utf-8")
-    block = OmegaConf.create(text).get("policy", {})
-    merged = OmegaConf.merge(OmegaConf.structured(Policy), block)
-    return OmegaConf.to_object(merged)

@@ -18,6 +18,7 @@ from escalation.model.actions import RussianAction, has
 from escalation.model.measures import (
     DEEP_STRIKE_LEVELS,
     EXCLUSIVE,
+    MEASURES,
     TROOP_LEVELS,
     allowed_levels,
     most_possible_levels,
@@ -125,7 +126,7 @@ class France(NatoMember):
         self.training = np.zeros(replicates, dtype=bool)
         self.instructors_inside = np.zeros(replicates, dtype=bool)
         self.troops = np.zeros(replicates, dtype=np.int8)
-        self.posture = model.record_policy.posture
+        self.posture = model.settings.policy.posture  # a replay's posture events change it
 
     def ceiling(self) -> float:
         """The most involvement Russia must reckon with, given the declared posture.
@@ -133,13 +134,18 @@ class France(NatoMember):
         Rule: under ``red_lines`` the West publicly excludes every measure its policy never
         allows, so the ceiling is the involvement of all allowed measures; under ``ambiguity``
         nothing is excluded and the ceiling is that of every measure at its highest (and at
-        least what the policy allows). While the record drives the West, the policy is the
-        record's declared envelope (``EscalationModel.record_policy``).
+        least what the policy allows). While the record drives the West (a replay, or a forward
+        run's warm-up) the levers do not apply: under red lines Russia reads no more than is in
+        force (the ceiling is 0, below any involvement), under ambiguity every measure at its
+        highest.
         """
         model = self.model
-        policy = model.record_policy if model.replaying else model.settings.policy
         involvement = model.settings.doctrine.russia.involvement
-        allowed = allowed_levels(policy)
+        if model.replaying:
+            # the record's West: red lines exclude what it has not done, ambiguity nothing
+            allowed = dict.fromkeys(MEASURES, 0.0)
+        else:
+            allowed = allowed_levels(model.settings.policy)
         if self.posture is Posture.ambiguity:
             most = most_possible_levels()
             levels = {k: max(most[k], allowed[k]) for k in most}

@@ -26,7 +26,6 @@ from escalation.model.replay import (
     apply_events,
     involvement_added_before,
     permission_hazards,
-    record_policy,
 )
 from escalation.model.russia import Russia
 from escalation.model.ukraine import Ukraine
@@ -109,8 +108,6 @@ class EscalationModel(mesa.Model):
         self.warm_up_months = max(warm_up_months, 0)
         self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
         self.replaying = replay is not None or self.warm_up_months > 0
-        #: The declared envelope while the record drives the West: the ``history`` scenario's.
-        self.record_policy = settings.policy if replay is not None else record_policy()
         self.permission_hazards = permission_hazards(
             record, max(before_start, record.first_month), settings.doctrine.nato.members
         )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from escalation.model.replay import recorded_involvement
 from escalation.run.figure_data import month_label
 
 if TYPE_CHECKING:
@@ -186,8 +187,6 @@ def involvement_references(doctrine: Doctrine | None = None) -> list[tuple[str, 
         ``(description, involvement)`` pairs, lowest first: the status quo, then the status quo
         plus instructors, plus non-combat or combat troops, and every measure at its highest.
     """
-    from escalation.model.replay import recorded_involvement
-
     doctrine = packaged_doctrine() if doctrine is None else doctrine
     record = status_quo_events()
     return [
