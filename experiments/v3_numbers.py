@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python experiments/v3_numbers.py`` (20,000 replicates per run, seed 1). Parts:
 ``--part base`` (§10 base rates, annualised, and the checks of §7), ``--part posture`` (§9,
 paired posture runs), ``--part history`` (§11), ``--part kinetic`` (§10, the kinetic share and
-the spill-over rate swept) or ``all``. Every run is
+the spill-over rate swept), ``--part start`` (§5, §6.1, §7.2, §7.5, §7.6, §7.9: the hand-over at
+``sim.start``, the levers in month 1) or ``all``. Every run is
 ``EscalationModel(load_settings(scenario, replicates=..., seed=..., **params)).run()``: a forward
 run replays the record from February 2022 to September 2024 first (the warm-up), then runs 36
 months from October 2024.
@@ -19,10 +20,11 @@ import numpy as np
 
 from escalation.config.scenarios import load_settings
 from escalation.model import EscalationModel
-from escalation.model.actions import ACTION_BIT
+from escalation.model.actions import ACTION_BIT, RussianAction
 from escalation.run.results import wilson_interval
 
 SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
+ACTION_BIT_FORCES = ACTION_BIT[RussianAction.STRIKES_ON_WESTERN_FORCES]
 METACULUS_MONTHS = 27
 """Months from October 2024 to the end of 2026 (Metaculus: direct conflict before 2027)."""
 
@@ -281,12 +283,64 @@ def kinetic(replicates: int, seed: int) -> None:
         print(f"| {value:g} | {' | '.join(cells)} |")
 
 
+def start(replicates: int, seed: int) -> None:
+    """§5, §6.1, §7.2, §7.5, §7.9: the state handed over at ``sim.start`` and month 1."""
+    for stance in ("ambiguity", "red_lines"):
+        model = EscalationModel(
+            load_settings("status_quo", replicates=replicates, seed=seed, posture=stance)
+        )
+        russia = model.russia
+        start_i, start_p = russia.reference
+        print(
+            f"- `status_quo`, {stance}, at hand-over: ceiling {russia.ceiling:.2f}; "
+            f"I {russia.involvement.mean():.2f}; mean r_alpha {russia.resolve_belief.mean():.3f}; "
+            f"above the line {russia.crossed.mean():.1%}; West's belief "
+            f"{model.nato.west_belief.mean():.3f}; reference I {start_i.mean():.2f}, "
+            f"P {start_p.mean():.2f}; incursion months left "
+            f"{model.ukraine.incursion_months_left.max()}; mobilised "
+            f"{(russia.mobilised > 0).mean():.2%} of replicates"
+        )
+        model.step()
+        traj = model._trajectory
+        print(
+            f"  month 1: I {traj['involvement'][0].mean():.2f}, P "
+            f"{traj['perceived_involvement'][0].mean():.2f}, P - P_ref "
+            f"{(traj['perceived_involvement'][0] - start_p).mean():.2f}"
+        )
+    for params in (
+        {"instructors": "none"},
+        {"deep_strikes": "prohibited"},
+        {"policy.aid": False},
+        {"policy.advanced_weapons": False},
+        {"deep_strikes": "authorized"},
+        {"instructors": "inside"},
+    ):
+        model = EscalationModel(
+            load_settings("status_quo", replicates=replicates, seed=seed, **params)
+        )
+        model.step()
+        print(
+            f"- `status_quo` with {params}: I in month 1 "
+            f"{model._trajectory['involvement'][0].mean():.2f}, ceiling {model.russia.ceiling:.2f}"
+        )
+    model = EscalationModel(load_settings("status_quo", replicates=replicates, seed=seed))
+    fired = total = 0
+    while model.running:
+        model.step()
+        fired += int(model.nato.spillover_answered.sum())
+        total += int(model.nato.spillover.sum())
+    print(f"- `status_quo`: stray weapons fired on {fired} of {total} ({fired / total:.1%})")
+    model, _ = run("instructors", replicates, seed)
+    forces = (model._trajectory["russian_action"] & ACTION_BIT_FORCES) != 0
+    print(f"- `instructors`: a strike on Western forces in {forces.any(axis=0).mean():.1%} of runs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replicates", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--part", choices=["base", "posture", "history", "kinetic", "all"], default="all"
+        "--part", choices=["base", "posture", "history", "kinetic", "start", "all"], default="all"
     )
     args = parser.parse_args()
     if args.part in ("base", "all"):
@@ -297,6 +351,8 @@ def main() -> None:
         history(args.replicates, args.seed)
     if args.part in ("kinetic", "all"):
         kinetic(args.replicates, args.seed)
+    if args.part in ("start", "all"):
+        start(args.replicates, args.seed)
     if args.part in ("posture", "all"):
         posture(args.replicates, args.seed)
 
