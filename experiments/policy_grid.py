@@ -5,8 +5,8 @@ Run: ``.venv/bin/python experiments/policy_grid.py [--replicates N] [--out DIR]`
 Runs the preset sweep (1,000 replicates per policy, the README's command), copies its
 ``tradeoff.png`` and ``heatmap_direct_conflict.png`` to ``docs/figures/policy_grid_*.png`` and
 writes ``reading.md`` with every number the README's Sweeps section quotes: the range of
-P(direct conflict) over the policies, the policies above it, each lever's effect averaged over
-the others, and the progress line of job 12.
+P(NATO-Russia war) (the ``direct_conflict`` column) over the policies, the policies above it, each
+lever's effect averaged over the others, and the progress line of job 12.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ OUTLIER_GAP = 0.03
 
 
 def lever_means(summary: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """P(direct conflict) of each lever value, averaged over the other levers' 18-27 policies."""
+    """P(NATO-Russia war) of each lever value, averaged over the other levers' 18-27 policies."""
     return {
         lever: summary.groupby(lever)["direct_conflict"].mean().to_dict()
         for lever in ("troops", "deep_strikes", "instructors")
@@ -49,21 +49,21 @@ def reading(summary: pd.DataFrame, replicates: int) -> list[str]:
     conflict = job["direct_conflict"], job["direct_conflict_low"], job["direct_conflict_high"]
     paragraphs = [
         f"{len(summary)} policies x {replicates:,} replicates (seed {int(job['seed'])}).",
-        f"P(direct conflict) ranges from {risk[0]:.1%} to {risk[top - 1]:.1%} for every policy "
-        f"but {len(outliers)}: "
+        f"P(NATO-Russia war) ranges from {risk[0]:.1%} to {risk[top - 1]:.1%} for every policy"
+        + (f" but {len(outliers)}: " if len(outliers) else ".")
         + "; ".join(
             f"{', '.join(f'{lever}={row[lever]}' for lever in LEVERS)}: "
             f"{percent(row, 'direct_conflict')}"
             for _, row in outliers.iterrows()
         )
-        + ".",
+        + ("." if len(outliers) else ""),
         "Averaged over the other levers: "
         f"combat troops {means['troops']['combat']:.1%} against {means['troops']['none']:.1%} "
         f"without troops; authorised deep strikes {means['deep_strikes']['authorized']:.1%} "
         f"against {means['deep_strikes']['prohibited']:.1%} prohibited; instructors inside "
         f"{means['instructors']['inside']:.1%} against {means['instructors']['none']:.1%} "
         "without.",
-        f"Progress line of job 12: `[job 12/{len(summary)}] {levers}: P(direct conflict) "
+        f"Progress line of job 12: `[job 12/{len(summary)}] {levers}: P(NATO-Russia war) "
         f"{conflict[0]:.1%} [{conflict[1]:.1%}, {conflict[2]:.1%}]`.",
     ]
     return paragraphs
