@@ -23,11 +23,13 @@ from escalation.config.scenarios import load_settings
 from escalation.config.schema import ConfigError
 from escalation.model import EscalationModel
 from escalation.model.actions import (
-    IS_RETALIATION,
-    MATERIAL,
+    ACTION_BIT,
+    ACTION_NAMES,
+    ACTIONS,
     RUNG_OF_ACTION,
+    RUNG_OF_MASK,
     THEATRE_OPTIONS,
-    RussianAction,
+    has,
 )
 from escalation.model.measures import MEASURES, levels_in_force, weighted_sum
 from escalation.run.runs import simulate_run
@@ -111,30 +113,32 @@ def test_weighted_sums_equal_the_full_table(seed):
         np.testing.assert_allclose(weighted_sum(values, levels), table.sum(axis=0), rtol=1e-12)
 
 
-def test_lookup_tables_match_the_action_sets():
-    codes = np.arange(len(RussianAction), dtype=np.int8)
-    np.testing.assert_array_equal(IS_RETALIATION[codes], np.isin(codes, MATERIAL))
-    assert RUNG_OF_ACTION[RussianAction.NONE] == -1
-    assert (RUNG_OF_ACTION[1:] >= 0).all()
+def test_lookup_tables_match_the_action_masks():
+    """Every mask's names and rung are those of the actions its bits hold."""
+    for mask in range(1 << len(ACTIONS)):
+        held = [action for action in ACTIONS if mask & ACTION_BIT[action]]
+        assert ACTION_NAMES[mask] == "+".join(action.name.lower() for action in held)
+        rungs = [int(RUNG_OF_ACTION[action]) for action in held]
+        assert RUNG_OF_MASK[mask] == max(rungs, default=-1)
+        for action in ACTIONS:
+            assert has(np.int16(mask), action) == (action in held)
 
 
-def test_logit_draws_follow_their_probabilities():
-    """The vectorised inverse-CDF draw picks each open option with its logit probability."""
-    model = EscalationModel(load_settings("status_quo", replicates=200_000, seed=2))
+def test_each_option_is_decided_by_its_own_logit():
+    """P(option) = logistic(lambda U) where open, 0 where closed, whatever the other options."""
+    model = EscalationModel(load_settings("status_quo", replicates=1000, seed=2))
     rng = np.random.default_rng(2)
-    utilities = np.tile([0.0, -0.5, -1.5, 0.5, -3.0], (model.replicates, 1))
-    available = np.ones_like(utilities, dtype=bool)
-    available[:, 3] = rng.random(model.replicates) < 0.5
-    chosen = model.russia.choose(utilities, available, rng.random(model.replicates))
+    utilities = rng.normal(0.0, 3.0, (len(THEATRE_OPTIONS), model.replicates))
+    available = rng.random(utilities.shape) < 0.7
     probabilities = model.russia.probabilities(utilities, available)
-    for column, action in enumerate(THEATRE_OPTIONS):
-        for is_open in (True, False):
-            rows = available[:, 3] == is_open
-            expected = probabilities[rows, column].mean()
-            observed = (chosen[rows] == action).mean()
-            standard_error = math.sqrt(max(expected * (1 - expected), 1e-12) / rows.sum())
-            assert abs(observed - expected) < 4 * standard_error + 1e-12
-    assert not (chosen[~available[:, 3]] == THEATRE_OPTIONS[3]).any()
+    rationality = model.settings.doctrine.russia.rationality
+    expected = np.where(available, 1.0 / (1.0 + np.exp(-rationality * utilities)), 0.0)
+    np.testing.assert_allclose(probabilities, expected, rtol=1e-12)
+    changed = utilities.copy()
+    changed[0] += 5.0  # a more attractive first option leaves the others' chances alone
+    np.testing.assert_array_equal(
+        model.russia.probabilities(changed, available)[1:], probabilities[1:]
+    )
 
 
 def test_one_model_of_many_replicates_is_reproducible_month_by_month():

@@ -11,7 +11,7 @@ from escalation.api import ScenarioModel
 from escalation.config.schema import uncertainty_names
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
-from escalation.model.actions import MATERIAL, RussianAction
+from escalation.model.actions import RussianAction
 
 PUBLIC_OUTCOMES = [
     "max_rung",
@@ -46,6 +46,8 @@ TRAJECTORY_COLUMNS = [
     "above_red_line",
     "russian_action",
     "retaliation",
+    "spillover",
+    "lethal_engagement",
     "nato_military_response",
     "law_enforcement_response",
     "article5_response",
@@ -183,8 +185,8 @@ def test_escalation_score_is_the_sum_of_monthly_rungs(busy_outcomes, busy_trajec
 
 def test_outcomes_agree_with_trajectories(busy_outcomes, busy_trajectories):
     retaliated = busy_trajectories["retaliation"]
-    material = busy_trajectories["russian_action"].isin([a.name.lower() for a in MATERIAL])
-    assert not (retaliated & ~material).any()
+    actions = "+" + busy_trajectories["russian_action"] + "+"
+    assert (retaliated == actions.str.contains("+retaliation+", regex=False)).all()
     assert not (retaliated & ~busy_trajectories["above_red_line"]).any()
     first = busy_trajectories.loc[retaliated].groupby("replicate")["month"].min()
     expected = pd.Series(np.nan, index=range(REPLICATES)).fillna(first)
@@ -193,7 +195,7 @@ def test_outcomes_agree_with_trajectories(busy_outcomes, busy_trajectories):
         busy_outcomes["red_lines_crossed"],
         busy_trajectories.groupby("replicate")["red_line_crossed"].sum(),
     )
-    signalled = busy_trajectories["russian_action"].eq("nuclear_signalling")
+    signalled = actions.str.contains("+nuclear_signalling+", regex=False)
     by_replicate = signalled.groupby(busy_trajectories["replicate"])
     np.testing.assert_array_equal(busy_outcomes["nuclear_signalling"], by_replicate.any())
     np.testing.assert_array_equal(busy_outcomes["signalling_months"], by_replicate.sum())
@@ -229,8 +231,11 @@ def test_trajectory_dates_and_labels(busy_trajectories):
     assert first["date"].iloc[-1] == "2027-09"
     assert set(busy_trajectories["deep_strikes"]) <= {"prohibited", "limited", "authorized"}
     assert set(busy_trajectories["troops"]) <= {"none", "noncombat", "combat"}
-    actions = {"", *(action.name.lower() for action in RussianAction if action.value)}
-    assert set(busy_trajectories["russian_action"]) <= actions
+    names = {action.name.lower() for action in RussianAction if action.value}
+    for month in set(busy_trajectories["russian_action"]):
+        held = month.split("+") if month else []
+        assert set(held) <= names
+        assert len(held) == len(set(held))
     assert busy_trajectories["rung"].between(0, int(Rung.NUCLEAR_USE)).all()
     assert busy_trajectories["west_belief"].between(0.0, 1.0).all()
     assert busy_trajectories["russia_belief"].between(0.0, 1.0).all()
@@ -317,6 +322,9 @@ def test_model_is_a_mesa_model_with_ukraine_nato_members_and_russia(make_model):
         "France",
         "NatoMember",
         "NatoMember",
+        "NatoMember",
+        "NatoMember",
+        "NatoMember",
         "Russia",
     ]
     assert isinstance(model.nato.members, mesa.agent.AgentSet)
@@ -326,6 +334,9 @@ def test_model_is_a_mesa_model_with_ukraine_nato_members_and_russia(make_model):
         "france",
         "germany",
         "poland",
+        "baltics",
+        "finland",
+        "romania",
     ]
     assert model.france in model.nato.members
 

@@ -10,7 +10,7 @@ from escalation.config.schema import ConfigError, Posture
 from escalation.model import EscalationModel
 
 EVENTS = {
-    1: [("west", "aid"), ("west", "advanced_weapons")],
+    1: [("us", "posture_red_lines"), ("west", "aid"), ("west", "advanced_weapons")],
     5: [("us", "advanced_weapons")],
     6: [("uk", "training")],
     8: [("ukraine", "domestic_deep_strikes")],
@@ -56,12 +56,24 @@ def test_policy_levers_and_stochastic_decisions_are_off_in_a_replay(replayed):
 
 
 def test_a_posture_event_widens_russias_set_of_beliefs(replayed):
-    assert replayed.settings.policy.posture is Posture.red_lines
+    assert replayed.settings.policy.posture is Posture.ambiguity  # ignored: events decide
     assert replayed.france.posture is Posture.ambiguity
     frame = replayed.trajectories()
     width = (frame["russia_belief_high"] - frame["russia_belief_low"]).groupby(frame["month"])
     assert (width.max().loc[:9] == 0).all()
     assert (width.min().loc[10:] > 0.1).all()
+
+
+def test_a_withdrawal_event_takes_a_measure_out_of_force():
+    events = {1: [("west", "aid"), ("us", "deep_strikes_limited")], 3: [("west", "aid_withdrawn")]}
+    events[4] = [("us", "deep_strikes_withdrawn")]
+    settings = load_settings("history", replicates=50, months=5, seed=3)
+    model = EscalationModel(settings, replay=events).run()
+    traj = model._trajectory
+    assert traj["aid"][:2].all() and not traj["aid"][2:].any()
+    assert (traj["deep_strikes_share"][:3] == 0.5).all()
+    assert (traj["deep_strikes_share"][3:] == 0).all()
+    assert (traj["involvement"][2] < traj["involvement"][1]).all()
 
 
 def test_russian_events_are_not_driven(replayed):

@@ -45,7 +45,7 @@ class ResolveBeliefs:
         A change of declared posture (Macron's "nothing should be excluded", February 2024)
         widens or narrows the set without erasing what Russia has observed.
         """
-        counts = self.successes + self.failures
+        counts = self.successes[0] + self.failures[0]  # the same for every prior of the set
         centre = 0.5 * (self.low + self.high)
         means = np.clip(np.stack([centre - width, centre + width]), 0.01, 0.99)
         self.successes = means * counts
