@@ -137,45 +137,60 @@ def history(replicates: int, seed: int) -> None:
 
 
 def pathways(replicates: int, seed: int) -> None:
-    """§11: by which pathway hostilities open (history, status quo).
+    """§11: by which pathway the first clash opens (history, status quo, instructors, troops).
 
     NATO answers last month's acts (it moves before Russia in a month): a military answer after
-    a month with retaliation answers the retaliation, after a month with strikes on Western
-    forces France's answer for its forces, after a month with hybrid operations only a kinetic
-    incursion; a military answer after none of these is fire after a deadly stray missile or
-    drone (spill-over, this month).
+    a month with strikes on Western forces is France's answer for its forces, after a month with
+    retaliation the answer to it, after a month with hybrid operations only a kinetic incursion;
+    a military answer after none of these is fire after a deadly stray missile or drone
+    (spill-over, this month); an Article 5 answer meets a strike on NATO territory.
     """
     print(
-        "| scenario | any clash | answer to a kinetic incursion | answer to retaliation | "
-        "French answer for its forces | fire after a deadly stray | Article 5 answer | "
+        "| scenario | any clash | first clash opened by: answer to a kinetic incursion | "
+        "answer to retaliation | French answer for its forces | fire after a deadly stray | "
+        "Article 5 answer | Russian strikes on Western forces (any month) | "
         "hybrid operations met by law enforcement | retaliation (any) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for scenario in ("history", "status_quo"):
-        model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
-        frame = model.trajectories().sort_values(["replicate", "month"])
-        shape = (replicates, model.month)
-        action = frame["russian_action"].to_numpy().reshape(shape)
-        before = np.pad(action, ((0, 0), (1, 0)), constant_values="")[:, :-1]
-        military = frame["nato_military_response"].to_numpy().reshape(shape)
-        article5 = frame["article5_response"].to_numpy().reshape(shape)
-        law = frame["law_enforcement_response"].to_numpy().reshape(shape)
-        retaliation = frame["retaliation"].to_numpy().reshape(shape)
-        hybrid = holds(before, RussianAction.HYBRID_ATTACKS)
-        retaliated = holds(before, RussianAction.RETALIATION)
-        forces = holds(before, RussianAction.STRIKES_ON_WESTERN_FORCES)
-        hybrid_months = hybrid.sum()
-        cells = [
-            share(model.outcomes()["contained_clash"].to_numpy()),
-            share((military & hybrid & ~retaliated & ~forces).any(axis=1)),
-            share((military & retaliated & ~forces).any(axis=1)),
-            share((military & forces).any(axis=1)),
-            share((military & ~hybrid & ~retaliated & ~forces).any(axis=1)),
-            share(article5.any(axis=1)),
-            f"{law.sum() / hybrid_months:.1%} of {hybrid_months:,}",
-            share(retaliation.any(axis=1)),
-        ]
-        print(f"| `{scenario}` | {' | '.join(cells)} |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for scenario in ("history", "status_quo", "instructors", "troops"):
+        print(f"| `{scenario}` | {' | '.join(pathway_cells(scenario, replicates, seed))} |")
+
+
+def pathway_cells(scenario: str, replicates: int, seed: int) -> list[str]:
+    """The cells of one row of ``pathways``."""
+    model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
+    frame = model.trajectories().sort_values(["replicate", "month"])
+    shape = (replicates, model.month)
+
+    def table(name: str) -> np.ndarray:
+        return frame[name].to_numpy().reshape(shape)
+
+    action = table("russian_action")
+    before = np.pad(action, ((0, 0), (1, 0)), constant_values="")[:, :-1]
+    military, article5 = table("nato_military_response"), table("article5_response")
+    hostile = table("contained_clash") | table("direct_conflict")
+    hybrid = holds(before, RussianAction.HYBRID_ATTACKS)
+    retaliated = holds(before, RussianAction.RETALIATION)
+    forces = holds(before, RussianAction.STRIKES_ON_WESTERN_FORCES)
+    opened = hostile.any(axis=1)
+    first = hostile.argmax(axis=1)
+    rows = np.arange(replicates)
+
+    def opened_by(events: np.ndarray) -> str:
+        return share(opened & events[rows, first])
+
+    hybrid_months = hybrid.sum()
+    return [
+        share(opened),
+        opened_by(military & hybrid & ~retaliated & ~forces),
+        opened_by(military & retaliated & ~forces),
+        opened_by(military & forces),
+        opened_by(military & ~hybrid & ~retaliated & ~forces),
+        opened_by(article5 & ~military),
+        share(holds(action, RussianAction.STRIKES_ON_WESTERN_FORCES).any(axis=1)),
+        f"{table('law_enforcement_response').sum() / hybrid_months:.1%} of {hybrid_months:,}",
+        share(table("retaliation").any(axis=1)),
+    ]
 
 
 def kinetic_share(replicates: int, seed: int) -> None:

@@ -88,7 +88,7 @@ def plot(steps: pd.DataFrame, path: Path, replicates: int) -> Path:
             risk.errorbar(x, p, yerr=errors, marker="o", capsize=4, color=colour, label=label)
         risk.set_ylabel("Probability over the run (%)")
         risk.set_title("Escalation risk")
-        risk.legend(title="95% Wilson intervals")
+        risk.legend(title="95% Wilson intervals", loc="upper left")
         mean = steps["ukraine_position_final_mean"]
         errors = [
             mean - steps["ukraine_position_final_mean_low"],
