@@ -94,7 +94,7 @@ def test_same_seed_gives_byte_identical_outcomes_and_another_seed_differs(tmp_pa
         ("policy.colour=blue", "unknown key 'policy.colour'; allowed keys here: instructors"),
         ("+policy.colour=blue", "unknown key 'policy.colour'; allowed keys here: instructors"),
         ("sim.months=-1", "sim.months=-1 is out of range: must be between 1 and 600"),
-        ("uncertainty.nato_cohesion.low=0.95", "uncertainty.nato_cohesion: low=0.95 is above high"),
+        ("uncertainty.nato_cohesion.low=2.5", "uncertainty.nato_cohesion: low=2.5 is above high"),
     ],
 )
 def test_bad_input_gives_one_line_and_leaves_nothing(tmp_path, override, expected):

@@ -207,7 +207,6 @@ def test_out_of_range_value_names_the_key_and_what_is_allowed(base, path, value,
     "name",
     [
         "follow_through",
-        "nato_cohesion",
         "western_resolve",
         "ambiguity_aversion",
         "ambiguity_alarm",
@@ -218,6 +217,13 @@ def test_out_of_range_value_names_the_key_and_what_is_allowed(base, path, value,
 def test_probability_outside_0_1_is_rejected(name, value):
     with pytest.raises(ConfigError, match=rf"uncertainty\.{name}\.low={value:g} .*between 0 and 1"):
         load_settings("status_quo", **{name: value})
+
+
+def test_the_permission_multiplier_may_exceed_one_but_not_its_bound():
+    """``nato_cohesion`` multiplies the record's permission hazards (model v3): 0 to 10."""
+    assert load_settings("status_quo", nato_cohesion=2.5).uncertainty.nato_cohesion.low == 2.5
+    with pytest.raises(ConfigError, match=r"uncertainty\.nato_cohesion\.low=11 .*between 0 and 10"):
+        load_settings("status_quo", nato_cohesion=11)
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0])

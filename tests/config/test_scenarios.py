@@ -66,12 +66,17 @@ def first_month_where(trajectories, column, value=True):
     return hits.groupby("replicate")["month"].min()
 
 
-def test_status_quo_keeps_measures_below_instructors(make_model):
+def test_status_quo_is_the_records_state_of_september_2024(make_model):
+    """Aid, advanced weapons and eight new systems, training abroad, limited strikes into Russia
+    (US, Germany, France since May 2024): no instructors, troops or deep strikes."""
     trajectories = make_model("status_quo", replicates=100, seed=2).run().trajectories()
-    assert trajectories["western_rung"].max() == Rung.TRAINING_OUTSIDE
+    assert trajectories["western_rung"].max() == Rung.DEEP_STRIKES
+    assert (trajectories["new_weapons"] == 8).all()
+    assert trajectories["training"].all()
     assert not trajectories["instructors_inside"].any()
     assert (trajectories["troops"] == "none").all()
-    assert (trajectories["deep_strikes"] == "prohibited").all()
+    assert (trajectories["deep_strikes"] == "limited").all()
+    assert (trajectories["deep_strikes_share"] >= 0.75).all()
 
 
 def test_instructors_scenario_puts_instructors_inside_from_month_4(make_model):
@@ -96,7 +101,7 @@ def test_troops_scenario_sends_troops_only_once_the_front_falls_below_81(make_mo
 def test_deep_strikes_scenario_grants_permission_in_most_worlds(make_model):
     trajectories = make_model("deep_strikes", replicates=300, seed=2).run().trajectories()
     final = trajectories[trajectories["month"] == 36]
-    assert set(trajectories["deep_strikes"]) <= {"prohibited", "authorized"}
+    assert set(trajectories["deep_strikes"]) <= {"limited", "authorized"}
     assert (final["deep_strikes"] == "authorized").mean() > 0.9
     assert not trajectories["instructors_inside"].any()
 
