@@ -17,17 +17,49 @@ from escalation.run.results import mean_interval
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+DOCS_WIDTH = 1000
+"""Width in pixels of the copies of the experiments' figures in docs/figures (the README's)."""
+
+
 def arguments(
-    name: str, description: str, replicates: int, docs: Path | None = None
+    name: str,
+    description: str,
+    replicates: int,
+    docs: Path | None = None,
+    *,
+    docs_copy: bool = False,
 ) -> argparse.Namespace:
-    """Command-line options every experiment takes (and ``--docs`` where it redraws docs)."""
+    """Command-line options every experiment takes, and ``--docs``: where it redraws docs
+    (default ``docs``), or, with ``docs_copy``, where it also writes a reduced copy of its figure
+    (none by default; ``--docs docs/figures`` for the README's)."""
     parser = argparse.ArgumentParser(prog=f"experiments/{name}.py", description=description)
     parser.add_argument("--replicates", type=int, default=replicates, help="per policy")
     parser.add_argument("--out", type=Path, default=RESULTS / name, help="the sweep folder")
     parser.add_argument("--launcher", choices=["joblib", "basic"], default="joblib")
     if docs is not None:
         parser.add_argument("--docs", type=Path, default=docs, help="where the figures go")
+    elif docs_copy:
+        parser.add_argument(
+            "--docs",
+            type=Path,
+            default=None,
+            help=f"also write a copy of the figure, {DOCS_WIDTH} px wide, into this folder",
+        )
     return parser.parse_args()
+
+
+def docs_copy(figure: Path, folder: Path | None) -> Path | None:
+    """Write a copy of ``figure`` ``DOCS_WIDTH`` pixels wide into ``folder`` (if given)."""
+    if folder is None:
+        return None
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / figure.name
+    with Image.open(figure) as image:
+        height = round(image.height * DOCS_WIDTH / image.width)
+        image.resize((DOCS_WIDTH, height), Image.Resampling.LANCZOS).save(target, optimize=True)
+    return target
 
 
 def run_sweep(

@@ -3,11 +3,13 @@
 Run: ``.venv/bin/python experiments/ambiguity_vs_red_lines.py [--replicates N] [--out DIR]``
 
 Haddad: "We should stop setting red lines and rely on what we call strategic ambiguity." In model
-v2 ambiguity is a belief (docs/MODEL.md §9): Russia holds a set of priors about Western resolve,
-one under declared red lines and a set of half-width ``ambiguity_width`` under ambiguity, and acts
-on ``r_α = α · r_high + (1 − α) · r_low``. With a high ``ambiguity_aversion`` (α) the worst case
-deters; with a low one the best case emboldens; and ``ambiguity_alarm`` makes Russia count part of
-what the West has not excluded as involvement already, so more red lines are crossed.
+v3 ambiguity is a belief (docs/MODEL.md §7.4, §9): Russia holds a set of priors about Western
+resolve, one under declared red lines and a set of half-width ``ambiguity_width`` under ambiguity,
+learns from the West's answers to its tests, and acts on ``r_α = α · r_high + (1 − α) · r_low``.
+With a high ``ambiguity_aversion`` (α) the worst case deters; with a low one the best case
+emboldens; and ``ambiguity_alarm`` makes Russia count part of what the West has not excluded as
+involvement already, which feeds its proxy-war pressure (more hybrid operations) and makes it
+see more red lines crossed.
 
 This experiment runs ``sweep=ambiguity_vs_red_lines`` (each posture, with instructors inside
 Ukraine, and with non-combat troops too) for the overall paired changes, then maps the change
@@ -15,7 +17,7 @@ over the assumptions that decide its sign: α against ``ambiguity_alarm`` and α
 ``cost_sensitivity``, each cell a pair of runs of the instructors policy that differ only in the
 posture (same seed, same replicates, the other assumptions sampled over their ranges). Writes
 ``figures/ambiguity_vs_red_lines.png``, ``posture_map.csv`` and ``reading.md`` into the sweep
-folder.
+folder (and, with ``--docs docs/figures``, the README's copy of the figure).
 """
 
 from __future__ import annotations
@@ -24,7 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import arguments, job_of, paired_difference, percent, points, run_sweep, write_reading
+from _common import (
+    arguments,
+    docs_copy,
+    job_of,
+    paired_difference,
+    percent,
+    points,
+    run_sweep,
+    write_reading,
+)
 
 import escalation
 from escalation.figure_style import DPI, STYLE, pyplot, save_figure
@@ -33,7 +44,7 @@ from escalation.run.results import mean_interval
 NAME = "ambiguity_vs_red_lines"
 CASES = {"none": "instructors inside Ukraine", "noncombat": "instructors and non-combat troops"}
 OUTCOMES = {
-    "contained_clash": "P(NATO-Russia clash or direct conflict)",
+    "contained_clash": "P(NATO-Russia clash or war)",
     "russian_retaliation": "P(Russian retaliation)",
 }
 ALPHAS = np.linspace(0.0, 1.0, 5)
@@ -162,8 +173,9 @@ def reading(summary: pd.DataFrame, outcomes: pd.DataFrame, table: pd.DataFrame) 
         amb = job_of(summary, posture="ambiguity", troops=troops)
         parts = []
         for outcome, label in (
-            ("contained_clash", "a NATO-Russia clash or direct conflict"),
-            ("direct_conflict", "direct conflict"),
+            ("contained_clash", "a NATO-Russia clash or war"),
+            ("lethal_engagement", "a lethal engagement"),
+            ("direct_conflict", "a NATO-Russia war"),
             ("russian_retaliation", "Russian retaliation"),
         ):
             change = paired_difference(outcomes, outcome, amb["job"], red["job"])
@@ -171,7 +183,8 @@ def reading(summary: pd.DataFrame, outcomes: pd.DataFrame, table: pd.DataFrame) 
                 f"{label} {percent(red, outcome)} under declared red lines, "
                 f"{percent(amb, outcome)} under ambiguity ({points(change)})"
             )
-        lines.append(f"**{case[0].upper() + case[1:]}.** " + "; ".join(parts) + ".")
+        text = "; ".join(parts)
+        lines.append(f"**{case[0].upper() + case[1:]}.** {text[0].upper() + text[1:]}.")
     for outcome, title in OUTCOMES.items():
         for assumption in AXES:
             cells = table[(table["outcome"] == outcome) & (table["assumption"] == assumption)]
@@ -188,20 +201,21 @@ def reading(summary: pd.DataFrame, outcomes: pd.DataFrame, table: pd.DataFrame) 
                 f"α = {worst['ambiguity_aversion']:.2f}, {assumption} = {worst['value']:.2f}."
             )
     lines.append(
-        "Reading: ambiguity escalates less where Russia is ambiguity-averse (α near 1: the "
-        "worst case of its beliefs deters it) and sensitive to the expected Western answer; it "
-        "escalates more where α is low (the best case emboldens it) and, for retaliation, "
-        "wherever Russia is alarmed by what the West has not excluded, since that alarm makes "
-        "it see red lines crossed that are not. Nobody knows these perceptions; "
-        "experiments/posture_regimes.py fixes one set of values of each kind and shows both "
-        "answers with their intervals."
+        "Reading: ambiguity escalates less only where Russia is ambiguity-averse (α near 1: the "
+        "worst case of its beliefs deters it) and hardly alarmed by what the West has not "
+        "excluded; it escalates more where α is low (the best case emboldens it) and wherever "
+        "the alarm is high, since what is not excluded adds to the involvement Russia reads "
+        "(more proxy-war pressure, more red lines seen crossed). Over 36 months retaliation "
+        "moves with the alarm, which decides whether a line is seen crossed; α moves it within "
+        "the first year. Nobody knows these perceptions; experiments/posture_regimes.py fixes "
+        "one set of values of each kind and shows both answers with their intervals."
     )
     return lines
 
 
 def main() -> None:
     """Run the sweep and the map, draw the figure, write the reading."""
-    args = arguments(NAME, __doc__.splitlines()[0], replicates=20000)
+    args = arguments(NAME, __doc__.splitlines()[0], replicates=20000, docs_copy=True)
     summary, outcomes = run_sweep(
         NAME, replicates=args.replicates, out=args.out, launcher=args.launcher
     )
@@ -209,7 +223,7 @@ def main() -> None:
     cell_replicates = max(args.replicates // 2, 10)
     table = posture_map(cell_replicates, seed)
     table.to_csv(args.out / "posture_map.csv", index=False, lineterminator="\n")
-    plot(table, args.out / "figures" / f"{NAME}.png", cell_replicates)
+    docs_copy(plot(table, args.out / "figures" / f"{NAME}.png", cell_replicates), args.docs)
     write_reading(
         args.out, "Strategic ambiguity versus declared red lines", reading(summary, outcomes, table)
     )

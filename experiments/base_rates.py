@@ -1,8 +1,10 @@
-"""The numbers of docs/MODEL.md §7.5-§7.7, §9-§11 (base rates, history, pathways), as Markdown.
+"""Base rates, history and pathways of model v3 (docs/MODEL.md §7.5, §7.7, §9-§11), as Markdown.
 
-Run: ``.venv/bin/python experiments/base_rates.py`` (20,000 replicates per scenario, seed 1, about
-half a minute). Every number in those sections comes from this script; re-run it after any change
-to the model and paste its tables.
+Run: ``.venv/bin/python experiments/base_rates.py`` (20,000 replicates per scenario, seed 1, a few
+minutes). ``experiments/v3_numbers.py`` measures the numbers MODEL.md cites; this script prints
+the same kind of tables by pathway (which Russian act a NATO answer met), for a quick look after
+a change to the model. Russia may take several actions a month (model v3): ``russian_action``
+holds their names joined by "+", read here with ``escalation.model.actions.has``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from escalation.config.scenarios import load_settings
 from escalation.model import EscalationModel
+from escalation.model.actions import ACTION_NAMES, RussianAction, has
 from escalation.run.results import mean_interval, wilson_interval
 
 SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
@@ -26,9 +29,19 @@ def share(events: np.ndarray) -> str:
     return f"{count / trials:.{digits}%} [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
 
 
+MASK_OF_NAMES = {name: mask for mask, name in enumerate(ACTION_NAMES)}
+"""The bit mask of each ``russian_action`` value ("" none, "a+b" two actions)."""
+
+
+def holds(actions: np.ndarray, action: RussianAction) -> np.ndarray:
+    """Whether each month's ``russian_action`` ("+"-joined names) holds ``action``."""
+    masks = np.vectorize(MASK_OF_NAMES.__getitem__, otypes=[np.int16])(actions)
+    return has(masks, action)
+
+
 def clash_episodes(model: EscalationModel) -> tuple[int, int, int]:
-    """Clash episodes (runs of consecutive months of hostilities), those reaching direct
-    conflict, and those opened by an Article 5 answer."""
+    """Clash episodes (runs of consecutive months of hostilities), those reaching a NATO-Russia
+    war, and those opened by an Article 5 answer."""
     frame = model.trajectories()
     months = model.month
     hostile = (frame["contained_clash"] | frame["direct_conflict"]).to_numpy().reshape(-1, months)
@@ -53,10 +66,10 @@ def clash_episodes(model: EscalationModel) -> tuple[int, int, int]:
 def base_rates(replicates: int, seed: int) -> None:
     """§10: 36-month probabilities per scenario, and P(war | clash) per episode."""
     print(
-        "| scenario | NATO–Russia clash (any) | direct conflict | nuclear use (any) | "
-        "of which in Ukraine | war \\| clash episode |"
+        "| scenario | NATO–Russia clash (any) | lethal engagement | NATO–Russia war | "
+        "nuclear use (any) | of which in Ukraine | war \\| clash episode |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for scenario in SCENARIOS:
         model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
         outcomes = model.outcomes()
@@ -64,6 +77,7 @@ def base_rates(replicates: int, seed: int) -> None:
         in_ukraine = outcomes["nuclear_use_in_ukraine"].mean()
         print(
             f"| `{scenario}` | {share(outcomes['contained_clash'].to_numpy())} "
+            f"| {share(outcomes['lethal_engagement'].to_numpy())} "
             f"| {share(outcomes['direct_conflict'].to_numpy())} "
             f"| {share(outcomes['nuclear_use'].to_numpy())} | {in_ukraine:.2%} "
             f"| {reached / episodes:.1%} of {episodes:,} ({by_article5} opened by Article 5) |"
@@ -71,7 +85,7 @@ def base_rates(replicates: int, seed: int) -> None:
 
 
 def horizon(replicates: int, seed: int) -> None:
-    """§7.7: nuclear use given direct conflict at 36 and 120 months."""
+    """§7.7: nuclear use given a NATO-Russia war at 36 and 120 months."""
     for scenario in ("status_quo", "troops"):
         for months in (36, 120):
             settings = load_settings(scenario, replicates=replicates, months=months, seed=seed)
@@ -79,20 +93,22 @@ def horizon(replicates: int, seed: int) -> None:
             war = outcomes["direct_conflict"]
             against_nato = outcomes["nuclear_use"] & ~outcomes["nuclear_use_in_ukraine"]
             print(
-                f"- `{scenario}`, {months} months: P(nuclear use | direct conflict) "
+                f"- `{scenario}`, {months} months: P(nuclear use | NATO–Russia war) "
                 f"{outcomes.loc[war, 'nuclear_use'].mean():.1%}, against NATO "
-                f"{against_nato[war].mean():.1%} ({int(war.sum()):,} conflicts)"
+                f"{against_nato[war].mean():.1%} ({int(war.sum()):,} wars)"
             )
 
 
 def month_one(replicates: int, seed: int) -> None:
-    """§7.5: P(signalling) and P(hybrid attacks) in month 1 of the status quo."""
+    """§7.5: P(signalling), P(hybrid attacks) and P(both) in month 1 of the status quo."""
     model = EscalationModel(load_settings("status_quo", replicates=replicates, seed=seed))
     model.step()
-    action = model.trajectories()["russian_action"]
+    action = model.trajectories()["russian_action"].to_numpy()
+    signalling = holds(action, RussianAction.NUCLEAR_SIGNALLING)
+    hybrid = holds(action, RussianAction.HYBRID_ATTACKS)
     print(
-        f"- status quo, month 1: P(signalling) {action.eq('nuclear_signalling').mean():.1%}, "
-        f"P(hybrid attacks) {action.eq('hybrid_attacks').mean():.1%}"
+        f"- status quo, month 1: P(signalling) {signalling.mean():.1%}, "
+        f"P(hybrid attacks) {hybrid.mean():.1%}, P(both) {(signalling & hybrid).mean():.1%}"
     )
 
 
@@ -121,42 +137,67 @@ def history(replicates: int, seed: int) -> None:
 
 
 def pathways(replicates: int, seed: int) -> None:
-    """§11: by which pathway hostilities open and retaliation happens (history, status quo)."""
+    """§11: by which pathway the first clash opens (history, status quo, instructors, troops).
+
+    NATO answers last month's acts (it moves before Russia in a month): a military answer after
+    a month with strikes on Western forces is France's answer for its forces, after a month with
+    retaliation the answer to it, after a month with hybrid operations only a kinetic incursion;
+    a military answer after none of these is fire after a deadly stray missile or drone
+    (spill-over, this month); an Article 5 answer meets a strike on NATO territory.
+    """
     print(
-        "| scenario | any clash | military answer to a kinetic incursion | French answer for "
-        "its forces | Article 5 answer | hybrid operations met by law enforcement | "
-        "retaliation: hybrid operation | retaliation: strike on NATO or Western forces |"
+        "| scenario | any clash | first clash opened by: answer to a kinetic incursion | "
+        "answer to retaliation | French answer for its forces | fire after a deadly stray | "
+        "Article 5 answer | Russian strikes on Western forces (any month) | "
+        "hybrid operations met by law enforcement | retaliation (any) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for scenario in ("history", "status_quo"):
-        model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
-        frame = model.trajectories().sort_values(["replicate", "month"])
-        shape = (replicates, model.month)
-        action = frame["russian_action"].to_numpy().reshape(shape)
-        before = np.pad(action, ((0, 0), (1, 0)), constant_values="")[:, :-1]
-        military = frame["nato_military_response"].to_numpy().reshape(shape)
-        article5 = frame["article5_response"].to_numpy().reshape(shape)
-        law = frame["law_enforcement_response"].to_numpy().reshape(shape)
-        retaliation = frame["retaliation"].to_numpy().reshape(shape)
-        hybrid_months = (before == "hybrid_attacks").sum()
-        other = np.isin(action, ("strikes_on_nato", "strikes_on_western_forces"))
-        cells = [
-            share(model.outcomes()["contained_clash"].to_numpy()),
-            share((military & (before == "hybrid_attacks")).any(axis=1)),
-            share((military & (before == "strikes_on_western_forces")).any(axis=1)),
-            share(article5.any(axis=1)),
-            f"{law.sum() / hybrid_months:.1%} of {hybrid_months:,}",
-            share((retaliation & (action == "hybrid_attacks")).any(axis=1)),
-            share((retaliation & other).any(axis=1)),
-        ]
-        print(f"| `{scenario}` | {' | '.join(cells)} |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for scenario in ("history", "status_quo", "instructors", "troops"):
+        print(f"| `{scenario}` | {' | '.join(pathway_cells(scenario, replicates, seed))} |")
+
+
+def pathway_cells(scenario: str, replicates: int, seed: int) -> list[str]:
+    """The cells of one row of ``pathways``."""
+    model = EscalationModel(load_settings(scenario, replicates=replicates, seed=seed)).run()
+    frame = model.trajectories().sort_values(["replicate", "month"])
+    shape = (replicates, model.month)
+
+    def table(name: str) -> np.ndarray:
+        return frame[name].to_numpy().reshape(shape)
+
+    action = table("russian_action")
+    before = np.pad(action, ((0, 0), (1, 0)), constant_values="")[:, :-1]
+    military, article5 = table("nato_military_response"), table("article5_response")
+    hostile = table("contained_clash") | table("direct_conflict")
+    hybrid = holds(before, RussianAction.HYBRID_ATTACKS)
+    retaliated = holds(before, RussianAction.RETALIATION)
+    forces = holds(before, RussianAction.STRIKES_ON_WESTERN_FORCES)
+    opened = hostile.any(axis=1)
+    first = hostile.argmax(axis=1)
+    rows = np.arange(replicates)
+
+    def opened_by(events: np.ndarray) -> str:
+        return share(opened & events[rows, first])
+
+    hybrid_months = hybrid.sum()
+    return [
+        share(opened),
+        opened_by(military & hybrid & ~retaliated & ~forces),
+        opened_by(military & retaliated & ~forces),
+        opened_by(military & forces),
+        opened_by(military & ~hybrid & ~retaliated & ~forces),
+        opened_by(article5 & ~military),
+        share(holds(action, RussianAction.STRIKES_ON_WESTERN_FORCES).any(axis=1)),
+        f"{table('law_enforcement_response').sum() / hybrid_months:.1%} of {hybrid_months:,}",
+        share(table("retaliation").any(axis=1)),
+    ]
 
 
 def kinetic_share(replicates: int, seed: int) -> None:
     """§10: the swept kinetic share against the history replay and the status quo."""
     print(
-        "| `nato.kinetic_share` | history: clash (any) | history: direct conflict | "
-        "status quo: clash (any) | status quo: direct conflict |"
+        "| `nato.kinetic_share` | history: clash (any) | history: NATO–Russia war | "
+        "status quo: clash (any) | status quo: NATO–Russia war |"
     )
     print("|---|---|---|---|---|")
     for value in (0.0, 0.0625, 1 / 9, 0.25, 0.5):
@@ -195,12 +236,12 @@ def posture(replicates: int, seed: int) -> None:
         ("deep_strikes", 0.0, 0.0),
         ("deep_strikes", None, None),
     ]
-    columns = ("contained_clash", "direct_conflict", "russian_retaliation")
+    columns = ("contained_clash", "lethal_engagement", "direct_conflict", "russian_retaliation")
     print(
-        "| scenario | α | alarm | Δ P(NATO–Russia clash) | Δ P(direct conflict) | "
-        "Δ P(retaliation) | P(strike on NATO), both postures |"
+        "| scenario | α | alarm | Δ P(NATO–Russia clash) | Δ P(lethal engagement) | "
+        "Δ P(NATO–Russia war) | Δ P(retaliation) | P(strike on NATO), both postures |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for scenario, aversion, alarm in cases:
         fixed = {}
         if aversion is not None:

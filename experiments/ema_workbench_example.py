@@ -3,21 +3,24 @@
 Run: ``.venv/bin/python experiments/ema_workbench_example.py [--scenarios 200] [--replicates 100]``
 (needs the analysis extra: ``pip install -e '.[analysis]'``; about 30 s with the defaults).
 
-``escalation.simulate`` is wrapped as an EMA Workbench ``Model``: the four levers are its
-levers, the twelve uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) its
-uncertainties, and each experiment fixes every uncertainty and runs ``--replicates`` replicates
-of one world, returning the probability of direct conflict and of Russian retaliation and
-Ukraine's mean final position. ``escalation.analysis.ema.BatchEvaluator`` evaluates all experiments
-in one ``escalation.simulate_many`` call (the experiments of a policy form one batch; without it,
-EMA Workbench's sequential evaluator calls ``escalation_model`` once per experiment, about ten
-times slower: docs/PERFORMANCE.md). EMA Workbench samples the scenarios (Latin hypercube), crosses
-them with four policies (each posture, with instructors inside Ukraine, with and without
-non-combat troops), runs every experiment with ``perform_experiments``, and its PRIM finds where
-Russian retaliation for a crossed red line is more likely than not (direct conflict, rare in model
-v2, is not a useful case of interest at 20-100 runs per experiment); the box is chosen on the
-peeling trajectory by ``escalation.analysis.analyse.choose_box``. Writes, into ``--out`` (default
-``experiments/results/ema_workbench/``): ``experiments.csv`` (one row per experiment: its
-uncertainties, levers and outcomes), ``box.csv``, ``reading.md`` and ``prim_box.png``.
+``escalation.simulate`` is wrapped as an EMA Workbench ``Model``: the four levers are its levers,
+the twelve uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) its uncertainties,
+and each experiment fixes every uncertainty and runs ``--replicates`` replicates of one world,
+returning the probability of a NATO-Russia war (``direct_conflict``), of a clash and of Russian
+retaliation and Ukraine's mean final position. ``escalation.analysis.ema.BatchEvaluator`` evaluates
+all experiments in one ``escalation.simulate_many`` call (the experiments of a policy form one
+batch; without it, EMA Workbench's sequential evaluator calls ``escalation_model`` once per
+experiment, about ten times slower: docs/PERFORMANCE.md). EMA Workbench samples the scenarios
+(Latin hypercube), crosses them with four policies (each posture, with instructors inside Ukraine,
+with and without non-combat troops), runs every experiment with ``perform_experiments``, and its
+PRIM finds where Russian retaliation for a crossed red line is more likely than not; the box is
+chosen on the peeling trajectory by ``escalation.analysis.analyse.choose_box``. In model v3
+instructors and non-combat troops bring Russia's measured involvement to 10, the top of the red
+line's range, so with them every line is crossed and retaliation turns on whether Russia enforces
+its line (``follow_through``); without troops it needs a low line or a high alarm under ambiguity.
+Writes, into ``--out`` (default ``experiments/results/ema_workbench/``): ``experiments.csv`` (one
+row per experiment: its uncertainties, levers and outcomes), ``box.csv``, ``reading.md`` and
+``prim_box.png``.
 """
 
 from __future__ import annotations
@@ -167,8 +170,8 @@ def reading(table: pd.DataFrame, box: dict[str, object], replicates: int) -> str
         f"{len(table) // table['policy'].nunique()} scenarios (Latin hypercube over the "
         f"{len(uncertainty_names())} uncertainties), each one fixed world run {replicates} times.",
         "",
-        f"Mean P(direct conflict) over all experiments: {table['direct_conflict'].mean():.1%}; "
-        f"mean P(NATO-Russia clash): {table['contained_clash'].mean():.1%}.",
+        f"Mean P(NATO-Russia war) over all experiments: {table['direct_conflict'].mean():.1%}; "
+        f"mean P(NATO-Russia clash or war): {table['contained_clash'].mean():.1%}.",
         "",
         "| policy | mean P(Russian retaliation) | experiments with P >= 0.5 |",
         "|---|---|---|",

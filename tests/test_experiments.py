@@ -33,9 +33,9 @@ def regime(table: pd.DataFrame, letter: str) -> pd.DataFrame:
 
 
 def test_regime_a_ambiguity_escalates_less(posture_table):
-    """alpha 1, alarm 0: the worst case deters. Measured (20,000 paired replicates, 12 months):
-    clash or conflict 5.2% -> 3.4%, -1.8 points [-2.0, -1.6]; retaliation 71.3% -> 61.4%, -9.9
-    points [-10.3, -9.5]."""
+    """alpha 1, alarm 0: the worst case deters. Measured (model v3, 20,000 paired replicates,
+    12 months): clash or war 31.6% -> 23.5%, -8.1 points [-8.4, -7.7]; retaliation 44.5% ->
+    34.4%, -10.1 points [-10.5, -9.7]."""
     rows = regime(posture_table, "A")
     for outcome, margin in (("contained_clash", 0.01), ("russian_retaliation", 0.05)):
         assert rows.loc[outcome, "high"] < -margin  # the whole 95% interval below 0, by a margin
@@ -44,12 +44,11 @@ def test_regime_a_ambiguity_escalates_less(posture_table):
 
 def test_regime_b_ambiguity_escalates_more(posture_table):
     """alpha 0, alarm 0.5: the best case emboldens and what is not excluded alarms. Measured
-    (12 months): clash or conflict 5.0% -> 7.8%, +2.8 points [+2.6, +3.1]; retaliation 70.0% ->
-    78.1%, +8.1 points [+7.7, +8.4].
+    (model v3, 12 months): clash or war 31.8% -> 46.7%, +14.8 points [+14.4, +15.3];
+    retaliation 44.5% -> 60.2%, +15.7 points [+15.2, +16.2].
 
     Retaliation needs Russia to enforce its line (follow-through 0.8), so it stays below 80%
-    under either posture; over 36 months it reaches 79.8% under both, and the posture moves it by
-    less than half a point (experiments/posture_regimes.py, ``MONTHS``)."""
+    under either posture (experiments/posture_regimes.py, ``MONTHS``)."""
     rows = regime(posture_table, "B")
     for outcome, margin in (("contained_clash", 0.01), ("russian_retaliation", 0.05)):
         assert rows.loc[outcome, "low"] > margin  # the whole 95% interval above 0, by a margin
@@ -61,6 +60,40 @@ def test_regimes_differ_only_in_the_assumptions_that_decide_the_sign():
     regimes = list(load("posture_regimes").REGIMES.values())
     differing = {name for name in regimes[0] if regimes[0][name] != regimes[1][name]}
     assert differing == {"ambiguity_aversion", "ambiguity_alarm"}
+
+
+def test_regimes_lie_within_the_configured_ranges():
+    """Both regimes are values the model samples (conf/uncertainty/default.yaml), not outside
+    them: the signs they show are reachable by the default runs."""
+    from escalation.config.sampling import uncertainty_ranges
+    from escalation.config.scenarios import load_settings
+
+    ranges = uncertainty_ranges(load_settings("instructors"))
+    for assumptions in load("posture_regimes").REGIMES.values():
+        for name, value in assumptions.items():
+            low, high = ranges[name]
+            assert low <= value <= high, (name, value, (low, high))
+
+
+def test_instructors_cross_the_regimes_red_line_and_the_record_does_not():
+    """The regimes' premise: Russia's measured involvement stays below the red line until the
+    instructors arrive (month 4), then lies above it in every replicate."""
+    from escalation.config.scenarios import load_settings
+    from escalation.model import EscalationModel
+
+    regimes = load("posture_regimes")
+    (assumptions, *_) = regimes.REGIMES.values()
+    settings = load_settings(
+        "instructors", replicates=500, seed=1, posture="red_lines", **assumptions
+    )
+    model = EscalationModel(settings)
+    threshold = assumptions["red_line_threshold"]
+    for month in range(1, regimes.MONTHS + 1):
+        model.step()
+        if month < 4:
+            assert model.russia.involvement.max() < threshold
+        else:
+            assert model.russia.involvement.min() > threshold
 
 
 def test_posture_regimes_command_prints_the_table():
@@ -163,11 +196,22 @@ def test_instructors_step_increments_are_paired_differences(tmp_path):
 
 
 def test_posture_map_cells_show_both_signs_of_the_effect_on_clashes():
-    """The headline figure's corners at cost sensitivity 3 (20,000 paired replicates each):
-    alpha 1 -> ambiguity fewer clashes; alpha 0 -> more. Measured -4.7 and +6.3 points."""
+    """The headline figure's alpha x alarm map (36 months, 20,000 paired replicates per cell,
+    the other assumptions sampled). Without alarm, alpha decides the sign: alpha 1 -> ambiguity
+    fewer clashes, alpha 0 -> more; at the top of the alarm's range ambiguity escalates more even
+    at alpha 1, since what is not excluded makes Russia see more involvement, and retaliation
+    too. Measured (model v3): -4.7, +4.8 and +13.7 points of clash or war; +18.4 points of
+    retaliation."""
     module = load("ambiguity_vs_red_lines")
-    averse = module.posture_change(20000, 20241001, ambiguity_aversion=1.0, cost_sensitivity=3.0)
-    bold = module.posture_change(20000, 20241001, ambiguity_aversion=0.0, cost_sensitivity=3.0)
+    low_alarm, high_alarm = module.AXES["ambiguity_alarm"][0][[0, -1]]
+
+    def cell(alpha: float, alarm: float) -> dict:
+        return module.posture_change(
+            20000, 20241001, ambiguity_aversion=alpha, ambiguity_alarm=alarm
+        )
+
+    averse, bold, alarmed = cell(1.0, low_alarm), cell(0.0, low_alarm), cell(1.0, high_alarm)
     assert averse["contained_clash"]["high"] < 0
     assert bold["contained_clash"]["low"] > 0
-    assert bold["russian_retaliation"]["low"] > 0
+    assert alarmed["contained_clash"]["low"] > 0
+    assert alarmed["russian_retaliation"]["low"] > 0

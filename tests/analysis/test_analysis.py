@@ -38,12 +38,34 @@ from escalation.model import OUTCOME_COLUMNS, EscalationModel
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 BOX_TOLERANCE = 0.03
-"""How far a recovered box limit may lie from the true threshold (assumption units)."""
+"""How far a recovered box limit may lie from the true threshold, as a share of the assumption's
+range (assumption units on the unit ranges of ``two_thresholds``)."""
+RANGES = uncertainty_ranges(load_settings("troops"))
+"""The configured ranges of the assumptions (conf/uncertainty/default.yaml)."""
+
+
+def within_range(name: str, share: float) -> float:
+    """The value ``share`` of the way through the configured range of assumption ``name``."""
+    low, high = RANGES[name]
+    return low + share * (high - low)
+
+
+def tolerance(name: str) -> float:
+    """``BOX_TOLERANCE`` in the units of assumption ``name``."""
+    low, high = RANGES[name]
+    return BOX_TOLERANCE * (high - low)
+
+
+FOLLOW_THROUGH = within_range("follow_through", 0.5)
+COHESION = within_range("nato_cohesion", 0.4)
+"""The synthetic outcome's two thresholds, inside the configured ranges."""
 
 
 def synthetic_outcome(frame: pd.DataFrame) -> np.ndarray:
-    """Direct conflict exactly when follow_through > 0.5 and nato_cohesion < 0.6."""
-    return ((frame["follow_through"] > 0.5) & (frame["nato_cohesion"] < 0.6)).to_numpy()
+    """Direct conflict exactly when follow_through > FOLLOW_THROUGH and nato_cohesion < COHESION."""
+    return (
+        (frame["follow_through"] > FOLLOW_THROUGH) & (frame["nato_cohesion"] < COHESION)
+    ).to_numpy()
 
 
 @pytest.fixture(scope="module")
@@ -135,25 +157,26 @@ def test_choose_box_takes_the_best_f1_among_readable_significant_boxes():
 def test_command_reports_the_box_and_the_ranking_of_a_synthetic_run(synthetic_run, capsys):
     main([str(synthetic_run), "--resamples", "3"])
     printed = capsys.readouterr().out
-    above = re.search(r"follow_through above (\d\.\d+)", printed)
-    below = re.search(r"nato_cohesion below (\d\.\d+)", printed)
-    assert float(above.group(1)) == pytest.approx(0.5, abs=BOX_TOLERANCE)
-    assert float(below.group(1)) == pytest.approx(0.6, abs=BOX_TOLERANCE)
+    above = re.search(r"follow_through above (\d+\.\d+)", printed)
+    below = re.search(r"nato_cohesion below (\d+\.\d+)", printed)
+    ft_tolerance, cohesion_tolerance = tolerance("follow_through"), tolerance("nato_cohesion")
+    assert float(above.group(1)) == pytest.approx(FOLLOW_THROUGH, abs=ft_tolerance)
+    assert float(below.group(1)) == pytest.approx(COHESION, abs=cohesion_tolerance)
     scores = pd.read_csv(synthetic_run / "analysis_feature_scores.csv")
     assert set(scores.loc[scores["rank"] <= 2, "assumption"]) == {"follow_through", "nato_cohesion"}
     boxes = pd.read_csv(synthetic_run / "analysis_boxes.csv").set_index("assumption")
     assert set(boxes.index) == {"follow_through", "nato_cohesion"}
-    assert boxes.loc["follow_through", "low"] == pytest.approx(0.5, abs=BOX_TOLERANCE)
-    assert boxes.loc["follow_through", "high"] == pytest.approx(0.8)  # the range's end
-    assert boxes.loc["nato_cohesion", "low"] == pytest.approx(0.3)
-    assert boxes.loc["nato_cohesion", "high"] == pytest.approx(0.6, abs=BOX_TOLERANCE)
+    assert boxes.loc["follow_through", "low"] == pytest.approx(FOLLOW_THROUGH, abs=ft_tolerance)
+    assert boxes.loc["follow_through", "high"] == pytest.approx(RANGES["follow_through"][1])
+    assert boxes.loc["nato_cohesion", "low"] == pytest.approx(RANGES["nato_cohesion"][0])
+    assert boxes.loc["nato_cohesion", "high"] == pytest.approx(COHESION, abs=cohesion_tolerance)
     assert boxes["density"].iloc[0] >= 0.95
     assert boxes["coverage"].iloc[0] >= 0.95
     report = (synthetic_run / "analysis.md").read_text()
     rate = synthetic_outcome(pd.read_csv(synthetic_run / "outcomes.csv")).mean()
     assert f"happens in {rate:.0%} of runs" in report
-    stated = re.search(r"With follow_through above (\d\.\d+)", report)
-    assert float(stated.group(1)) == pytest.approx(0.5, abs=BOX_TOLERANCE)
+    stated = re.search(r"With follow_through above (\d+\.\d+)", report)
+    assert float(stated.group(1)) == pytest.approx(FOLLOW_THROUGH, abs=ft_tolerance)
     assert (synthetic_run / "figures" / "analysis_feature_scores.png").stat().st_size > 10_000
     assert (synthetic_run / "figures" / "analysis_prim.png").stat().st_size > 10_000
 
@@ -217,12 +240,29 @@ def status_quo_sweep(tmp_path_factory) -> Path:
     return folder
 
 
+def status_quo_involvement(posture: str) -> tuple[float, float, float]:
+    """The most involvement Russia measures and perceives in any month of 500 status-quo runs
+    under ``posture`` (36 months), and the ceiling it fears (``France.ceiling``)."""
+    model = EscalationModel(load_settings("status_quo", replicates=500, seed=1, posture=posture))
+    measured = perceived = 0.0
+    while model.running:
+        model.step()
+        measured = max(measured, float(model.russia.involvement.max()))
+        perceived = max(perceived, float(model.russia.perceived_involvement.max()))
+    return measured, perceived, model.france.ceiling()
+
+
 def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep, capsys):
-    """Aid, advanced weapons and training abroad add up to involvement 3 < 4.5 <=
-    red_line_threshold (§7.5): under declared red lines no line is crossed, and Russia never
-    retaliates (it needs a crossed line). Under ambiguity Russia perceives 3 + ambiguity_alarm x
-    r_alpha x (12 - 3), with r_alpha < 1, so a line is crossed only when ambiguity_alarm is high
-    and red_line_threshold below 7.5: those two rank first."""
+    """The status quo (the record's measures of September 2024, the limited deep-strike
+    permissions spreading) stays below the lowest red line of the configured range (§7.5):
+    under declared red lines Russia perceives what is in force, no line is crossed and Russia
+    never retaliates (it needs a crossed line). Under ambiguity Russia perceives involvement +
+    ambiguity_alarm x r_alpha x (ceiling - involvement), with r_alpha < 1, so a line is crossed
+    only when ambiguity_alarm is high and red_line_threshold low: those two rank first."""
+    threshold_low = RANGES["red_line_threshold"][0]
+    measured, perceived, _ = status_quo_involvement("red_lines")
+    assert perceived == pytest.approx(measured)  # the premise: nothing added under red lines
+    assert measured < threshold_low  # the premise: no line crossed under red lines
     main([str(status_quo_sweep), "--outcome", "russian_retaliation", "--resamples", "3"])
     report = (status_quo_sweep / "analysis.md").read_text()
     assert "- job 0: posture=red_lines: Russian retaliation never happens (0 of 2,000" in report
@@ -231,8 +271,11 @@ def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep,
     top = set(scores.loc[scores["rank"] <= 2, "assumption"])
     assert top == {"ambiguity_alarm", "red_line_threshold"}
     boxes = pd.read_csv(status_quo_sweep / "analysis_boxes.csv").set_index("assumption")
-    assert boxes.loc["red_line_threshold", "low"] == pytest.approx(4.5)
-    assert boxes.loc["red_line_threshold", "high"] <= 7.5  # 3 + 0.5 x 1 x 9 at most
+    measured, _, ceiling = status_quo_involvement("ambiguity")
+    alarm = RANGES["ambiguity_alarm"][1]
+    assert boxes.loc["red_line_threshold", "low"] == pytest.approx(threshold_low)
+    # the most Russia can perceive: the most in force, plus the highest alarm at r_alpha = 1
+    assert boxes.loc["red_line_threshold", "high"] <= measured + alarm * (ceiling - measured)
     assert boxes["coverage"].iloc[0] >= 0.95
     assert boxes["density"].iloc[0] > 2 * boxes["base_rate"].iloc[0]
     assert (status_quo_sweep / "figures" / "analysis_prim_1.png").is_file()
@@ -347,6 +390,9 @@ def test_sobol_indices_need_the_design(sobol_run):
 
 # --- the EMA Workbench example ----------------------------------------------------------------
 
+POLICY_WITH_TROOPS = {"instructors": "inside", "troops": "noncombat", "deep_strikes": "prohibited"}
+"""The example's policies with non-combat troops (``ema_workbench_example.POLICIES``)."""
+
 
 def load_example():
     spec = importlib.util.spec_from_file_location(
@@ -359,7 +405,16 @@ def load_example():
 
 def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     """80 experiments (20 scenarios x 4 policies, 20 runs each): EMA Workbench's PRIM finds
-    Russian retaliation likely with non-combat troops below Russia's real red line."""
+    Russian retaliation likely with non-combat troops where Russia enforces its red line. With
+    instructors inside and non-combat troops the involvement reaches the top of the configured
+    red-line range, so every line is crossed and what decides retaliation is whether Russia
+    enforces it (follow_through), not where the line lies."""
+    troops = load_settings(
+        "status_quo", replicates=50, seed=1, posture="red_lines", **POLICY_WITH_TROOPS
+    )
+    model = EscalationModel(troops)
+    model.step()
+    assert model.russia.involvement.min() >= RANGES["red_line_threshold"][1]  # the premise
     example = load_example()
     table, box = example.run(scenarios=20, replicates=20, months=36, seed=2)
     assert len(table) == 80
@@ -372,42 +427,59 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     assert means["direct_conflict"].tolist() == table["direct_conflict"].tolist()
     assert means["ukraine_position_final"].tolist() == table["ukraine_position_final"].tolist()
     assert box["limits"]["troops"] == (["noncombat"], None)
-    low, high = box["limits"]["red_line_threshold"]
-    assert low is None
-    assert high < 10.0  # 8 + 0.5 x 1 x (12 - 8): the most Russia perceives with non-combat troops
+    assert "red_line_threshold" not in box["limits"]  # crossed whatever it is, with troops
+    low, high = box["limits"]["follow_through"]
+    assert RANGES["follow_through"][0] < low and high is None
     assert box["density"] >= 0.8
     example.write(tmp_path, table, box, replicates=20)
     assert len(pd.read_csv(tmp_path / "experiments.csv")) == 80
-    assert "PRIM: where `red_line_threshold` below" in (tmp_path / "reading.md").read_text()
+    assert "PRIM: where `follow_through` above" in (tmp_path / "reading.md").read_text()
 
 
 # --- a sweep over an assumption's bound: per-job ranges and a line per step -------------------
 
 
-def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, capsys):
+@pytest.mark.parametrize("figures", [False, True])
+def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, capsys, figures):
     """The analyst's sweep over ``uncertainty.red_line_threshold.high``: the report names each
-    job by its threshold and gives its own range; the command prints a line per step."""
+    job by its threshold and gives its own range; the command prints a line per step. The first
+    job's high bound is the range's low one, so the threshold is fixed in that job and sampled in
+    the other: the overview table says "fixed" for it rather than failing on the missing score,
+    and so does the feature-score figure (a blank)."""
+    low, high = RANGES["red_line_threshold"]
+    highs = (low, 0.5 * (low + high))
     command = [
         sys.executable, "-m", "escalation", "-m", "policy.posture=ambiguity",
-        "uncertainty.red_line_threshold.high=6.5,9.0", "sim.replicates=1000",
+        f"uncertainty.red_line_threshold.high={highs[0]},{highs[1]}", "sim.replicates=1000",
         f"hydra.sweep.dir={tmp_path}",
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
-    main([str(tmp_path), "--outcome", "russian_retaliation", "--resamples", "2", "--no-figures"])
+    options = ["--outcome", "russian_retaliation", "--resamples", "2"]
+    main([str(tmp_path), *options, *([] if figures else ["--no-figures"])])
     printed = capsys.readouterr().out.splitlines()
     report = (tmp_path / "analysis.md").read_text()
     assert "The assumptions' ranges differ between the jobs:" in report
     key = "uncertainty.red_line_threshold.high"
-    for job, high in ((0, "6.5"), (1, "9")):
-        line = next(line for line in report.splitlines() if line.startswith(f"- job {job}: "))
-        assert line.startswith(f"- job {job}: {key}={float(high)}: ")
-        assert f"`red_line_threshold` (4.5–{high})" in line
+    lines = {
+        job: next(line for line in report.splitlines() if line.startswith(f"- job {job}: "))
+        for job in (0, 1)
+    }
+    for job, bound in enumerate(highs):
+        assert lines[job].startswith(f"- job {job}: {key}={float(bound)}: ")
+    assert f"fixed: `red_line_threshold` = {low:g}" in lines[0]
+    assert f"`red_line_threshold` ({low:.3g}–{highs[1]:.3g})" in lines[1]
+    row = next(line for line in report.splitlines() if line.startswith("| `red_line_threshold`"))
+    assert row.split(" | ")[1] == "fixed"  # job 0's cell of the overview table
+    assert (tmp_path / "figures" / "analysis_feature_scores.png").is_file() == figures
     assert printed[0] == f"Loading {tmp_path} ..."
     assert printed[1].startswith("Loaded 2 policies, 2,000 runs (")
     steps = [line for line in printed if line.startswith("[policy ")]
     assert [line[:13] for line in steps] == ["[policy 1/2] ", "[policy 2/2] "]
     assert all("feature scores" in line and "PRIM" in line for line in steps)
-    assert any(line.startswith("Writing the report, tables to") for line in printed)
+    writing = (
+        "Writing the report, tables and figures to" if figures else "Writing the report, tables to"
+    )
+    assert any(line.startswith(writing) for line in printed)
     assert any(line.startswith("Written (") for line in printed)
 
 

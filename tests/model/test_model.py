@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from escalation.api import ScenarioModel
+from escalation.config.scenarios import load_settings
 from escalation.config.schema import uncertainty_names
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
@@ -432,3 +433,21 @@ def test_mesa_batch_run_is_reproducible():
         "display_progress": False,
     }
     assert mesa.batch_run(ScenarioModel, **kwargs) == mesa.batch_run(ScenarioModel, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "levers",
+    [{}, {"instructors": "inside", "troops": "combat", "deep_strikes": "authorized"}],
+)
+def test_the_declared_ceiling_covers_what_is_in_force(levers):
+    """What is in force is never excluded: both postures' ceilings are at least the involvement
+    in force at the start, and ambiguity excludes no more than red lines."""
+    ceilings = {}
+    for posture in ("red_lines", "ambiguity"):
+        model = EscalationModel(
+            load_settings("status_quo", replicates=20, seed=1, posture=posture, **levers)
+        )
+        model.step()
+        ceilings[posture] = model.russia.ceiling
+        assert (model.russia.involvement <= ceilings[posture] + 1e-12).all()
+    assert ceilings["ambiguity"] >= ceilings["red_lines"]

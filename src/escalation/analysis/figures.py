@@ -145,7 +145,8 @@ def _save_and_close(plt: Any, fig: Any, path: Path) -> None:
 
 def _feature_heatmap(plt: Any, results: list[PolicyResult], order: list[str], title: str) -> Any:
     """Many policies: mean feature scores as a heatmap, assumptions by policy."""
-    values = np.array([[r.scores.loc[name, "mean"] for r in results] for name in order])
+    # an assumption fixed in a policy's runs (sampled in another's) has no score there: blank
+    values = np.array([r.scores["mean"].reindex(order).to_numpy() for r in results]).T
     fig, ax = plt.subplots(
         figsize=(max(8.0, 0.35 * len(results) + 4), 0.45 * len(order) + 2.5), layout="constrained"
     )

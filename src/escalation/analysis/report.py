@@ -153,10 +153,15 @@ def _overview(analysis: Analysis, figures: Mapping[str, str]) -> list[str]:
 def _overview_table(results: Sequence[PolicyResult], order: Sequence[str]) -> list[str]:
     """The overview's table of mean scores, the two highest of each policy in bold.
 
-    Assumptions go down the rows; with more than ``MAX_PANELS`` policies, policies do.
+    Assumptions go down the rows; with more than ``MAX_PANELS`` policies, policies do. An
+    assumption fixed in a policy's runs but sampled in another's (a sweep over its bounds,
+    ``uncertainty.red_line_threshold.high=6.5,9.0`` with the range starting at 6.5) has no score
+    in that policy: its cell says "fixed".
     """
 
     def cell(result: PolicyResult, name: str) -> str:
+        if name not in result.scores.index:
+            return "fixed"  # fixed in this policy's runs, sampled in another's: not scored
         score = result.scores.loc[name]
         text = f"{score['mean']:.2f}"
         return f"**{text}**" if score["rank"] <= 2 else text

@@ -134,7 +134,8 @@ class France(NatoMember):
         Rule: under ``red_lines`` the West publicly excludes every measure its policy never
         allows, so the ceiling is the involvement of all allowed measures; under ``ambiguity``
         nothing is excluded and the ceiling is that of every measure at its highest (and at
-        least what the policy allows). While the record drives the West (a replay, or a forward
+        least what the policy allows). The new weapon systems in force count in both: they are
+        not excluded, they are there. While the record drives the West (a replay, or a forward
         run's warm-up) the levers do not apply: under red lines Russia reads no more than is in
         force (the ceiling is 0, below any involvement), under ambiguity every measure at its
         highest.
@@ -146,8 +147,10 @@ class France(NatoMember):
             allowed = dict.fromkeys(MEASURES, 0.0)
         else:
             allowed = allowed_levels(model.settings.policy)
+            delivered = float(model.nato.recorded_weapons.max(initial=0))
+            allowed["new_weapons"] += delivered
         if self.posture is Posture.ambiguity:
-            most = most_possible_levels()
+            most = most_possible_levels() | {"new_weapons": allowed["new_weapons"]}
             levels = {k: max(most[k], allowed[k]) for k in most}
             for lower, higher in EXCLUSIVE:
                 if levels[higher]:

@@ -254,7 +254,7 @@ ASSUMPTION_WORDS: dict[str, Callable[[float], str]] = {
     ),
     "western_resolve": lambda v: f"the West's true resolve {v:.2f} (unknown to Russia)",
     "nato_cohesion": lambda v: (
-        f"NATO cohesion {v:.2f} (monthly chance a member uses a strike permission)"
+        f"NATO cohesion {v:.2f} (times each member's 2022-24 pace of granting strike permissions)"
     ),
     "ambiguity_aversion": lambda v: (
         f"Russia's ambiguity aversion {v:.2f} (1: it fears the worst case)"
