@@ -12,7 +12,7 @@ from escalation.scope import scope_markdown
 #: A Brier skill closer to 0 than this is read as a tie: over a few dozen months, one month more
 #: or less moves the skill by more.
 TIE = 0.05
-#: The last month of the window on which six doctrine parameters were set (conf/doctrine,
+#: The last month of the window on which seven doctrine parameters were set (conf/doctrine,
 #: "set with the back-test"; docs/BACKTEST.md): a scored month up to it is not out-of-sample.
 FITTED_UNTIL = "2024-09"
 
@@ -135,7 +135,7 @@ def backtest_markdown(
             "",
             *(
                 [
-                    "Not out-of-sample evidence: six of the model's parameters (marked \"set "
+                    "Not out-of-sample evidence: seven of the model's parameters (marked \"set "
                     'with the back-test" in conf/doctrine/default.yaml) were chosen on the '
                     f"record up to {FITTED_UNTIL}, which this window overlaps. A skill above 0 "
                     "shows that the model can reproduce the record, not that it forecasts it; "

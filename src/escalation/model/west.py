@@ -147,8 +147,8 @@ class France(NatoMember):
             allowed = dict.fromkeys(MEASURES, 0.0)
         else:
             allowed = allowed_levels(model.settings.policy)
-            delivered = float(model.nato.recorded_weapons.max(initial=0))
-            allowed["new_weapons"] += delivered
+            if model.settings.policy.advanced_weapons:  # else withdrawn in month 1
+                allowed["new_weapons"] += float(model.nato.recorded_weapons.max(initial=0))
         if self.posture is Posture.ambiguity:
             most = most_possible_levels() | {"new_weapons": allowed["new_weapons"]}
             levels = {k: max(most[k], allowed[k]) for k in most}
