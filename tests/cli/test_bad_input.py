@@ -51,18 +51,6 @@ def snapshot(folder: Path) -> dict[str, str]:
     return state
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
-    """A finished run folder and a finished two-job sweep folder, to break in copies."""
-    root = tmp_path_factory.mktemp("finished")
-    result = run(["escalation", *SMALL, "hydra.run.dir=run"], cwd=root)
-    assert result.returncode == 0, result.stderr
-    sweep = ["escalation", "-m", "policy.troops=none,combat", *SMALL, "hydra.sweep.dir=sweep"]
-    result = run(sweep, cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root
-
-
 def _edit_json(path: Path, change: Callable[[dict], None]) -> None:
     data = json.loads(path.read_text())
     change(data)

@@ -26,13 +26,11 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 from test_bad_input import BIN, SMALL, run, snapshot
+from test_hostile import MAINS
 
 import escalation
-from escalation.analysis.cli import main as analyze_main
-from escalation.backtest.cli import main as backtest_main
 from escalation.cli.folders import hold
 from escalation.cli.preflight import prepare
-from escalation.cli.report import main as report_main
 from escalation.config.schema import ConfigError
 from escalation.files import (
     LOCK_FILE,
@@ -46,23 +44,6 @@ from escalation.run.results import write_tables
 from escalation.timeline import COLUMNS, MAX_TIMELINE_BYTES
 
 SECRET = "SECRET-TOKEN-4242"
-MAINS = {
-    "escalation-report": report_main,
-    "escalation-backtest": backtest_main,
-    "escalation-analyze": analyze_main,
-}
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
-    """A finished run folder and a finished two-job sweep folder, to break in copies."""
-    root = tmp_path_factory.mktemp("finished")
-    result = run(["escalation", *SMALL, "hydra.run.dir=run"], cwd=root)
-    assert result.returncode == 0, result.stderr
-    sweep = ["escalation", "-m", "policy.troops=none,combat", *SMALL, "hydra.sweep.dir=sweep"]
-    result = run(sweep, cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from escalation import simulate
 from escalation.config.scenarios import load_settings
 from escalation.config.schema import Posture
 from escalation.model import EscalationModel
-from escalation.model.actions import RussianAction, has
+from escalation.model.actions import RussianAction, has, holds
 from escalation.run.results import Z_95
 
 
@@ -27,11 +27,6 @@ def paired_difference(a: pd.Series, b: pd.Series) -> tuple[float, float, float]:
     half = Z_95 * difference.std(ddof=1) / math.sqrt(difference.size)
     mean = float(difference.mean())
     return mean, mean - half, mean + half
-
-
-def holds(actions: pd.Series, name: str) -> pd.Series:
-    """Whether each month's ``russian_action`` (names joined by ``+``) holds ``name``."""
-    return ("+" + actions.fillna("").astype(str) + "+").str.contains(f"+{name}+", regex=False)
 
 
 def trajectories(scenario: str, replicates: int, seed: int, **params) -> pd.DataFrame:
@@ -245,8 +240,8 @@ def test_battlefield_setbacks_raise_russian_signalling(stimulus, column, make_se
         setback = (on["position"] - position.shift(3).fillna(on["position"])) > 0.3
     else:
         setback = on["incursion"]
-    signalled_on = holds(on.loc[setback, "russian_action"], "nuclear_signalling")
-    signalled_off = holds(off.loc[setback, "russian_action"], "nuclear_signalling")
+    signalled_on = pd.Series(holds(on.loc[setback, "russian_action"], "nuclear_signalling"))
+    signalled_off = pd.Series(holds(off.loc[setback, "russian_action"], "nuclear_signalling"))
     assert setback.sum() > 1000
     _, low, _ = paired_difference(signalled_off, signalled_on)
     assert low > 0.0
@@ -376,7 +371,7 @@ def test_law_enforcement_answers_never_start_a_clash(make_settings):
         opened = hostile & ~np.pad(hostile, ((0, 0), (1, 0)))[:, :-1]
         law = frame["law_enforcement_response"].to_numpy().reshape(replicates, -1)
         military = frame["nato_military_response"].to_numpy().reshape(replicates, -1)
-        hybrid = holds(frame["russian_action"], "hybrid_attacks").to_numpy().reshape(replicates, -1)
+        hybrid = holds(frame["russian_action"], "hybrid_attacks").reshape(replicates, -1)
         article5 = frame["article5_response"].to_numpy().reshape(replicates, -1)
         assert law.sum() > 1000  # not vacuous
         assert not (opened & ~(military | article5)).any()

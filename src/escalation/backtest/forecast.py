@@ -14,6 +14,7 @@ import pandas as pd
 from escalation.config.scenarios import load_settings
 from escalation.config.schema import Settings
 from escalation.model import EscalationModel
+from escalation.model.actions import holds
 from escalation.timeline import SCORED_EVENTS, Timeline, month_index, replay_events
 
 FORECAST_COLUMNS = ("month", "event", "p", "observed")
@@ -83,9 +84,9 @@ def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
     def grid(column: str) -> np.ndarray:
         return trajectories[column].to_numpy().reshape(replicates, months).T
 
-    action = grid("russian_action").astype(str)
+    action = grid("russian_action")
     occurs = {
-        name: np.any([_holds(action, code) for code in codes], axis=0)
+        name: np.any([holds(action.ravel(), code).reshape(action.shape) for code in codes], axis=0)
         for name, codes in ACTION_CLASSES.items()
     }
     used = grid("nuclear_use").astype(bool)
@@ -96,11 +97,6 @@ def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
         "article5_response"
     ).astype(bool)
     return {name: occurs[name] for name in SCORED_EVENTS}
-
-
-def _holds(actions: np.ndarray, name: str) -> np.ndarray:
-    """Whether each month's ``russian_action`` (names joined by ``+``) holds ``name``."""
-    return np.char.find(np.char.add(np.char.add("+", actions), "+"), f"+{name}+") >= 0
 
 
 def forecast_from_trajectories(trajectories: pd.DataFrame, timeline: Timeline) -> pd.DataFrame:

@@ -9,8 +9,10 @@ action (``ACTION_BIT``); ``trajectories.csv`` writes them as names joined by ``+
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from escalation.ladder import Rung
 
@@ -74,6 +76,17 @@ RUNG_OF_MASK = np.array(
 )
 ACTION_NAMES = np.array([_names(mask) for mask in range(_MASKS)], dtype=object)
 """Names in ``trajectories.csv``'s ``russian_action`` column ("" for none, "a+b" for two)."""
+
+
+def holds(names: Any, action: str) -> np.ndarray:
+    """Whether each month's ``russian_action`` (names joined by ``+``) holds ``action``.
+
+    Args:
+        names: ``ACTION_NAMES`` values, e.g. a ``trajectories.csv`` column; missing: none.
+        action: An action's name, e.g. ``"hybrid_attacks"``.
+    """
+    text = np.asarray(pd.Series(names, dtype=object).fillna("").astype(str), dtype=str)
+    return np.char.find(np.char.add(np.char.add("+", text), "+"), f"+{action}+") >= 0
 
 
 def action_mask(chosen: dict[RussianAction, np.ndarray], replicates: int) -> np.ndarray:

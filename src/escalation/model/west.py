@@ -213,7 +213,6 @@ class Nato:
         self.model = model
         self.members = mesa.agent.AgentSet(members, random=model.random)
         self.cautions = np.array([member.caution for member in members])
-        self.france_caution = model.france.caution
         replicates = model.replicates
         doctrine = model.settings.doctrine.nato
         self.aid = np.zeros(replicates, dtype=bool)
@@ -326,7 +325,7 @@ class Nato:
             kinetic | retaliation, weight.kinetic_incursions * (1 - frontline_caution), 0.0
         )
         tested = np.where(
-            forces, weight.strikes_on_western_forces * (1 - self.france_caution), tested
+            forces, weight.strikes_on_western_forces * (1 - model.france.caution), tested
         )
         self.tests = (kinetic | retaliation | forces) & not_at_war
         answered = self.tests & (answer < tested * resolve)

@@ -25,6 +25,7 @@ import pandas as pd
 from escalation.config.schema import uncertainty_names
 from escalation.files import atomic_write
 from escalation.ladder import Rung
+from escalation.model.actions import holds
 from escalation.run.figure_data import month_label
 from escalation.run.narrative.months import (
     flag,
@@ -191,9 +192,9 @@ def _outcome_paragraph(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> 
             f"Ukraine struck Russia with its own drones in {strikes} of {len(trajectory)} months."
         )
     if len(trajectory) and "russian_action" in trajectory:
-        actions = "+" + trajectory["russian_action"].fillna("").astype(str) + "+"
-        signalling = int(actions.str.contains("+nuclear_signalling+", regex=False).sum())
-        hybrid = int(actions.str.contains("+hybrid_attacks+", regex=False).sum())
+        actions = trajectory["russian_action"]
+        signalling = int(holds(actions, "nuclear_signalling").sum())
+        hybrid = int(holds(actions, "hybrid_attacks").sum())
         sentences.append(
             f"Russia engaged in nuclear signalling in "
             f"{_count(signalling, 'month', 'months')} and in hybrid attacks in "
