@@ -342,6 +342,7 @@ def test_changes_are_the_keys_that_differ_from_the_scenario():
         ("instructors", [], "instructors"),
         ("instructors", ["posture=red_lines"], "instructors-posture=red_lines"),
         ("troops", ["timing.troops.month=2025-03", "seed=7"], "troops-troops.month=2025-03,seed=7"),
+        ("status_quo", ["timing.aid.until=2025-02"], "status_quo-aid.until=2025-02"),
         ("x", ["doctrine.russia.rationality=2", "a=b c/d"], "x-rationality=2,a=b_c_d"),
         ("..", ["seed=1"], "run-seed=1"),
         ("x", [f"doctrine.a.k{i}=1" for i in range(30)], None),

@@ -5,7 +5,8 @@ with one change, ``posture=red_lines``; the summary header, the figure titles, t
 heading and the run folder (``outputs/instructors-posture=red_lines/<date_time>/``) show it. The
 changes come from comparing the run's config with the scenario's own (composed with the same
 config groups), not from the command line: an override that repeats the scenario's value is no
-change, and a timing month shows as a date whether it was given as ``6`` or ``2025-03``.
+change, and a timing month (``month`` or ``until``) shows as a date whether it was given as
+``6`` or ``2025-03``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ SHORT_PREFIXES = ("policy.",)
 #: Longest folder name suffix for the changes; longer lists end with ``+N`` (N more).
 FOLDER_SUFFIX_LENGTH = 80
 #: Last parts of keys that mean little alone (``troops.month``, ``follow_through.low``).
-PAIRED_PARTS = ("month", "position_below", "low", "high")
+PAIRED_PARTS = ("month", "position_below", "until", "low", "high")
 UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]")
 
 
@@ -49,7 +50,7 @@ def run_changes(base: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
         if key in before and before[key] == value:
             continue
         shown = value
-        if re.fullmatch(r"policy\.timing\.\w+\.month", key) and isinstance(value, int):
+        if re.fullmatch(r"policy\.timing\.\w+\.(month|until)", key) and isinstance(value, int):
             shown = month_date(value, start)
         changes.append(f"{_short(key)}={_text(shown)}")
     return changes
