@@ -113,6 +113,9 @@ class Sim:
     figures: bool = True
     sampling: str = "uniform"
     trajectories: bool = True
+    parameters: str = "point"
+    draws: int = 100
+    posterior: str = "shipped"
 
 
 @dataclass
@@ -144,6 +147,15 @@ class Scenario:
 class Range:
     """A uniform distribution from ``low`` to ``high``; equal ends fix the value."""
 
+    low: float = MISSING
+    high: float = MISSING
+
+
+@dataclass
+class Prior:
+    """A doctrine constant drawn from a uniform prior: its doctrine ``key`` and ``[low, high]``."""
+
+    key: str = MISSING
     low: float = MISSING
     high: float = MISSING
 
@@ -370,6 +382,7 @@ class Settings:
     sim: Sim = field(default_factory=Sim)
     uncertainty: Uncertainties = field(default_factory=Uncertainties)
     doctrine: Doctrine = field(default_factory=Doctrine)
+    prior: dict[str, Prior] = field(default_factory=dict)
     sweep: Sweep = field(default_factory=Sweep)
     plots: Plots = field(default_factory=Plots)
     seed: int = 20241001

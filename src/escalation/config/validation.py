@@ -28,7 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 from escalation.config import schema
 from escalation.config.dates import DateError, resolve_timing_months
 from escalation.config.limits import MAX_MONTHS, MAX_SEED
-from escalation.config.sampling import check_sobol
+from escalation.config.sampling import check_parameters, doctrine_value, with_doctrine_values
 from escalation.config.schema import (
     LEVERS,
     ConfigError,
@@ -44,6 +44,7 @@ _SIM_BOUNDS = {
     "replicates": (1, None),
     "months": (1, MAX_MONTHS),
     "narrative_replicate": (0, None),
+    "draws": (1, None),
 }
 
 #: A scenario's name is a file name (``scenario=NAME``, the run folder ``outputs/NAME/``).
@@ -276,9 +277,54 @@ def validate(settings: Settings) -> Settings:
             f"sim.sampling: invalid value {settings.sim.sampling!r}; "
             f"allowed: {', '.join(SAMPLING_MODES)}"
         )
-    if settings.sim.sampling == "sobol":
-        check_sobol(settings)
+    _validate_priors(settings)
+    check_parameters(settings)
     return settings
+
+
+def _validate_priors(settings: Settings) -> None:
+    """Each prior names a number of the doctrine, once, with a range inside that number's bounds.
+
+    Raises:
+        ConfigError: An unknown or non-numeric key, a key with two priors, an inverted range or
+            one with no mass inside the key's allowed values ("a prior with no mass").
+    """
+    seen: dict[str, str] = {}
+    for name, prior in settings.prior.items():
+        key = f"prior.{name}"
+        try:
+            value = doctrine_value(settings.doctrine, prior.key)
+        except KeyError:
+            raise ConfigError(
+                f"{key}.key={shown_value(prior.key)}: not a key of the doctrine; give a dotted "
+                "doctrine key such as russia.stimuli.memory (escalation --cfg job shows them)"
+            ) from None
+        if not isinstance(value, float):
+            raise ConfigError(
+                f"{key}.key={prior.key}: not a real number of the doctrine (a prior draws a "
+                "real number; whole numbers, names and tables cannot be drawn)"
+            )
+        if prior.key in seen:
+            raise ConfigError(f"{key}.key={prior.key}: already drawn by prior.{seen[prior.key]}")
+        seen[prior.key] = name
+        for end in ("low", "high"):
+            if not math.isfinite(getattr(prior, end)):
+                raise ConfigError(f"{key}.{end}: NaN and infinity are not allowed; give a number")
+        if prior.low > prior.high:
+            raise ConfigError(
+                f"{key}: low={prior.low:g} is above high={prior.high:g}; need low <= high"
+            )
+        for end in ("low", "high"):
+            try:
+                _validate_node(
+                    with_doctrine_values(settings.doctrine, {prior.key: getattr(prior, end)}),
+                    "doctrine.",
+                )
+            except ConfigError as error:
+                raise ConfigError(
+                    f"{key}: [{prior.low:g}, {prior.high:g}] reaches outside the values "
+                    f"doctrine.{prior.key} allows ({first_line(error).split(': ', 1)[-1]})"
+                ) from None
 
 
 def check_scenario(scenario: schema.Scenario) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from escalation.config.schema import ConfigError, Doctrine, Posture
 from escalation.model.measures import MEASURES, weighted_sum
 from escalation.timeline import DRIVEN_EVENTS, WITHDRAWALS, Timeline, month_index, replay_events
@@ -107,7 +109,7 @@ def _members(model: EscalationModel, actor: str) -> list:
     return named
 
 
-def recorded_involvement(events: Iterable[tuple[str, str]], doctrine: Doctrine) -> float:
+def recorded_involvement(events: Iterable[tuple[str, str]], doctrine: Doctrine) -> np.ndarray:
     """Involvement Russia reads in a record's Western events, counted as ``apply_events`` does.
 
     Rules: as in ``apply_events`` (the first ``advanced_weapons`` puts advanced weapons in force,
@@ -148,10 +150,12 @@ def recorded_involvement(events: Iterable[tuple[str, str]], doctrine: Doctrine) 
         levels[measure] = sum(
             member.strike_share for name, member in members.items() if permission[name] == level
         )
-    return float(weighted_sum(doctrine.russia.involvement, levels))
+    return weighted_sum(doctrine.russia.involvement, levels)
 
 
-def involvement_added_before(timeline: Timeline, start: str, doctrine: Doctrine) -> float:
+def involvement_added_before(
+    timeline: Timeline, start: str, doctrine: Doctrine
+) -> np.ndarray | float:
     """Involvement the record adds from the war's first month to ``start``: 0 if none.
 
     Rule: the record's involvement in force at ``start`` (its events up to that month, as a
@@ -168,7 +172,7 @@ def involvement_added_before(timeline: Timeline, start: str, doctrine: Doctrine)
     added = recorded_involvement(
         [event for month in sorted(until_start) for event in until_start[month]], doctrine
     ) - recorded_involvement(at_war_start.get(1, ()), doctrine)
-    return max(added, 0.0)
+    return np.maximum(added, 0.0)
 
 
 JEFFREYS = 0.5

@@ -54,7 +54,7 @@ class Russia(mesa.Agent):
     def __init__(self, model: EscalationModel) -> None:
         super().__init__(model)
         replicates = model.replicates
-        doctrine = model.settings.doctrine.russia
+        doctrine = model.doctrine.russia
         uncertain = model.uncertain
         self.beliefs = ResolveBeliefs(
             doctrine.resolve_prior,
@@ -104,7 +104,7 @@ class Russia(mesa.Agent):
         model = self.model
         if model.france.posture is Posture.ambiguity:
             return np.broadcast_to(model.uncertain["ambiguity_width"], (model.replicates,))
-        width = model.settings.doctrine.russia.red_lines_width
+        width = model.doctrine.russia.red_lines_width
         return np.full(model.replicates, width)
 
     def read_posture(self) -> None:
@@ -124,7 +124,7 @@ class Russia(mesa.Agent):
         NATO"; the weapons raised "questions about whether NATO is already on the path to deeper
         involvement"; troops would be "proof of NATO's direct involvement".
         """
-        weights = self.model.settings.doctrine.russia.involvement
+        weights = self.model.doctrine.russia.involvement
         return weighted_sum(weights, levels_in_force(self.model)) + np.zeros(self.model.replicates)
 
     def perceive(self, involvement: np.ndarray) -> np.ndarray:
@@ -153,7 +153,7 @@ class Russia(mesa.Agent):
         nato = model.nato
         answered = nato.military_response & nato.tests
         self.beliefs.observe(answered.astype(float), (nato.tests & ~answered).astype(float))
-        weight = model.settings.doctrine.russia.spillover_evidence
+        weight = model.doctrine.russia.spillover_evidence
         shot = nato.spillover & nato.spillover_answered
         self.beliefs.observe(weight * shot, weight * (nato.spillover & ~shot))
 
@@ -176,7 +176,7 @@ class Russia(mesa.Agent):
             not perceived, involvement, for the decision on NATO territory).
         """
         model = self.model
-        stimuli = model.settings.doctrine.russia.stimuli
+        stimuli = model.doctrine.russia.stimuli
         ukraine = model.ukraine
         threshold = model.uncertain["red_line_threshold"]
         setback = (
@@ -210,7 +210,7 @@ class Russia(mesa.Agent):
         when Western troops fight.
         """
         model = self.model
-        doctrine = model.settings.doctrine.russia
+        doctrine = model.doctrine.russia
         cost = model.uncertain["cost_sensitivity"]
         resolve = self.resolve_belief
         utilities = np.zeros((len(THEATRE_OPTIONS), model.replicates))
@@ -251,7 +251,7 @@ class Russia(mesa.Agent):
 
     def probabilities(self, utilities: np.ndarray, available: np.ndarray) -> np.ndarray:
         """P(option this month) = logistic(λ · U), one decision per option; 0 where closed."""
-        rationality = self.model.settings.doctrine.russia.rationality
+        rationality = self.model.doctrine.russia.rationality
         return np.where(available, 1.0 / (1.0 + np.exp(-rationality * utilities)), 0.0)
 
     def strike_nato(self, material_real: np.ndarray, draw: np.ndarray) -> np.ndarray:
@@ -263,14 +263,14 @@ class Russia(mesa.Agent):
         territory whatever the posture (North Atlantic Treaty, Article 5).
         """
         model = self.model
-        doctrine = model.settings.doctrine.russia
+        doctrine = model.doctrine.russia
         option = doctrine.responses.strikes_on_nato
         utility = (
             option.base
             + option.act_gain * material_real
             - model.uncertain["cost_sensitivity"]
             * option.provocation
-            * model.settings.doctrine.nato.article5_answer
+            * model.doctrine.nato.article5_answer
         )
         return draw < 1.0 / (1.0 + np.exp(-doctrine.rationality * utility))
 
@@ -284,7 +284,7 @@ class Russia(mesa.Agent):
         (24 Mar 2022): after a direct attack, "likely" both sides use nuclear weapons.
         """
         model = self.model
-        growth = model.settings.doctrine.nato.conflict.war_escalation
+        growth = model.doctrine.nato.conflict.war_escalation
         months = np.maximum(model.war_months - 1, 0)
         return np.minimum(model.uncertain["nuclear_use_in_conflict"] * (1 + growth * months), 1.0)
 
@@ -308,7 +308,7 @@ class Russia(mesa.Agent):
         involvement = self.measure_involvement()
         new = np.maximum(involvement - self.involvement, 0.0)
         self.rose = new > 0
-        doctrine = model.settings.doctrine.russia
+        doctrine = model.doctrine.russia
         self.beliefs.observe(doctrine.measure_evidence * new, np.zeros(model.replicates))
         perceived = self.perceive(involvement)
         stimuli = doctrine.stimuli

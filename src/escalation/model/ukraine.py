@@ -23,7 +23,7 @@ class Ukraine(mesa.Agent):
 
     def __init__(self, model: EscalationModel) -> None:
         super().__init__(model)
-        doctrine = model.settings.doctrine.ukraine
+        doctrine = model.doctrine.ukraine
         replicates = model.replicates
         self.position = np.full(replicates, doctrine.position_start, dtype=float)
         self.recent = np.full((ADVANCE_WINDOW, replicates), doctrine.position_start)
@@ -77,7 +77,7 @@ class Ukraine(mesa.Agent):
 
     def support(self) -> np.ndarray:
         """Points of territory per month the Western measures in force add, per replicate."""
-        effects = self.model.settings.doctrine.ukraine.effects
+        effects = self.model.doctrine.ukraine.effects
         total = weighted_sum(effects, levels_in_force(self.model))
         return total * self.model.uncertain["measure_effectiveness"]
 
@@ -95,7 +95,7 @@ class Ukraine(mesa.Agent):
         (``escalation.model.replay``).
         """
         model = self.model
-        doctrine = model.settings.doctrine.ukraine
+        doctrine = model.doctrine.ukraine
         noise = model.rng.normal(0.0, doctrine.position_noise, model.replicates)
         drone_draw = model.rng.random(model.replicates)
         incursion_draw = model.rng.random(model.replicates)

@@ -93,7 +93,7 @@ class NatoMember(mesa.Agent):
         np.minimum(self.deep_strikes, level, out=self.deep_strikes)  # what the policy forbids
         if level == 0 or self.strike_share == 0:
             return
-        doctrine = model.settings.doctrine.nato
+        doctrine = model.doctrine.nato
         pending = (self.deep_strikes < level) & due(model, timing)
         hazard = model.permission_hazards[self.name][level - 1]
         nato = model.nato
@@ -128,7 +128,7 @@ class France(NatoMember):
         self.troops = np.zeros(replicates, dtype=np.int8)
         self.posture = model.settings.policy.posture  # a replay's posture events change it
 
-    def ceiling(self) -> float:
+    def ceiling(self) -> np.ndarray:
         """The most involvement Russia must reckon with, given the declared posture.
 
         Rule: under ``red_lines`` the West publicly excludes every measure its policy never
@@ -141,7 +141,7 @@ class France(NatoMember):
         highest.
         """
         model = self.model
-        involvement = model.settings.doctrine.russia.involvement
+        involvement = model.doctrine.russia.involvement
         if model.replaying:
             # the record's West: red lines exclude what it has not done, ambiguity nothing
             allowed = dict.fromkeys(MEASURES, 0.0)
@@ -155,8 +155,8 @@ class France(NatoMember):
             for lower, higher in EXCLUSIVE:
                 if levels[higher]:
                     levels[lower] = 0.0  # one or the other, at its highest
-            return float(weighted_sum(involvement, levels))
-        return float(weighted_sum(involvement, allowed))
+            return weighted_sum(involvement, levels)
+        return weighted_sum(involvement, allowed)
 
     def adopt(self) -> None:
         """Put in force each allowed measure whose timing has come (kept once in force).
@@ -214,7 +214,7 @@ class Nato:
         self.members = mesa.agent.AgentSet(members, random=model.random)
         self.cautions = np.array([member.caution for member in members])
         replicates = model.replicates
-        doctrine = model.settings.doctrine.nato
+        doctrine = model.doctrine.nato
         self.aid = np.zeros(replicates, dtype=bool)
         self.advanced_weapons = np.zeros(replicates, dtype=bool)
         self.new_weapons = np.zeros(replicates, dtype=np.int16)
@@ -280,7 +280,7 @@ class Nato:
             | has(russia.action, RussianAction.STRIKES_ON_WESTERN_FORCES)
             | has(russia.action, RussianAction.STRIKES_ON_NATO)
         )
-        rate = self.model.settings.doctrine.nato.learning_rate
+        rate = self.model.doctrine.nato.learning_rate
         self.west_belief += np.where(observed, rate * (acted - self.west_belief), 0.0)
 
     def answer_attacks(self, draws: np.ndarray) -> None:
@@ -308,7 +308,7 @@ class Nato:
         military answer to a deliberate attack kills with p = ``lethal_clash``.
         """
         model = self.model
-        doctrine = model.settings.doctrine.nato
+        doctrine = model.doctrine.nato
         weight = doctrine.response_weight
         action = model.russia.action
         resolve = model.uncertain["western_resolve"]
@@ -352,7 +352,7 @@ class Nato:
         six reaches full-scale war.
         """
         model = self.model
-        conflict = model.settings.doctrine.nato.conflict
+        conflict = model.doctrine.nato.conflict
         clash = model.conflict == CLASH
         grows = clash & (grow_draw < conflict.clash_escalation)
         ends = clash & ~grows & (end_draw < conflict.clash_end)

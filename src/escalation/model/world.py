@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from escalation.config.sampling import draw_uncertainties
+from escalation.config.sampling import draw_parameters, with_doctrine_values
 from escalation.config.schema import ConfigError, Settings, uncertainty_names
 from escalation.ladder import Rung
 from escalation.model.actions import ACTION_NAMES, RussianAction, has
@@ -57,11 +57,11 @@ class EscalationModel(mesa.Model):
             20 independent runs).
         replay: Dated Western and Ukrainian events by month (1 = ``sim.start``) that drive
             those actors instead of the policy levers (``escalation.model.replay``).
-        uncertainties: Fixed values per replicate for some uncertain assumptions: by name, an
-            array of ``sim.replicates`` values used instead of the sampled ones (NaN keeps the
-            sampled value; the others are still sampled, and the generator draws as it would
-            without them), so that one batch can hold many design points
-            (``escalation.simulate_many``).
+        uncertainties: Fixed values per replicate for some uncertain parameters (assumptions
+            or doctrine priors): by name, an array of ``sim.replicates`` values used instead of
+            the drawn ones (NaN keeps the drawn value; the others are still drawn, and the
+            generator draws as it would without them), so that one batch can hold many design
+            points (``escalation.simulate_many``).
 
     Raises:
         ConfigError: An ``rng`` numpy cannot seed from, or malformed ``uncertainties``.
@@ -86,6 +86,12 @@ class EscalationModel(mesa.Model):
         self.replicates = settings.sim.replicates
         self.months = settings.sim.months
         self.month = 0
+        self.draw, self.parameters = self._draw_parameters(uncertainties or {})
+        self.uncertain = {name: self.parameters[name] for name in uncertainty_names()}
+        self.doctrine = with_doctrine_values(
+            settings.doctrine,
+            {prior.key: self.parameters[name] for name, prior in settings.prior.items()},
+        )
         record = _war_record(settings) if replay is None else _shipped_timeline()
         # A forward run first replays the record from the war's first month to ``sim.start``
         # (the warm-up), so Russia's reference is the war's start, never the levers, and the
@@ -98,7 +104,7 @@ class EscalationModel(mesa.Model):
             # Russia's proxy-war grievance counts what the record adds from the war's start to
             # ``sim.start`` (none in a replay from the timeline's first month, as the back-test's).
             self.involvement_before_start = involvement_added_before(
-                record, settings.sim.start, settings.doctrine
+                record, settings.sim.start, self.doctrine
             )
             replay = replay_events(record, start=settings.sim.start)
         elif replay is None:
@@ -109,16 +115,15 @@ class EscalationModel(mesa.Model):
         self.replay = {int(month): list(events) for month, events in (replay or {}).items()}
         self.replaying = replay is not None or self.warm_up_months > 0
         self.permission_hazards = permission_hazards(
-            record, max(before_start, record.first_month), settings.doctrine.nato.members
+            record, max(before_start, record.first_month), self.doctrine.nato.members
         )
-        self.uncertain = self._sample_uncertainties(uncertainties or {})
         self.conflict = np.zeros(self.replicates, dtype=np.int8)
         self.war_months = np.zeros(self.replicates, dtype=np.int32)
         self.nuclear_use_in_ukraine = np.zeros(self.replicates, dtype=bool)
         self.nuclear_use_on_nato = np.zeros(self.replicates, dtype=bool)
         self.ukraine = Ukraine(self)
         members = []
-        for name, member in settings.doctrine.nato.members.items():
+        for name, member in self.doctrine.nato.members.items():
             kind = France if name == "france" else NatoMember
             members.append(kind(self, name, member))
         self.france = next(m for m in members if isinstance(m, France))
@@ -141,11 +146,16 @@ class EscalationModel(mesa.Model):
         )
         self.level = self._level(levels_in_force(self))
 
-    def _sample_uncertainties(self, fixed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Draw each uncertain assumption per replicate, as ``sim.sampling`` says.
+    def _draw_parameters(
+        self, fixed: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Draw the uncertain parameters per draw (``escalation.config.sampling``).
 
         Args:
             fixed: Values per replicate that replace the drawn ones, by name.
+
+        Returns:
+            The draw of each replicate and each parameter's value per replicate.
 
         Raises:
             ConfigError: Not a mapping, an unknown name, values that are not numbers, or an
@@ -153,13 +163,13 @@ class EscalationModel(mesa.Model):
         """
         if not isinstance(fixed, Mapping):
             raise ConfigError(
-                f"uncertainties={reprlib.repr(fixed)}: give a mapping of uncertainty names to "
+                f"uncertainties={reprlib.repr(fixed)}: give a mapping of parameter names to "
                 f"arrays of {self.replicates} values"
             )
-        drawn = draw_uncertainties(self.settings, self.rng, self.replicates)
+        draw, drawn = draw_parameters(self.settings, self.rng, self.replicates)
         for name, given in fixed.items():
             if name not in drawn:
-                raise ConfigError(f"unknown uncertainty {name!r}; allowed: {', '.join(drawn)}")
+                raise ConfigError(f"unknown parameter {name!r}; allowed: {', '.join(drawn)}")
             try:
                 values = np.asarray(given, dtype=float)
             except (TypeError, ValueError):
@@ -172,7 +182,7 @@ class EscalationModel(mesa.Model):
                     f"replicate, shape ({self.replicates},)"
                 )
             drawn[name] = np.where(np.isnan(values), drawn[name], values)
-        return {name: drawn[name] for name in uncertainty_names()}
+        return draw, drawn
 
     @property
     def direct_conflict(self) -> np.ndarray:
@@ -214,7 +224,7 @@ class EscalationModel(mesa.Model):
         self.replaying = False
         self.nato.recorded_weapons[:] = self.nato.new_weapons
         self.nato.belief_at_start = self.nato.west_belief.copy()
-        self.ukraine.set_front(self.settings.doctrine.ukraine.position_start)
+        self.ukraine.set_front(self.doctrine.ukraine.position_start)
         self.conflict[:] = NO_CONFLICT
         self.war_months[:] = 0
         self.nuclear_use_in_ukraine[:] = False
@@ -306,7 +316,7 @@ class EscalationModel(mesa.Model):
             traj[name][row] = value
 
     def outcomes(self) -> pd.DataFrame:
-        """One row per replicate: its sampled assumptions, then its outcomes.
+        """One row per replicate: its draw and drawn parameters, then its outcomes.
 
         ``russian_retaliation`` means Russia decided to retaliate for a crossed red line (its own
         option, open only while a line it enforces is crossed; the baseline hybrid campaign is
@@ -322,7 +332,8 @@ class EscalationModel(mesa.Model):
         traj = {name: values[:done] for name, values in self._trajectory.items()}
         action = traj["russian_action"]
         columns: dict[str, np.ndarray] = {"replicate": np.arange(self.replicates)}
-        columns.update(self.uncertain)
+        columns["draw"] = self.draw
+        columns.update(self.parameters)
         columns["max_rung"] = traj["rung"].max(axis=0)
         columns["final_rung"] = traj["rung"][-1]
         columns["direct_conflict"] = traj["direct_conflict"].any(axis=0)

@@ -85,55 +85,189 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     return low, high
 
 
+#: The quantiles of a parameter band: 5% to 95% of a probability across parameter draws.
+BAND_QUANTILES = (0.05, 0.95)
+#: One line under every table of probabilities: what its two intervals mean.
+BAND_NOTE = (
+    "95% interval: Monte Carlo error of the estimate; parameter band: 5-95% of the probability "
+    "across the run's parameter draws (what the uncertain parameters leave unknown)"
+)
+
+
+def draw_means(values: np.ndarray, draw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per parameter draw: the mean of ``values``, the variance of that mean, the replicates.
+
+    The variance of a draw's mean is its replicates' sample variance over their number (NaN
+    for a draw of one replicate): the Monte Carlo noise in that draw's estimate.
+    """
+    values = np.asarray(values, dtype=float)
+    codes, draw = np.unique(np.asarray(draw), return_inverse=True)
+    sizes = np.bincount(draw, minlength=len(codes)).astype(float)
+    sums = np.bincount(draw, weights=values, minlength=len(codes))
+    squares = np.bincount(draw, weights=values**2, minlength=len(codes))
+    means = sums / sizes
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.maximum(squares - sizes * means**2, 0.0) / (sizes - 1)
+    return means, np.where(sizes > 1, spread / sizes, np.nan), sizes
+
+
+def parameter_band(
+    values: np.ndarray, draw: np.ndarray, *, bounds: tuple[float, float] | None = None
+) -> tuple[float | None, float | None]:
+    """5-95% of a quantity across parameter draws, with the Monte Carlo noise taken out.
+
+    Rule: each draw's estimate m_d is moved toward the mean m̄ by the factor
+    sqrt(max(0, s² − w) / s²), where s² is the variance of the m_d across draws and w the mean
+    Monte Carlo variance of one m_d (method of moments: s² estimates the parameters' variance
+    plus w), so that a band from a few replicates per draw is not widened by their noise
+    (Efron & Morris 1975); the band is the quantiles ``BAND_QUANTILES`` of the moved estimates.
+
+    Args:
+        values: One value per replicate (0/1 for a probability, a paired difference...).
+        draw: The parameter draw of each replicate (``outcomes.csv``'s ``draw``).
+        bounds: Clip the band to these, e.g. (0, 1) for a probability.
+
+    Returns:
+        ``(low, high)``; ``(None, None)`` with fewer than two draws or a draw of one replicate,
+        where the noise cannot be told from the parameters.
+    """
+    means, noise, sizes = draw_means(values, draw)
+    if len(means) < 2 or np.any(sizes < 2):
+        return None, None
+    centre = float(np.average(means, weights=sizes))
+    spread = float(np.var(means, ddof=1))
+    factor = math.sqrt(max(spread - float(np.mean(noise)), 0.0) / spread) if spread > 0 else 0.0
+    low, high = np.quantile(centre + factor * (means - centre), BAND_QUANTILES)
+    if bounds is not None:
+        low, high = np.clip([low, high], *bounds)
+    return float(low), float(high)
+
+
+def clustered_variance(values: np.ndarray, draw: np.ndarray) -> float:
+    """Monte Carlo variance of the mean of ``values`` when replicates share parameter draws.
+
+    Rule: with the draws a random sample of the posterior (or prior), the mean's variance is
+    the variance of the draws' means over their number (the cluster-robust estimate); with a
+    single draw, the replicates' variance over their number.
+    """
+    means, _, sizes = draw_means(values, draw)
+    if len(means) < 2:
+        values = np.asarray(values, dtype=float)
+        return float(np.var(values, ddof=1) / values.size) if values.size > 1 else 0.0
+    weights = sizes / sizes.sum()
+    centre = float(np.sum(weights * means))
+    return float(np.sum(weights**2 * (means - centre) ** 2) * len(means) / (len(means) - 1))
+
+
+def probability_interval(
+    happened: np.ndarray, draw: np.ndarray | None, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Wilson interval for a probability estimated from replicates grouped by parameter draw.
+
+    Rule: the Wilson score interval (Wilson 1927) at the effective number of replicates,
+    p(1 − p) / (clustered variance of the estimate), at most their number (Kish's design
+    effect): replicates that share a draw count for less than independent ones.
+    """
+    happened = np.asarray(happened, dtype=float)
+    trials = happened.size
+    count = float(happened.sum())
+    p = count / trials
+    effective = float(trials)
+    if draw is not None and 0 < p < 1:
+        variance = clustered_variance(happened, draw)
+        if variance > 0:
+            effective = min(trials, p * (1 - p) / variance)
+    return wilson_interval(p * effective, effective, confidence)
+
+
 def summarize(outcomes: pd.DataFrame, meta: Mapping[str, Any]) -> dict[str, Any]:
-    """Probabilities with 95% Wilson intervals and means, beside the run's metadata.
+    """Probabilities and means with both intervals, beside the run's metadata.
+
+    Every probability gives its Monte Carlo interval (``low``, ``high``: Wilson at the
+    effective number of replicates, ``probability_interval``) and its parameter band
+    (``band_low``, ``band_high``: ``parameter_band`` across the ``draw`` column; None for a
+    table without draws).
 
     Args:
         outcomes: One row per replicate (``EscalationModel.outcomes``).
         meta: Scenario name and title, seed, replicates, months, start, version, config.
 
     Returns:
-        The summary as a JSON-ready dict, ending with the pathways the model excludes
-        (``excluded_pathways``) and what its probabilities mean (``caveat``).
+        The summary as a JSON-ready dict, ending with what the two intervals mean
+        (``intervals``), the pathways the model excludes (``excluded_pathways``) and what its
+        probabilities mean (``caveat``).
     """
     events = outcomes.assign(red_line_crossed=outcomes["red_lines_crossed"] > 0)
+    draw = outcomes["draw"].to_numpy() if "draw" in outcomes else None
     trials = len(outcomes)
     probabilities = {}
     for name, label in PROBABILITIES.items():
-        count = int(events[name].sum())
-        low, high = wilson_interval(count, trials)
+        happened = events[name].to_numpy(dtype=float)
+        count = int(happened.sum())
+        low, high = probability_interval(happened, draw)
+        band_low, band_high = (
+            parameter_band(happened, draw, bounds=(0.0, 1.0)) if draw is not None else (None, None)
+        )
         probabilities[name] = {
             "label": label,
             "p": count / trials,
             "low": low,
             "high": high,
+            "band_low": band_low,
+            "band_high": band_high,
             "count": count,
         }
-    means = {name: mean_interval(outcomes[name]) for name in MEANS}
+    means = {name: mean_interval(outcomes[name], draw) for name in MEANS}
     return {
         **meta,
+        "draws": int(np.unique(draw).size) if draw is not None else None,
         "probabilities": probabilities,
         "means": means,
+        "intervals": BAND_NOTE,
         "excluded_pathways": list(EXCLUDED_PATHWAYS),
         "caveat": CAVEAT,
     }
 
 
-def mean_interval(values: pd.Series, confidence: float = 0.95) -> dict[str, Any]:
-    """Mean of the finite values with its normal-approximation interval (mean ± z·sd/√n).
+def mean_interval(
+    values: pd.Series, draw: np.ndarray | None = None, confidence: float = 0.95
+) -> dict[str, Any]:
+    """Mean of the finite values with its Monte Carlo interval and parameter band.
+
+    Rule: mean ± z·SE, SE from ``clustered_variance`` when the replicates' draws are given,
+    else sd/√n; the band is ``parameter_band`` over the draws (None without draws).
 
     Returns:
-        ``{"mean", "low", "high", "count"}``; the numbers are None when no value is finite.
+        ``{"mean", "low", "high", "band_low", "band_high", "count"}``; the numbers are None
+        when no value is finite.
     """
-    finite = values.dropna().to_numpy(dtype=float)
+    finite_rows = values.notna().to_numpy()
+    finite = values.to_numpy(dtype=float)[finite_rows]
     if finite.size == 0:
-        return {"mean": None, "low": None, "high": None, "count": 0}
+        return {
+            "mean": None, "low": None, "high": None, "band_low": None, "band_high": None,
+            "count": 0,
+        }  # fmt: skip
     mean = float(finite.mean())
+    groups = None if draw is None else np.asarray(draw)[finite_rows]
     half = 0.0
     if finite.size > 1:
         z = normal_quantile(confidence)
-        half = float(np.float64(z) * finite.std(ddof=1) / np.sqrt(finite.size))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "count": int(finite.size)}
+        variance = (
+            clustered_variance(finite, groups)
+            if groups is not None
+            else float(finite.var(ddof=1) / finite.size)
+        )
+        half = float(np.float64(z) * math.sqrt(variance))
+    band_low, band_high = parameter_band(finite, groups) if groups is not None else (None, None)
+    return {
+        "mean": mean,
+        "low": mean - half,
+        "high": mean + half,
+        "band_low": band_low,
+        "band_high": band_high,
+        "count": int(finite.size),
+    }
 
 
 def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:

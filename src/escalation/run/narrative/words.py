@@ -190,7 +190,8 @@ def involvement_references(doctrine: Doctrine | None = None) -> list[tuple[str, 
     doctrine = packaged_doctrine() if doctrine is None else doctrine
     record = status_quo_events()
     return [
-        (name, recorded_involvement([*record, *added], doctrine)) for name, added in _REFERENCES
+        (name, float(recorded_involvement([*record, *added], doctrine)))
+        for name, added in _REFERENCES
     ]
 
 
