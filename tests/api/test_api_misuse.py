@@ -152,7 +152,7 @@ def test_a_model_takes_what_numpy_seeds_from(settings, rng):
         ),
         (
             [0.5, 0.5, 0.5],
-            "uncertainties=[0.5, 0.5, 0.5]: give a mapping of uncertainty names to arrays of 3 "
+            "uncertainties=[0.5, 0.5, 0.5]: give a mapping of parameter names to arrays of 3 "
             "values",
         ),
     ],

@@ -87,7 +87,7 @@ def test_every_uncertainty_is_a_range_with_low_at_most_high():
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [
-        ("banana", "scenario, policy, sim, uncertainty, doctrine, sweep, plots, seed"),
+        ("banana", "scenario, policy, sim, uncertainty, doctrine, prior, sweep, plots, seed"),
         ("policy.banana", "instructors, troops, deep_strikes, posture, aid, advanced_weapons"),
         ("doctrine.russia.hunger", "rationality"),
         ("doctrine.ukraine.effects.tanks", "deep_strikes_authorized"),

