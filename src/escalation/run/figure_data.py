@@ -117,7 +117,9 @@ def outcome_probabilities(summary: Mapping[str, Any]) -> pd.DataFrame:
         }
         for outcome, entry in summary["probabilities"].items()
     ]
-    return pd.DataFrame(rows, columns=["outcome", "label", "p", "low", "high", "band_low", "band_high"])
+    return pd.DataFrame(
+        rows, columns=["outcome", "label", "p", "low", "high", "band_low", "band_high"]
+    )
 
 
 def _number(value: Any) -> float:

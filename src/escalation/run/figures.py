@@ -198,6 +198,38 @@ NO_BAND_NOTE = (
 )
 
 
+def interval_legend(fig: Figure, ax: Axes, order: Sequence[str], *, banded: bool) -> Any:
+    """A figure's legend below it, in ``order``, titled by what the two intervals mean.
+
+    Args:
+        fig: The figure.
+        ax: The axes whose labelled artists the legend names.
+        order: The labels in the legend's order (those not drawn are left out).
+        banded: Whether a parameter band is drawn: the title is then ``BAND_NOTE``, else
+            ``NO_BAND_NOTE``.
+
+    Returns:
+        The legend.
+    """
+    import textwrap
+
+    plt = pyplot()
+    handles, labels = ax.get_legend_handles_labels()
+    chosen = [labels.index(name) for name in order if name in labels]
+    characters = int(fig.get_figwidth() * 72.0 / (plt.rcParams["font.size"] * 0.55))
+    legend = fig.legend(
+        [handles[i] for i in chosen],
+        [labels[i] for i in chosen],
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+        title=textwrap.fill(BAND_NOTE if banded else NO_BAND_NOTE, characters),
+        title_fontsize="small",
+    )
+    legend.get_title().set_color("0.3")
+    return legend
+
+
 def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Figure:
     """Outcome probabilities as horizontal bars in %, with both intervals of each.
 
@@ -214,8 +246,6 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
     Returns:
         The figure (the caller closes it).
     """
-    import textwrap
-
     table = outcome_probabilities(summary)
     percent = table["p"].to_numpy() * 100.0
     low = table["low"].to_numpy() * 100.0
@@ -266,20 +296,7 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
         ax.set_xticks([tick for tick in ax.get_xticks() if 0.0 <= tick <= min(right, 100.0)])
         ax.set_xlabel("Probability over the run (%)")
         set_title(fig, run_title(summary, "outcome probabilities"))
-        note = BAND_NOTE if banded.any() else NO_BAND_NOTE
-        characters = int(fig.get_figwidth() * 72.0 / (plt.rcParams["font.size"] * 0.55))
-        handles, labels = ax.get_legend_handles_labels()
-        order = [labels.index(name) for name in LEGEND_ORDER if name in labels]
-        legend = fig.legend(
-            [handles[i] for i in order],
-            [labels[i] for i in order],
-            loc="outside lower center",
-            ncols=2,
-            frameon=False,
-            title=textwrap.fill(note, characters),
-            title_fontsize="small",
-        )
-        legend.get_title().set_color("0.3")
+        interval_legend(fig, ax, LEGEND_ORDER, banded=bool(banded.any()))
         ax.grid(axis="x", alpha=0.3)
     return fig
 
