@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 MEAN_LABEL = "Mean paired difference"
-MC_LABEL = "95% interval of the paired difference (Monte Carlo error)"
-BAND_LABEL = "Parameter band of the difference (5-95% across parameter draws)"
+MC_LABEL = "95% interval (Monte Carlo error)"
+BAND_LABEL = "Parameter band (5-95% across parameter draws)"
 LEGEND_ORDER = (MEAN_LABEL, MC_LABEL, BAND_LABEL)
 """The legend's labels, in its order: the difference, its two intervals."""
 
