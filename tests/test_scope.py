@@ -50,7 +50,8 @@ def test_the_list_names_the_pathways_the_design_excludes():
         "regime instability in Russia",
     ):
         assert words in text
-    assert "Monte Carlo error only" in CAVEAT
+    assert "95% interval is Monte Carlo error" in CAVEAT
+    assert "parameter band" in CAVEAT and "sim.parameters" in CAVEAT
 
 
 def test_lines_and_markdown_hold_one_item_per_pathway_then_the_caveat():

@@ -22,8 +22,11 @@ EXCLUDED_PATHWAYS: tuple[str, ...] = (
 """Pathways to NATO-Russia war that the model does not represent, one phrase each."""
 
 CAVEAT = (
-    "Probabilities are conditional on the model's assumptions; their intervals show Monte Carlo "
-    "error only, not uncertainty about the parameters (no posterior yet)."
+    "Probabilities are conditional on the model's assumptions. Their 95% interval is Monte Carlo "
+    "error; their parameter band, 5-95% across the run's parameter draws, is what the uncertain "
+    "parameters leave unknown as sim.parameters draws them (posterior: from the calibrated "
+    "posterior; prior: uniform over the priors' ranges; point: the doctrine as written, only the "
+    "sampled assumptions varying)."
 )
 """What a probability of the model means, in one line."""
 

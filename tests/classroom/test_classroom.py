@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from escalation.classroom import launcher, session
+from escalation.classroom.intervals import headline, intervals, span
 from escalation.config.schema import ConfigError, uncertainty_names
+from escalation.run.results import BAND_NOTE, NO_BAND, clustered_variance, parameter_band
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING
 
 APP = Path(session.__file__).with_name("app.py")
@@ -39,12 +42,41 @@ def test_paired_differences_are_the_mean_of_replicate_differences(pair):
     row = table.loc["russian_retaliation"]
     assert row["difference"] == pytest.approx(expected.mean())
     assert row["first"] == pytest.approx(first.outcomes["russian_retaliation"].mean())
-    half = 1.959963984540054 * expected.std(ddof=1) / np.sqrt(len(expected))
+    # the Monte Carlo interval counts the replicates that share a parameter draw as clusters
+    draw = first.outcomes["draw"].to_numpy()
+    half = 1.959963984540054 * np.sqrt(clustered_variance(expected.to_numpy(), draw))
     assert (row["low"], row["high"]) == pytest.approx(
         (expected.mean() - half, expected.mean() + half)
     )
     assert row["low"] <= row["difference"] <= row["high"]
+    # the parameter band of the difference: y_second - y_first across the shared draws
+    assert (row["band_low"], row["band_high"]) == pytest.approx(
+        parameter_band(expected.to_numpy(), draw)
+    )
+    assert row["band_low"] < row["band_high"]
+    assert np.array_equal(draw, second.outcomes["draw"].to_numpy())
     assert set(table["kind"]) == {"probability", "mean"}
+    assert table[["band_low", "band_high"]].notna().all().all()
+
+
+def test_paired_differences_of_one_draw_have_no_band():
+    settings = session.build_settings("instructors", replicates=40, months=6, seed=11)
+    settings.sim.draws = 1
+    first = session.run(settings)
+    second = session.run(session.with_levers(settings, posture="red_lines"))
+    table = session.paired_differences(first, second)
+    assert table["band_low"].isna().all() and table["band_high"].isna().all()
+    assert table["low"].notna().all()
+
+
+def test_a_headline_probability_gives_both_intervals_in_one_phrase():
+    item = {"p": 0.035, "low": 0.029, "high": 0.042, "band_low": 0.01, "band_high": 0.083}
+    dash = "\u2013"
+    assert headline(item) == (f"3.5% (95% MC 2.9{dash}4.2%; parameter band 1.0{dash}8.3%)")
+    assert intervals({**item, "band_low": None}) == f"95% MC 2.9{dash}4.2%; no parameter band"
+    assert intervals({"p": 0.5, "low": 0.4, "high": 0.6}).endswith("no parameter band")
+    assert span(0.01, 0.083) == "1.0% to 8.3%"
+    assert span(float("nan"), 0.2) == NO_BAND
 
 
 def test_differences_refuse_runs_on_different_seeds(pair):
@@ -165,7 +197,20 @@ def test_page_shows_numbers_figures_table_and_a_story():
     assert CAVEAT in scope
     assert len(test.image) == 3  # ladder, outcomes, position
     table = test.table[0].value
-    assert "95% interval" in table.columns
+    assert list(table.columns) == [
+        "Outcome",
+        "Probability",
+        "95% interval",
+        "Parameter band",
+        "Replicates",
+    ]
+    bands = table["Parameter band"].tolist()
+    assert all(re.fullmatch(r"\d+\.\d% to \d+\.\d%", band) for band in bands), bands
+    assert BAND_NOTE in [c.value for c in test.caption]
+    # each headline probability has both intervals under it
+    shown = [c.value for c in test.caption if c.value.startswith("95% MC ")]
+    assert len(shown) == 4
+    assert all("; parameter band " in text for text in shown)
     assert any("Hidden assumptions of this replicate" in m.value for m in test.markdown)
 
 
@@ -196,7 +241,19 @@ def test_compare_mode_finds_a_contrasting_pair_of_stories():
     assert all(f"replicate {replicate}" in story for story in stories)
     assert "declared red lines" in stories[0] and "strategic ambiguity" in stories[1]
     differences = test.table[0].value
-    assert list(differences.columns) == ["Outcome", "First", "Second", "Difference", "95% interval"]
+    assert list(differences.columns) == [
+        "Outcome",
+        "First",
+        "Second",
+        "Difference",
+        "95% interval",
+        "Parameter band",
+    ]
+    war = differences.set_index("Outcome").loc["NATO-Russia war"]
+    assert re.fullmatch(r"[+-]\d+\.\d to [+-]\d+\.\d pp", war["Parameter band"])
+    assert re.fullmatch(r"[+-]\d+\.\d to [+-]\d+\.\d pp", war["95% interval"])
+    assert [c.value for c in test.caption].count(BAND_NOTE) == 1
+    assert len([c for c in test.caption if c.value.startswith("95% MC ")]) == 8
 
 
 def test_bad_values_in_a_link_get_a_message_and_the_page_still_runs():

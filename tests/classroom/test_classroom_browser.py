@@ -7,6 +7,7 @@ here). With ``CI=true`` these tests must run: a missing browser fails them inste
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from escalation.run.results import BAND_NOTE
 from escalation.scope import EXCLUDED_PATHWAYS, SCOPE_HEADING
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -92,7 +94,13 @@ def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(brows
     assert len(values) == 5  # lethal engagement, war, nuclear use, retaliation, position
     assert all(value.endswith("%") for value in values)
     assert images >= 3  # ladder, outcome probabilities, Ukraine's position
-    assert "95% interval" in text
+    assert "95% interval" in text and "Parameter band" in text
+    assert BAND_NOTE in text
+    # every headline probability shows both intervals under it: 95% MC a-b%; parameter band c-d%
+    assert (
+        len(re.findall(r"95% MC [\d.]+\u2013[\d.]+%; parameter band [\d.]+\u2013[\d.]+%", text))
+        == 4
+    )
     assert "Western ground troops" in text or "troops" in text
     assert "Hidden assumptions of this replicate" in text
     hosts = {urlparse(url).hostname for url in requests if not url.startswith(("data:", "blob:"))}
@@ -149,5 +157,7 @@ def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
     ]
     assert EXCLUDED_PATHWAYS[-1] in text
     assert "seed 20241001" in text
+    assert "in 100 parameter draws" in text
+    assert "Parameter band" in text and BAND_NOTE in text
     assert "Hidden assumptions of this replicate" in text
     assert [url for url in requests if not url.startswith("data:")] == [page_path.as_uri()]

@@ -100,7 +100,8 @@ def test_position_bands_median_and_ordering():
 
 def test_outcome_probabilities_keeps_summary_order_and_values():
     table = run_figure_data.outcome_probabilities(run_summary())
-    assert list(table.columns) == ["outcome", "label", "p", "low", "high"]
+    assert list(table.columns) == ["outcome", "label", "p", "low", "high", "band_low", "band_high"]
+    assert table[["band_low", "band_high"]].isna().all().all()  # a summary without bands
     assert table["outcome"].tolist() == ["russian_retaliation", "direct_conflict", "nuclear_use"]
     assert table["label"].tolist() == [
         "Russian retaliation",

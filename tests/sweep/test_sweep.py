@@ -109,6 +109,14 @@ def test_summary_has_one_row_per_combination_matching_the_job_outcomes(basic):
     assert summary.loc[2, "direct_conflict_high"] == pytest.approx(
         per_job["probabilities"]["direct_conflict"]["high"]
     )
+    # both intervals: each probability's and each mean's parameter band, as in summary.json;
+    # 40 replicates make 40 draws of one replicate each, where no band can be told: empty cells
+    assert per_job["draws"] == 40
+    for name, item in per_job["probabilities"].items():
+        assert (item["band_low"], item["band_high"]) == (None, None)
+        assert summary[[f"{name}_band_low", f"{name}_band_high"]].isna().all().all()
+    for name in per_job["means"]:
+        assert {f"{name}_mean_band_low", f"{name}_mean_band_high"} <= set(summary.columns)
     # the mechanics: combat troops raise the risk of retaliation under both postures (direct
     # conflict is too rare in 40 replicates of 12 months to show it: ~1% with combat troops)
     by_troops = summary.groupby("troops")["russian_retaliation"]

@@ -2,7 +2,8 @@
 
 The sidebar holds the controls (scenario, the four levers, timing months, replicates, months,
 seed and the ranges of the assumptions); the page shows the escalation ladder, outcome
-probabilities with 95% intervals, Ukraine's position, the story of one replicate and the
+probabilities with their 95% Monte Carlo intervals and parameter bands (the line under each
+table says what they mean), Ukraine's position, the story of one replicate and the
 pathways the model leaves out (``escalation.scope``). In compare
 mode two policies run side by side on one seed (common random numbers), with their paired
 differences and a pair of stories of the same replicate whose outcomes differ. A link can carry
@@ -20,6 +21,15 @@ import streamlit as st
 
 from escalation.classroom import session
 from escalation.classroom.figures import differences_figure
+from escalation.classroom.intervals import (
+    BAND_COLUMN,
+    BAND_NOTE,
+    INTERVAL_COLUMN,
+    NO_BAND,
+    band_span,
+    intervals,
+    span,
+)
 from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.config.schema import LEVERS, ConfigError
 from escalation.run.figure_data import POLICY_WORDS, policy_words, run_title
@@ -154,7 +164,7 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
             )
             for measure, month in base["timing"].items()
         }
-    with bar.expander("Assumptions (range sampled per replicate)"):
+    with bar.expander("Assumptions (range sampled per parameter draw)"):
         ranges = {}
         for name, (low, high) in base["ranges"].items():
             lower, upper = session.assumption_bounds(name, low, high)
@@ -225,22 +235,20 @@ def _metrics(run: session.Run) -> None:
     columns = st.columns(len(METRICS) + 1)
     for column, name in zip(columns, METRICS, strict=False):
         item = probabilities[name]
-        column.metric(
-            item["label"],
-            f"{item['p']:.1%}",
-            help=f"95% interval {item['low']:.1%} to {item['high']:.1%}",
-        )
+        column.metric(item["label"], f"{item['p']:.1%}", help=BAND_NOTE)
+        column.caption(intervals(item))
     position = means["ukraine_position_final"]
     columns[-1].metric("Ukraine's final position (mean)", f"{position['mean']:.1f}%")
 
 
 def probability_table(run: session.Run) -> pd.DataFrame:
-    """The run's outcome probabilities with their 95% intervals, as text for the page."""
+    """The run's outcome probabilities with both intervals, as text for the page."""
     rows = [
         {
             "Outcome": item["label"],
             "Probability": f"{item['p']:.1%}",
-            "95% interval": f"{item['low']:.1%} to {item['high']:.1%}",
+            INTERVAL_COLUMN: span(item["low"], item["high"]),
+            BAND_COLUMN: band_span(item),
             "Replicates": f"{item['count']:,} of {run.summary['replicates']:,}",
         }
         for item in run.summary["probabilities"].values()
@@ -248,29 +256,39 @@ def probability_table(run: session.Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The columns of the table of paired differences.
+DIFFERENCE_COLUMNS = ("Outcome", "First", "Second", "Difference", INTERVAL_COLUMN, BAND_COLUMN)
+
+
 def difference_table(differences: pd.DataFrame) -> pd.DataFrame:
-    """Paired differences as text: probabilities in percentage points, means in their units."""
+    """Paired differences as text: probabilities in percentage points, means in their units.
+
+    Each difference has its 95% interval and its parameter band (``session.paired_differences``).
+    """
     rows = []
     for _, row in differences.iterrows():
         if row["kind"] == "probability":
+            points = row[["difference", "low", "high", "band_low", "band_high"]] * 100
             values = [f"{row['first']:.1%}", f"{row['second']:.1%}"]
             values += [
-                f"{row['difference'] * 100:+.1f} pp",
-                f"{row['low'] * 100:+.1f} to {row['high'] * 100:+.1f} pp",
+                f"{points['difference']:+.1f} pp",
+                _points(span(points["low"], points["high"], "{:+.1f}")),
+                _points(span(points["band_low"], points["band_high"], "{:+.1f}")),
             ]
         else:
             values = [f"{row['first']:.2f}", f"{row['second']:.2f}"]
-            values += [f"{row['difference']:+.2f}", f"{row['low']:+.2f} to {row['high']:+.2f}"]
-        rows.append(
-            dict(
-                zip(
-                    ["Outcome", "First", "Second", "Difference", "95% interval"],
-                    [row["label"], *values],
-                    strict=True,
-                )
-            )
-        )
+            values += [
+                f"{row['difference']:+.2f}",
+                span(row["low"], row["high"], "{:+.2f}"),
+                span(row["band_low"], row["band_high"], "{:+.2f}"),
+            ]
+        rows.append(dict(zip(DIFFERENCE_COLUMNS, [row["label"], *values], strict=True)))
     return pd.DataFrame(rows)
+
+
+def _points(text: str) -> str:
+    """A span in percentage points: ``pp`` after it, unless there is no band."""
+    return text if text == NO_BAND else f"{text} pp"
 
 
 def _single(chosen: dict[str, Any], run: session.Run) -> None:
@@ -286,6 +304,7 @@ def _single(chosen: dict[str, Any], run: session.Run) -> None:
     with right:
         _show(outcomes_figure(run.summary))
         st.table(probability_table(run), hide_index=True)
+        st.caption(BAND_NOTE)
     left, right = st.columns(2)
     with left:
         _show(
@@ -333,12 +352,13 @@ def _compare(chosen: dict[str, Any], first: session.Run, second: session.Run) ->
             _metrics(run)
             _show(ladder_figure(run.trajectories, run_title(run.summary, "escalation ladder")))
     differences = session.paired_differences(first, second)
-    st.subheader("Paired differences (second minus first), with 95% intervals")
+    st.subheader("Paired differences (second minus first), with both intervals")
     left, right = st.columns(2)
     with left:
         _show(differences_figure(differences, labels))
     with right:
         st.table(difference_table(differences), hide_index=True)
+        st.caption(BAND_NOTE)
     contrast = session.contrasting_replicate(first, second, labels=labels)
     st.subheader("The same replicate, two stories")
     if contrast is None:

@@ -21,6 +21,13 @@ from typing import Any
 
 import pandas as pd
 
+from escalation.classroom.intervals import (
+    BAND_COLUMN,
+    BAND_NOTE,
+    INTERVAL_COLUMN,
+    band_span,
+    span,
+)
 from escalation.files import FileRefused, atomic_write, read_regular, read_text
 from escalation.run.figure_data import policy_words
 from escalation.run.results import FILES, PROBABILITIES
@@ -152,18 +159,48 @@ def _read(path: Path, root: Path) -> bytes:
 
 
 def probability_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """A run's outcome probabilities with their intervals, as text."""
+    """A run's outcome probabilities with both intervals, as text (no band: ``NO_BAND``)."""
     return pd.DataFrame(
         [
             {
                 "Outcome": item["label"],
                 "Probability": f"{item['p']:.1%}",
-                "95% interval": f"{item['low']:.1%} to {item['high']:.1%}",
+                INTERVAL_COLUMN: span(item["low"], item["high"]),
+                BAND_COLUMN: band_span(item),
                 "Replicates": f"{item['count']:,}",
             }
             for item in summary["probabilities"].values()
         ]
     )
+
+
+def mean_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """A run's means with both intervals, as text; means of no value are left out."""
+    return pd.DataFrame(
+        [
+            {
+                "Outcome": name.replace("_", " "),
+                "Mean": f"{item['mean']:.2f}",
+                INTERVAL_COLUMN: span(item["low"], item["high"], "{:.2f}"),
+                BAND_COLUMN: band_span(item, "{:.2f}"),
+            }
+            for name, item in summary.get("means", {}).items()
+            if item.get("mean") is not None
+        ]
+    )
+
+
+def _note() -> str:
+    """The line under a table of probabilities: what its two intervals mean."""
+    return f'<p class="note">{html.escape(BAND_NOTE)}</p>'
+
+
+def _draws(summary: Mapping[str, Any]) -> str:
+    """`` in N parameter draws`` when the summary records its draws, else nothing."""
+    draws = summary.get("draws")
+    if draws is None:
+        return ""
+    return f" in {int(draws):,} parameter draw{'' if draws == 1 else 's'}"
 
 
 def run_page(folder: Path) -> str:
@@ -179,18 +216,7 @@ def run_page(folder: Path) -> str:
         raise ReportPageError(f"{path} is missing or malformed: {error}") from None
     config = summary.get("config") or {}
     policy = config.get("policy") or {}
-    means = summary.get("means", {})
-    mean_rows = pd.DataFrame(
-        [
-            {
-                "Outcome": name.replace("_", " "),
-                "Mean": f"{item['mean']:.2f}",
-                "95% interval": f"{item['low']:.2f} to {item['high']:.2f}",
-            }
-            for name, item in means.items()
-            if item.get("mean") is not None
-        ]
-    )
+    means = mean_rows(summary)
     narrative = folder / FILES["narrative"]
     story = (  # the story without its own copy of the excluded pathways, shown under Outcomes
         markdown_to_html(
@@ -203,14 +229,19 @@ def run_page(folder: Path) -> str:
     body = [
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="meta">{html.escape(policy_words(policy))}<br>'
-        f"{int(summary['replicates']):,} replicates x {summary['months']} months from "
+        f"{int(summary['replicates']):,} replicates{_draws(summary)} x {summary['months']} "
+        "months from "
         f"{html.escape(str(summary.get('start', '')))} &middot; <strong>seed "
         f"{html.escape(str(summary['seed']))}</strong> &middot; scenario "
         f"{html.escape(str(summary.get('scenario', '')))} &middot; escalation "
         f"{html.escape(str(summary.get('version', '')))}</p>",
         "<h2>Outcomes</h2>",
-        _table(probability_rows(summary), {"Probability", "95% interval", "Replicates"}),
-        _table(mean_rows, {"Mean", "95% interval"}) if len(mean_rows) else "",
+        _table(
+            probability_rows(summary),
+            {"Probability", INTERVAL_COLUMN, BAND_COLUMN, "Replicates"},
+        ),
+        _table(means, {"Mean", INTERVAL_COLUMN, BAND_COLUMN}) if len(means) else "",
+        _note(),
         _scope(),
         "<h2>Figures</h2>",
         _figures(folder / FILES["figures"], folder),
@@ -258,11 +289,12 @@ def sweep_page(folder: Path) -> str:
             "Rank": range(1, len(table) + 1),
             "Policy": table["label"],
             risk: [f"{p:.1%}" for p in table["p"]],
-            "95% interval": [
-                f"{lo:.1%} to {hi:.1%}" for lo, hi in zip(table["low"], table["high"], strict=True)
+            INTERVAL_COLUMN: [
+                span(lo, hi) for lo, hi in zip(table["low"], table["high"], strict=True)
             ],
         }
     )
+    ranked[BAND_COLUMN] = _sweep_bands(summary, table, RANKING_OUTCOME)
     extra = {
         f"P({PROBABILITIES['lethal_engagement']})": ("lethal_engagement", "{:.1%}"),
         "Ukraine's final position (mean %)": ("ukraine_position_final_mean", "{:.1f}"),
@@ -282,6 +314,7 @@ def sweep_page(folder: Path) -> str:
         f"by the probability of {html.escape(PROBABILITIES[RANKING_OUTCOME])}, lowest first</p>",
         "<h2>Ranked policies</h2>",
         _table(ranked, set(ranked.columns) - {"Policy"}),
+        _note(),
         _scope(),
         "<h2>Comparison figures</h2>",
         _figures(folder / SWEEP_FILES["figures"], folder),
@@ -289,6 +322,19 @@ def sweep_page(folder: Path) -> str:
         f"<pre>{html.escape(config_text or 'multirun.yaml is missing')}</pre>",
     ]
     return _page(f"{sweep_description(summary, name)}: report", "\n".join(body))
+
+
+def _sweep_bands(summary: pd.DataFrame, table: pd.DataFrame, outcome: str) -> list[str]:
+    """The parameter band of ``outcome`` for each ranked policy, from ``summary.csv``.
+
+    A ``summary.csv`` written before the bands (no ``OUTCOME_band_low`` column), or a ranking
+    without jobs, gives ``NO_BAND`` on every row.
+    """
+    columns = [f"{outcome}_band_low", f"{outcome}_band_high"]
+    if "job" not in table.columns or not set(columns) <= set(summary.columns):
+        return [span(None, None)] * len(table)
+    bands = dict(zip(summary["job"], zip(*(summary[c] for c in columns), strict=True), strict=True))
+    return [span(*bands[job]) for job in table["job"]]
 
 
 def write_report_page(folder: Path) -> Path:

@@ -183,11 +183,14 @@ def policy_config(settings: Settings) -> dict[str, str]:
 
 
 def paired_differences(first: Run, second: Run) -> pd.DataFrame:
-    """Replicate-by-replicate differences (second minus first) with 95% intervals.
+    """Replicate-by-replicate differences (second minus first) with both intervals.
 
     Both runs must share their replicates' assumptions (same seed and assumption ranges), so
-    each replicate is a matched pair and the interval is that of the mean paired difference
-    (mean ± z·sd/√n), much narrower than the difference of two independent estimates.
+    each replicate is a matched pair, with the same parameter draw under both policies. The
+    95% interval is that of the mean paired difference (``mean_interval`` over the draws: the
+    clustered Monte Carlo error), much narrower than the difference of two independent
+    estimates; the parameter band is 5-95% of the difference across the parameter draws
+    (``escalation.run.results.parameter_band`` of y_second - y_first).
 
     Args:
         first: The first policy's run.
@@ -196,8 +199,9 @@ def paired_differences(first: Run, second: Run) -> pd.DataFrame:
     Returns:
         One row per outcome (the probabilities of ``escalation.run.results.PROBABILITIES``, then
         ``DIFFERENCE_MEANS``) with columns ``outcome``, ``label``, ``first``, ``second``,
-        ``difference``, ``low``, ``high`` (probabilities as 0..1) and ``kind``
-        (``probability`` or ``mean``).
+        ``difference``, ``low``, ``high`` (the 95% interval), ``band_low``, ``band_high``
+        (the parameter band; NaN with fewer than two draws), probabilities as 0..1, and
+        ``kind`` (``probability`` or ``mean``).
 
     Raises:
         ValueError: The runs do not share their replicates' assumptions.
@@ -208,10 +212,11 @@ def paired_differences(first: Run, second: Run) -> pd.DataFrame:
     b = second.outcomes.assign(red_line_crossed=second.outcomes["red_lines_crossed"] > 0)
     columns = [(name, label, "probability") for name, label in PROBABILITIES.items()]
     columns += [(name, label, "mean") for name, label in DIFFERENCE_MEANS.items()]
+    draw = a["draw"].to_numpy() if "draw" in a else None
     for name, label, kind in columns:
         x = a[name].to_numpy(dtype=float)
         y = b[name].to_numpy(dtype=float)
-        interval = mean_interval(pd.Series(y - x))
+        interval = mean_interval(pd.Series(y - x), draw)
         rows.append(
             {
                 "outcome": name,
@@ -221,6 +226,8 @@ def paired_differences(first: Run, second: Run) -> pd.DataFrame:
                 "difference": interval["mean"],
                 "low": interval["low"],
                 "high": interval["high"],
+                "band_low": np.nan if interval["band_low"] is None else interval["band_low"],
+                "band_high": np.nan if interval["band_high"] is None else interval["band_high"],
                 "kind": kind,
             }
         )
@@ -228,8 +235,8 @@ def paired_differences(first: Run, second: Run) -> pd.DataFrame:
 
 
 def check_common_numbers(first: Run, second: Run) -> None:
-    """Raise ValueError unless both runs drew the same assumptions for every replicate."""
-    names = uncertainty_names()
+    """Raise ValueError unless both runs drew the same assumptions and draw for each replicate."""
+    names = [*uncertainty_names(), "draw"]
     if len(first.outcomes) != len(second.outcomes) or not np.array_equal(
         first.outcomes[names].to_numpy(), second.outcomes[names].to_numpy()
     ):

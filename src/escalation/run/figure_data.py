@@ -92,16 +92,18 @@ def position_bands(trajectories: pd.DataFrame) -> pd.DataFrame:
 
 
 def outcome_probabilities(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """Outcome probabilities of a run with their 95% intervals, in the summary's order.
+    """Outcome probabilities of a run with both intervals, in the summary's order.
 
     Args:
         summary: Run summary with a ``probabilities`` mapping from outcome name to a mapping with
-            keys ``label``, ``p``, ``low`` and ``high`` (probabilities in 0..1).
+            keys ``label``, ``p``, ``low``, ``high`` (the 95% Monte Carlo interval), ``band_low``
+            and ``band_high`` (the parameter band; None, or absent in a summary written before
+            the bands, when there is none); probabilities in 0..1.
 
     Returns:
-        A frame with columns ``outcome``, ``label``, ``p``, ``low`` and ``high``, one row per
-        outcome, in the order given in the summary. A missing label falls back to the outcome
-        name.
+        A frame with columns ``outcome``, ``label``, ``p``, ``low``, ``high``, ``band_low`` and
+        ``band_high`` (NaN for no band), one row per outcome, in the order given in the summary.
+        A missing label falls back to the outcome name.
     """
     rows = [
         {
@@ -110,10 +112,19 @@ def outcome_probabilities(summary: Mapping[str, Any]) -> pd.DataFrame:
             "p": float(entry["p"]),
             "low": float(entry["low"]),
             "high": float(entry["high"]),
+            "band_low": _number(entry.get("band_low")),
+            "band_high": _number(entry.get("band_high")),
         }
         for outcome, entry in summary["probabilities"].items()
     ]
-    return pd.DataFrame(rows, columns=["outcome", "label", "p", "low", "high"])
+    return pd.DataFrame(
+        rows, columns=["outcome", "label", "p", "low", "high", "band_low", "band_high"]
+    )
+
+
+def _number(value: Any) -> float:
+    """A float, NaN for None."""
+    return float("nan") if value is None else float(value)
 
 
 def month_label(date: str) -> str:

@@ -38,6 +38,7 @@ from escalation.run.figure_data import (
     run_title,
     rung_tick_labels,
 )
+from escalation.run.results import BAND_NOTE
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -186,8 +187,56 @@ def _write(fig: Figure, path: Path, style: str) -> Path:
     return path
 
 
+#: The legend's names of the two intervals of a probability on the outcomes figure.
+MC_LABEL = "95% Wilson interval (Monte Carlo error)"
+BAND_LABEL = "Parameter band (5-95% across parameter draws)"
+#: The order of the outcomes figure's legend.
+LEGEND_ORDER = ("Estimated probability", MC_LABEL, BAND_LABEL)
+#: The outcomes figure's note when no probability has a parameter band.
+NO_BAND_NOTE = (
+    "No parameter band: it needs at least two parameter draws of at least two replicates each"
+)
+
+
+def interval_legend(fig: Figure, ax: Axes, order: Sequence[str], *, banded: bool) -> Any:
+    """A figure's legend below it, in ``order``, titled by what the two intervals mean.
+
+    Args:
+        fig: The figure.
+        ax: The axes whose labelled artists the legend names.
+        order: The labels in the legend's order (those not drawn are left out).
+        banded: Whether a parameter band is drawn: the title is then ``BAND_NOTE``, else
+            ``NO_BAND_NOTE``.
+
+    Returns:
+        The legend.
+    """
+    import textwrap
+
+    plt = pyplot()
+    handles, labels = ax.get_legend_handles_labels()
+    chosen = [labels.index(name) for name in order if name in labels]
+    characters = int(fig.get_figwidth() * 72.0 / (plt.rcParams["font.size"] * 0.55))
+    legend = fig.legend(
+        [handles[i] for i in chosen],
+        [labels[i] for i in chosen],
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+        title=textwrap.fill(BAND_NOTE if banded else NO_BAND_NOTE, characters),
+        title_fontsize="small",
+    )
+    legend.get_title().set_color("0.3")
+    return legend
+
+
 def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Figure:
-    """Outcome probabilities as horizontal bars in % with 95% Wilson interval error bars.
+    """Outcome probabilities as horizontal bars in %, with both intervals of each.
+
+    The 95% Wilson interval (Monte Carlo error) is a black error bar; the parameter band
+    (``escalation.run.results.parameter_band``) a wider, lighter bar behind it. The legend names
+    both, and its title says what they mean (``BAND_NOTE``; ``NO_BAND_NOTE`` when no
+    probability has a band).
 
     Args:
         summary: Run summary with ``title`` (or ``scenario``), ``replicates``, ``months``,
@@ -201,14 +250,30 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
     percent = table["p"].to_numpy() * 100.0
     low = table["low"].to_numpy() * 100.0
     high = table["high"].to_numpy() * 100.0
+    band_low = table["band_low"].to_numpy(dtype=float) * 100.0
+    band_high = table["band_high"].to_numpy(dtype=float) * 100.0
+    banded = ~(np.isnan(band_low) | np.isnan(band_high))
     errors = np.clip(np.vstack([percent - low, high - percent]), 0.0, None)
     positions = np.arange(len(table))
-    top = float(np.nanmax(high)) if len(table) and not np.all(np.isnan(high)) else 0.0
+    ends = np.fmax(high, band_high)  # the right end of what is drawn on each row
+    top = float(np.nanmax(ends)) if len(table) and not np.all(np.isnan(ends)) else 0.0
     right = min(112.0, max(5.0, top * 1.25 + 2.0))  # room for the value labels
     plt = pyplot()
     with plt.rc_context(check_style(style)):
         fig, ax = plt.subplots(figsize=FIGSIZES[style], layout="constrained")
         ax.barh(positions, percent, color="tab:red", alpha=0.75, label="Estimated probability")
+        if banded.any():
+            ax.hlines(
+                positions[banded],
+                band_low[banded],
+                band_high[banded],
+                colors="tab:blue",
+                alpha=0.4,
+                linewidth=3.0 * plt.rcParams["lines.linewidth"] + 6.0,
+                capstyle="butt",
+                zorder=2.5,
+                label=BAND_LABEL,
+            )
         ax.errorbar(
             percent,
             positions,
@@ -217,11 +282,12 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
             ecolor="black",
             elinewidth=1.5,
             capsize=5,
-            label="95% Wilson interval",
+            zorder=3,
+            label=MC_LABEL,
         )
-        for y, p, h in zip(positions, percent, high, strict=True):
+        for y, p, end in zip(positions, percent, ends, strict=True):
             if not math.isnan(p):
-                end = h if not math.isnan(h) else p
+                end = end if not math.isnan(end) else p
                 ax.text(end + right * 0.01, y, f"{p:.1f}%", va="center")
         ax.set_yticks(positions)
         ax.set_yticklabels(table["label"].tolist())
@@ -230,7 +296,7 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
         ax.set_xticks([tick for tick in ax.get_xticks() if 0.0 <= tick <= min(right, 100.0)])
         ax.set_xlabel("Probability over the run (%)")
         set_title(fig, run_title(summary, "outcome probabilities"))
-        fig.legend(loc="outside lower center", ncols=2, frameon=False)
+        interval_legend(fig, ax, LEGEND_ORDER, banded=bool(banded.any()))
         ax.grid(axis="x", alpha=0.3)
     return fig
 

@@ -273,38 +273,87 @@ def mean_interval(
 def summary_row(summary: Mapping[str, Any]) -> dict[str, Any]:
     """Flatten a summary into one table row (the columns of a sweep's ``summary.csv``).
 
-    Each probability gives ``NAME``, ``NAME_low`` and ``NAME_high``; each mean gives
-    ``NAME_mean``, ``NAME_mean_low`` and ``NAME_mean_high``.
+    Each probability gives ``NAME``, ``NAME_low``, ``NAME_high`` (its 95% Monte Carlo
+    interval), ``NAME_band_low`` and ``NAME_band_high`` (its parameter band); each mean gives
+    ``NAME_mean``, ``NAME_mean_low``, ``NAME_mean_high``, ``NAME_mean_band_low`` and
+    ``NAME_mean_band_high``. A band that cannot be told (one draw) is None (an empty cell).
     """
     row: dict[str, Any] = {}
     for name, item in summary["probabilities"].items():
-        row.update({name: item["p"], f"{name}_low": item["low"], f"{name}_high": item["high"]})
+        row.update(
+            {
+                name: item["p"],
+                f"{name}_low": item["low"],
+                f"{name}_high": item["high"],
+                f"{name}_band_low": item.get("band_low"),
+                f"{name}_band_high": item.get("band_high"),
+            }
+        )
     for name, item in summary["means"].items():
         row.update(
             {
                 f"{name}_mean": item["mean"],
                 f"{name}_mean_low": item["low"],
                 f"{name}_mean_high": item["high"],
+                f"{name}_mean_band_low": item.get("band_low"),
+                f"{name}_mean_band_high": item.get("band_high"),
             }
         )
     return row
 
 
+#: What the terminal table shows for a band that cannot be told (fewer than two draws).
+NO_BAND = "\u2013"
+
+
+def band_text(item: Mapping[str, Any], form: str = "{:.1%}") -> str:
+    """A probability's (or mean's) parameter band as ``[low, high]``, or ``NO_BAND`` if None.
+
+    Args:
+        item: One entry of a summary's ``probabilities`` or ``means`` (a summary written before
+            the bands has no ``band_low``: no band).
+        form: The format of each end.
+    """
+    low, high = item.get("band_low"), item.get("band_high")
+    if low is None or high is None:
+        return NO_BAND
+    return f"[{form.format(low)}, {form.format(high)}]"
+
+
+def size_words(summary: Mapping[str, Any]) -> str:
+    """A run's size in words: ``1,000 replicates in 100 parameter draws x 36 months``.
+
+    A summary without ``draws`` (written before them) gives ``1,000 replicates x 36 months``.
+    """
+    words = f"{summary['replicates']:,} replicates"
+    draws = summary.get("draws")
+    if draws is not None:
+        words += f" in {draws:,} parameter draw{'' if draws == 1 else 's'}"
+    return f"{words} x {summary['months']} months"
+
+
 def summary_table(summary: Mapping[str, Any]) -> str:
-    """A compact terminal table: each probability with its interval, key means, what is left out."""
-    width = max(len(item["label"]) for item in summary["probabilities"].values())
+    """A compact terminal table: each probability with both intervals, key means, what is left out.
+
+    The columns are ``p``, its ``95% interval`` (Monte Carlo error) and its ``parameter band``
+    (``NO_BAND`` when None); the line under the table says what the two mean (``BAND_NOTE``).
+    """
+    items = list(summary["probabilities"].values())
+    width = max(len(item["label"]) for item in items)
+    intervals = [f"[{item['low']:.1%}, {item['high']:.1%}]" for item in items]
+    span = max(len("95% interval"), *(len(text) for text in intervals))
     title = summary["title"]
     if changes_words(summary.get("changes")):
         title += f", with {changes_words(summary.get('changes'))}"
     lines = [
-        f"{title}  ({summary['replicates']:,} replicates x {summary['months']} months,"
-        f" seed {summary['seed']})",
-        f"{'outcome':<{width}}  {'p':>6}  95% interval",
+        f"{title}  ({size_words(summary)}, seed {summary['seed']})",
+        f"{'outcome':<{width}}  {'p':>6}  {'95% interval':<{span}}  parameter band",
     ]
-    for item in summary["probabilities"].values():
+    for item, interval in zip(items, intervals, strict=True):
         lines.append(
-            f"{item['label']:<{width}}  {item['p']:>6.1%}  [{item['low']:.1%}, {item['high']:.1%}]"
+            f"{item['label']:<{width}}  {item['p']:>6.1%}  {interval:<{span}}  {band_text(item)}"
         )
+    lines.append(BAND_NOTE)
     means = summary["means"]
     lines.append(
         f"mean highest rung {means['max_rung']['mean']:.2f}; Ukraine's final position "
