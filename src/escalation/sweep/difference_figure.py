@@ -10,7 +10,10 @@ check number by number; ``plot_differences`` only lays it out.
 from __future__ import annotations
 
 import os
+import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +21,7 @@ import pandas as pd
 from escalation.figure_style import check_style, pyplot, save_figure, set_title
 from escalation.run.results import PROBABILITIES
 from escalation.sweep.differences import KEY_OUTCOMES, RANK_OUTCOME, RANKING_ENDS, ranked
-from escalation.sweep.figure_data import _title, policy_label, swept_columns
+from escalation.sweep.figure_data import NO_POLICY_SWEPT, _title, swept_columns
 
 DIFFERENCES_FIGURE = "differences"
 """Stem of the figure's file in ``figures/``."""
@@ -27,6 +30,8 @@ INTERVAL_LABEL = "95% Monte Carlo interval of the paired difference"
 BAND_LABEL = "Parameter band: 5-95% of the difference across parameter draws"
 POINT_LABEL = "Change from the baseline"
 AXIS_LABEL = "Change (percentage points)"
+SEPARATOR = " / "
+"""Between the values of a policy's swept keys in its row label; the axis names the keys."""
 INTERVAL_COLOUR = "tab:blue"
 BAND_COLOUR = "black"
 ZERO_STYLE = {"color": "0.35", "linestyle": "--", "linewidth": 1.2}
@@ -44,8 +49,8 @@ def difference_rows(
         outcomes: The outcomes drawn.
 
     Returns:
-        A frame in rank order with ``job``, ``label`` (``(baseline)`` added to the baseline's)
-        and, per outcome NAME, ``NAME``, ``NAME_low``, ``NAME_high``, ``NAME_band_low``,
+        A frame in rank order with ``job``, ``label`` (``compact_label``, ``(baseline)`` added to
+        the baseline's) and, per outcome NAME, ``NAME``, ``NAME_low``, ``NAME_high``, ``NAME_band_low``,
         ``NAME_band_high`` in points (NaN where there is no band); with more than
         ``2 * RANKING_ENDS`` policies only the lowest and highest ``RANKING_ENDS``. Then how
         many policies are left out between them.
@@ -56,7 +61,7 @@ def difference_rows(
         {
             "job": order["job"].astype(int),
             "label": [
-                policy_label(row, columns) + (" (baseline)" if int(row["job"]) == baseline else "")
+                compact_label(row, columns) + (" (baseline)" if int(row["job"]) == baseline else "")
                 for _, row in order.iterrows()
             ],
         }
@@ -75,6 +80,13 @@ def difference_rows(
         hidden = len(rows) - 2 * RANKING_ENDS
         rows = pd.concat([rows.head(RANKING_ENDS), rows.tail(RANKING_ENDS)], ignore_index=True)
     return rows, hidden
+
+
+def compact_label(row: Mapping[str, Any] | pd.Series, columns: Sequence[str]) -> str:
+    """A policy's swept values alone (``inside / combat``), in the order of ``columns``."""
+    if not columns:
+        return NO_POLICY_SWEPT
+    return SEPARATOR.join(str(row[column]) for column in columns)
 
 
 def plot_differences(
@@ -106,8 +118,9 @@ def plot_differences(
         positions[RANKING_ENDS:] += 1.0  # a blank row for the policies left out
     count = len(positions) + (1 if hidden else 0)
     slides = style == "slides"
-    height = max(4.8, 2.6 + (0.42 if slides else 0.3) * count)
+    height = max(4.8, 2.8 + (0.42 if slides else 0.3) * count)
     width = 15.0 if slides else 13.0
+    columns = swept_columns(table)
     draws = int(table["draws"].iloc[0]) if "draws" in table and len(table) else 0
     has_band = any(rows[f"{name}_band_low"].notna().any() for name in KEY_OUTCOMES)
 
@@ -125,6 +138,7 @@ def plot_differences(
             first.set_yticks(positions)
             first.set_yticklabels(rows["label"], fontsize="small" if count > 12 else "medium")
             first.set_ylim(count - 0.5, -0.5)  # smallest change in P(war) at the top
+            first.set_ylabel(SEPARATOR.join(columns) if columns else "policy")
             if hidden:
                 first.text(
                     0.0,
@@ -171,14 +185,16 @@ def _panel(ax, rows: pd.DataFrame, positions: np.ndarray, name: str, thick: floa
         zorder=3,
     )
     ax.plot(points, positions, "o", color="black", markersize=5, zorder=5)
-    ax.set_title(PROBABILITIES[name], fontsize="medium")
-    ax.set_xlabel(AXIS_LABEL)
+    ax.set_title(textwrap.fill(PROBABILITIES[name], 20), fontsize="medium")
+    ax.set_xlabel(AXIS_LABEL, fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     values = np.concatenate([points, band_low[banded], band_high[banded]])
     values = np.concatenate([values, rows[f"{name}_low"], rows[f"{name}_high"]])
     values = values[np.isfinite(values)]
-    reach = max(1.0, float(np.max(np.abs(values))) if values.size else 1.0) * 1.1
-    ax.set_xlim(-reach, reach)
+    low = min(0.0, float(values.min())) if values.size else 0.0
+    high = max(0.0, float(values.max())) if values.size else 0.0
+    margin = max(1.0, high - low) * 0.08
+    ax.set_xlim(low - margin, high + margin)
 
 
 def _legend_handles(baseline: int, label: str, has_band: bool, draws: int) -> list:
