@@ -49,9 +49,9 @@ def difference_rows(
         outcomes: The outcomes drawn.
 
     Returns:
-        A frame in rank order with ``job``, ``label`` (``compact_label``, ``(baseline)`` added to
-        the baseline's) and, per outcome NAME, ``NAME``, ``NAME_low``, ``NAME_high``, ``NAME_band_low``,
-        ``NAME_band_high`` in points (NaN where there is no band); with more than
+        A frame in rank order with ``job``, ``label`` (``compact_label``, ``(baseline)`` added
+        to the baseline's) and, per outcome NAME, ``NAME``, ``NAME_low``, ``NAME_high``,
+        ``NAME_band_low``, ``NAME_band_high`` in points (NaN where there is no band); with more than
         ``2 * RANKING_ENDS`` policies only the lowest and highest ``RANKING_ENDS``. Then how
         many policies are left out between them.
     """
