@@ -267,7 +267,9 @@ def paired_differences(
     Rule: with y the 0/1 outcome per replicate, the difference is P(policy) − P(baseline), each
     the share of replicates in which the outcome happened; its 95% interval is the difference
     ± z·√v, v the clustered variance (``clustered_variance``) of y_policy − y_baseline over the
-    parameter draws, clipped to [−1, 1]; its band is ``parameter_band`` of the same values.
+    parameter draws, clipped to [−1, 1]; its band is ``parameter_band`` of the same values. The
+    pairing is common random numbers (Law, *Simulation Modeling and Analysis*, 5th ed., 2015,
+    §11.2): replicate r of both jobs shares its draw and random stream.
 
     Args:
         outcomes: Every replicate of every gathered job (the sweep's ``outcomes.csv`` table),
