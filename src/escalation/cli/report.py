@@ -18,8 +18,12 @@ from escalation.errors import describe_os_error, error_line
 from escalation.files import MARKER, FileRefused, made_by_escalation, own_folder, real
 from escalation.run.results import summary_table
 from escalation.run.runs import HYDRA_CONFIG, RunFolderError, rebuild_run
+from escalation.sweep.differences import BASELINE_KEY, parse_baseline
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError
 from escalation.sweep.gather import rebuild_sweep
+
+#: The flag that chooses a sweep's baseline, as its messages name it.
+BASELINE_FLAG = "--baseline"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,6 +37,13 @@ def main(argv: list[str] | None = None) -> None:
         "--html",
         action="store_true",
         help="also write report.html: one self-contained page (figures embedded) to project",
+    )
+    parser.add_argument(
+        BASELINE_FLAG,
+        metavar="POLICY",
+        help=f"a sweep's baseline policy in differences.csv, written as {BASELINE_KEY} takes it: "
+        "a job number or one job's swept values, e.g. '{policy.troops:none}' (default: the "
+        f"sweep's {BASELINE_KEY}, else its first job)",
     )
     arguments = parser.parse_args(argv)
     folder = arguments.folder
@@ -58,19 +69,25 @@ def main(argv: list[str] | None = None) -> None:
             held.enter_context(own_folder(folder, str(folder)))
         except FileRefused as error:
             fail(str(error))
-        _report(folder, arguments.html, fail)
+        _report(folder, arguments.html, fail, arguments.baseline)
 
 
-def _report(folder: Path, html: bool, fail) -> None:
-    """Rebuild the run or sweep in ``folder`` (and its page); print what was done."""
+def _report(folder: Path, html: bool, fail, baseline: str | None = None) -> None:
+    """Rebuild the run or sweep in ``folder`` (and its page); print what was done.
+
+    A sweep's report ends with the ranking of its policies' differences from the baseline.
+    """
     try:
         if (folder / MULTIRUN_FILE).is_file():
-            gathered = rebuild_sweep(folder)
+            spec = None if baseline is None else parse_baseline(baseline, BASELINE_FLAG)
+            gathered = rebuild_sweep(folder, baseline=spec, key=BASELINE_FLAG)
             print(gathered.report(folder), flush=True)
             if not gathered.complete:
                 print(error_line("escalation-report", gathered.error_line()), file=sys.stderr)
                 sys.exit(1)
         else:
+            if baseline is not None:
+                fail(f"{BASELINE_FLAG}: {folder} is a run folder; a baseline is chosen for a sweep")
             summary, notes = rebuild_run(folder)
             print(summary_table(summary))
             for note in notes:

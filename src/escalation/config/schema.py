@@ -120,12 +120,18 @@ class Sim:
 
 @dataclass
 class Sweep:
-    """A preset sweep (``escalation -m sweep=NAME``) and what each of its jobs writes."""
+    """A preset sweep (``escalation -m sweep=NAME``) and what each of its jobs writes.
+
+    ``baseline`` is the policy every job is compared with in ``differences.csv``: null for the
+    first job, a job number, or the swept values of one job (``{policy.troops:none}``); typed
+    ``Any`` so that Hydra takes a number or a mapping (``escalation.sweep.differences``).
+    """
 
     name: str = ""
     description: str = ""
     job_figures: bool = False
     job_trajectories: bool = False
+    baseline: Any = None
 
 
 @dataclass

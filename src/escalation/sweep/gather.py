@@ -16,7 +16,12 @@ At the sweep root:
   the levers, the other varying keys, then ``NAME``/``NAME_low``/``NAME_high`` for each
   probability and ``NAME_mean``/``NAME_mean_low``/``NAME_mean_high`` for each mean (95%
   intervals). No two rows share all of these key columns.
-- ``figures/``: heatmaps, the support-versus-risk trade-off and a ranking.
+- ``differences.csv``: each job against the baseline job (the first, or ``sweep.baseline``),
+  paired replicate by replicate: the change in each probability with its Monte Carlo interval
+  and parameter band (``escalation.sweep.differences``); not written, with a line saying why,
+  when the jobs differ in seed, replicates or draws.
+- ``figures/``: the differences first (``differences.png``), then heatmaps, the
+  support-versus-risk trade-off and a ranking.
 """
 
 from __future__ import annotations
@@ -46,6 +51,18 @@ from escalation.files import (
 from escalation.run.results import FILES, read_outcomes, summarize, summary_row
 from escalation.run.runs import ERROR_FILE
 from escalation.scope import scope_lines
+from escalation.sweep.difference_figure import DIFFERENCES_FIGURE, plot_differences
+from escalation.sweep.differences import (
+    BASELINE_KEY,
+    DIFFERENCES_FILE,
+    BaselineError,
+    Differences,
+    baseline_spec,
+    choose_baseline,
+    ranking_lines,
+    sweep_differences,
+    write_differences,
+)
 from escalation.sweep.figures import draw_sweep_figures
 from escalation.sweep.folder import (
     Job,
@@ -58,7 +75,12 @@ from escalation.sweep.folder import (
 from escalation.sweep.progress import KEY_COLUMNS, config_value, override_values, varying_keys
 
 LEVERS = ["instructors", "troops", "deep_strikes", "posture"]
-SWEEP_FILES = {"outcomes": "outcomes.csv", "summary": "summary.csv", "figures": "figures"}
+SWEEP_FILES = {
+    "outcomes": "outcomes.csv",
+    "summary": "summary.csv",
+    "differences": DIFFERENCES_FILE,
+    "figures": "figures",
+}
 
 
 @dataclass
@@ -72,6 +94,8 @@ class Gathered:
     missing: list[tuple[Job, str]] = field(default_factory=list)
     #: Each gathered job's own ``outcomes.csv`` text, in the order of ``outcomes``' rows.
     texts: list[str] = field(default_factory=list)
+    #: Each job against the baseline (``escalation.sweep.differences``), or why not.
+    differences: Differences | None = None
 
     @property
     def complete(self) -> bool:
@@ -86,9 +110,12 @@ class Gathered:
     def report(self, folder: Path) -> str:
         """Lines for the terminal: what was gathered, each job without results, what is left out."""
         done = self.jobs - len(self.failed) - len(self.missing)
+        written = self.differences is not None and self.differences.table is not None
+        files = [SWEEP_FILES["outcomes"], SWEEP_FILES["summary"]]
+        files += [SWEEP_FILES["differences"]] if written else []
         lines = [
             f"Gathered {done} of {self.jobs} jobs ({len(self.outcomes):,} replicates) into "
-            f"{folder}: {SWEEP_FILES['outcomes']}, {SWEEP_FILES['summary']}, figures/"
+            f"{folder}: {', '.join(files)}, figures/"
         ]
         lines += [f"  FAILED {job.label}: {why}" for job, why in self.failed]
         lines += [f"  MISSING {job.label}: {why}" for job, why in self.missing]
@@ -97,6 +124,8 @@ class Gathered:
                 "  Re-run the same command with hydra.sweep.dir=" + str(folder) + " to "
                 "compute only the jobs without results."
             )
+        if self.differences is not None:
+            lines += ranking_lines(self.differences)
         return "\n".join([*lines, *scope_lines()])
 
 
@@ -176,14 +205,20 @@ def _first_line(path: Path) -> str:
     return shown(lines[0]) if lines else f"{path.name} is empty"
 
 
-def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
-    """Read every job's results; build the sweep's outcomes and summary tables.
+def gather(folder: Path, multirun: DictConfig | None = None, *, baseline: Any = None) -> Gathered:
+    """Read every job's results; build the sweep's outcomes, summary and differences tables.
+
+    Args:
+        folder: The sweep folder.
+        multirun: Its config (``multirun.yaml``, read when omitted).
+        baseline: The baseline policy (as ``sweep.baseline`` takes it), instead of the config's.
 
     Raises:
         SweepError: Not a sweep folder, or no job has results.
     """
     if multirun is None:
         multirun = load_multirun(folder)
+    spec = baseline_spec(multirun) if baseline is None else baseline
     jobs = sweep_jobs(folder, multirun)
     keys = extra_keys(jobs)
     base = task_config(multirun)
@@ -219,13 +254,17 @@ def gather(folder: Path, multirun: DictConfig | None = None) -> Gathered:
         )
     if not frames:
         raise SweepError(f"no job in {folder} has results ({len(jobs)} expected)")
+    outcomes = pd.concat(frames, ignore_index=True)
+    summary = pd.DataFrame(rows)
+    front = ["job", "scenario", "replicates", "months", "seed", *LEVERS, *keys]
     return Gathered(
-        outcomes=pd.concat(frames, ignore_index=True),
-        summary=pd.DataFrame(rows),
+        outcomes=outcomes,
+        summary=summary,
         jobs=len(jobs),
         failed=failed,
         missing=missing,
         texts=texts,
+        differences=sweep_differences(outcomes, summary, jobs, spec, front),
     )
 
 
@@ -249,6 +288,9 @@ def write_gathered(
         stream.writelines(outcomes_csv(gathered))
     with atomic_write(folder / SWEEP_FILES["summary"]) as stream:
         formula_safe(gathered.summary).to_csv(stream, index=False, lineterminator="\n")
+    if gathered.differences is not None:
+        write_differences(folder, gathered.differences)
+        _difference_figures(figures, gathered.differences, sweep_name, plots)
     draw_sweep_figures(
         gathered.summary,
         figures,
@@ -256,6 +298,27 @@ def write_gathered(
         style=plots.style,
         formats=plots.formats,
     )
+
+
+def _difference_figures(
+    figures: Path, differences: Differences, sweep_name: str, plots: Plots
+) -> None:
+    """Draw ``differences.<format>`` (the sweep's first figure), or remove a stale one."""
+    for suffix in plots.formats:
+        path = figures / f"{DIFFERENCES_FIGURE}.{suffix}"
+        if differences.table is None:
+            if path.is_symlink() or path.is_file():
+                path.unlink()
+            continue
+        assert differences.baseline is not None
+        plot_differences(
+            differences.table,
+            path,
+            baseline=differences.baseline,
+            baseline_label=differences.label,
+            sweep_name=sweep_name,
+            style=plots.style,
+        )
 
 
 def outcomes_csv(gathered: Gathered) -> Iterator[str]:
@@ -317,10 +380,22 @@ def sweep_name(multirun: DictConfig) -> str:
     return OmegaConf.select(multirun, "sweep.name", default="") or "custom"
 
 
-def rebuild_sweep(folder: Path) -> Gathered:
-    """Gather a sweep folder again from disk and rewrite its tables and figures."""
+def rebuild_sweep(folder: Path, baseline: Any = None, key: str = BASELINE_KEY) -> Gathered:
+    """Gather a sweep folder again from disk and rewrite its tables and figures.
+
+    Args:
+        folder: The sweep folder.
+        baseline: The baseline policy (as ``sweep.baseline`` takes it) instead of the sweep's.
+        key: How the user gave ``baseline``, for the message (``--baseline``).
+
+    Raises:
+        SweepError: Not a sweep folder, no job has results, or ``baseline`` names no job
+            (``BaselineError``).
+    """
     multirun = load_multirun(folder)
-    gathered = gather(folder, multirun)
+    if baseline is not None:
+        choose_baseline(sweep_jobs(folder, multirun), baseline, key)
+    gathered = gather(folder, multirun, baseline=baseline)
     write_gathered(folder, gathered, sweep_name=sweep_name(multirun), plots=plot_options(multirun))
     return gathered
 
@@ -329,8 +404,18 @@ class GatherSweep(Callback):
     """Hydra callback: when a multirun ends, gather its jobs' results at the sweep root.
 
     It runs in the launching process after every job has ended, whatever the launcher. Jobs
-    without results are named with their reason, and the command exits with status 1.
+    without results are named with their reason, and the command exits with status 1. Before
+    any job runs, it checks that ``sweep.baseline`` names a job of the sweep.
     """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Refuse a ``sweep.baseline`` that names no job: one line, status 2, no job run."""
+        try:
+            choose_baseline(sweep_jobs(Path(config.hydra.sweep.dir), config), baseline_spec(config))
+        except BaselineError as error:
+            _exit(str(error), status=2)
+        except SweepError:
+            pass  # a sweep the folder module cannot read fails, with its reason, when gathered
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Gather, write, report; exit 1 if a job failed or is missing, or gathering failed.
@@ -354,7 +439,7 @@ class GatherSweep(Callback):
             _exit(gathered.error_line())
 
 
-def _exit(message: str) -> None:
-    """End the command with one line on stderr and status 1."""
+def _exit(message: str, status: int = 1) -> None:
+    """End the command with one line on stderr and ``status`` (1; 2 for a configuration error)."""
     print(error_line("escalation", message), file=sys.stderr, flush=True)
-    raise SystemExit(1)
+    raise SystemExit(status)
