@@ -365,11 +365,13 @@ class Sobol:
             per-draw values that is Monte Carlo noise (None with one run per draw, where it
             cannot be estimated).
         note: What was done, in words.
+        base: The design's base sample size N.
     """
 
     table: pd.DataFrame
     noise: float | None
     note: str
+    base: int = 0
 
 
 def sobol_indices(
@@ -439,7 +441,7 @@ def sobol_indices(
         f"Sobol indices from the first {size:,} draws ({runs:,} runs; base sample N = {base}, "
         f"{dims} parameters, N x (D + 2) draws)"
     )
-    return Sobol(table, noise, note), note
+    return Sobol(table, noise, note, base), note
 
 
 def _follows_saltelli(design: np.ndarray, dims: int) -> bool:

@@ -372,12 +372,15 @@ def _sobol_lines(result: PolicyResult) -> list[str]:
             f"| {mark}`{name}`{mark} | {result.policy.kind(name)} | "
             f"{row['S1']:.3f} ± {row['S1_conf']:.3f} | {row['ST']:.3f} ± {row['ST_conf']:.3f} |"
         )
-    lines += [
-        "",
-        f"Sum of first-order indices: {table['S1'].sum():.2f}; the rest of the variance comes "
-        "from interactions and from the Monte Carlo noise of the per-draw estimates.",
-        "",
-    ]
+    total = table["S1"].sum()
+    rest = (
+        f"above 1, which only sampling error allows: the design's N = {sobol.base} base points "
+        f"are too few for {len(table)} parameters (a larger sim.draws)"
+        if total > 1
+        else "the rest of the variance comes from interactions and from the Monte Carlo noise "
+        "of the per-draw estimates"
+    )
+    lines += ["", f"Sum of first-order indices: {total:.2f}; {rest}.", ""]
     return lines
 
 
