@@ -311,7 +311,8 @@ def _scores_lines(analysis: Analysis, result: PolicyResult) -> list[str]:
         sentence = (
             f"**Which parameters matter.** {named} {verb}: "
             f"{'their scores are' if len(out) > 1 else 'its score is'} above the no-effect "
-            f"reference, {result.reference:.3f} ({NO_EFFECT})."
+            f"reference, {result.reference:.3f} (the top score with the outcome shuffled across "
+            "the draws)."
         )
         if len(out) > 1:
             first, second = scores.iloc[0], scores.iloc[1]
@@ -323,8 +324,9 @@ def _scores_lines(analysis: Analysis, result: PolicyResult) -> list[str]:
     else:
         sentence = (
             f"**Which parameters matter.** No assumption stands out: every score is within the "
-            f"no-effect reference, {result.reference:.3f} ({NO_EFFECT}); the top score is "
-            f"{scores['score'].iloc[0]:.3f}."
+            f"no-effect reference, {result.reference:.3f} (the top score with the outcome "
+            f"shuffled across the draws); the top score is {scores['score'].iloc[0]:.3f}, and "
+            "the order of the scores is noise."
         )
     lines = [
         sentence,
