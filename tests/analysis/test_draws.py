@@ -189,7 +189,9 @@ def test_a_parameter_that_drives_the_outcome_ranks_first_and_stands_out(one_driv
     assert "12 assumptions: `red_line_threshold`" in report
     assert "19 doctrine priors: `signalling_base`" in report
     assert "**Which parameters matter.** `kinetic_share` stands out: its score is above" in report
-    assert "The 300 draws of 10 runs each" in report
+    assert "The 300 parameter draws (10 runs each) give the probability of NATO-Russia war" in (
+        report
+    )
     assert "stand out: kinetic_share" in printed
     assert (one_driver / "figures" / "analysis_feature_scores.png").stat().st_size > 10_000
 

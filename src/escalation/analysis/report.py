@@ -234,23 +234,19 @@ def _overview_table(results: Sequence[PolicyResult], order: Sequence[str]) -> li
     return [*lines, ""]
 
 
-def _spread_line(result: PolicyResult, target_phrase: str, yes_no: bool) -> str:
-    """How the outcome varies across the draws, and how much of that is noise."""
-    policy = result.policy
-    runs = result.draws["runs"] if result.draws is not None else None
-    per_draw = ""
-    if runs is not None:
-        low, high = int(runs.min()), int(runs.max())
-        per_draw = f" of {low:,} runs" if low == high else f" of {low:,} to {high:,} runs"
-    parts = [f"The {policy.draws:,} draws{per_draw} each give"]
-    parts.append(f"the {'probability' if yes_no else 'mean'} of {target_phrase} at their values")
-    text = " ".join(parts)
+def _spread_line(result: PolicyResult, analysis: Analysis) -> str:
+    """How the outcome varies across the draws, and how much of that is Monte Carlo noise."""
+    target = analysis.target
+    runs = result.draws["runs"]
+    low, high = int(runs.min()), int(runs.max())
+    each = f"{low:,} runs each" if low == high else f"{low:,} to {high:,} runs each"
+    what = f"probability of {target.phrase}" if target.yes_no else f"mean of {target.outcome}"
+    text = f"The {len(runs):,} parameter draws ({each}) give the {what} at each draw"
     if result.band is not None:
-        low, high = result.band
-        show = percent if yes_no else (lambda v: f"{v:.3g}")
+        show = percent if target.yes_no else (lambda value: f"{value:.3g}")
         text += (
-            f"; across them it ranges from {show(low)} to {show(high)} (5–95%, Monte Carlo noise "
-            "taken out)"
+            f"; across the draws it ranges from {show(result.band[0])} to "
+            f"{show(result.band[1])} (5–95%, Monte Carlo noise taken out)"
         )
     if result.noise_share is not None:
         text += (
@@ -270,8 +266,7 @@ def _policy_section(
         f"## {heading[0].upper()}{heading[1:]}",
         "",
         f"{target.phrase[0].upper()}{target.phrase[1:]} happens in {percent(result.rate)} of "
-        f"runs ({result.cases:,} of {result.runs:,}). "
-        + _spread_line(result, target.phrase, target.yes_no),
+        f"runs ({result.cases:,} of {result.runs:,}). " + _spread_line(result, analysis),
         "",
     ]
     if result.scores is not None:

@@ -187,10 +187,8 @@ def draw_table(policy: Policy, target: Target) -> pd.DataFrame:
         yes/no outcome; above ``--above`` or below ``--below`` for a numeric one).
     """
     rows = policy.rows
-    codes, index = np.unique(rows["draw"].to_numpy(), return_inverse=True)
+    codes, first, index = np.unique(rows["draw"].to_numpy(), return_index=True, return_inverse=True)
     count = len(codes)
-    first = np.zeros(count, dtype=np.int64)
-    first[index[::-1]] = np.arange(len(rows))[::-1]
     table = rows[list(policy.ranges)].iloc[first].astype(float).reset_index(drop=True)
     table.index = pd.Index(codes, name="draw")
     table["runs"] = np.bincount(index, minlength=count)
@@ -294,9 +292,7 @@ def _check_draws(policy: Policy, path: Path) -> None:
             "draw): run more, e.g. sim.draws=1000 sim.replicates=20000"
         )
     rows = policy.rows
-    _, index = np.unique(rows["draw"].to_numpy(), return_inverse=True)
-    first = np.zeros(policy.draws, dtype=np.int64)
-    first[index[::-1]] = np.arange(len(rows))[::-1]  # each draw's first row
+    _, first, index = np.unique(rows["draw"].to_numpy(), return_index=True, return_inverse=True)
     for name in policy.ranges:
         values = rows[name].to_numpy(dtype=float)
         differs = values != values[first[index]]
