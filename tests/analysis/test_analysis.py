@@ -3,7 +3,9 @@
 Synthetic tables where the outcome happens exactly when two known assumptions pass known
 thresholds check that the analyses find those two assumptions and that box; small real runs
 check results the model's rules imply (docs/MODEL.md §7); bad input gives one line and exit 2.
-Needs the analysis extra (``pip install -e '.[analysis]'``; ``make test`` installs it).
+tests/analysis/test_draws.py checks the per-draw analysis and its no-effect reference on
+constructed tables. Needs the analysis extra (``pip install -e '.[analysis]'``; ``make test``
+installs it).
 """
 
 from __future__ import annotations
@@ -21,16 +23,21 @@ import pytest
 
 import escalation
 from escalation.analysis.analyse import (
-    Policy,
     choose_box,
     discover,
+    draw_table,
     feature_scores,
     load_study,
     make_target,
     sobol_indices,
 )
 from escalation.analysis.cli import main
-from escalation.config.sampling import INSTALL_HINT, draw_uncertainties, uncertainty_ranges
+from escalation.config.sampling import (
+    INSTALL_HINT,
+    draw_of_replicate,
+    draw_parameters,
+    uncertainty_ranges,
+)
 from escalation.config.scenarios import load_settings
 from escalation.config.schema import LEVERS, ConfigError, uncertainty_names
 from escalation.config.validation import validate
@@ -70,14 +77,16 @@ def synthetic_outcome(frame: pd.DataFrame) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def synthetic_run(tmp_path_factory) -> Path:
-    """A run folder whose direct_conflict follows ``synthetic_outcome`` (2,000 runs)."""
+    """A run folder whose direct_conflict follows ``synthetic_outcome``: 1,000 draws of 2 runs,
+    so the probability at each draw is 0 or 1."""
     folder = tmp_path_factory.mktemp("synthetic_run")
     settings = load_settings("troops")
     ranges = uncertainty_ranges(settings)
     rng = np.random.default_rng(5)
-    frame = pd.DataFrame({"replicate": np.arange(2000)})
+    draw = draw_of_replicate(1000, 2000)
+    frame = pd.DataFrame({"replicate": np.arange(2000), "draw": draw})
     for name, (low, high) in ranges.items():
-        frame[name] = rng.uniform(low, high, len(frame))
+        frame[name] = rng.uniform(low, high, 1000)[draw]
     for column in OUTCOME_COLUMNS:
         frame[column] = 0
     frame["direct_conflict"] = synthetic_outcome(frame)
@@ -121,13 +130,15 @@ def test_prim_recovers_the_box_of_two_thresholds(two_thresholds):
 
 def test_feature_scoring_ranks_the_two_thresholds_first(two_thresholds):
     x, cases = two_thresholds
-    scores = feature_scores(x, cases, yes_no=True, resamples=3, seed=1)
+    scores, reference = feature_scores(x, cases, resamples=3, permutations=5, seed=1)
     assert set(scores.index[:2]) == {"a", "b"}
     assert scores["rank"].tolist() == [1, 2, 3, 4, 5]
-    assert scores["mean"].iloc[1] > 2 * scores["mean"].iloc[2]
-    assert scores["mean"].sum() == pytest.approx(1.0, abs=1e-9)
-    assert (scores["low"] <= scores["mean"]).all()
-    assert (scores["mean"] <= scores["high"]).all()
+    assert scores["score"].iloc[1] > 2 * scores["score"].iloc[2]
+    assert scores["score"].sum() == pytest.approx(1.0, abs=1e-9)
+    assert (scores["low"] <= scores["high"]).all()
+    # five parameters without effect share the fit about equally: near 1/5 each
+    assert 0.2 <= reference < 0.3
+    assert scores["stands_out"].tolist() == [True, True, False, False, False]
 
 
 def test_choose_box_takes_the_best_f1_among_readable_significant_boxes():
@@ -163,8 +174,9 @@ def test_command_reports_the_box_and_the_ranking_of_a_synthetic_run(synthetic_ru
     assert float(above.group(1)) == pytest.approx(FOLLOW_THROUGH, abs=ft_tolerance)
     assert float(below.group(1)) == pytest.approx(COHESION, abs=cohesion_tolerance)
     scores = pd.read_csv(synthetic_run / "analysis_feature_scores.csv")
-    assert set(scores.loc[scores["rank"] <= 2, "assumption"]) == {"follow_through", "nato_cohesion"}
-    boxes = pd.read_csv(synthetic_run / "analysis_boxes.csv").set_index("assumption")
+    assert set(scores.loc[scores["rank"] <= 2, "parameter"]) == {"follow_through", "nato_cohesion"}
+    assert set(scores.loc[scores["stands_out"], "parameter"]) == {"follow_through", "nato_cohesion"}
+    boxes = pd.read_csv(synthetic_run / "analysis_boxes.csv").set_index("parameter")
     assert set(boxes.index) == {"follow_through", "nato_cohesion"}
     assert boxes.loc["follow_through", "low"] == pytest.approx(FOLLOW_THROUGH, abs=ft_tolerance)
     assert boxes.loc["follow_through", "high"] == pytest.approx(RANGES["follow_through"][1])
@@ -249,7 +261,7 @@ def status_quo_involvement(posture: str) -> tuple[float, float, float]:
         model.step()
         measured = max(measured, float(model.russia.involvement.max()))
         perceived = max(perceived, float(model.russia.perceived_involvement.max()))
-    return measured, perceived, model.france.ceiling()
+    return measured, perceived, float(np.max(model.france.ceiling()))
 
 
 def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep, capsys):
@@ -268,9 +280,11 @@ def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep,
     assert "- job 0: posture=red_lines: Russian retaliation never happens (0 of 2,000" in report
     scores = pd.read_csv(status_quo_sweep / "analysis_feature_scores.csv")
     assert set(scores["job"]) == {1}
-    top = set(scores.loc[scores["rank"] <= 2, "assumption"])
+    top = set(scores.loc[scores["rank"] <= 2, "parameter"])
     assert top == {"ambiguity_alarm", "red_line_threshold"}
-    boxes = pd.read_csv(status_quo_sweep / "analysis_boxes.csv").set_index("assumption")
+    # 100 draws of 20 runs: the threshold stands out of the no-effect reference
+    assert "red_line_threshold" in set(scores.loc[scores["stands_out"], "parameter"])
+    boxes = pd.read_csv(status_quo_sweep / "analysis_boxes.csv").set_index("parameter")
     measured, _, ceiling = status_quo_involvement("ambiguity")
     alarm = RANGES["ambiguity_alarm"][1]
     assert boxes.loc["red_line_threshold", "low"] == pytest.approx(threshold_low)
@@ -286,19 +300,23 @@ def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep,
 # --- sampling: uniform unchanged, sobol on SALib's design -------------------------------------
 
 
-def test_uniform_mode_draws_exactly_what_the_model_always_drew():
+def test_uniform_mode_draws_once_per_draw_what_the_model_uses():
+    """50 replicates in 10 draws: each assumption is drawn once per draw (``rng.uniform`` over
+    the draws, in schema order) and shared by the draw's replicates, as the model holds it."""
     settings = load_settings("troops", replicates=50, seed=3)
+    settings.sim.draws = 10
     expected_rng = np.random.default_rng(3)
     expected = {
-        name: expected_rng.uniform(low, high, 50)
+        name: expected_rng.uniform(low, high, 10)
         for name, (low, high) in uncertainty_ranges(settings).items()
     }
-    drawn = draw_uncertainties(settings, np.random.default_rng(3), 50)
+    draw, drawn = draw_parameters(settings, np.random.default_rng(3), 50)
+    np.testing.assert_array_equal(draw, np.arange(50) // 5)
     model = EscalationModel(settings)
     assert list(model.uncertain) == uncertainty_names()
     for name in uncertainty_names():
-        np.testing.assert_array_equal(drawn[name], expected[name])
-        np.testing.assert_array_equal(model.uncertain[name], expected[name])
+        np.testing.assert_array_equal(drawn[name], expected[name][draw])
+        np.testing.assert_array_equal(model.uncertain[name], expected[name][draw])
 
 
 def test_sampling_mode_is_validated_in_one_line():
@@ -306,33 +324,38 @@ def test_sampling_mode_is_validated_in_one_line():
     settings.sim.sampling = "banana"
     with pytest.raises(ConfigError, match=r"^sim.sampling: invalid value 'banana'; allowed: "):
         validate(settings)
-    settings.sim.sampling = "sobol"  # 8 base points x (12 + 2) = 112 runs at least
-    with pytest.raises(ConfigError, match=r"^sim.sampling=sobol needs sim.replicates >= 112 "):
+    settings.sim.sampling = "sobol"  # 8 base points x (12 + 2) = 112 draws at least
+    settings.sim.draws = 111
+    with pytest.raises(ConfigError, match=r"^sim.sampling=sobol needs sim.draws >= 112 "):
         validate(settings)
-    settings.sim.replicates = 112
+    settings.sim.replicates = settings.sim.draws = 112
     assert validate(settings) is settings
 
 
 def test_sobol_mode_without_salib_names_the_install_command(monkeypatch):
     settings = load_settings("troops", replicates=1100)
     settings.sim.sampling = "sobol"
+    settings.sim.draws = 1100
     for module in ("SALib", "SALib.sample", "SALib.sample.sobol"):
         monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(ConfigError, match=r"needs SALib: install the analysis extra"):
         validate(settings)
 
 
-def test_sobol_design_follows_saltelli_with_fixed_assumptions_kept():
-    """D = 11 varying assumptions (follow_through fixed): N = 1,005 // 13 = 77 base points."""
-    settings = load_settings("troops", replicates=1005, seed=4, follow_through=0.5)
+def test_sobol_design_over_the_draws_follows_saltelli_with_fixed_assumptions_kept():
+    """D = 11 varying assumptions (follow_through fixed): N = 1,005 draws // 13 = 77 base
+    points, each draw held by 2 replicates."""
+    settings = load_settings("troops", replicates=2010, seed=4, follow_through=0.5)
     settings.sim.sampling = "sobol"
-    drawn = draw_uncertainties(validate(settings), np.random.default_rng(4), 1005)
-    again = draw_uncertainties(settings, np.random.default_rng(4), 1005)
+    settings.sim.draws = 1005
+    draw, drawn = draw_parameters(validate(settings), np.random.default_rng(4), 2010)
+    _, again = draw_parameters(settings, np.random.default_rng(4), 2010)
+    np.testing.assert_array_equal(draw, np.arange(2010) // 2)
     varying = [name for name in uncertainty_names() if name != "follow_through"]
-    design = np.column_stack([drawn[name] for name in varying])
+    design = np.column_stack([drawn[name] for name in varying])[::2]  # one row per draw
     assert design.shape == (1005, 11)
-    np.testing.assert_array_equal(drawn["follow_through"], np.full(1005, 0.5))
-    np.testing.assert_array_equal(design, np.column_stack([again[name] for name in varying]))
+    np.testing.assert_array_equal(drawn["follow_through"], np.full(2010, 0.5))
+    np.testing.assert_array_equal(design, np.column_stack([again[name] for name in varying])[::2])
     blocks = design[: 77 * 13].reshape(77, 13, 11)
     for i in range(11):
         others = [j for j in range(11) if j != i]
@@ -348,32 +371,41 @@ def test_sobol_design_follows_saltelli_with_fixed_assumptions_kept():
 
 @pytest.fixture(scope="module")
 def sobol_run(tmp_path_factory) -> Path:
-    """troops drawn on a Saltelli design: N = 256 base points x (12 + 2) = 3,584 runs."""
+    """troops with its draws on a Saltelli design over the 12 assumptions (point mode: the
+    doctrine priors fixed): N = 256 base points x (12 + 2) = 3,584 draws of 2 runs."""
     folder = tmp_path_factory.mktemp("sobol") / "run"
     command = [
         sys.executable, "-m", "escalation", "scenario=troops", "sim.sampling=sobol",
-        "sim.replicates=3584", "sim.figures=false", "seed=3", f"hydra.run.dir={folder}",
+        "sim.draws=3584", "sim.replicates=7168", "sim.figures=false", "seed=3",
+        f"hydra.run.dir={folder}",
     ]  # fmt: skip
-    # seed 3: with N = 256 the summed first-order estimate of this noisy outcome varies by about
-    # ±0.4 between seeds (seed 2 gave 1.46 once NATO's step drew one more number a month)
     subprocess.run(command, check=True, capture_output=True, cwd=folder.parent)
     return folder
 
 
-def test_sobol_indices_of_the_position_sum_to_at_most_one(sobol_run, capsys):
+def test_sobol_indices_of_the_position_single_out_its_two_drivers(sobol_run, capsys):
     """Ukraine's position moves by effectiveness x effects - pressure + noise (§7.2): those two
-    assumptions explain most of it, and first-order indices sum to at most about 1."""
+    assumptions explain most of its mean at each draw and alone stand out. The ten others have
+    no effect on it: each S1 is within its interval of 0, and each ST within its interval of
+    the no-effect reference, the share of the per-draw means' variance that is Monte Carlo
+    noise (Jansen's estimator adds that share to every total index)."""
     main([str(sobol_run), "--outcome", "ukraine_position_final", "--resamples", "2"])
-    table = pd.read_csv(sobol_run / "analysis_sobol.csv").set_index("assumption")
+    table = pd.read_csv(sobol_run / "analysis_sobol.csv").set_index("parameter")
     assert len(table) == 12
-    assert table["S1"].sum() <= 1.05
-    assert table["S1"].sum() > 0.4
-    assert set(table["S1"].nlargest(2).index) == {"measure_effectiveness", "russian_pressure"}
-    assert (table["ST"] >= table["S1"] - table["S1_conf"] - table["ST_conf"]).all()
+    top = ["measure_effectiveness", "russian_pressure"]
+    assert table["S1"].nlargest(2).index.tolist() == top
+    assert 0.6 < table.loc[top, "S1"].sum() <= 1.05
+    assert sorted(table.index[table["stands_out"]]) == top
+    others = table.drop(index=top)
+    noise = table["noise"].iloc[0]
+    assert (table["noise"] == noise).all()
+    assert 0 < noise < 0.2
+    assert (others["S1"].abs() <= 2 * others["S1_conf"]).all()
+    assert ((others["ST"] - noise).abs() <= 2 * others["ST_conf"]).all()
     assert (table["S1_conf"] > 0).all()
-    assert "Sobol indices from the first 3,584 runs (base sample N = 256" in (
-        (sobol_run / "analysis.md").read_text()
-    )
+    report = (sobol_run / "analysis.md").read_text()
+    assert "Sobol indices from the first 3,584 draws (7,168 runs; base sample N = 256" in report
+    assert "`sim.parameters=point`: the doctrine priors are fixed" in report
     assert (sobol_run / "figures" / "analysis_sobol.png").is_file()
 
 
@@ -382,10 +414,10 @@ def test_sobol_indices_need_the_design(sobol_run):
     (policy,) = study.policies
     target = make_target(study, "ukraine_position_final")
     assert target.above == pytest.approx(policy.rows["ukraine_position_final"].median())
-    shuffled = Policy(None, "x", policy.rows.sample(frac=1, random_state=1), policy.ranges)
-    table, note = sobol_indices(shuffled, shuffled.rows["ukraine_position_final"].to_numpy())
-    assert table is None
-    assert note.endswith("the rows do not follow the Saltelli design")
+    draws = draw_table(policy, target)
+    result, note = sobol_indices(policy, draws.sample(frac=1, random_state=1))
+    assert result is None
+    assert note.endswith("the draws do not follow the Saltelli design")
 
 
 # --- the EMA Workbench example ----------------------------------------------------------------
@@ -430,7 +462,7 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     assert "red_line_threshold" not in box["limits"]  # crossed whatever it is, with troops
     low, high = box["limits"]["follow_through"]
     assert RANGES["follow_through"][0] < low and high is None
-    assert box["density"] >= 0.8
+    assert box["density"] > 0.5  # more likely than not, the box the example looks for
     example.write(tmp_path, table, box, replicates=20)
     assert len(pd.read_csv(tmp_path / "experiments.csv")) == 80
     assert "PRIM: where `follow_through` above" in (tmp_path / "reading.md").read_text()
@@ -458,7 +490,7 @@ def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, 
     main([str(tmp_path), *options, *([] if figures else ["--no-figures"])])
     printed = capsys.readouterr().out.splitlines()
     report = (tmp_path / "analysis.md").read_text()
-    assert "The assumptions' ranges differ between the jobs:" in report
+    assert "The parameters' ranges differ between the jobs:" in report
     key = "uncertainty.red_line_threshold.high"
     lines = {
         job: next(line for line in report.splitlines() if line.startswith(f"- job {job}: "))

@@ -1,7 +1,10 @@
-"""The ``escalation-analyze DIR`` command: which assumptions drive an outcome, and where it happens.
+"""The ``escalation-analyze DIR`` command: which parameters drive an outcome, and where it happens.
 
-For a run folder or a gathered sweep folder, and one outcome (``--outcome``, default
-``direct_conflict``: NATO-Russia war), it writes into DIR (or ``--out``):
+For a run or a gathered sweep folder, and one outcome (``--outcome``, default
+``direct_conflict``: NATO-Russia war), it analyses the outcome's probability (or mean) at each
+parameter draw, over every parameter that varies across the draws (the assumptions and, with
+``sim.parameters=prior`` or ``posterior``, the doctrine priors), and writes into DIR (or
+``--out``):
 
 - ``analysis.md``: the report, policy by policy, in words a student can read;
 - ``analysis_feature_scores.csv``, ``analysis_boxes.csv`` and, for runs made with
@@ -27,6 +30,7 @@ import numpy as np
 from escalation.analysis.analyse import (
     DEFAULT_OUTCOME,
     MAX_DIMENSIONS,
+    PERMUTATIONS,
     RESAMPLES,
     Analysis,
     AnalysisError,
@@ -78,9 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = OneLineParser(
         prog="escalation-analyze",
         description=(
-            "Which uncertain assumptions drive an outcome (feature scoring), under which of them "
-            "it happens (PRIM scenario discovery), and Sobol indices for runs made with "
-            "sim.sampling=sobol. Needs the analysis extra: pip install -e '.[analysis]'."
+            "Which uncertain parameters drive an outcome's probability at each parameter draw "
+            "(feature scoring, against a no-effect reference), under which of them it happens "
+            "(PRIM scenario discovery), and Sobol indices for runs made with sim.sampling=sobol. "
+            "Needs the analysis extra: pip install -e '.[analysis]'."
         ),
     )
     parser.add_argument("folder", type=Path, help="a run folder or a gathered sweep folder")
@@ -108,6 +113,14 @@ def main(argv: list[str] | None = None) -> None:
         f"(default {RESAMPLES})",
     )
     parser.add_argument(
+        "--permutations",
+        type=int,
+        default=PERMUTATIONS,
+        help=f"fits on the outcome shuffled across draws for the no-effect reference, 1 to "
+        f"{MAX_RESAMPLES:,} (default {PERMUTATIONS}: a parameter with no effect stands out "
+        "with probability 1 in 20)",
+    )
+    parser.add_argument(
         "--boxes",
         type=int,
         default=1,
@@ -117,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
         "--max-dims",
         type=int,
         default=MAX_DIMENSIONS,
-        help=f"most assumptions a box may restrict, 1 to their number (default {MAX_DIMENSIONS})",
+        help=f"most parameters a box may restrict, 1 to {len(uncertainty_names())} "
+        f"(default {MAX_DIMENSIONS})",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help=f"seed of the analysis, 0 to {MAX_SEED} (default 0)"
@@ -181,6 +195,7 @@ def run_analysis(args: argparse.Namespace) -> Analysis:
         study,
         target,
         resamples=args.resamples,
+        permutations=args.permutations,
         boxes=args.boxes,
         max_dimensions=args.max_dims,
         seed=args.seed,
@@ -220,6 +235,7 @@ def check_options(args: argparse.Namespace) -> None:
     """
     bounds = {
         "resamples": (2, MAX_RESAMPLES),
+        "permutations": (1, MAX_RESAMPLES),
         "boxes": (1, MAX_BOXES),
         "max_dims": (1, len(uncertainty_names())),
         "seed": (0, MAX_SEED),
@@ -272,7 +288,7 @@ def write_analysis(analysis: Analysis, out: Path, *, figures: bool = True) -> li
 
 
 def summary_lines(analysis: Analysis) -> str:
-    """A few lines for the terminal: per policy, the top assumptions and the first box."""
+    """A few lines for the terminal: per policy, what stands out and the first box."""
     target = analysis.target
     lines = [f"What drives {target.phrase} ({analysis.study.folder}):"]
     for result in analysis.results:
@@ -282,8 +298,19 @@ def summary_lines(analysis: Analysis) -> str:
             continue
         parts = [f"{percent(result.rate)} of runs"]
         if result.scores is not None:
-            top = ", ".join(result.scores.index[:2])
-            parts.append(f"top assumptions {top}")
+            out = result.standing_out
+            if out:
+                scores = result.scores["score"]
+                named = ", ".join(f"{name} {scores[name]:.2f}" for name in out[:3])
+                more = f" (+{len(out) - 3})" if len(out) > 3 else ""
+                parts.append(
+                    f"stand out: {named}{more} (no-effect reference {result.reference:.2f})"
+                )
+            else:
+                parts.append(
+                    f"no parameter stands out (top score {result.scores['score'].iloc[0]:.2f}, "
+                    f"no-effect reference {result.reference:.2f})"
+                )
         if result.boxes:
             box = result.boxes[0]
             where = " and ".join(box.conditions())

@@ -1,5 +1,8 @@
 """The figures of ``escalation-analyze``: feature scores, each policy's PRIM box, Sobol indices.
 
+Each figure of scores or indices marks its no-effect reference (a labelled dashed line), so that
+a bar within it reads as noise.
+
 Matplotlib is imported lazily (``escalation.run.figures``); every file is written atomically.
 """
 
@@ -75,14 +78,18 @@ def _grid(count: int, columns: int = 3) -> tuple[int, int]:
 
 
 def plot_feature_scores(analysis: Analysis, path: Path) -> Path:
-    """Feature scores with their spread over resamples: one panel per policy (or a heatmap).
+    """Feature scores with their spread and the no-effect reference: a panel per policy.
 
-    Assumptions are in the same order in every panel, the most important overall first.
+    Parameters are in the same order in every panel, the most important overall first; a
+    dashed line in each panel marks that policy's no-effect reference (the highest score a
+    parameter gets with the outcome shuffled across draws). Beyond ``MAX_PANELS`` policies, a
+    heatmap.
     """
     plt = pyplot()
     results = [r for r in analysis.analysed if r.scores is not None]
-    order = list(leaders(analysis).sort_values("mean", ascending=False).index)
-    title = f"What drives {analysis.target.phrase}: importance of each assumption"
+    order = list(leaders(analysis).sort_values("score", ascending=False).index)
+    measure = "probability" if analysis.target.yes_no else "mean"
+    title = f"What drives {analysis.target.phrase}: importance of each parameter"
     with plt.rc_context(STYLE):
         if len(results) > MAX_PANELS:
             fig = _feature_heatmap(plt, results, order, title)
@@ -91,24 +98,45 @@ def plot_feature_scores(analysis: Analysis, path: Path) -> Path:
             fig, axes = plt.subplots(
                 rows,
                 columns,
-                figsize=(4.6 * columns + 1.5, 0.32 * len(order) * rows + 1.6 * rows + 0.8),
+                figsize=(max(8.5, 4.6 * columns + 1.5), 0.3 * len(order) * rows + 1.6 * rows + 1.6),
                 sharex=True,
                 squeeze=False,
                 layout="constrained",
             )
-            top = max(float(r.scores["high"].max()) for r in results)
+            top = max(max(float(r.scores["high"].max()), r.reference) for r in results)
             for ax, result in zip(axes.flat, results, strict=False):
                 scores = result.scores.reindex(order)
                 y = np.arange(len(order))
-                ax.barh(y, scores["mean"], color="#4c72b0", label="mean over resamples")
+                out = scores["stands_out"].fillna(False).to_numpy(dtype=bool)
+                ax.barh(
+                    y[out],
+                    scores["score"][out],
+                    color="#4c72b0",
+                    label="stands out (above the line)",
+                )
+                ax.barh(
+                    y[~out],
+                    scores["score"][~out],
+                    color="#b0b0b0",
+                    label="within the no-effect reference",
+                )
                 ax.errorbar(
-                    scores["mean"],
+                    scores["score"],
                     y,
-                    xerr=[scores["mean"] - scores["low"], scores["high"] - scores["mean"]],
+                    xerr=[
+                        (scores["score"] - scores["low"]).clip(lower=0),
+                        (scores["high"] - scores["score"]).clip(lower=0),
+                    ],
                     fmt="none",
                     ecolor="black",
                     capsize=3,
-                    label="95% of resamples",
+                    label="95% of bootstrap resamples",
+                )
+                ax.axvline(
+                    result.reference,
+                    color="#c44e52",
+                    linestyle="--",
+                    label="no-effect reference: top score with the outcome shuffled",
                 )
                 ax.set_yticks(y, order)
                 ax.invert_yaxis()
@@ -119,11 +147,20 @@ def plot_feature_scores(analysis: Analysis, path: Path) -> Path:
                 fig,
                 axes,
                 len(results),
-                2,
-                f"{title}\n(extra trees, {analysis.resamples} bootstrap resamples)",
+                2 if columns > 1 else 1,
+                f"{title}\n(extra trees on the {measure} at each of "
+                f"{_draws_text(results)} parameter draws;\n{analysis.resamples} bootstrap "
+                f"resamples, {analysis.permutations} shuffles for the reference)",
             )
         _save_and_close(plt, fig, path)
     return path
+
+
+def _draws_text(results: list[PolicyResult]) -> str:
+    """``"1,000"``, or ``"100-200"`` when the policies' draws differ."""
+    counts = [r.policy.draws for r in results]
+    low, high = min(counts), max(counts)
+    return f"{low:,}" if low == high else f"{low:,}-{high:,}"
 
 
 def _finish_panels(fig: Any, axes: Any, used: int, legend_columns: int, title: str) -> None:
@@ -144,18 +181,28 @@ def _save_and_close(plt: Any, fig: Any, path: Path) -> None:
 
 
 def _feature_heatmap(plt: Any, results: list[PolicyResult], order: list[str], title: str) -> Any:
-    """Many policies: mean feature scores as a heatmap, assumptions by policy."""
-    # an assumption fixed in a policy's runs (sampled in another's) has no score there: blank
-    values = np.array([r.scores["mean"].reindex(order).to_numpy() for r in results]).T
+    """Many policies: scores as a heatmap, parameters by policy; a dot where one stands out."""
+    # a parameter fixed in a policy's runs (varied in another's) has no score there: blank
+    values = np.array([r.scores["score"].reindex(order).to_numpy() for r in results]).T
     fig, ax = plt.subplots(
-        figsize=(max(8.0, 0.35 * len(results) + 4), 0.45 * len(order) + 2.5), layout="constrained"
+        figsize=(max(8.0, 0.35 * len(results) + 4), 0.4 * len(order) + 2.5), layout="constrained"
     )
     image = ax.imshow(values, aspect="auto", cmap="viridis")
+    for column, result in enumerate(results):
+        out = result.scores["stands_out"].reindex(order).fillna(False).to_numpy(dtype=bool)
+        rows = np.flatnonzero(out)
+        ax.scatter(
+            np.full(len(rows), column),
+            rows,
+            s=12,
+            color="white",
+            label="above the no-effect reference" if column == 0 else None,
+        )
     ax.set_yticks(np.arange(len(order)), order)
     ax.set_xticks(np.arange(len(results)), [str(r.policy.job) for r in results], fontsize=8)
     ax.set_xlabel("job (policy; names in analysis.md)")
-    ax.set_ylabel("assumption")
-    ax.set_title(f"{title}\n(mean extra-trees score over bootstrap resamples)")
+    ax.set_ylabel("parameter")
+    ax.set_title(f"{title}\n(extra-trees score; a dot: above the policy's no-effect reference)")
     fig.colorbar(image, ax=ax, label="feature score (share of the fit)")
     return fig
 
@@ -164,8 +211,8 @@ def plot_prim(analysis: Analysis, result: PolicyResult, path: Path) -> Path:
     """One policy's PRIM result: the peeling trajectory and the chosen box(es)' limits.
 
     Left: every box on the first peeling trajectory by coverage and density, coloured by how
-    many assumptions it restricts, with the chosen box ringed. Right: each restricted
-    assumption's full range (grey) and the box's range (coloured), with their numbers.
+    many parameters it restricts, with the chosen box ringed. Right: each restricted
+    parameter's full range (grey) and the box's range (coloured), with their numbers.
     """
     plt = pyplot()
     target = analysis.target
@@ -214,7 +261,7 @@ def _plot_trajectory(ax: Axes, result: PolicyResult) -> None:
     ax.set_ylabel("density (share of the box's runs with the outcome)")
     ax.set_title("Peeling trajectory", fontsize=11)
     ax.legend(loc="lower left", fontsize=9)
-    ax.figure.colorbar(colours, ax=ax, label="assumptions restricted")
+    ax.figure.colorbar(colours, ax=ax, label="parameters restricted")
 
 
 def _plot_limits(ax: Axes, result: PolicyResult) -> None:
@@ -251,17 +298,21 @@ def _plot_limits(ax: Axes, result: PolicyResult) -> None:
     ax.set_yticks(range(len(names)), labels)
     ax.invert_yaxis()
     ax.set_xlim(-0.08, 1.08)
-    ax.set_xlabel("position in the assumption's range (0 = low end, 1 = high end)")
+    ax.set_xlabel("position in the parameter's range (0 = low end, 1 = high end)")
     ax.set_title("Box limits", fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=9, ncols=1)
 
 
 def plot_sobol(analysis: Analysis, path: Path) -> Path:
-    """Sobol first-order and total indices with 95% confidence intervals, one panel per policy."""
+    """Sobol first-order and total indices with 95% confidence intervals, one panel per policy.
+
+    Each panel marks the no-effect references: 0 for S1, and for ST the share of the per-draw
+    values' variance that is Monte Carlo noise (when it can be estimated).
+    """
     plt = pyplot()
     results = [r for r in analysis.analysed if r.sobol is not None]
     order = list(
-        pd.concat([r.sobol["ST"] for r in results], axis=1)
+        pd.concat([r.sobol.table["ST"] for r in results], axis=1)
         .mean(axis=1)
         .sort_values(ascending=False)
         .index
@@ -271,18 +322,18 @@ def plot_sobol(analysis: Analysis, path: Path) -> Path:
         fig, axes = plt.subplots(
             rows,
             columns,
-            figsize=(max(9.0, 4.8 * columns + 1.5), 0.4 * len(order) * rows + 1.6 * rows + 1.2),
+            figsize=(max(9.0, 4.8 * columns + 1.5), 0.36 * len(order) * rows + 1.6 * rows + 1.2),
             sharex=True,
             squeeze=False,
             layout="constrained",
         )
         for ax, result in zip(axes.flat, results, strict=False):
-            table = result.sobol.reindex(order)
+            table = result.sobol.table.reindex(order)
             y = np.arange(len(order))
             for shift, (key, colour, label) in enumerate(
                 (
-                    ("S1", "#4c72b0", "first order S1: the assumption alone"),
-                    ("ST", "#dd8452", "total ST: with interactions and the run's randomness"),
+                    ("S1", "#4c72b0", "first order S1: the parameter alone"),
+                    ("ST", "#dd8452", "total ST: with interactions and the draws' noise"),
                 )
             ):
                 ax.barh(
@@ -295,22 +346,24 @@ def plot_sobol(analysis: Analysis, path: Path) -> Path:
                     label=label,
                 )
             ax.axvline(0, color="black", linewidth=0.8)
-            ax.axvline(
-                float(table["ST"].min()),
-                color="grey",
-                linestyle="--",
-                label="lowest total index: at most the share of the run's randomness",
-            )
+            if result.sobol.noise is not None:
+                ax.axvline(
+                    result.sobol.noise,
+                    color="#c44e52",
+                    linestyle="--",
+                    label="no-effect reference of ST: the Monte Carlo noise's share",
+                )
             ax.set_yticks(y, order)
             ax.invert_yaxis()
             ax.set_title(_panel_title(result), fontsize=10)
-            ax.set_xlabel("Sobol index (share of the variance)")
+            ax.set_xlabel("Sobol index (share of the variance of the per-draw value)")
         _finish_panels(
             fig,
             axes,
             len(results),
             1,
-            f"Sobol indices of {analysis.target.phrase}\n(SALib, 95% confidence intervals)",
+            f"Sobol indices of {analysis.target.phrase} over the parameter draws\n"
+            "(SALib, 95% confidence intervals)",
         )
         _save_and_close(plt, fig, path)
     return path

@@ -1,8 +1,10 @@
 """The statistics of ``escalation-analyze``: feature scores, PRIM boxes and Sobol indices.
 
-EMA Workbench's extra-trees feature scoring (refitted on bootstrap resamples), its PRIM with the
-box chosen on the peeling trajectory by one rule (``choose_box``), and SALib's Sobol' analysis of
-runs made with ``sim.sampling=sobol``. The libraries are imported lazily.
+EMA Workbench's extra-trees feature scoring of the outcome at each parameter draw (refitted on
+bootstrap resamples of the draws, with a no-effect reference from fits on the outcome shuffled
+across draws), its PRIM with the box chosen on the peeling trajectory by one rule
+(``choose_box``), and SALib's Sobol' analysis of the draws of a run made with
+``sim.sampling=sobol``. The libraries are imported lazily.
 """
 
 from __future__ import annotations
@@ -24,22 +26,33 @@ from escalation.analysis.study import (
     percent,
 )
 from escalation.config.sampling import sobol_base_size, sobol_problem
+from escalation.config.schema import ConfigError
+from escalation.run.results import normal_quantile
 
 RESAMPLES = 10
-"""Bootstrap resamples of the runs on which the feature scores are refitted."""
+"""Bootstrap resamples of the draws on which the feature scores are refitted (their spread)."""
+
+PERMUTATIONS = 19
+"""Fits on the outcome shuffled across draws that make the no-effect reference: with 19, a
+parameter with no effect scores above the reference with probability at most 1/20 (the highest
+of 20 exchangeable maxima), whatever the number of parameters."""
 
 TREES = 100
 """Trees per extra-trees forest (EMA Workbench's default)."""
 
-MAX_SCORED_RUNS = 20_000
-"""Feature scores of a policy with more runs use a random subset of this many (the scores
-change little beyond it, and the forests' cost grows with the runs)."""
+MAX_SCORED_DRAWS = 10_000
+"""Feature scores of a policy with more draws use a random subset of this many (the scores
+change little beyond it, and the forests' cost grows with the draws)."""
 
 SPREAD = (0.025, 0.975)
 """Quantiles of the resampled scores reported as their spread (95% of resamples)."""
 
+CONFIDENCE = 0.95
+"""Confidence of SALib's intervals on the Sobol indices, and the family-wise level at which an
+index stands out (Bonferroni over the parameters)."""
+
 MAX_DIMENSIONS = 3
-"""Most assumptions a PRIM box may restrict: a box is meant to be read."""
+"""Most parameters a PRIM box may restrict: a box is meant to be read."""
 
 SIGNIFICANCE = 0.05
 """A box is accepted only if every restriction's quasi-p value (Bryant and Lempert 2010) is
@@ -61,76 +74,86 @@ def feature_scores(
     x: pd.DataFrame,
     y: np.ndarray,
     *,
-    yes_no: bool,
     resamples: int = RESAMPLES,
+    permutations: int = PERMUTATIONS,
     seed: int = 0,
-) -> pd.DataFrame:
-    """Extra-trees feature scores of each assumption, refitted on bootstrap resamples.
+) -> tuple[pd.DataFrame, float]:
+    """Extra-trees feature scores of each parameter, their spread and a no-effect reference.
 
-    Each resample draws the runs with replacement and fits EMA Workbench's extra-trees scorer
-    (classification for a yes/no outcome, regression otherwise) with its own seed. Scores are
-    the forest's impurity-based importances and sum to 1 over the assumptions. The resamples
-    are fitted in threads (scikit-learn's trees release the GIL); each has its own runs and seed,
+    Rule: EMA Workbench's extra-trees regressor is fitted on ``resamples`` bootstrap resamples
+    of the draws; a parameter's score is its mean impurity-based importance over them (scores
+    sum to 1) and its spread the 2.5% and 97.5% quantiles. The no-effect reference is the
+    highest score any parameter gets over ``permutations`` fits, each on a bootstrap resample of
+    the outcome shuffled across the draws (so that no parameter has an effect, and the noise of
+    each draw's estimate stays): a parameter *stands out* when its score is above it. This is a
+    permutation test on the highest score (Altmann et al. 2010, Bioinformatics 26:1340) at level
+    at most 1 / (permutations + 1), family-wise over the parameters (a mean over resamples
+    varies less than the single fits that set the reference, so the test is conservative). The
+    fits run in threads (scikit-learn's trees release the GIL), each with its own rows and seed,
     so the result does not depend on the number of cores.
 
     Args:
-        x: One column per assumption, one row per run.
-        y: The outcome per run (yes/no, or numeric without missing values).
-        yes_no: Whether ``y`` is yes/no.
-        resamples: Number of bootstrap resamples (at least 2).
-        seed: Seeds the resampling and the forests.
+        x: One column per parameter, one row per draw.
+        y: The outcome at each draw (its probability, or its mean), without missing values.
+        resamples: Bootstrap resamples (at least 2).
+        permutations: Fits on the shuffled outcome (at least 1).
+        seed: Seeds the resampling, the shuffles and the forests.
 
     Returns:
-        Index: assumption, sorted by decreasing mean. Columns ``mean``, ``sd``, ``low`` and
-        ``high`` (the 2.5% and 97.5% quantiles over the resamples) and ``rank`` (1 = most
-        important).
+        ``(table, reference)``. The table's index is the parameter, sorted by decreasing score;
+        columns ``score`` (mean over the resamples), ``sd``, ``low`` and ``high``, ``rank``
+        (1 = most important) and ``stands_out``; ``reference`` is the no-effect reference.
     """
     feature_scoring, rule_induction, _ = _ema()
-    mode = rule_induction.CLASSIFICATION if yes_no else rule_induction.REGRESSION
-    target = np.asarray(y, dtype=int if yes_no else float)
+    target = np.asarray(y, dtype=float)
     from joblib import Parallel, delayed
 
     rng = np.random.default_rng(seed)
-    runs = len(x)
-    draws = [(rng.integers(0, runs, runs), int(rng.integers(2**31 - 1))) for _ in range(resamples)]
+    draws = len(x)
+    fits = []
+    for shuffled in [False] * resamples + [True] * permutations:
+        outcome = rng.permutation(target) if shuffled else target
+        fits.append((rng.integers(0, draws, draws), outcome, int(rng.integers(2**31 - 1))))
 
-    def score(picked: np.ndarray, random_state: int) -> pd.Series:
+    def score(picked: np.ndarray, outcome: np.ndarray, random_state: int) -> pd.Series:
         table, _ = feature_scoring.get_ex_feature_scores(
             x.iloc[picked],
-            target[picked],
-            mode=mode,
+            outcome[picked],
+            mode=rule_induction.REGRESSION,
             nr_trees=TREES,
             max_features=max(1, round(x.shape[1] / 3)),
             bootstrap=False,  # the resampling is already a bootstrap
             oob_score=False,
             random_state=random_state,
         )
-        return table[1]
+        return table[1].reindex(list(x.columns))
 
-    scores = Parallel(n_jobs=-1, prefer="threads")(delayed(score)(*draw) for draw in draws)
-    resampled = pd.concat(scores, axis=1).reindex(list(x.columns))
+    scores = Parallel(n_jobs=-1, prefer="threads")(delayed(score)(*fit) for fit in fits)
+    resampled = pd.concat(scores[:resamples], axis=1)
+    reference = float(max(null.max() for null in scores[resamples:]))
     summary = pd.DataFrame(
         {
-            "mean": resampled.mean(axis=1),
+            "score": resampled.mean(axis=1),
             "sd": resampled.std(axis=1, ddof=1),
             "low": resampled.quantile(SPREAD[0], axis=1),
             "high": resampled.quantile(SPREAD[1], axis=1),
         }
     )
-    summary.index.name = "assumption"
-    summary = summary.sort_values("mean", ascending=False, kind="stable")
+    summary.index.name = "parameter"
+    summary = summary.sort_values("score", ascending=False, kind="stable")
     summary["rank"] = np.arange(1, len(summary) + 1)
-    return summary
+    summary["stands_out"] = summary["score"] > reference
+    return summary, reference
 
 
 @dataclass
 class Box:
-    """A box of assumption ranges found by PRIM, and how well it holds the outcome.
+    """A box of parameter ranges found by PRIM, and how well it holds the outcome.
 
     Attributes:
-        limits: For each restricted assumption, ``(low, high)`` of the box; a side left
-            unrestricted is at the end of the assumption's full range.
-        quasi_p: For each restricted assumption, the quasi-p value of each restricted side
+        limits: For each restricted parameter, ``(low, high)`` of the box; a side left
+            unrestricted is at the end of the parameter's full range.
+        quasi_p: For each restricted parameter, the quasi-p value of each restricted side
             (lower, upper; None for a side left unrestricted).
         coverage: Share of all runs with the outcome that fall in the box.
         density: Share of the runs in the box that have the outcome.
@@ -179,7 +202,7 @@ def describe_limit(name: str, low: float, high: float, raised: bool, lowered: bo
     """``"follow_through above 0.6"``, ``"... below 0.4"`` or ``"... between 0.3 and 0.5"``.
 
     Args:
-        name: The assumption.
+        name: The parameter.
         low: Lower limit of the box.
         high: Upper limit of the box.
         raised: Whether the box restricts the lower end.
@@ -201,7 +224,7 @@ def choose_box(
 ) -> int | None:
     """Choose a box on PRIM's peeling trajectory.
 
-    Rule: among the boxes that restrict between 1 and ``max_dimensions`` assumptions and whose
+    Rule: among the boxes that restrict between 1 and ``max_dimensions`` parameters and whose
     every restriction has a quasi-p value below ``significance``, the one with the highest
     harmonic mean of coverage and density (the F1 score: a box must both hold most of the
     outcome's runs and hold mostly such runs); ties go to fewer restrictions, then to the
@@ -210,7 +233,7 @@ def choose_box(
     Args:
         trajectory: PRIM's peeling trajectory, with columns ``coverage``, ``density`` and
             ``res_dim``.
-        quasi_p: Per row of the trajectory, the quasi-p values of each restricted assumption
+        quasi_p: Per row of the trajectory, the quasi-p values of each restricted parameter
             (EMA Workbench's ``p_values``: ``[lower, upper]``, -1 for an unrestricted side).
         max_dimensions: Most restrictions a box may have.
         significance: Threshold of the quasi-p values.
@@ -249,11 +272,11 @@ def discover(
     no box qualifies or a box is no denser than the runs left.
 
     Args:
-        x: One column per assumption, one row per run.
+        x: One column per parameter (its draw's value), one row per run.
         cases: Whether the outcome happened in each run.
         boxes: Most boxes to find.
-        max_dimensions: Most assumptions a box may restrict.
-        ranges: Each assumption's full range, for the unrestricted sides of a box (default:
+        max_dimensions: Most parameters a box may restrict.
+        ranges: Each parameter's full range, for the unrestricted sides of a box (default:
             the range of ``x``).
 
     Returns:
@@ -329,53 +352,95 @@ def _box(
     )
 
 
-def sobol_indices(
-    policy: Policy, values: np.ndarray, *, seed: int = 1
-) -> tuple[pd.DataFrame | None, str]:
-    """Sobol' first-order and total indices of an outcome over a ``sobol`` run's design.
+@dataclass
+class Sobol:
+    """Sobol' indices over a ``sobol`` run's draws, and what stands out of the noise.
 
-    The design is SALib's (``escalation.config.sampling``): its base size and order follow from the
-    run's replicates and uncertainty ranges. The rows are checked against the design's structure
-    (each "A with column i from B" row equals its "A" row outside column i) before SALib's
-    ``analyze.sobol`` estimates the indices and their 95% bootstrap confidence intervals.
+    Attributes:
+        table: Index: parameter, in the design's order. Columns ``S1``, ``S1_conf``, ``ST``,
+            ``ST_conf`` (SALib; half-widths of the ``CONFIDENCE`` intervals) and
+            ``stands_out``.
+        noise: The no-effect reference of the total indices: the share of the variance of the
+            per-draw values that is Monte Carlo noise (None with one run per draw, where it
+            cannot be estimated).
+        note: What was done, in words.
+        base: The design's base sample size N.
+    """
+
+    table: pd.DataFrame
+    noise: float | None
+    note: str
+    base: int = 0
+
+
+def sobol_indices(
+    policy: Policy, draws: pd.DataFrame, *, seed: int = 1
+) -> tuple[Sobol | None, str]:
+    """Sobol' first-order and total indices of the outcome at each draw of a ``sobol`` run.
+
+    ``sim.sampling=sobol`` places SALib's Saltelli design over the run's draws
+    (``escalation.config.sampling``): its base size and order follow from the number of draws
+    and the ranges of the parameters that vary. The draws are checked against the design's
+    structure (each "A with column i from B" draw equals its "A" draw outside column i) before
+    SALib's ``analyze.sobol`` estimates the indices of the per-draw values, in draw order, and
+    their bootstrap confidence intervals.
+
+    Rule (no-effect reference): each draw's value carries Monte Carlo noise of variance w (its
+    runs' variance over their number), independent between draws; it adds nothing to a
+    first-order index in expectation (Saltelli et al. 2010's estimator) and w / Var(values) to
+    every total index (Jansen's). An index stands out when its interval at ``CONFIDENCE``,
+    family-wise over the D parameters (Bonferroni: two-sided 1 - (1 - CONFIDENCE) / D), lies above
+    that reference: S1 above 0, ST above the noise share.
 
     Args:
         policy: A policy whose runs used ``sim.sampling=sobol``.
-        values: The outcome per run, in replicate order (yes/no as 0/1).
+        draws: Its ``draw_table``, in draw order.
         seed: Seeds SALib's bootstrap (must not be 0, which SALib treats as unseeded).
 
     Returns:
-        ``(table, note)``: the table (index: assumption; columns ``S1``, ``S1_conf``, ``ST``,
-        ``ST_conf``) or None, and a note saying what was done or why not.
+        ``(result, note)``: the indices (None when they cannot be computed) and a note saying
+        what was done or why not.
     """
     from SALib.analyze import sobol
 
     problem = sobol_problem(policy.ranges)
     dims = problem["num_vars"]
     try:
-        base = sobol_base_size(len(policy.rows), dims)
-    except ValueError as error:
+        base = sobol_base_size(len(draws), dims)
+    except ConfigError as error:
         return None, f"Sobol indices not computed: {error}"
     size = base * (dims + 2)
-    design = policy.rows[problem["names"]].to_numpy(dtype=float)[:size]
+    design = draws[problem["names"]].to_numpy(dtype=float)[:size]
     if not _follows_saltelli(design, dims):
-        return None, "Sobol indices not computed: the rows do not follow the Saltelli design"
-    y = np.asarray(values, dtype=float)[:size]
+        return None, "Sobol indices not computed: the draws do not follow the Saltelli design"
+    y = draws["value"].to_numpy(dtype=float)[:size]
     if np.isnan(y).any():
-        return None, "Sobol indices not computed: the outcome is missing in some runs"
+        return None, "Sobol indices not computed: the outcome is missing in every run of a draw"
     if np.ptp(y) == 0:
-        return None, "Sobol indices not computed: the outcome has the same value in every run"
+        return None, "Sobol indices not computed: the outcome has the same value at every draw"
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        result = sobol.analyze(problem, y, calc_second_order=False, seed=seed or 1)
+        result = sobol.analyze(
+            problem, y, calc_second_order=False, conf_level=CONFIDENCE, seed=seed or 1
+        )
     table = pd.DataFrame(
         {key: np.asarray(result[key], dtype=float) for key in ("S1", "S1_conf", "ST", "ST_conf")},
-        index=pd.Index(problem["names"], name="assumption"),
+        index=pd.Index(problem["names"], name="parameter"),
     )
-    return table, (
-        f"Sobol indices from the first {size:,} runs (base sample N = {base}, "
-        f"{dims} assumptions, N x (D + 2) runs)"
+    noise_values = draws["noise"].to_numpy(dtype=float)[:size]
+    noise = None
+    if not np.isnan(noise_values).any():
+        noise = float(min(1.0, noise_values.mean() / np.var(y, ddof=1)))
+    widen = normal_quantile(1 - (1 - CONFIDENCE) / dims) / normal_quantile(CONFIDENCE)
+    first = table["S1"] - widen * table["S1_conf"] > 0
+    total = table["ST"] - widen * table["ST_conf"] > (noise if noise is not None else np.inf)
+    table["stands_out"] = first | total
+    runs = int(draws["runs"].iloc[:size].sum())
+    note = (
+        f"Sobol indices from the first {size:,} draws ({runs:,} runs; base sample N = {base}, "
+        f"{dims} parameters, N x (D + 2) draws)"
     )
+    return Sobol(table, noise, note, base), note
 
 
 def _follows_saltelli(design: np.ndarray, dims: int) -> bool:

@@ -1,8 +1,12 @@
 """What ``escalation-analyze`` analyses: the policies of a run or sweep folder, and the outcome.
 
 Reads the rows runs wrote (``outcomes.csv``, ``summary.json``, ``multirun.yaml``) into a
-``Study`` of ``Policy`` objects, each with its own assumption ranges from its job's config, and
-turns ``--outcome``/``--above``/``--below`` into a ``Target``. The statistics are in
+``Study`` of ``Policy`` objects, each with its own parameter ranges from its job's config, and
+turns ``--outcome``/``--above``/``--below`` into a ``Target``. A run's replicates are grouped
+into parameter draws (``sim.draws``): the replicates of a draw share every uncertain parameter
+(the assumptions of ``conf/uncertainty`` and, with ``sim.parameters=prior`` or ``posterior``, the
+doctrine priors of ``conf/prior``), so a draw is a design point and ``draw_table`` gives the
+outcome's probability (or mean) at each. The statistics are in
 ``escalation.analysis.methods``; ``escalation.analysis.analyse`` runs them policy by policy.
 """
 
@@ -34,6 +38,8 @@ YES_NO_PHRASES: dict[str, str] = {
     "nuclear_use": "nuclear use",
     "russian_retaliation": "Russian retaliation",
     "nuclear_signalling": "Russian nuclear signalling",
+    "contained_clash": "a NATO-Russia military clash",
+    "nuclear_use_in_ukraine": "nuclear use in Ukraine",
 }
 """How the report names each yes/no outcome inside a sentence."""
 
@@ -41,6 +47,13 @@ LEVERS: tuple[str, ...] = ("instructors", "troops", "deep_strikes", "posture")
 
 FEW_CASES = 10
 """Below this many runs with the outcome, the report warns that boxes and scores are fragile."""
+
+MIN_DRAWS = 20
+"""Fewest parameter draws a policy must have: below it no score can stand out of the noise."""
+
+PARAMETER_KINDS = {"assumption": "assumption", "prior": "doctrine prior"}
+"""How the report names each kind of parameter: an assumption of ``conf/uncertainty``, or a
+doctrine constant with a prior in ``conf/prior``."""
 
 
 class AnalysisError(ValueError):
@@ -60,8 +73,13 @@ class Policy:
         job: The job number in a sweep; None for a run folder.
         label: How the report names the policy (the swept levers, or the run's title).
         rows: The policy's rows of ``outcomes.csv``, sorted by replicate.
-        ranges: ``(low, high)`` of every uncertainty, from the run's config.
+        ranges: ``(low, high)`` of every uncertain parameter, from the run's config, in the
+            order of ``escalation.config.sampling.parameter_ranges``: the uncertainties in
+            schema order, then the doctrine priors in config order (with
+            ``sim.parameters=point`` a prior is fixed at its doctrine value, low = high).
         sampling: ``sim.sampling`` of the run (``uniform`` or ``sobol``).
+        mode: ``sim.parameters`` of the run (``prior``, ``posterior`` or ``point``).
+        priors: The names among ``ranges`` that are doctrine priors.
     """
 
     job: int | None
@@ -69,16 +87,27 @@ class Policy:
     rows: pd.DataFrame
     ranges: dict[str, tuple[float, float]]
     sampling: str = "uniform"
+    mode: str = "point"
+    priors: tuple[str, ...] = ()
 
     @property
-    def assumptions(self) -> list[str]:
-        """The uncertainties that vary in this policy's runs (``low < high``), in schema order."""
+    def varying(self) -> list[str]:
+        """The parameters that vary across this policy's draws (``low < high``), in order."""
         return [name for name, (low, high) in self.ranges.items() if low < high]
 
     @property
     def fixed(self) -> dict[str, float]:
-        """The uncertainties fixed in this policy's runs, with their value."""
+        """The parameters fixed in this policy's runs, with their value."""
         return {name: low for name, (low, high) in self.ranges.items() if low >= high}
+
+    @property
+    def draws(self) -> int:
+        """Number of parameter draws (design points) among the policy's runs."""
+        return int(self.rows["draw"].nunique())
+
+    def kind(self, name: str) -> str:
+        """``"assumption"`` (``conf/uncertainty``) or ``"doctrine prior"`` (``conf/prior``)."""
+        return PARAMETER_KINDS["prior" if name in self.priors else "assumption"]
 
     @property
     def title(self) -> str:
@@ -138,6 +167,53 @@ class Target:
             return numbers < self.below
 
 
+def draw_table(policy: Policy, target: Target) -> pd.DataFrame:
+    """One row per parameter draw (design point), in draw order: the outcome at that draw.
+
+    The replicates of a draw share every parameter and differ only by the model's own
+    randomness, so the share of them in which a yes/no outcome happened estimates its
+    probability at the draw's parameters, with binomial noise.
+
+    Args:
+        policy: The policy's runs (every draw's replicates share its parameters).
+        target: The outcome, and which runs count as cases.
+
+    Returns:
+        Index ``draw``. Columns: every parameter of ``policy.ranges``; ``runs`` (replicates);
+        ``value``, the outcome at the draw: the probability of a yes/no outcome (share of runs),
+        the mean of a numeric one over the runs where it has a value (NaN when none has);
+        ``noise``, the Monte Carlo variance of ``value`` (the runs' variance over their number,
+        NaN with fewer than two); ``share``, the share of runs that are cases (``value`` for a
+        yes/no outcome; above ``--above`` or below ``--below`` for a numeric one).
+    """
+    rows = policy.rows
+    codes, first, index = np.unique(rows["draw"].to_numpy(), return_index=True, return_inverse=True)
+    count = len(codes)
+    table = rows[list(policy.ranges)].iloc[first].astype(float).reset_index(drop=True)
+    table.index = pd.Index(codes, name="draw")
+    table["runs"] = np.bincount(index, minlength=count)
+    cases = target.cases(rows).astype(float)
+    share, _ = _group_mean(cases, index, count)
+    if target.yes_no:
+        value, noise = _group_mean(cases, index, count)
+    else:
+        value, noise = _group_mean(rows[target.outcome].to_numpy(dtype=float), index, count)
+    table["value"], table["noise"], table["share"] = value, noise, share
+    return table
+
+
+def _group_mean(values: np.ndarray, index: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
+    """Per group: the mean of the finite values and its variance (sample variance over n)."""
+    finite = np.isfinite(values)
+    groups, kept = index[finite], values[finite]
+    sizes = np.bincount(groups, minlength=count).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.bincount(groups, weights=kept, minlength=count) / sizes
+        squares = np.bincount(groups, weights=(kept - means[groups]) ** 2, minlength=count)
+        noise = np.where(sizes > 1, squares / (sizes - 1) / sizes, np.nan)
+    return means, noise
+
+
 def load_study(folder: Path) -> Study:
     """Read a run folder or a gathered sweep folder.
 
@@ -175,22 +251,57 @@ def load_study(folder: Path) -> Study:
         raise AnalysisError(
             f"{outcomes_path} is not an escalation outcomes table: no column {', '.join(lacking)}"
         )
+    if "draw" not in table.columns:
+        raise AnalysisError(
+            f"{outcomes_path} has no draw column: it was made before parameter draws (model v3); "
+            "run it again with this version, e.g. escalation sim.draws=1000 sim.replicates=20000"
+        )
     if table.empty:
         raise AnalysisError(f"{outcomes_path} has no rows")
-    numeric = ["replicate", *uncertainty_names(), "job"]
+    numeric = ["replicate", "draw", *uncertainty_names(), "job"]
     for column in [c for c in numeric if c in table.columns]:
         if not pd.api.types.is_numeric_dtype(table[column]) or table[column].isna().any():
             raise AnalysisError(f"{outcomes_path} is malformed: column {column} holds non-numbers")
     if is_sweep:
         if "job" not in table.columns:
             raise AnalysisError(f"{outcomes_path} has no job column: gather the sweep again")
-        return _sweep_study(folder, table)
-    if not (folder / "summary.json").is_file():
+        study = _sweep_study(folder, table)
+    elif not (folder / "summary.json").is_file():
         raise AnalysisError(
             f"{folder} has outcomes.csv but no summary.json (a run folder has both; a sweep "
             "folder has multirun.yaml)"
         )
-    return _run_study(folder, table)
+    else:
+        study = _run_study(folder, table)
+    for policy in study.policies:
+        _check_draws(policy, outcomes_path)
+    return study
+
+
+def _check_draws(policy: Policy, path: Path) -> None:
+    """At least ``MIN_DRAWS`` draws, each a block of replicates that share every parameter.
+
+    Raises:
+        AnalysisError: Too few draws, or a parameter that differs between a draw's replicates.
+    """
+    where = "" if policy.job is None else f" in job {policy.job}"
+    if policy.draws < MIN_DRAWS:
+        raise AnalysisError(
+            f"{path} holds {policy.draws} parameter draw{'s' if policy.draws != 1 else ''}"
+            f"{where}; the analysis needs at least {MIN_DRAWS} (the probability is analysed per "
+            "draw): run more, e.g. sim.draws=1000 sim.replicates=20000"
+        )
+    rows = policy.rows
+    _, first, index = np.unique(rows["draw"].to_numpy(), return_index=True, return_inverse=True)
+    for name in policy.ranges:
+        values = rows[name].to_numpy(dtype=float)
+        differs = values != values[first[index]]
+        if differs.any():
+            draw = rows["draw"].iloc[int(np.argmax(differs))]
+            raise AnalysisError(
+                f"{path} is malformed: {name} differs between the replicates of draw {draw}"
+                f"{where} (a draw's replicates share every parameter)"
+            )
 
 
 def _run_study(folder: Path, table: pd.DataFrame) -> Study:
@@ -204,7 +315,7 @@ def _run_study(folder: Path, table: pd.DataFrame) -> Study:
     return Study(
         folder=folder,
         kind="run",
-        policies=[Policy(None, label, rows, _ranges(config, rows), _sampling(config))],
+        policies=[_policy(None, label, rows, config, folder / "summary.json")],
         scenario=str(summary.get("scenario", "")),
     )
 
@@ -222,7 +333,7 @@ def _sweep_study(folder: Path, table: pd.DataFrame) -> Study:
             config = _mapping(_read_json(summary_path, folder), "config", summary_path) or fallback
         rows = rows.sort_values("replicate", kind="stable").reset_index(drop=True)
         label = policy_label(first, labelled) if labelled else ""
-        policies.append(Policy(int(job), label, rows, _ranges(config, rows), _sampling(config)))
+        policies.append(_policy(int(job), label, rows, config, summary_path))
     scenarios = table["scenario"].astype(str).unique() if "scenario" in table.columns else []
     return Study(folder, "sweep", policies, scenario=", ".join(sorted(scenarios)))
 
@@ -259,27 +370,59 @@ def _multirun_config(folder: Path) -> dict[str, Any]:
     return config
 
 
-def _ranges(config: Mapping[str, Any], rows: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """Each uncertainty's configured range; the observed one when the config lacks it."""
+def _policy(
+    job: int | None, label: str, rows: pd.DataFrame, config: Mapping[str, Any], path: Path
+) -> Policy:
+    """A ``Policy`` from its rows and its run's config (ranges, ``sim.sampling``, mode)."""
+    sim = config.get("sim") or {}
+    sim = sim if isinstance(sim, Mapping) else {}
+    mode = str(sim.get("parameters", "point"))
+    priors = _mapping(config, "prior", path)
+    ranges = _ranges(config, rows, mode)
+    return Policy(
+        job,
+        label,
+        rows,
+        ranges,
+        sampling=str(sim.get("sampling", "uniform")),
+        mode=mode,
+        priors=tuple(name for name in priors if name in ranges),
+    )
+
+
+def _ranges(
+    config: Mapping[str, Any], rows: pd.DataFrame, mode: str = "point"
+) -> dict[str, tuple[float, float]]:
+    """Each parameter's range, as ``escalation.config.sampling.parameter_ranges`` gives it.
+
+    The uncertainties in schema order, then the doctrine priors of the config (those with a
+    column in the table) in config order; a range the config lacks is the observed one. With
+    ``sim.parameters=point`` a prior is fixed at its doctrine value (the value in the table).
+    """
     configured = config.get("uncertainty") or {}
+    priors = config.get("prior") or {}
+    names = [*uncertainty_names()]
+    if isinstance(priors, Mapping):
+        names += [name for name in priors if name in rows.columns and name not in names]
     ranges = {}
-    for name in uncertainty_names():
-        bounds = configured.get(name) if isinstance(configured, Mapping) else None
+    for name in names:
+        column = rows[name]
+        if not pd.api.types.is_numeric_dtype(column) or column.isna().any():
+            raise AnalysisError(f"outcomes.csv is malformed: column {name} holds non-numbers")
+        section = priors if name in priors else configured
+        bounds = section.get(name) if isinstance(section, Mapping) else None
         try:
             low, high = float(bounds["low"]), float(bounds["high"])
         except (TypeError, KeyError, ValueError):
             low, high = float(rows[name].min()), float(rows[name].max())
+        if name in priors and mode == "point":
+            low = high = float(rows[name].iloc[0])
         if not (np.isfinite(low) and np.isfinite(high) and low <= high):
             raise AnalysisError(
                 f"the range of {name} is [{low:g}, {high:g}]; need finite numbers, low <= high"
             )
         ranges[name] = (low, high)
     return ranges
-
-
-def _sampling(config: Mapping[str, Any]) -> str:
-    sim = config.get("sim") or {}
-    return str(sim.get("sampling", "uniform")) if isinstance(sim, Mapping) else "uniform"
 
 
 def make_target(
