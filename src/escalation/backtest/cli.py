@@ -295,14 +295,21 @@ def _write_staged(
     return _move_into_place(staging, out)
 
 
-def check_refit(timeline: Timeline, *, end: str, draws: int, seed: int) -> None:
-    """Check the replay's size and seed (and that its settings compose) before any fit.
+def check_refit(
+    timeline: Timeline, *, end: str, draws: int, seed: int, sizes: dict[str, int | None]
+) -> None:
+    """Check the sizes and seed (and that the replay's settings compose) before any fit.
+
+    The calibration checks its own sizes again (it may want more than 1, e.g. particles).
 
     Raises:
-        BadInput: Draws below 1, a seed outside 0 to ``MAX_SEED``, a replay too long, or more
-            replicates than fit in memory.
+        BadInput: A size or ``--draws`` below 1, a seed outside 0 to ``MAX_SEED``, a replay too
+            long, or more replicates than fit in memory.
     """
     try:
+        for name, value in sizes.items():
+            if value is not None and name != "seed":
+                check_whole(f"--{name} ", value, 1)
         check_whole("--draws ", draws, 1)
         check_whole("--seed ", seed, 0, MAX_SEED)
         check_span(timeline, end)
@@ -608,7 +615,7 @@ def _main_refit(args: argparse.Namespace, fail: Any) -> None:
         end = scoring_window(timeline, None, args.scored_to)[1]
         origins = parse_origins(args.origins) if args.origins is not None else DEFAULT_ORIGINS
         origins = check_origins(timeline, origins, end)
-        check_refit(timeline, end=end, draws=draws, seed=args.seed)
+        check_refit(timeline, end=end, draws=draws, seed=args.seed, sizes=sizes)
         fit = calibration_fit(timeline, **sizes, progress=True)
         print(
             f"Refitting at {len(origins)} origins ({', '.join(origins)}) on {timeline.first_month} "
