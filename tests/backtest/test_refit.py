@@ -38,6 +38,7 @@ from escalation.backtest.refit import (
     predictive_settings,
     run_refit,
 )
+from escalation.backtest.report import LOW_ESS, refit_markdown
 from escalation.backtest.scores import NEVER_OBSERVED, POOLED
 from escalation.config.sampling import parameter_ranges
 from escalation.timeline import SCORED_EVENTS, load_timeline, month_index
@@ -61,8 +62,8 @@ def ranges(shipped):
 class PriorFit:
     """A cheap fit: a few particles from the prior, unequal weights; records each ``until``."""
 
-    def __init__(self, ranges, particles: int = 6):
-        self.ranges, self.particles, self.calls = ranges, particles, []
+    def __init__(self, ranges, particles: int = 6, equal: bool = False):
+        self.ranges, self.particles, self.equal, self.calls = ranges, particles, equal, []
 
     def __call__(self, until: str) -> pd.DataFrame:
         self.calls.append(until)
@@ -71,7 +72,9 @@ class PriorFit:
             name: rng.uniform(low, high, self.particles)
             for name, (low, high) in self.ranges.items()
         }
-        table["weight"] = np.arange(1, self.particles + 1, dtype=float)
+        table["weight"] = (
+            np.ones(self.particles) if self.equal else np.arange(1.0, self.particles + 1)
+        )
         return pd.DataFrame(table)
 
 
@@ -344,6 +347,18 @@ def test_parameters_the_fit_leaves_out_are_listed(shipped, ranges):
     assert result.unfitted == {"2023-10": ["war_end"]}
 
 
+def test_report_calls_a_posterior_thin_only_below_the_threshold(shipped, ranges):
+    wide = _refit(shipped, PriorFit(ranges, particles=LOW_ESS, equal=True))
+    assert wide.ess() == {"2023-10": pytest.approx(LOW_ESS)}
+    report = refit_markdown(wide, command="c", timeline="t", fit="f")
+    assert "Thin posteriors" not in report
+    assert "2023-10 (fitted 2022-02 to 2023-09, 20 particles, effective sample size 20)" in report
+    thin = _refit(shipped, PriorFit(ranges, particles=LOW_ESS - 1, equal=True))
+    assert "- **Thin posteriors**: at 2023-10 " in refit_markdown(
+        thin, command="c", timeline="t", fit="f"
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # The default fit: escalation.calibrate, imported late
 # --------------------------------------------------------------------------------------------
@@ -457,6 +472,8 @@ def test_command_writes_the_documented_files(tmp_path, capsys, cheap_command, ra
     )
     assert "## In plain words" in report
     assert "never observed" in report
+    # weights 1..6: effective sample size 21² / 91 = 4.8, a thin posterior
+    assert "- **Thin posteriors**: at 2023-10, 2024-04 the posterior's effective sample" in report
     run = json.loads((out / cli.REFIT_RUN_FILE).read_text(encoding="utf-8"))
     assert run["origins"] == ["2023-10", "2024-04"]
     assert run["draws"] == 3
@@ -464,6 +481,7 @@ def test_command_writes_the_documented_files(tmp_path, capsys, cheap_command, ra
     captured = capsys.readouterr()
     assert "Origin 2023-10 (1 of 2): calibrating on 2022-02 to 2023-09" in captured.err
     assert "Origin 2024-04 (2 of 2)" in captured.err
+    assert "a posterior of 6 particles, effective sample size 4.8; replaying 3" in captured.err
     assert "| pooled | nuclear_signalling |" in captured.out
     assert not list(out.glob(".staging*"))
 

@@ -513,7 +513,8 @@ def run_refit(
     end = end or timeline.last_month
     origins = check_origins(timeline, origins, end)
     settings = predictive_settings(timeline, end=end, draws=draws, replicates=replicates, seed=seed)
-    varying = [name for name, (low, high) in parameter_ranges(settings).items() if low < high]
+    ranges = parameter_ranges(settings)
+    varying = [name for name, (low, high) in ranges.items() if low < high]
     say = progress or (lambda line: None)
     forecasts, posteriors, unfitted = [], [], {}
     for number, origin in enumerate(origins, 1):
@@ -523,9 +524,11 @@ def run_refit(
             f"{timeline.first_month} to {until} ..."
         )
         posterior = fit(until)
+        _, weights = check_posterior(posterior, ranges, until)
         say(
-            f"Origin {origin}: replaying with {draws} particles of its posterior x {replicates} "
-            f"replicates; scoring {origin} to {end}"
+            f"Origin {origin}: a posterior of {len(weights)} particles, effective sample size "
+            f"{effective_sample_size(weights):.1f}; replaying {draws} of them x {replicates} "
+            f"replicates, scoring {origin} to {end}"
         )
         model = posterior_predictive(
             timeline,

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 #: A Brier skill closer to 0 than this is read as a tie: over a few dozen months, one month more
 #: or less moves the skill by more.
 TIE = 0.05
+#: A posterior whose effective sample size (Kish) is below this is called thin in ``refit.md``:
+#: its forecast rests on a few particles.
+LOW_ESS = 20
 #: The last month of the window on which seven doctrine parameters were set (conf/doctrine,
 #: "set with the back-test"; docs/BACKTEST.md): a scored month up to it is not out-of-sample.
 FITTED_UNTIL = "2024-09"
@@ -257,6 +260,7 @@ def refit_markdown(result: Refit, *, command: str, timeline: str, fit: str) -> s
         for origin in result.origins
     )
     unfitted = sorted({name for names in result.unfitted.values() for name in names})
+    thin = [origin for origin in result.origins if ess[origin] < LOW_ESS]
     never_lines = [
         f"- {LABELS[row.event]}: model Brier {row.brier:.1e}; baselines "
         + ", ".join(f"{getattr(row, f'brier_{key}'):.1e}" for key in baselines)
@@ -313,6 +317,18 @@ def refit_markdown(result: Refit, *, command: str, timeline: str, fit: str) -> s
             ),
             "## What this shows and what it does not",
             "",
+            *(
+                [
+                    f"- **Thin posteriors**: at {', '.join(thin)} the posterior's effective "
+                    f"sample size is below {LOW_ESS} "
+                    f"({', '.join(f'{ess[origin]:.1f}' for origin in thin)}): the forecast rests "
+                    "on a few particles, so it understates what the parameters leave unknown "
+                    "and its scores are those of nearly one parameter set. Calibrate with more "
+                    "particles or generations before reading them."
+                ]
+                if thin
+                else []
+            ),
             "- Out-of-sample for the calibrated parameters only: the doctrine constants without "
             "a prior (conf/prior) keep their values, chosen with the whole record in view.",
             "- The forecast is conditional on what the West and Ukraine did after the origin "
