@@ -1,11 +1,13 @@
 """The ``escalation-backtest`` command: replay dated history and score Russia's forecast moves.
 
 Usage: ``escalation-backtest [TIMELINE.csv] [--from YYYY-MM] [--to YYYY-MM] [--replicates N]
-[--seed S] [--out DIR]``. Everything is checked before anything is written; bad input ends with
-one line on stderr and exit status 2. ``--out`` is new, empty or a folder escalation made, held
-while the files are written (``escalation.files.own_folder``); they are built in a temporary
-folder inside it and moved into place at the end, so an interrupted run leaves no half-written
-output.
+[--seed S] [--out DIR]``, or with ``--refit [--origins YYYY-MM,...] [--particles N]
+[--generations G] [--replicates N] [--workers W] [--draws K]``: calibrate on the months before
+each origin and score the months from it (``escalation.backtest.refit``). Everything is checked
+before anything is written; bad input ends with one line on stderr and exit status 2. ``--out``
+is new, empty or a folder escalation made, held while the files are written
+(``escalation.files.own_folder``); they are built in a temporary folder inside it and moved into
+place at the end, so an interrupted run leaves no half-written output.
 """
 
 from __future__ import annotations
@@ -20,19 +22,40 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from escalation import __version__
 from escalation.backtest.figures import (
+    REFIT_FILE,
     RELIABILITY_FILE,
     TIMELINE_FILE,
+    plot_refit,
     plot_reliability,
     plot_timeline,
 )
 from escalation.backtest.forecast import forecast, replay_settings
-from escalation.backtest.report import backtest_markdown, scores_markdown
-from escalation.backtest.scores import score_table
+from escalation.backtest.refit import (
+    BASELINE_NAMES,
+    DEFAULT_ORIGINS,
+    DRAW_REPLICATES,
+    PREDICTIVE_DRAWS,
+    Refit,
+    RefitError,
+    calibration_fit,
+    check_origins,
+    parse_origins,
+    predictive_settings,
+    run_refit,
+)
+from escalation.backtest.report import (
+    backtest_markdown,
+    refit_markdown,
+    refit_table,
+    scores_markdown,
+)
+from escalation.backtest.scores import NEVER_OBSERVED, POOLED, score_table
 from escalation.config.limits import MAX_MONTHS, MAX_SEED, OneLineParser, check_whole
 from escalation.config.schema import ConfigError, Settings
 from escalation.errors import describe_os_error, error_line
@@ -66,6 +89,19 @@ FORECAST_FILE = "forecast.csv"
 SCORES_FILE = "scores.csv"
 REPORT_FILE = "backtest.md"
 RUN_FILE = "backtest.json"
+REFIT_FORECAST_FILE = "refit_forecast.csv"
+REFIT_SCORES_FILE = "refit_scores.csv"
+REFIT_POSTERIORS_FILE = "refit_posteriors.csv"
+REFIT_REPORT_FILE = "refit.md"
+REFIT_RUN_FILE = "refit.json"
+#: Options of ``--refit`` only (dest → flag).
+REFIT_OPTIONS = {
+    "origins": "--origins",
+    "particles": "--particles",
+    "generations": "--generations",
+    "workers": "--workers",
+    "draws": "--draws",
+}
 
 
 class BadInput(ValueError):
@@ -259,6 +295,103 @@ def _write_staged(
     return _move_into_place(staging, out)
 
 
+def check_refit(
+    timeline: Timeline, *, end: str, draws: int, seed: int, sizes: dict[str, int | None]
+) -> None:
+    """Check the sizes and seed (and that the replay's settings compose) before any fit.
+
+    The calibration checks its own sizes again (it may want more than 1, e.g. particles).
+
+    Raises:
+        BadInput: A size or ``--draws`` below 1, a seed outside 0 to ``MAX_SEED``, a replay too
+            long, or more replicates than fit in memory.
+    """
+    try:
+        for name, value in sizes.items():
+            if value is not None and name != "seed":
+                check_whole(f"--{name} ", value, 1)
+        check_whole("--draws ", draws, 1)
+        check_whole("--seed ", seed, 0, MAX_SEED)
+        check_span(timeline, end)
+        settings = predictive_settings(
+            timeline, end=end, draws=draws, replicates=DRAW_REPLICATES, seed=seed
+        )
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+    check_memory_fits(settings)
+
+
+def write_refit(
+    result: Refit, out: Path, *, command: str, shipped: bool, fit: str, sizes: dict
+) -> list[Path]:
+    """Write a refit's outputs into ``out`` via a temporary folder inside it; return the files.
+
+    Args:
+        result: The refit.
+        out: The output folder (``escalation.files.own_folder``).
+        command: The command as typed, for the report.
+        shipped: Whether the timeline is the shipped one.
+        fit: What fitted the posteriors, in words, for the report.
+        sizes: The calibration's sizes as given (None: its default), for ``refit.json``.
+
+    Raises:
+        FileRefused: ``out`` holds files escalation did not make, or another command holds it.
+    """
+    with own_folder(out, f"--out {out}"):
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging.", suffix=".tmp"))
+        try:
+            name = _timeline_name(result.timeline, shipped)
+            table = result.forecast.copy()
+            for column in ("p", "band_low", "band_high", *(f"p_{b}" for b in BASELINE_NAMES)):
+                table[column] = table[column].round(6)
+            formula_safe(table).to_csv(
+                staging / REFIT_FORECAST_FILE, index=False, lineterminator="\n"
+            )
+            formula_safe(result.scores).to_csv(
+                staging / REFIT_SCORES_FILE, index=False, float_format="%.6f", lineterminator="\n"
+            )
+            formula_safe(result.posteriors).to_csv(
+                staging / REFIT_POSTERIORS_FILE, index=False, lineterminator="\n"
+            )
+            (staging / "figures").mkdir()
+            plot_refit(
+                result.scores,
+                staging / "figures" / REFIT_FILE,
+                baselines=BASELINE_NAMES,
+                title="Back-test refitted at rolling origins: the model's Brier skill against "
+                f"real-time baselines\n(origins {', '.join(result.origins)}, scored to "
+                f"{result.end}; seed {result.seed})",
+            )
+            report = refit_markdown(result, command=command, timeline=name, fit=fit)
+            (staging / REFIT_REPORT_FILE).write_text(report, encoding="utf-8")
+            digest = hashlib.sha256(
+                _timeline_bytes(result.timeline.path) if not shipped else _shipped_bytes()
+            ).hexdigest()
+            run = {
+                "command": command,
+                "timeline": name,
+                "timeline_sha256": digest,
+                "origins": list(result.origins),
+                "scored_to": result.end,
+                "fit": fit,
+                "calibration": sizes,
+                "effective_sample_size": {k: round(v, 1) for k, v in result.ess().items()},
+                "unfitted": result.unfitted,
+                "draws": result.draws,
+                "replicates_per_draw": result.replicates,
+                "seed": result.seed,
+                "bootstrap": {"block": result.block, "resamples": result.resamples},
+                "scenario": "history",
+                "version": __version__,
+            }
+            (staging / REFIT_RUN_FILE).write_text(
+                json.dumps(run, indent=2) + "\n", encoding="utf-8"
+            )
+            return _move_into_place(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
 def _baseline_rates(result: Backtest) -> dict[str, float]:
     """The baseline's constant rate per class (training window, or in-sample)."""
     forecast = result.forecast
@@ -315,9 +448,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--replicates",
         type=int,
-        default=DEFAULT_REPLICATES,
         metavar="N",
-        help=f"Monte Carlo replicates, as many as fit in memory (default {DEFAULT_REPLICATES})",
+        help=f"Monte Carlo replicates, as many as fit in memory (default {DEFAULT_REPLICATES}); "
+        "with --refit: the calibration's replays per particle (default: the calibration's)",
     )
     parser.add_argument(
         "--seed",
@@ -325,6 +458,35 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_SEED,
         metavar="S",
         help=f"seed, 0 to {MAX_SEED} (default %(default)s)",
+    )
+    refit = parser.add_argument_group(
+        "refit at rolling origins",
+        "calibrate on the months before each origin, score the months from it against "
+        "real-time baselines (docs/BACKTEST.md, 'Refit at rolling origins')",
+    )
+    refit.add_argument(
+        "--refit",
+        action="store_true",
+        help="refit the model at each origin (needs the calibrate extra: pyABC)",
+    )
+    refit.add_argument(
+        "--origins",
+        metavar="YYYY-MM,...",
+        help=f"first scored month of each refit, at least 12 months into the timeline "
+        f"(default {','.join(DEFAULT_ORIGINS)})",
+    )
+    for flag, what in (
+        ("--particles", "the calibration's particles per generation"),
+        ("--generations", "the calibration's generations"),
+        ("--workers", "the calibration's worker processes"),
+    ):
+        refit.add_argument(flag, type=int, metavar="N", help=f"{what} (default: the calibration's)")
+    refit.add_argument(
+        "--draws",
+        type=int,
+        metavar="K",
+        help=f"particles drawn from each posterior for the forecast, {DRAW_REPLICATES} "
+        f"replicates each (default {PREDICTIVE_DRAWS})",
     )
     parser.add_argument(
         "--out",
@@ -340,11 +502,20 @@ def _command(args: argparse.Namespace) -> str:
     words = ["escalation-backtest"]
     if args.timeline is not None:
         words.append(str(args.timeline))
-    for flag, value in (("--from", args.scored_from), ("--to", args.scored_to)):
+    if args.refit:
+        words.append("--refit")
+    for flag, value in (
+        ("--from", args.scored_from),
+        ("--to", args.scored_to),
+        ("--origins", args.origins),
+        ("--particles", args.particles),
+        ("--generations", args.generations),
+        ("--replicates", args.replicates),
+        ("--workers", args.workers),
+        ("--draws", args.draws),
+    ):
         if value is not None:
-            words += [flag, value]
-    if args.replicates != DEFAULT_REPLICATES:
-        words += ["--replicates", str(args.replicates)]
+            words += [flag, str(value)]
     if args.seed != DEFAULT_SEED:
         words += ["--seed", str(args.seed)]
     return shlex.join(words)
@@ -371,12 +542,17 @@ def _main(argv: list[str] | None) -> None:
         print(error_line("escalation-backtest", message), file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
+    if args.refit:
+        _main_refit(args, fail)
+        return
+    for dest, flag in REFIT_OPTIONS.items():
+        if getattr(args, dest) is not None:
+            fail(f"{flag} needs --refit")
+    if args.replicates is None:
+        args.replicates = DEFAULT_REPLICATES
     try:
         timeline = load_timeline(args.timeline)
-        out = args.out or Path("backtest") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
-        if out.exists() and not out.is_dir():
-            raise BadInput(f"--out {out} exists and is not a folder")
-        check_output_folder(out, f"--out {out}")
+        out = _out(args)
         window = scoring_window(timeline, args.scored_from, args.scored_to)
         check_run(timeline, replicates=args.replicates, seed=args.seed, until=window[1])
         print(
@@ -402,6 +578,86 @@ def _main(argv: list[str] | None) -> None:
     print(scores_markdown(result.scores))
     print(f"Baseline: {result.scores['baseline'].iloc[0]}")
     print(f"Wrote {FORECAST_FILE}, {SCORES_FILE}, {REPORT_FILE}, {RUN_FILE} and figures/ in {out}")
+
+
+def _out(args: argparse.Namespace) -> Path:
+    """The output folder (default ``backtest/<date_time>``), checked before any work.
+
+    Raises:
+        BadInput: It exists and is not a folder.
+        FileRefused: It holds files escalation did not make.
+    """
+    out = args.out or Path("backtest") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} exists and is not a folder")
+    check_output_folder(out, f"--out {out}")
+    return out
+
+
+def _main_refit(args: argparse.Namespace, fail: Any) -> None:
+    """``--refit``: check everything, calibrate and score at each origin, write the outputs."""
+    sizes = {
+        "particles": args.particles,
+        "generations": args.generations,
+        "replicates": args.replicates,
+        "workers": args.workers,
+        "seed": args.seed,
+    }
+    draws = PREDICTIVE_DRAWS if args.draws is None else args.draws
+    try:
+        if args.scored_from is not None:
+            raise BadInput(
+                "--from does not apply with --refit: the origins are the first scored "
+                "months; give --origins"
+            )
+        timeline = load_timeline(args.timeline)
+        out = _out(args)
+        end = scoring_window(timeline, None, args.scored_to)[1]
+        origins = parse_origins(args.origins) if args.origins is not None else DEFAULT_ORIGINS
+        origins = check_origins(timeline, origins, end)
+        check_refit(timeline, end=end, draws=draws, seed=args.seed, sizes=sizes)
+        fit = calibration_fit(timeline, **sizes, progress=True)
+        print(
+            f"Refitting at {len(origins)} origins ({', '.join(origins)}) on {timeline.first_month} "
+            f"to {end}: a calibration per origin, then {draws} particles x {DRAW_REPLICATES} "
+            f"replicates (seed {args.seed}) ...",
+            file=sys.stderr,
+        )
+        result = run_refit(
+            timeline,
+            fit=fit,
+            origins=origins,
+            end=end,
+            draws=draws,
+            seed=args.seed,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except (TimelineError, BadInput, RefitError, FileRefused) as error:
+        fail(str(error))
+        return
+    given = ", ".join(f"{name} {value}" for name, value in sizes.items() if value is not None)
+    described = (
+        "escalation.calibrate (ABC-SMC, pyABC) on the months before each origin; "
+        f"{given}; other sizes: the calibration's defaults"
+    )
+    try:
+        write_refit(
+            result,
+            out,
+            command=_command(args),
+            shipped=args.timeline is None,
+            fit=described,
+            sizes=sizes,
+        )
+    except FileRefused as error:
+        fail(str(error))
+    scores = result.scores
+    pooled = scores[(scores["origin"] == POOLED) & (scores["note"] != NEVER_OBSERVED)]
+    print(refit_table(pooled, dict(BASELINE_NAMES)))
+    print(
+        f"Wrote {REFIT_FORECAST_FILE}, {REFIT_SCORES_FILE}, {REFIT_POSTERIORS_FILE}, "
+        f"{REFIT_REPORT_FILE}, {REFIT_RUN_FILE} and figures/{REFIT_FILE} in {out}"
+    )
 
 
 if __name__ == "__main__":

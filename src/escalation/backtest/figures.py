@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.backtest.scores import reliability
+from escalation.backtest.scores import NEVER_OBSERVED, POOLED, reliability
 from escalation.figure_style import DPI, STYLE
 from escalation.files import atomic_write
 from escalation.run.figure_data import month_label
@@ -148,4 +148,75 @@ def plot_reliability(forecast: pd.DataFrame, path: str | os.PathLike[str], title
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper left")
+        return _save(fig, Path(path))
+
+
+REFIT_FILE = "refit.png"
+#: Colours of the real-time baselines in the refit figure.
+BASELINE_COLOURS = {"expanding": "tab:blue", "trailing12": "tab:orange", "trend": "tab:green"}
+
+
+def plot_refit(
+    scores: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    baselines: Mapping[str, str],
+    title: str,
+) -> Path:
+    """Skill of the refitted model against each baseline, with 95% intervals, per class.
+
+    One panel per class that happened in the record (the classes marked ``never observed`` in
+    ``scores['note']`` are left out: against a Laplace rate the skill is positive by
+    construction); in each, the pooled score and each origin's, one point per baseline with its
+    bootstrap interval, and the no-skill line at 0.
+
+    Args:
+        scores: ``refit_scores.csv``'s table.
+        path: Where to write the PNG.
+        baselines: Column suffix → readable name, in legend order (``refit.BASELINE_NAMES``).
+        title: The figure's title.
+    """
+    never = set(scores.loc[scores["note"] == NEVER_OBSERVED, "event"])
+    shown = [event for event in SCORED_EVENTS if event not in never]
+    events = shown or list(SCORED_EVENTS)
+    scopes = list(dict.fromkeys(scores["origin"]))
+    x = np.arange(len(scopes))
+    offsets = np.linspace(-0.22, 0.22, len(baselines))
+    height = 2.6 * len(events) + 1.6
+    with _figure(len(events), (10.0, height)) as (fig, axes):
+        for ax, event in zip(axes, events, strict=True):
+            rows = scores[scores["event"] == event].set_index("origin").loc[scopes]
+            for offset, (key, name) in zip(offsets, baselines.items(), strict=True):
+                skill = rows[f"skill_{key}"].to_numpy(dtype=float)
+                low = rows[f"skill_{key}_low"].to_numpy(dtype=float)
+                high = rows[f"skill_{key}_high"].to_numpy(dtype=float)
+                ax.errorbar(
+                    x + offset,
+                    skill,
+                    yerr=[np.maximum(skill - low, 0), np.maximum(high - skill, 0)],
+                    fmt="o",
+                    color=BASELINE_COLOURS.get(key),
+                    capsize=4,
+                    lw=1.5,
+                    label=f"vs {name} (95% block-bootstrap interval)",
+                )
+            ax.axhline(0.0, color="0.2", lw=1.2, ls="--", label="no skill (model = baseline)")
+            ax.set_title(
+                f"{LABELS[event]} ({int(rows['observed_months'].iloc[0])} of "
+                f"{int(rows['months'].iloc[0])} pooled origin-months observed)",
+                fontsize=11,
+                loc="left",
+            )
+            ax.set_ylabel("Brier skill, unitless\n(1 − model / baseline; > 0: model better)")
+            ax.grid(alpha=0.3, axis="y")
+            if len(shown) == 0:
+                ax.text(0.5, 0.9, NEVER_OBSERVED, transform=ax.transAxes, ha="center")
+        axes[-1].set_xticks(
+            x, [f"from {s}" if s != POOLED else "pooled (all origins)" for s in scopes]
+        )
+        axes[-1].set_xlabel("Scored months: pooled over the origins, and from each origin on")
+        axes[-1].set_xlim(-0.6, len(scopes) - 0.4)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
+        fig.suptitle(title)
         return _save(fig, Path(path))

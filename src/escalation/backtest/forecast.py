@@ -8,6 +8,8 @@ scored event class, the model's probability that the class occurs and whether it
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -32,19 +34,20 @@ ACTION_CLASSES = {
 
 
 def replay_settings(
-    timeline: Timeline, *, replicates: int, seed: int, until: str | None = None
+    timeline: Timeline, *, replicates: int, seed: int, until: str | None = None, **params: Any
 ) -> Settings:
     """The ``history`` scenario's settings over the timeline's span.
 
     ``sim.start`` is the timeline's first month and ``sim.months`` runs to ``until`` (default:
-    the timeline's last month).
+    the timeline's last month). ``params`` are more config keys by dotted name
+    (``{"sim.parameters": "prior"}``), validated as the config is.
 
     Raises:
-        ConfigError: Replicates or seed out of range.
+        ConfigError: Replicates or seed out of range, or a key the config refuses.
     """
     last = until or timeline.last_month
     months = month_index(last) - month_index(timeline.first_month) + 1
-    settings = load_settings("history", replicates=replicates, months=months, seed=seed)
+    settings = load_settings("history", replicates=replicates, months=months, seed=seed, **params)
     settings.sim.start = timeline.first_month
     settings.sim.figures = False
     return settings

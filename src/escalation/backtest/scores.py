@@ -27,6 +27,10 @@ SCORE_COLUMNS = (
     "baseline",
 )
 """Columns of ``scores.csv``; ``baseline`` says which months the base rate comes from."""
+POOLED = "pooled"
+"""The ``origin`` of a refit's scores pooled over every origin's scored months."""
+NEVER_OBSERVED = "never observed"
+"""The ``note`` of a class that never happened in the record: nothing can be learnt from it."""
 
 
 def clip_floor(replicates: int) -> float:
