@@ -11,8 +11,9 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 ARGS ?=
 # Optional extras `make test` installs: dev (tests, lint), cluster (Ray, Slurm launchers),
-# analysis (escalation-analyze: EMA Workbench, SALib) and dashboard (escalation-dashboard).
-EXTRAS ?= dev,cluster,analysis,dashboard
+# analysis (escalation-analyze: EMA Workbench, SALib), dashboard (escalation-dashboard) and
+# calibrate (escalation-calibrate, escalation-backtest --refit: pyABC, Dask).
+EXTRAS ?= dev,cluster,analysis,dashboard,calibrate
 INSTALLER ?= uv
 # $(call install,ARGS): install into .venv with uv when it is there, else with pip. uv compiles
 # the bytecode as pip does (it does not by default): without it, where PYTHONDONTWRITEBYTECODE is

@@ -43,6 +43,11 @@ SMOKE = [
     ),
     ("dashboard", ["--replicates", "50", "--runs", "1"], ["| single |", "| compare |"]),
     (
+        "calibrate",
+        ["--particles", "12", "--generations", "1", "--replicates", "2", "--repeats", "1"],
+        ["wall time", "batching gain"],
+    ),
+    (
         "batched",
         ["--smoke"],
         ["basic sweeper", "`simulate_many`", "BatchEvaluator", "`hydra/launcher=joblib`"],

@@ -267,6 +267,20 @@ def subfolder(folder: Path, name: str) -> Path:
     return path
 
 
+def move_into_place(staging: Path, out: Path) -> list[Path]:
+    """Move a staging folder's files into ``out``, never through a symbolic link there.
+
+    Returns:
+        The files moved, at their new place, sorted.
+    """
+    files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
+    for relative in files:
+        if len(relative.parts) > 1:
+            subfolder(out, relative.parts[0]).mkdir(exist_ok=True)
+        (staging / relative).replace(out / relative)
+    return [out / relative for relative in files]
+
+
 def _kind(mode: int) -> str:
     """What a file that is not a regular file is, for a message."""
     if stat.S_ISDIR(mode):

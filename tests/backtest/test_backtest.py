@@ -21,7 +21,7 @@ from escalation.backtest.cli import (
     main,
     run_backtest,
 )
-from escalation.backtest.forecast import FORECAST_COLUMNS, class_occurrences, replay_settings
+from escalation.backtest.forecast import FORECAST_COLUMNS, class_occurrences
 from escalation.backtest.scores import (
     SCORE_COLUMNS,
     brier_score,
@@ -31,6 +31,7 @@ from escalation.backtest.scores import (
     reliability,
     score_table,
 )
+from escalation.config.scenarios import replay_settings
 from escalation.scope import EXCLUDED_PATHWAYS, scope_markdown
 from escalation.timeline import (
     ACTORS,

@@ -35,7 +35,7 @@ from escalation.backtest.figures import (
     plot_reliability,
     plot_timeline,
 )
-from escalation.backtest.forecast import forecast, replay_settings
+from escalation.backtest.forecast import forecast
 from escalation.backtest.refit import (
     BASELINE_NAMES,
     DEFAULT_ORIGINS,
@@ -57,15 +57,16 @@ from escalation.backtest.report import (
 )
 from escalation.backtest.scores import NEVER_OBSERVED, POOLED, score_table
 from escalation.config.limits import MAX_MONTHS, MAX_SEED, OneLineParser, check_whole
+from escalation.config.scenarios import replay_settings
 from escalation.config.schema import ConfigError, Settings
 from escalation.errors import describe_os_error, error_line
 from escalation.files import (
     FileRefused,
     check_output_folder,
     formula_safe,
+    move_into_place,
     own_folder,
     read_regular,
-    subfolder,
 )
 from escalation.run.runs import available_memory, memory_estimate
 from escalation.timeline import (
@@ -292,7 +293,7 @@ def _write_staged(
         "version": __version__,
     }
     (staging / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-    return _move_into_place(staging, out)
+    return move_into_place(staging, out)
 
 
 def check_refit(
@@ -387,7 +388,7 @@ def write_refit(
             (staging / REFIT_RUN_FILE).write_text(
                 json.dumps(run, indent=2) + "\n", encoding="utf-8"
             )
-            return _move_into_place(staging, out)
+            return move_into_place(staging, out)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -406,17 +407,6 @@ def _timeline_bytes(path: str) -> bytes:
 
 def _shipped_bytes() -> bytes:
     return shipped_timeline_path().read_bytes()
-
-
-def _move_into_place(staging: Path, out: Path) -> list[Path]:
-    """Move the staging folder's files into ``out``, never through a symbolic link there."""
-    files = sorted(p.relative_to(staging) for p in staging.rglob("*") if p.is_file())
-    for relative in files:
-        target = out / relative
-        if len(relative.parts) > 1:
-            subfolder(out, relative.parts[0]).mkdir(exist_ok=True)
-        (staging / relative).replace(target)
-    return [out / relative for relative in files]
 
 
 def _parser() -> argparse.ArgumentParser:

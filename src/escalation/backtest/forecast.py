@@ -8,49 +8,24 @@ scored event class, the model's probability that the class occurs and whether it
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from escalation.config.scenarios import load_settings
-from escalation.config.schema import Settings
+from escalation.config.scenarios import replay_settings
 from escalation.model import EscalationModel
-from escalation.model.actions import holds
-from escalation.timeline import SCORED_EVENTS, Timeline, month_index, replay_events
+from escalation.model.actions import ACTION_NAMES
+from escalation.model.replay import OCCURRENCE_COLUMNS, scored_occurrences
+from escalation.timeline import (
+    SCORED_EVENTS,
+    Timeline,
+    month_index,
+    month_name,
+    month_range,
+    replay_events,
+)
 
 FORECAST_COLUMNS = ("month", "event", "p", "observed")
 """Columns of ``forecast.csv``."""
-
-#: Scored classes read off Russia's monthly actions (``russian_action`` in the trajectories:
-#: names joined by ``+``, as one month may hold several).
-ACTION_CLASSES = {
-    "nuclear_signalling": ("nuclear_signalling",),
-    "hybrid_attacks": ("hybrid_attacks",),
-    "strikes_on_western_forces": ("strikes_on_western_forces",),
-    "strikes_on_nato": ("strikes_on_nato",),
-    "nuclear_use": ("nuclear_use_in_ukraine",),
-}
-
-
-def replay_settings(
-    timeline: Timeline, *, replicates: int, seed: int, until: str | None = None, **params: Any
-) -> Settings:
-    """The ``history`` scenario's settings over the timeline's span.
-
-    ``sim.start`` is the timeline's first month and ``sim.months`` runs to ``until`` (default:
-    the timeline's last month). ``params`` are more config keys by dotted name
-    (``{"sim.parameters": "prior"}``), validated as the config is.
-
-    Raises:
-        ConfigError: Replicates or seed out of range, or a key the config refuses.
-    """
-    last = until or timeline.last_month
-    months = month_index(last) - month_index(timeline.first_month) + 1
-    settings = load_settings("history", replicates=replicates, months=months, seed=seed, **params)
-    settings.sim.start = timeline.first_month
-    settings.sim.figures = False
-    return settings
 
 
 def forecast(
@@ -71,15 +46,14 @@ def forecast(
     """
     settings = replay_settings(timeline, replicates=replicates, seed=seed, until=until)
     model = EscalationModel(settings, replay=replay_events(timeline, until=until)).run()
-    return forecast_from_trajectories(model.trajectories(), timeline)
+    return forecast_table(scored_occurrences(model.record()), settings.sim.start, timeline)
 
 
 def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per scored class, a (months, replicates) boolean array: did it occur that month.
+    """Per scored class, a (months, replicates) boolean array read off a trajectories table.
 
-    Args:
-        trajectories: The model's long table (``EscalationModel.trajectories``), one row per
-            (replicate, month), replicate-major.
+    The rules are ``escalation.model.replay.scored_occurrences``'s; this reads the same columns
+    from ``trajectories.csv``'s long table (one row per (replicate, month), replicate-major).
     """
     months = int(trajectories["month"].max())
     replicates = len(trajectories) // months
@@ -87,28 +61,18 @@ def class_occurrences(trajectories: pd.DataFrame) -> dict[str, np.ndarray]:
     def grid(column: str) -> np.ndarray:
         return trajectories[column].to_numpy().reshape(replicates, months).T
 
-    action = grid("russian_action")
-    occurs = {
-        name: np.any([holds(action.ravel(), code).reshape(action.shape) for code in codes], axis=0)
-        for name, codes in ACTION_CLASSES.items()
-    }
-    used = grid("nuclear_use").astype(bool)
-    first_use = used & ~np.vstack([np.zeros((1, replicates), dtype=bool), used[:-1]])
-    occurs["nuclear_use"] = occurs["nuclear_use"] | first_use
-    occurs["direct_conflict"] = grid("direct_conflict").astype(bool)
-    occurs["nato_military_response"] = grid("nato_military_response").astype(bool) | grid(
-        "article5_response"
-    ).astype(bool)
-    return {name: occurs[name] for name in SCORED_EVENTS}
+    masks = {name: mask for mask, name in enumerate(ACTION_NAMES)}
+    names = pd.Series(trajectories["russian_action"], dtype=object).fillna("").astype(str)
+    action = names.map(masks).to_numpy(dtype=np.int64).reshape(replicates, months).T
+    columns = {name: grid(name) for name in OCCURRENCE_COLUMNS if name != "russian_action"}
+    return scored_occurrences({"russian_action": action, **columns})
 
 
-def forecast_from_trajectories(trajectories: pd.DataFrame, timeline: Timeline) -> pd.DataFrame:
-    """The forecast table from the model's trajectories and the timeline's observed events."""
-    dates = trajectories.loc[trajectories["replicate"] == trajectories["replicate"].iloc[0]]
-    dates = dates.sort_values("month")["date"].tolist()
-    occurs = class_occurrences(trajectories)
+def forecast_table(occurs: dict[str, np.ndarray], start: str, timeline: Timeline) -> pd.DataFrame:
+    """The forecast table from the classes' (months, replicates) occurrences from ``start``."""
+    months = month_range(start, month_name(month_index(start) + len(occurs[SCORED_EVENTS[0]]) - 1))
     rows = []
-    for row, month in enumerate(dates):
+    for row, month in enumerate(months):
         for name in SCORED_EVENTS:
             rows.append((month, name, float(occurs[name][row].mean()), False))
     table = pd.DataFrame(rows, columns=list(FORECAST_COLUMNS))

@@ -42,12 +42,13 @@ from escalation.backtest.baselines import (
     trailing_rate,
     trend_rate,
 )
-from escalation.backtest.forecast import class_occurrences, replay_settings
 from escalation.backtest.scores import NEVER_OBSERVED, POOLED, brier_score, brier_skill
 from escalation.config.posterior import effective_sample_size
 from escalation.config.sampling import parameter_ranges
+from escalation.config.scenarios import replay_settings
 from escalation.config.schema import Settings
 from escalation.model import EscalationModel
+from escalation.model.replay import scored_occurrences
 from escalation.run.results import parameter_band
 from escalation.timeline import (
     SCORED_EVENTS,
@@ -279,7 +280,7 @@ def posterior_predictive(
     Rule: ``draws`` particles are drawn with replacement in proportion to their weights (a
     generator seeded by the seed and the origin); each is repeated for ``replicates`` replicates
     of one replay of the record from its first month to ``end``; p(class, month) is the share of
-    all replicates in which the class occurs (the rules of ``forecast.class_occurrences``), the
+    all replicates in which the class occurs (the rules of ``model.replay.scored_occurrences``), the
     posterior-predictive probability. ``band_low``/``band_high`` are the 5-95% parameter band of
     p across the drawn particles, Monte Carlo noise taken out (``run.results.parameter_band``).
 
@@ -296,7 +297,7 @@ def posterior_predictive(
     fixed = {name: np.repeat(column[rows], replicates) for name, column in values.items()}
     events = replay_events(timeline, until=end)
     model = EscalationModel(settings, replay=events, uncertainties=fixed).run()
-    occurs = class_occurrences(model.trajectories())
+    occurs = scored_occurrences(model.record())
     months = month_range(timeline.first_month, end)
     start = month_index(origin) - month_index(timeline.first_month)
     observed = {name: timeline.observed(name) for name in SCORED_EVENTS}

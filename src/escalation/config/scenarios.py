@@ -43,6 +43,7 @@ from escalation.config.validation import (
     settings_from_dictconfig,
 )
 from escalation.errors import first_line
+from escalation.timeline import Timeline, month_index
 
 CONFIG_MODULE = "escalation.conf"
 #: How many distinct argument sets ``load_settings`` remembers.
@@ -356,3 +357,23 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def replay_settings(
+    timeline: Timeline, *, replicates: int, seed: int, until: str | None = None, **params: Any
+) -> Settings:
+    """The ``history`` scenario's settings over the timeline's span.
+
+    ``sim.start`` is the timeline's first month and ``sim.months`` runs to ``until`` (default:
+    the timeline's last month). ``params`` are more config keys by dotted name
+    (``{"sim.parameters": "prior"}``), validated as the config is.
+
+    Raises:
+        ConfigError: Replicates or seed out of range, or a key the config refuses.
+    """
+    last = until or timeline.last_month
+    months = month_index(last) - month_index(timeline.first_month) + 1
+    settings = load_settings("history", replicates=replicates, months=months, seed=seed, **params)
+    settings.sim.start = timeline.first_month
+    settings.sim.figures = False
+    return settings

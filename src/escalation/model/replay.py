@@ -19,8 +19,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from escalation.config.schema import ConfigError, Doctrine, Posture
+from escalation.model.actions import RussianAction, has
 from escalation.model.measures import MEASURES, weighted_sum
-from escalation.timeline import DRIVEN_EVENTS, WITHDRAWALS, Timeline, month_index, replay_events
+from escalation.timeline import (
+    DRIVEN_EVENTS,
+    SCORED_EVENTS,
+    WITHDRAWALS,
+    Timeline,
+    month_index,
+    replay_events,
+)
 
 if TYPE_CHECKING:
     from escalation.model.world import EscalationModel
@@ -213,3 +221,47 @@ def permission_hazards(
             rates.append((grants + JEFFREYS) / (max(at_risk, 0) + 2 * JEFFREYS))
         hazards[name] = (rates[0], rates[1])
     return hazards
+
+
+#: Scored classes read off Russia's monthly actions (a bit mask; one month may hold several).
+ACTION_CLASSES = {
+    "nuclear_signalling": RussianAction.NUCLEAR_SIGNALLING,
+    "hybrid_attacks": RussianAction.HYBRID_ATTACKS,
+    "strikes_on_western_forces": RussianAction.STRIKES_ON_WESTERN_FORCES,
+    "strikes_on_nato": RussianAction.STRIKES_ON_NATO,
+    "nuclear_use": RussianAction.NUCLEAR_USE_IN_UKRAINE,
+}
+OCCURRENCE_COLUMNS = (
+    "russian_action",
+    "nuclear_use",
+    "direct_conflict",
+    "nato_military_response",
+    "article5_response",
+)
+"""The monthly records ``scored_occurrences`` reads."""
+
+
+def scored_occurrences(record: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per scored class, a (months, replicates) boolean array: did it occur that month.
+
+    Rules (the back-test's and the calibration's, as the timeline records each class): Russia's
+    action for ``nuclear_signalling``, ``hybrid_attacks``, ``strikes_on_western_forces`` and
+    ``strikes_on_nato``; nuclear use in Ukraine or a first nuclear use (the record is cumulative)
+    for ``nuclear_use``; NATO-Russia war for ``direct_conflict``; a NATO military answer below
+    Article 5 or under it for ``nato_military_response``.
+
+    Args:
+        record: ``EscalationModel.record()`` or the same (months, replicates) arrays:
+            ``OCCURRENCE_COLUMNS``, ``russian_action`` as action bit masks.
+    """
+    action = np.asarray(record["russian_action"])
+    occurs = {name: has(action, code) for name, code in ACTION_CLASSES.items()}
+    used = np.asarray(record["nuclear_use"]).astype(bool)
+    first_use = used.copy()
+    first_use[1:] &= ~used[:-1]
+    occurs["nuclear_use"] = occurs["nuclear_use"] | first_use
+    occurs["direct_conflict"] = np.asarray(record["direct_conflict"]).astype(bool)
+    occurs["nato_military_response"] = np.asarray(record["nato_military_response"]).astype(
+        bool
+    ) | np.asarray(record["article5_response"]).astype(bool)
+    return {name: occurs[name] for name in SCORED_EVENTS}

@@ -355,6 +355,14 @@ class EscalationModel(mesa.Model):
         columns["spillover_incidents"] = traj["spillover"].sum(axis=0)
         return pd.DataFrame(columns)
 
+    def record(self) -> dict[str, np.ndarray]:
+        """The months simulated so far: one (months, replicates) array per trajectory column.
+
+        Codes, not names (``russian_action`` is a bit mask, ``escalation.model.actions``);
+        ``trajectories`` gives the same as a long table.
+        """
+        return {name: values[: self.month] for name, values in self._trajectory.items()}
+
     def trajectories(self) -> pd.DataFrame:
         """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §8."""
         done = self.month
