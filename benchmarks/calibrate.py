@@ -50,6 +50,7 @@ def engine_per_particle(particles: int, replicates: int, repeats: int) -> float:
 
 
 def main() -> None:
+    """Time the command at the size given, then the engine per particle; print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--particles", type=int, help="default: the command's")
     parser.add_argument("--generations", type=int, help="default: the command's")

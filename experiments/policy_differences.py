@@ -70,7 +70,8 @@ def main() -> None:
     for _, row in table.iterrows():
         name = "direct_conflict"
         print(
-            f"| {row['policy']} | {100 * row[f'{name}_policy']:.1f}% | {points(row[f'{name}_diff'])}"
+            f"| {row['policy']} | {100 * row[f'{name}_policy']:.1f}% "
+            f"| {points(row[f'{name}_diff'])}"
             f" | [{points(row[f'{name}_diff_low'])}, {points(row[f'{name}_diff_high'])}]"
             f" | [{points(row[f'{name}_diff_band_low'])}, {points(row[f'{name}_diff_band_high'])}]"
             f" | {points(row['lethal_engagement_diff'])}"

@@ -16,18 +16,18 @@ import pytest
 
 pytest.importorskip("pyabc")
 
-from scipy import stats  # noqa: E402
+from scipy import stats
 
-from escalation.calibrate import cli  # noqa: E402
-from escalation.calibrate.fit import calibrate, weighted_quantiles  # noqa: E402
-from escalation.calibrate.record import (  # noqa: E402
+from escalation.calibrate import cli
+from escalation.calibrate.fit import calibrate, weighted_quantiles
+from escalation.calibrate.record import (
     JOINT_STATES,
     RARE_CLASSES,
     log_score_distance,
     observed_record,
     occurrence_statistics,
 )
-from escalation.calibrate.sampler import (  # noqa: E402
+from escalation.calibrate.sampler import (
     PRIOR_SD,
     LogisticPrior,
     PriorOrKernel,
@@ -35,10 +35,10 @@ from escalation.calibrate.sampler import (  # noqa: E402
     to_logit,
     to_natural,
 )
-from escalation.calibrate.sizes import CalibrationError, check_until  # noqa: E402
-from escalation.config.posterior import load_posterior  # noqa: E402
-from escalation.config.scenarios import load_settings  # noqa: E402
-from escalation.timeline import SCORED_EVENTS, load_timeline  # noqa: E402
+from escalation.calibrate.sizes import CalibrationError, check_until
+from escalation.config.posterior import load_posterior
+from escalation.config.scenarios import load_settings
+from escalation.timeline import SCORED_EVENTS, load_timeline
 
 SMALL = {"particles": 24, "generations": 2, "replicates": 3, "seed": 5}
 
