@@ -160,7 +160,7 @@ def test_the_terminal_table_prints_both_intervals_the_draws_and_the_note():
     assert lines[rows] == BAND_NOTE
     assert lines[rows + 1].startswith("mean highest rung")
     # the band column starts at the same place on every row
-    starts = {line.index("[", line.index("]")) for line in lines[2:rows]}
+    starts = {len(line) - len(re.split(r"\s{2,}", line)[-1]) for line in lines[2:rows]}
     assert starts == {lines[1].index("parameter band")}
     assert lines[-1] == CAVEAT
 
@@ -247,3 +247,16 @@ def test_a_paired_difference_band_uses_the_same_functions():
     low, high = parameter_band(values, table["draw"])
     assert (low, high) == pytest.approx((-1.0, 0.0))
     assert math.isclose(clustered_variance(values, table["draw"]), 0.2 * 0.8 / 9)
+
+
+def test_a_band_shrunk_to_a_point_reads_within_noise_not_a_certain_value():
+    from escalation.run.results import WITHIN_NOISE, band_text
+
+    assert band_text({"band_low": 0.004, "band_high": 0.004}) == WITHIN_NOISE
+    assert band_text({"band_low": 0.1, "band_high": 0.2}) == "[10.0%, 20.0%]"
+    # Rare events in many draws: the spread across draws is all noise, so the band collapses.
+    draw = np.repeat(np.arange(100), 10)
+    happened = np.zeros(1000)
+    happened[[3, 250, 611, 902]] = 1.0
+    low, high = parameter_band(happened, draw, bounds=(0.0, 1.0))
+    assert low == high == pytest.approx(0.004)

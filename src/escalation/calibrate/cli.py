@@ -60,6 +60,8 @@ DEFAULTS = {
     "replicates": DEFAULT_REPLICATES,
     "workers": DEFAULT_WORKERS,
 }
+SHIPPED = "escalation/data/timeline.csv (shipped)"
+"""How ``posterior.json`` names the shipped timeline (never this machine's path)."""
 SIZES = {
     "particles": "accepted particles per generation",
     "generations": "generations after the prior sample",
@@ -192,7 +194,13 @@ def _main(argv: list[str] | None) -> None:
         with own_folder(out, f"--out {out}") as folder:
             staging = Path(tempfile.mkdtemp(dir=folder, prefix=".staging.", suffix=".tmp"))
             try:
-                write_outputs(result, staging, command=_command(args), timeline_bytes=data)
+                write_outputs(
+                    result,
+                    staging,
+                    command=_command(args),
+                    timeline=SHIPPED if args.timeline is None else str(args.timeline),
+                    timeline_bytes=data,
+                )
                 move_into_place(staging, folder)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)

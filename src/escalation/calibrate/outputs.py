@@ -45,7 +45,9 @@ EVENT_LABELS = {
 }
 
 
-def metadata(result: Calibration, *, command: str, timeline_bytes: bytes) -> dict[str, Any]:
+def metadata(
+    result: Calibration, *, command: str, timeline: str, timeline_bytes: bytes
+) -> dict[str, Any]:
     """``posterior.json``: what the posterior is of and how it was made."""
     return {
         "model_version": MODEL_VERSION,
@@ -53,7 +55,7 @@ def metadata(result: Calibration, *, command: str, timeline_bytes: bytes) -> dic
         "command": command,
         "seed": result.seed,
         "fitted": [result.record.months[0], result.until],
-        "timeline": result.timeline,
+        "timeline": timeline,
         "timeline_sha256": hashlib.sha256(timeline_bytes).hexdigest(),
         "sizes": result.sizes,
         "effective_sample_size": round(result.ess(), 1),
@@ -63,12 +65,16 @@ def metadata(result: Calibration, *, command: str, timeline_bytes: bytes) -> dic
 
 
 def write_outputs(
-    result: Calibration, folder: Path, *, command: str, timeline_bytes: bytes
+    result: Calibration, folder: Path, *, command: str, timeline: str, timeline_bytes: bytes
 ) -> list:
-    """Write every file into ``folder`` (a fresh staging folder); return their names."""
+    """Write every file into ``folder`` (a fresh staging folder); return their names.
+
+    ``timeline`` names the record as the user gave it (``posterior.json``), ``timeline_bytes``
+    are its contents (hashed).
+    """
     posterior = result.posterior.copy()
     posterior.to_csv(folder / POSTERIOR_FILE, index=False, float_format="%.8g", lineterminator="\n")
-    meta = metadata(result, command=command, timeline_bytes=timeline_bytes)
+    meta = metadata(result, command=command, timeline=timeline, timeline_bytes=timeline_bytes)
     (folder / POSTERIOR_FILE).with_suffix(".json").write_text(
         json.dumps(meta, indent=2) + "\n", encoding="utf-8"
     )

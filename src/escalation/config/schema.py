@@ -113,7 +113,7 @@ class Sim:
     figures: bool = True
     sampling: str = "uniform"
     trajectories: bool = True
-    parameters: str = "point"
+    parameters: str = "posterior"
     draws: int = 100
     posterior: str = "shipped"
 

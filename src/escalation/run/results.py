@@ -85,12 +85,16 @@ def wilson_interval(successes: int, trials: int, confidence: float = 0.95) -> tu
     return low, high
 
 
+#: What a table shows for a band shrunk to a point: the draws differ no more than their noise.
+WITHIN_NOISE = "within noise"
 #: The quantiles of a parameter band: 5% to 95% of a probability across parameter draws.
 BAND_QUANTILES = (0.05, 0.95)
 #: One line under every table of probabilities: what its two intervals mean.
 BAND_NOTE = (
     "95% interval: Monte Carlo error of the estimate; parameter band: 5-95% of the probability "
-    "across the run's parameter draws (what the uncertain parameters leave unknown)"
+    "across the run's parameter draws (what the uncertain parameters leave unknown); "
+    f"'{WITHIN_NOISE}': the draws differ no more than their Monte Carlo error (too few events "
+    "to tell)"
 )
 
 
@@ -317,6 +321,8 @@ def band_text(item: Mapping[str, Any], form: str = "{:.1%}") -> str:
     low, high = item.get("band_low"), item.get("band_high")
     if low is None or high is None:
         return NO_BAND
+    if high - low <= 1e-12:
+        return WITHIN_NOISE
     return f"[{form.format(low)}, {form.format(high)}]"
 
 
