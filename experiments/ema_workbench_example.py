@@ -53,19 +53,32 @@ CASE = "russian_retaliation"
 """The outcome PRIM explains."""
 LIKELY = 0.5
 """An experiment is a case of interest when ``CASE`` is at least this likely."""
+PARAMETERS = "point"
+"""``sim.parameters`` of the experiments: the doctrine at its stated values, so that the box
+PRIM finds speaks of the twelve assumptions EMA Workbench varies, not of posterior draws of the
+doctrine riding along as noise."""
 
 
 def escalation_model(
-    replicates: int, months: int, seed: int, **levers_and_uncertainties: object
+    replicates: int,
+    months: int,
+    seed: int,
+    parameters: str = PARAMETERS,
+    **levers_and_uncertainties: object,
 ) -> dict[str, float]:
     """One EMA Workbench experiment: the outcomes of one fixed world over ``replicates`` runs.
 
-    EMA Workbench passes the constants (``replicates``, ``months``, ``seed``), the levers and
-    the uncertainties as keyword arguments, numpy scalars included; ``escalation.simulate``
-    takes them as they are.
+    EMA Workbench passes the constants (``replicates``, ``months``, ``seed``, ``parameters``),
+    the levers and the uncertainties as keyword arguments, numpy scalars included;
+    ``escalation.simulate`` takes them as they are.
     """
     outcomes = escalation.simulate(
-        SCENARIO, replicates=replicates, months=months, seed=seed, **levers_and_uncertainties
+        SCENARIO,
+        replicates=replicates,
+        months=months,
+        seed=seed,
+        **{"sim.parameters": parameters},
+        **levers_and_uncertainties,
     )
     return {name: float(outcomes[name].mean()) for name in OUTCOMES}
 
@@ -74,7 +87,7 @@ def ema_model(replicates: int, months: int, seed: int) -> Any:
     """The escalation model declared the EMA Workbench way (an ``ema_workbench.Model``)."""
     from ema_workbench import CategoricalParameter, Constant, Model, RealParameter, ScalarOutcome
 
-    settings = load_settings(SCENARIO)
+    settings = load_settings(SCENARIO, **{"sim.parameters": PARAMETERS})
     model = Model("escalation", function=escalation_model)
     model.uncertainties = [
         RealParameter(name, bounds.low, bounds.high)
@@ -89,6 +102,7 @@ def ema_model(replicates: int, months: int, seed: int) -> Any:
         Constant("replicates", replicates),
         Constant("months", months),
         Constant("seed", seed),
+        Constant("parameters", PARAMETERS),
     ]
     model.outcomes = [ScalarOutcome(name) for name in OUTCOMES]
     return model

@@ -54,6 +54,9 @@ REGIMES = {
         **SHARED,
     },
 }
+POINT = {"sim.parameters": "point"}
+"""The doctrine at its stated values (not posterior draws): the regimes' premise, involvement
+5.75 then 7.75 against a line at 7.5, is arithmetic on those values."""
 OUTCOMES = ("contained_clash", "russian_retaliation")
 """P(NATO-Russia clash or direct conflict) and P(Russian retaliation)."""
 
@@ -70,6 +73,7 @@ def compare(replicates: int = 20000, seed: int = 11, months: int = MONTHS) -> pd
                 seed=seed,
                 posture=posture,
                 **assumptions,
+                **POINT,
             )
             for posture in ("red_lines", "ambiguity")
         }

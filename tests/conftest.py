@@ -5,6 +5,10 @@ and fixed uncertainties by keyword), then applies ``overrides``: dotted paths in
 dataclass (``{"doctrine.ukraine.position_noise": 0.0}``) for doctrine numbers and measures the
 keyword interface does not reach. Overrides skip validation on purpose, so tests can script
 extreme values (e.g. ``rationality=1e6``).
+
+Settings are built with ``sim.parameters=point`` unless a test names another mode
+(``**{"sim.parameters": "posterior"}``): a mechanism test scripts doctrine values and must get
+them, where the shipped default would replace each one with a posterior draw.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def _make_settings(
     overrides: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> Settings:
-    """Validated settings of ``scenario`` with ``params``, then ``overrides`` applied."""
+    """Validated settings of ``scenario`` with ``params`` (point mode unless named), then
+    ``overrides``."""
+    params = {"sim.parameters": "point", **params}
     settings = load_settings(scenario, replicates=replicates, months=months, seed=seed, **params)
     for path, value in (overrides or {}).items():
         _set_path(settings, path, value)

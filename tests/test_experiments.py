@@ -84,7 +84,7 @@ def test_instructors_cross_the_regimes_red_line_and_the_record_does_not():
     regimes = load("posture_regimes")
     (assumptions, *_) = regimes.REGIMES.values()
     settings = load_settings(
-        "instructors", replicates=500, seed=1, posture="red_lines", **assumptions
+        "instructors", replicates=500, seed=1, posture="red_lines", **assumptions, **regimes.POINT
     )
     model = EscalationModel(settings)
     threshold = assumptions["red_line_threshold"]

@@ -127,23 +127,27 @@ def simulate_many(
     months: int | None = None,
     seed: int | None = None,
     scenario: str = "status_quo",
+    parameters: str | None = None,
 ) -> pd.DataFrame:
     """Run a table of design points; return one row per point and replicate.
 
     All points that share a policy (the same lever values) run as one batch: one model whose
     replicates are the points' replicates side by side, each point's fixed uncertainty values
-    set per replicate (``EscalationModel(uncertainties=...)``), the other assumptions sampled.
+    set per replicate (``EscalationModel(uncertainties=...)``), the other assumptions drawn.
 
     Args:
         design: One row per design point (a DataFrame, or a list of dicts); its columns are any
             subset of the lever names and the uncertainty names. A lever not given (or missing,
-            NaN, in a row) keeps the scenario's value; an uncertainty not given is sampled over
-            its range.
+            NaN, in a row) keeps the scenario's value; an uncertainty not given is drawn as
+            ``sim.parameters`` says (by default from the calibrated posterior).
         replicates: Monte Carlo replicates per point.
         months: Months to simulate (default: the scenario's).
         seed: Seed; each batch gets its own stream drawn from it, so the same design and seed
             give identical rows. None: the config's seed.
         scenario: The scenario the points start from.
+        parameters: Where the doctrine priors and the assumptions a point leaves out come
+            from: ``posterior``, ``prior`` or ``point`` (``sim.parameters``; default the
+            config's, the calibrated posterior).
 
     Returns:
         Columns ``point`` (the design row's position), the design's columns, ``replicate`` (0
@@ -170,14 +174,20 @@ def simulate_many(
     if not whole or replicates < 1:
         raise ConfigError(f"replicates={replicates!r}: give a whole number >= 1")
     _check_fixed_values(table, fixed, scenario)
-    base = load_settings(scenario, months=months, seed=seed)
+    mode = {} if parameters is None else {"sim.parameters": parameters}
+    base = load_settings(scenario, months=months, seed=seed, **mode)
     groups = table.groupby(levers, sort=False, dropna=False) if levers else [((), table)]
     batches = []
     for _, rows in groups:  # every batch is checked before the first one runs
         first = rows.iloc[0]
         policy = {lever: first[lever] for lever in levers if not pd.isna(first[lever])}
         settings = load_settings(
-            scenario, replicates=len(rows) * replicates, months=months, seed=seed, **policy
+            scenario,
+            replicates=len(rows) * replicates,
+            months=months,
+            seed=seed,
+            **policy,
+            **mode,
         )
         check_memory(settings)
         batches.append((rows, settings))

@@ -43,11 +43,14 @@ from escalation.config.schema import LEVERS, ConfigError, uncertainty_names
 from escalation.config.validation import validate
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
 
+POINT = {"sim.parameters": "point"}
+"""Mechanism tests script doctrine values: the point mode keeps them (the default draws them)."""
+
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 BOX_TOLERANCE = 0.03
 """How far a recovered box limit may lie from the true threshold, as a share of the assumption's
 range (assumption units on the unit ranges of ``two_thresholds``)."""
-RANGES = uncertainty_ranges(load_settings("troops"))
+RANGES = uncertainty_ranges(load_settings("troops", **POINT))
 """The configured ranges of the assumptions (conf/uncertainty/default.yaml)."""
 
 
@@ -80,7 +83,7 @@ def synthetic_run(tmp_path_factory) -> Path:
     """A run folder whose direct_conflict follows ``synthetic_outcome``: 1,000 draws of 2 runs,
     so the probability at each draw is 0 or 1."""
     folder = tmp_path_factory.mktemp("synthetic_run")
-    settings = load_settings("troops")
+    settings = load_settings("troops", **POINT)
     ranges = uncertainty_ranges(settings)
     rng = np.random.default_rng(5)
     draw = draw_of_replicate(1000, 2000)
@@ -246,7 +249,7 @@ def status_quo_sweep(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sweep")
     command = [
         sys.executable, "-m", "escalation", "-m", "policy.posture=red_lines,ambiguity",
-        "sim.replicates=2000", f"hydra.sweep.dir={folder}",
+        "sim.replicates=2000", "sim.parameters=point", f"hydra.sweep.dir={folder}",
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, cwd=folder)
     return folder
@@ -255,7 +258,9 @@ def status_quo_sweep(tmp_path_factory) -> Path:
 def status_quo_involvement(posture: str) -> tuple[float, float, float]:
     """The most involvement Russia measures and perceives in any month of 500 status-quo runs
     under ``posture`` (36 months), and the ceiling it fears (``France.ceiling``)."""
-    model = EscalationModel(load_settings("status_quo", replicates=500, seed=1, posture=posture))
+    model = EscalationModel(
+        load_settings("status_quo", replicates=500, seed=1, posture=posture, **POINT)
+    )
     measured = perceived = 0.0
     while model.running:
         model.step()
@@ -303,7 +308,7 @@ def test_sweep_analysis_skips_red_lines_and_explains_ambiguity(status_quo_sweep,
 def test_uniform_mode_draws_once_per_draw_what_the_model_uses():
     """50 replicates in 10 draws: each assumption is drawn once per draw (``rng.uniform`` over
     the draws, in schema order) and shared by the draw's replicates, as the model holds it."""
-    settings = load_settings("troops", replicates=50, seed=3)
+    settings = load_settings("troops", replicates=50, seed=3, **POINT)
     settings.sim.draws = 10
     expected_rng = np.random.default_rng(3)
     expected = {
@@ -320,7 +325,7 @@ def test_uniform_mode_draws_once_per_draw_what_the_model_uses():
 
 
 def test_sampling_mode_is_validated_in_one_line():
-    settings = load_settings("troops", replicates=111)
+    settings = load_settings("troops", replicates=111, **POINT)
     settings.sim.sampling = "banana"
     with pytest.raises(ConfigError, match=r"^sim.sampling: invalid value 'banana'; allowed: "):
         validate(settings)
@@ -333,7 +338,7 @@ def test_sampling_mode_is_validated_in_one_line():
 
 
 def test_sobol_mode_without_salib_names_the_install_command(monkeypatch):
-    settings = load_settings("troops", replicates=1100)
+    settings = load_settings("troops", replicates=1100, **POINT)
     settings.sim.sampling = "sobol"
     settings.sim.draws = 1100
     for module in ("SALib", "SALib.sample", "SALib.sample.sobol"):
@@ -345,7 +350,7 @@ def test_sobol_mode_without_salib_names_the_install_command(monkeypatch):
 def test_sobol_design_over_the_draws_follows_saltelli_with_fixed_assumptions_kept():
     """D = 11 varying assumptions (follow_through fixed): N = 1,005 draws // 13 = 77 base
     points, each draw held by 2 replicates."""
-    settings = load_settings("troops", replicates=2010, seed=4, follow_through=0.5)
+    settings = load_settings("troops", replicates=2010, seed=4, follow_through=0.5, **POINT)
     settings.sim.sampling = "sobol"
     settings.sim.draws = 1005
     draw, drawn = draw_parameters(validate(settings), np.random.default_rng(4), 2010)
@@ -376,8 +381,8 @@ def sobol_run(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sobol") / "run"
     command = [
         sys.executable, "-m", "escalation", "scenario=troops", "sim.sampling=sobol",
-        "sim.draws=3584", "sim.replicates=7168", "sim.figures=false", "seed=3",
-        f"hydra.run.dir={folder}",
+        "sim.parameters=point", "sim.draws=3584", "sim.replicates=7168", "sim.figures=false",
+        "seed=3", f"hydra.run.dir={folder}",
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, cwd=folder.parent)
     return folder
@@ -442,7 +447,7 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     red-line range, so every line is crossed and what decides retaliation is whether Russia
     enforces it (follow_through), not where the line lies."""
     troops = load_settings(
-        "status_quo", replicates=50, seed=1, posture="red_lines", **POLICY_WITH_TROOPS
+        "status_quo", replicates=50, seed=1, posture="red_lines", **POLICY_WITH_TROOPS, **POINT
     )
     model = EscalationModel(troops)
     model.step()
@@ -454,7 +459,7 @@ def test_ema_workbench_example_runs_experiments_and_prim(tmp_path):
     assert table["direct_conflict"].between(0, 1).all()
     # the batch evaluator's outcomes are simulate_many's means for the same design
     design = table[[*uncertainty_names(), *LEVERS]].to_dict("records")
-    again = escalation.simulate_many(design, replicates=20, months=36, seed=2)
+    again = escalation.simulate_many(design, replicates=20, months=36, seed=2, parameters="point")
     means = again.groupby("point")[["direct_conflict", "ukraine_position_final"]].mean()
     assert means["direct_conflict"].tolist() == table["direct_conflict"].tolist()
     assert means["ukraine_position_final"].tolist() == table["ukraine_position_final"].tolist()
@@ -483,7 +488,7 @@ def test_threshold_sweep_states_each_jobs_range_and_reports_each_step(tmp_path, 
     command = [
         sys.executable, "-m", "escalation", "-m", "policy.posture=ambiguity",
         f"uncertainty.red_line_threshold.high={highs[0]},{highs[1]}", "sim.replicates=1000",
-        f"hydra.sweep.dir={tmp_path}",
+        "sim.parameters=point", f"hydra.sweep.dir={tmp_path}",
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
     options = ["--outcome", "russian_retaliation", "--resamples", "2"]
@@ -543,7 +548,11 @@ def test_ema_sobol_design_is_evaluated_in_one_batch_in_the_experiments_order():
     assert len(position) == len(experiments)
     columns = [name for name in [*uncertainty_names(), *LEVERS] if name in experiments.columns]
     again = escalation.simulate_many(
-        experiments[columns].to_dict("records"), replicates=10, months=24, seed=4
+        experiments[columns].to_dict("records"),
+        replicates=10,
+        months=24,
+        seed=4,
+        parameters="point",
     )
     means = again.groupby("point")["ukraine_position_final"].mean()
     assert means.tolist() == list(position)

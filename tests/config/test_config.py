@@ -34,7 +34,8 @@ CONF = Path(__file__).resolve().parents[2] / "conf"
 def base() -> dict[str, Any]:
     """The composed status_quo config as a plain dict, as Hydra hands it to the entry point."""
     return OmegaConf.to_container(
-        OmegaConf.structured(load_settings("status_quo")), enum_to_str=True
+        OmegaConf.structured(load_settings("status_quo", **{"sim.parameters": "point"})),
+        enum_to_str=True,
     )
 
 
@@ -62,7 +63,7 @@ def without(config: dict[str, Any], path: str) -> dict[str, Any]:
 def test_round_trip_gives_the_same_settings(base):
     settings = settings_from_dictconfig(base)
     assert isinstance(settings, Settings)
-    assert settings == load_settings("status_quo")
+    assert settings == load_settings("status_quo", **{"sim.parameters": "point"})
     assert settings.policy.instructors is Instructors.outside
     assert settings.policy.posture is Posture.ambiguity
     assert isinstance(settings.uncertainty.follow_through, Range)

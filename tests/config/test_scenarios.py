@@ -9,6 +9,9 @@ from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS
 
+POINT = {"sim.parameters": "point"}
+"""Mechanism tests script doctrine values: the point mode keeps them (the default draws them)."""
+
 SCENARIOS = list(available_scenarios())
 REQUIRED = {"status_quo", "instructors", "troops", "deep_strikes", "history"}
 STATISTICS = 2000  # replicates for the known results: 95% half-width at most 2.2 points
@@ -20,7 +23,7 @@ def test_required_scenarios_exist():
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_composes_with_title_description_and_sources(name):
-    settings = load_settings(name, replicates=5)
+    settings = load_settings(name, replicates=5, **POINT)
     scenario = settings.scenario
     assert scenario.name == name
     assert len(scenario.title.strip()) >= 10
@@ -34,7 +37,7 @@ def test_scenario_composes_with_title_description_and_sources(name):
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_runs_briefly_with_sane_outcomes(name, run_outcomes):
-    settings = load_settings(name, replicates=50, seed=7)
+    settings = load_settings(name, replicates=50, seed=7, **POINT)
     outcomes = run_outcomes(name, replicates=50, seed=7)
     assert len(outcomes) == 50
     assert set(OUTCOME_COLUMNS) <= set(outcomes.columns)
@@ -51,7 +54,7 @@ def test_scenario_runs_briefly_with_sane_outcomes(name, run_outcomes):
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_overrides_only_what_it_changes(name):
     """Doctrine and uncertainty ranges are shared; only history moves its starting position."""
-    base, settings = load_settings("status_quo"), load_settings(name)
+    base, settings = load_settings("status_quo", **POINT), load_settings(name, **POINT)
     assert settings.uncertainty == base.uncertainty
     assert settings.doctrine.nato == base.doctrine.nato
     assert settings.doctrine.russia == base.doctrine.russia
@@ -130,7 +133,7 @@ def test_history_replays_the_historical_months(make_model):
 @pytest.fixture(scope="module")
 def troops_contrast():
     return {
-        troops: simulate("status_quo", replicates=STATISTICS, seed=3, troops=troops)
+        troops: simulate("status_quo", replicates=STATISTICS, seed=3, troops=troops, **POINT)
         for troops in ("none", "combat")
     }
 
@@ -170,7 +173,7 @@ def test_aid_alone_rarely_leads_to_direct_conflict(make_model):
 
 def test_history_looks_like_what_happened():
     """Feb 2022 - Sep 2024: nuclear signalling, no NATO-Russia war, no nuclear use."""
-    outcomes = simulate("history", replicates=STATISTICS, seed=3)
+    outcomes = simulate("history", replicates=STATISTICS, seed=3, **POINT)
     assert outcomes["direct_conflict"].mean() < 0.05
     assert outcomes["nuclear_use"].mean() < 0.02
     assert outcomes["nuclear_signalling"].mean() > 0.8
@@ -179,7 +182,7 @@ def test_history_looks_like_what_happened():
 def test_more_involving_scenarios_escalate_more():
     """Ordering by Russia's perceived involvement: status quo < instructors < combat troops."""
     levels = {
-        name: simulate(name, replicates=1000, seed=4, **params)["escalation_score"].mean()
+        name: simulate(name, replicates=1000, seed=4, **params, **POINT)["escalation_score"].mean()
         for name, params in {
             "status_quo": {},
             "instructors": {},
@@ -200,7 +203,7 @@ def test_nuclear_use_against_nato_needs_a_positive_chance_in_conflict():
 
 def test_certain_follow_through_raises_retaliation():
     low, high = (
-        simulate("instructors", replicates=STATISTICS, seed=5, follow_through=value)[
+        simulate("instructors", replicates=STATISTICS, seed=5, follow_through=value, **POINT)[
             "russian_retaliation"
         ].mean()
         for value in (0.0, 1.0)

@@ -19,6 +19,9 @@ from escalation.model.actions import RussianAction
 from escalation.model.replay import involvement_added_before, recorded_involvement
 from escalation.timeline import load_timeline, month_index, month_name, replay_events
 
+POINT = {"sim.parameters": "point"}
+"""Mechanism tests script doctrine values: the point mode keeps them (the default draws them)."""
+
 REPLICATES = 20_000
 
 
@@ -39,7 +42,7 @@ def growth(model: EscalationModel) -> np.ndarray:
 
 def test_the_replay_is_its_own_reference():
     """The replay starts when the war began: nothing added before it; month 1 is its reference."""
-    model = EscalationModel(load_settings("history", replicates=500, seed=40))
+    model = EscalationModel(load_settings("history", replicates=500, seed=40, **POINT))
     assert model.involvement_before_start == 0.0
     np.testing.assert_array_equal(model.russia.reference[0], model.russia.involvement)
     np.testing.assert_array_equal(model.russia.reference[1], model.russia.perceived_involvement)
@@ -47,7 +50,7 @@ def test_the_replay_is_its_own_reference():
 
 def test_recorded_involvement_counts_as_the_replay_does():
     """The record's involvement, month by month, is what Russia measures in the replay."""
-    settings = load_settings("history", replicates=50, seed=40)
+    settings = load_settings("history", replicates=50, seed=40, **POINT)
     model = EscalationModel(settings)
     timeline = load_timeline()
     for month in range(1, model.months + 1):
@@ -62,8 +65,8 @@ def test_recorded_involvement_counts_as_the_replay_does():
 def test_a_forward_run_has_the_replays_reference_and_the_records_measures():
     """Status quo from October 2024: Russia's reference is the replay's (February 2022), and
     what is in force at the start is what the record had in force in September 2024."""
-    replay = EscalationModel(load_settings("history", replicates=10, seed=40)).run()
-    model = EscalationModel(load_settings("status_quo", replicates=10, seed=40))
+    replay = EscalationModel(load_settings("history", replicates=10, seed=40, **POINT)).run()
+    model = EscalationModel(load_settings("status_quo", replicates=10, seed=40, **POINT))
     assert model.involvement_before_start == 0.0
     np.testing.assert_array_equal(model.russia.reference[0], replay.russia.reference[0])
     np.testing.assert_allclose(model.russia.involvement, replay.russia.involvement, atol=1e-12)
@@ -79,7 +82,7 @@ def test_growth_does_not_depend_on_posture_without_the_alarm():
     runs = []
     for posture in Posture:
         settings = load_settings(
-            "status_quo", replicates=2000, seed=43, posture=posture, ambiguity_alarm=0.0
+            "status_quo", replicates=2000, seed=43, posture=posture, ambiguity_alarm=0.0, **POINT
         )
         model = EscalationModel(settings)
         terms = []
@@ -94,7 +97,7 @@ def test_growth_does_not_depend_on_posture_without_the_alarm():
 def test_the_status_quo_adds_nothing_in_month_one_but_new_permissions():
     """The record's state carries on: involvement changes in month 1 only where the UK or
     Poland grants the limited strikes the status quo allows."""
-    model = EscalationModel(load_settings("status_quo", replicates=4000, seed=44))
+    model = EscalationModel(load_settings("status_quo", replicates=4000, seed=44, **POINT))
     before = model.russia.involvement.copy()
     model.step()
     granted = np.zeros(4000, dtype=bool)
@@ -110,8 +113,8 @@ def test_a_replay_started_later_continues_the_full_replay():
     """A replay from July 2024 (earlier events in force from its month 1) against the full replay
     in July 2024. Measured (20,000 replicates, seed 1): hybrid 20.6% vs 22.6%, signalling 47.1%
     vs 53.5%; before the fix 9.4% and 30.1%. The rest of the gap is the memory of June's step."""
-    full = EscalationModel(load_settings("history", replicates=REPLICATES, seed=1)).run()
-    late = load_settings("history", replicates=REPLICATES, seed=1)
+    full = EscalationModel(load_settings("history", replicates=REPLICATES, seed=1, **POINT)).run()
+    late = load_settings("history", replicates=REPLICATES, seed=1, **POINT)
     late.sim.start, late.sim.months = "2024-07", 3
     model = EscalationModel(late).run()
     assert model.involvement_before_start == pytest.approx(2.75)

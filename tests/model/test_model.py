@@ -14,6 +14,9 @@ from escalation.ladder import Rung
 from escalation.model import OUTCOME_COLUMNS, EscalationModel
 from escalation.model.actions import RussianAction
 
+POINT = {"sim.parameters": "point"}
+"""Mechanism tests script doctrine values: the point mode keeps them (the default draws them)."""
+
 PUBLIC_OUTCOMES = [
     "max_rung",
     "final_rung",
@@ -70,7 +73,7 @@ def busy_run():
     """A run where every outcome occurs: combat troops and deep strikes, 1,000 worlds, 36 months."""
     from escalation.config.scenarios import load_settings
 
-    settings = load_settings("troops", replicates=REPLICATES, seed=21, **BUSY)
+    settings = load_settings("troops", replicates=REPLICATES, seed=21, **BUSY, **POINT)
     return EscalationModel(settings).run()
 
 
@@ -91,7 +94,7 @@ def test_outcomes_have_one_row_per_replicate_and_all_columns(busy_outcomes):
     assert len(busy_outcomes) == REPLICATES
     assert busy_outcomes["replicate"].tolist() == list(range(REPLICATES))
     assert set(PUBLIC_OUTCOMES) <= set(OUTCOME_COLUMNS)
-    priors = list(load_settings("status_quo").prior)
+    priors = list(load_settings("status_quo", **POINT).prior)
     assert list(busy_outcomes.columns) == [
         "replicate",
         "draw",
@@ -455,7 +458,7 @@ def test_the_declared_ceiling_covers_what_is_in_force(levers):
     ceilings = {}
     for posture in ("red_lines", "ambiguity"):
         model = EscalationModel(
-            load_settings("status_quo", replicates=20, seed=1, posture=posture, **levers)
+            load_settings("status_quo", replicates=20, seed=1, posture=posture, **levers, **POINT)
         )
         model.step()
         ceilings[posture] = model.russia.ceiling

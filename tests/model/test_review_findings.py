@@ -21,6 +21,9 @@ from escalation.model.replay import permission_hazards, recorded_involvement
 from escalation.model.west import WAR
 from escalation.timeline import load_timeline, month_index, replay_events
 
+POINT = {"sim.parameters": "point"}
+"""Mechanism tests script doctrine values: the point mode keeps them (the default draws them)."""
+
 
 def run(
     scenario: str = "status_quo",
@@ -32,7 +35,9 @@ def run(
     **params,
 ) -> EscalationModel:
     """A model of ``scenario`` with ``params``, ``overrides`` (dotted paths) set, run to its end."""
-    settings = load_settings(scenario, replicates=replicates, months=months, seed=seed, **params)
+    settings = load_settings(
+        scenario, replicates=replicates, months=months, seed=seed, **params, **POINT
+    )
     for path, value in (overrides or {}).items():
         *parents, last = path.split(".")
         node = functools.reduce(
@@ -97,7 +102,7 @@ def test_a_measure_in_force_in_month_one_registers():
 def test_status_quo_starts_in_the_records_state_of_september_2024():
     """v2: status_quo started at involvement 3.0 where the record had 5.75."""
     timeline = load_timeline()
-    settings = load_settings("status_quo", replicates=10, seed=1)
+    settings = load_settings("status_quo", replicates=10, seed=1, **POINT)
     events = replay_events(timeline, until="2024-09")
     record = recorded_involvement(
         [event for month in sorted(events) for event in events[month]], settings.doctrine
@@ -117,7 +122,7 @@ def test_status_quo_month_one_continues_the_replay():
     that may still grant limited strikes differ).
     """
     replicates = 20_000
-    history = load_settings("history", replicates=replicates, months=33, seed=17)
+    history = load_settings("history", replicates=replicates, months=33, seed=17, **POINT)
     history.sim.draws = replicates  # independent replicates: the binomial error below holds
     continued = EscalationModel(history).run()
     forward = run(replicates=replicates, months=1, seed=17, overrides={"sim.draws": replicates})
@@ -185,7 +190,7 @@ def test_the_posture_can_lower_or_raise_retaliation():
 def test_the_record_has_a_positive_joint_likelihood():
     """v2: one action a month, so the 3 months with signalling and sabotage had probability 0."""
     timeline = load_timeline()
-    model = EscalationModel(load_settings("history", replicates=20_000, seed=9)).run()
+    model = EscalationModel(load_settings("history", replicates=20_000, seed=9, **POINT)).run()
     actions = model._trajectory["russian_action"]
     first = month_index(timeline.first_month)
     signalled = timeline.observed("nuclear_signalling")

@@ -28,7 +28,7 @@ from escalation.api import simulate_many
 from escalation.config.schema import ConfigError, lever_names, uncertainty_names
 
 #: Model constants the evaluator reads when it is not given them.
-CONSTANTS = ("replicates", "months", "seed", "scenario")
+CONSTANTS = ("replicates", "months", "seed", "scenario", "parameters")
 
 
 class BatchEvaluator(BaseEvaluator):
@@ -45,6 +45,8 @@ class BatchEvaluator(BaseEvaluator):
         seed: Seed; default the model's constant ``seed``.
         scenario: Scenario the points start from; default the constant ``scenario`` or
             ``status_quo``.
+        parameters: ``sim.parameters`` of the runs (``posterior``, ``prior``, ``point``);
+            default the constant ``parameters`` or the config's.
     """
 
     def __init__(
@@ -55,13 +57,20 @@ class BatchEvaluator(BaseEvaluator):
         months: int | None = None,
         seed: int | None = None,
         scenario: str | None = None,
+        parameters: str | None = None,
     ):
         super().__init__(msis)
         if len(self._msis) != 1:
             raise ConfigError(f"BatchEvaluator evaluates one model; got {len(self._msis)}")
         model = self._msis[0]
         constants = {constant.name: constant.value for constant in model.constants}
-        given = {"replicates": replicates, "months": months, "seed": seed, "scenario": scenario}
+        given = {
+            "replicates": replicates,
+            "months": months,
+            "seed": seed,
+            "scenario": scenario,
+            "parameters": parameters,
+        }
         self.options = {
             name: given[name] if given[name] is not None else constants.get(name)
             for name in CONSTANTS
@@ -106,6 +115,7 @@ class BatchEvaluator(BaseEvaluator):
             months=self.options["months"],
             seed=self.options["seed"],
             scenario=scenario,
+            parameters=self.options["parameters"],
         )
         missing = [name for name in self.outcomes if name not in table.columns]
         if missing:

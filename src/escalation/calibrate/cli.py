@@ -90,8 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     for name, what in SIZES.items():
         default = DEFAULTS[name]
-        parser.add_argument(
-            f"--{name}", type=int, metavar="N", default=default, help=f"{what} (default {default})"
+        parser.add_argument(  # None: not given (--workers is refused beside --dask)
+            f"--{name}", type=int, metavar="N", default=None, help=f"{what} (default {default})"
         )
     parser.add_argument(
         "--dask",
@@ -151,12 +151,16 @@ def _fail(message: str) -> None:
 def _main(argv: list[str] | None) -> None:
     """Parse, check, calibrate and write; bad input ends with one line and status 2."""
     args = _parser().parse_args(argv)
+    given_workers = args.workers is not None
+    for name, default in DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     try:
         timeline = load_timeline(args.timeline)
         until = check_until(timeline, args.until)
         check_sizes(args.particles, args.generations, args.replicates, args.workers, args.seed)
         workers = 1 if args.dask is not None else args.workers
-        if args.dask is not None and args.workers != DEFAULT_WORKERS:
+        if args.dask is not None and given_workers:
             raise CalibrationError("--dask runs on the cluster's workers: leave out --workers")
         out = args.out or Path("calibration") / datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
         check_output_folder(out, f"--out {out}")

@@ -294,7 +294,8 @@ def plot_predictive(result: Calibration, path: Path) -> None:
         months = table["month"].drop_duplicates().tolist()
         ticks = list(range(0, len(months), 3))
         axes[-1].set_xticks(ticks, [months[i] for i in ticks], rotation=45)
-        axes[0].legend(loc="upper left", ncols=4, fontsize=8)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=9)
         fig.suptitle(
             "Posterior-predictive check: the model's monthly probability of each Russian move "
             f"replaying the record\n(posterior vs prior; triangles: months it happened; seed "
