@@ -293,6 +293,8 @@ def config_rows() -> list[Row]:
     comments: dict[str, tuple[str, str, bool]] = {}
     for name, prefix in COMMENTED_FILES.items():
         for key, (text, line, flow) in yaml_comments(CONF / name, prefix).items():
+            if name == "scenario/template.yaml" and not key.startswith("scenario."):
+                continue  # the template's other comments describe its own values
             if key not in comments or not comments[key][0]:
                 comments[key] = (text, f"conf/{name}:{line}", flow)
     flow = {key for key, (_, _, is_flow) in comments.items() if is_flow}
