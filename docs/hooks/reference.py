@@ -10,7 +10,7 @@ Nothing here is written twice: the pages are made from what the program itself h
 - ``reference/commands.md``: each console script of ``pyproject.toml`` run with ``--help``, its
   output as the user sees it. A command that fails fails the build.
 
-The Python API page (``reference/api.md``) is one ``mkdocstrings`` directive per public name.
+- ``reference/api.md``: one ``mkdocstrings`` directive per public name of ``escalation``.
 """
 
 from __future__ import annotations
@@ -125,8 +125,7 @@ def attribute_docs(cls: type) -> dict[str, str]:
         if not inside:
             continue
         if line.strip() and not line.startswith(" " * 8):
-            if not line.startswith(" " * 4) or line.strip().endswith(":"):
-                break
+            break  # the next section, or the end of this one
         match = re.match(r"^ {8}(\w+)(?: \([^)]*\))?: (.*)$", line)
         if match:
             name = match[1]
@@ -308,6 +307,7 @@ def config_rows() -> list[Row]:
             text = attribute_docs(field.owner).get(field.name, "")
             module = field.owner.__module__.replace(".", "/")
             source = f"src/{module}.py ({field.owner.__name__})" if text else ""
+            text = text.replace("``", "`")
         if not text:
             undescribed.append(key)
             continue
@@ -344,6 +344,8 @@ def key_allowed(key: str, field: SchemaField | None, allowed: dict[str, str]) ->
         return ""
     if isinstance(field.annotation, type) and issubclass(field.annotation, enum.Enum):
         return " | ".join(member.value for member in field.annotation)
+    if field.annotation is bool:
+        return "true | false"
     return bounds_text(field.bounds)
 
 
@@ -458,9 +460,39 @@ def commands_page() -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- the Python API reference ----------------------------------------------------------------
+
+
+def api_page() -> str:
+    """The Markdown of ``reference/api.md``: one mkdocstrings directive per public name.
+
+    The names are ``escalation.__all__``; each is documented where it is defined (the package
+    imports them on first use, which static analysis cannot follow).
+    """
+    import escalation
+
+    lines = [
+        "# Python API",
+        "",
+        "The public names of the `escalation` package (`escalation.__all__`), from their",
+        "docstrings; each is imported as `escalation.NAME`. How to use them, with examples:",
+        "[Use the Python API](../how-to/python-api.md).",
+    ]
+    for name in escalation.__all__:
+        if name.startswith("__"):
+            continue
+        module = escalation._LAZY.get(name, "escalation")
+        lines += ["", f"::: {module}.{name}", "    options:", "      members: false"]
+    return "\n".join(lines) + "\n"
+
+
 # -- the MkDocs hook --------------------------------------------------------------------------
 
-PAGES = {"reference/config.md": config_page, "reference/commands.md": commands_page}
+PAGES = {
+    "reference/config.md": config_page,
+    "reference/commands.md": commands_page,
+    "reference/api.md": api_page,
+}
 
 
 def on_files(files: Any, config: Any) -> Any:
