@@ -54,8 +54,8 @@ run: $(RUN_STAMP)  ## run a scenario: make run ARGS="scenario=instructors policy
 	$(BIN)/escalation $(ARGS)
 
 test: $(TEST_STAMP)  ## lint, the stages' import contract, then the whole test suite on every core
-	$(BIN)/ruff check src tests experiments benchmarks
-	$(BIN)/ruff format --check src tests experiments benchmarks
+	$(BIN)/ruff check src tests experiments benchmarks docs/hooks
+	$(BIN)/ruff format --check src tests experiments benchmarks docs/hooks
 	$(BIN)/lint-imports
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(SITE_DIR)
 	$(BIN)/python -m pytest -n auto --dist worksteal
