@@ -42,6 +42,7 @@ SMOKE = [
         ["54 jobs", "| basic |", "Hydra: compose the job's config"],
     ),
     ("dashboard", ["--replicates", "50", "--runs", "1"], ["| single |", "| compare |"]),
+    ("setup", ["--installs", "0", "--runs", "1", "--out", "-"], ["a default run", "load average"]),
     (
         "calibrate",
         ["--particles", "12", "--generations", "1", "--replicates", "2", "--repeats", "1"],

@@ -1,7 +1,10 @@
-"""Every command the README shows runs as written, in order, from a fresh empty folder.
+"""Every command the README and the site's pages show runs as written, from a fresh empty folder.
 
-The commands are read from the README's fenced code blocks, so a new command is covered as soon
-as it is written there. The rules, each narrow and named:
+The commands are read from the fenced code blocks of the README and of every page under
+``docs/`` (but the pages in ``NOT_YET_RUN``), so a new command is covered as soon as it is
+written there. Commands are written as typed once the environment is active
+(``source .venv/bin/activate``, which this test's PATH stands for). The rules, each narrow and
+named:
 
 - A line whose program is ``escalation`` or ``escalation-*`` (also as ``.venv/bin/escalation``,
   which is this environment's bin folder) runs verbatim; ``escalation`` gets ``SHORTEN``
@@ -39,7 +42,28 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+#: Explanation pages edited in parallel with the site's creation (issues 22 and 23): their
+#: commands (long calibrations, error transcripts that need prepared folders) are brought under
+#: this test once those changes are merged.
+NOT_YET_RUN = {
+    "MODEL.md",
+    "BACKTEST.md",
+    "CALIBRATION.md",
+    "ANALYSIS.md",
+    "PERFORMANCE.md",
+    "SAFETY.md",
+}
+#: The README, then the site's pages, in a stable order.
+DOCUMENTS = [
+    README,
+    *sorted(
+        path
+        for path in (ROOT / "docs").rglob("*.md")
+        if path.name not in NOT_YET_RUN and "includes" not in path.parts
+    ),
+]
 BIN = Path(sys.executable).parent
 #: Appended to every ``escalation`` command: 112 = 8 x (12 + 2) replicates, the smallest Saltelli
 #: design over the 12 uncertainties.
@@ -49,11 +73,17 @@ CLUSTER_LAUNCHERS = ("hydra/launcher=ray_cluster", "hydra/launcher=slurm")
 #: Programs the README shows that this test does not run, and why.
 OTHER_PROGRAMS = {
     "make test": "runs this very test suite",
-    ".venv/bin/python benchmarks/": "benchmarks take minutes; tests/ covers what they measure",
-    ".venv/bin/python experiments/": "experiments are run briefly by tests/test_experiments.py",
-    ".venv/bin/pip install": "installs what this environment already has",
+    "make docs": "serves the site until Ctrl-C; tests/test_docs.py builds it",
+    "make dashboard": "installs the dashboard extra and serves escalation-dashboard, which the "
+    "escalation-dashboard lines run; tests/classroom/test_classroom.py checks the target",
+    "source .venv/bin/activate": "puts .venv/bin on the PATH, as this test's PATH does",
+    "python benchmarks/": "benchmarks take minutes; tests/ covers what they measure",
+    "python experiments/": "experiments are run briefly by tests/test_experiments.py",
+    "pip install": "installs what this environment already has",
     "ray start": "starts a Ray cluster (tests/sweep/test_cluster.py starts one on loopback)",
 }
+#: Programs whose lines are matched by ``OTHER_PROGRAMS`` (or run, for ``make run``).
+LISTED_PROGRAMS = ("make", "ray", "python", "pip", "source")
 
 
 #: Shell programs the README shows to set up a scenario of one's own; they run as written.
@@ -111,11 +141,18 @@ def is_escalation(word: str) -> bool:
     return re.fullmatch(r"(\.venv/bin/)?escalation(-[a-z]+)?", word) is not None
 
 
-def readme_blocks() -> tuple[list[list[Command]], list[tuple[str, str]]]:
+def readme_blocks(
+    documents: list[Path] | None = None,
+) -> tuple[list[list[Command]], list[tuple[str, str]]]:
     """The commands to run, a list per code block that has any, and the command lines not run
-    with the rule that says why."""
+    with the rule that says why (all documents unless given)."""
     blocks, not_run = [], []
-    for reason, block in code_blocks(README.read_text(encoding="utf-8")):
+    blocks_of = [
+        block
+        for document in documents or DOCUMENTS
+        for block in code_blocks(document.read_text(encoding="utf-8"))
+    ]
+    for reason, block in blocks_of:
         lines = joined(block)
         commands: list[Command] = []
         blocks.append(commands)
@@ -125,7 +162,7 @@ def readme_blocks() -> tuple[list[list[Command]], list[tuple[str, str]]]:
             if first in SHELL_PROGRAMS:
                 commands.append(Command(program_words(text), text, shell=True))
                 continue
-            if not (is_escalation(first) or first in ("make", "ray") or first.startswith(".venv/")):
+            if not (is_escalation(first) or first in LISTED_PROGRAMS or first.startswith(".venv/")):
                 continue  # prose, output, or code in another language
             words = program_words(text)
             if reason is not None and is_escalation(first):
@@ -148,7 +185,7 @@ def readme_blocks() -> tuple[list[list[Command]], list[tuple[str, str]]]:
                 (r for prefix, r in OTHER_PROGRAMS.items() if text.startswith(prefix)), None
             )
             if rule is None:
-                pytest.fail(f"README command with no rule in this test: {text}")
+                pytest.fail(f"command with no rule in this test: {text}")
             not_run.append((text, rule))
     return [commands for commands in blocks if commands], not_run
 

@@ -1,4 +1,4 @@
-"""The README's sample outputs are what the commands shown next to them print.
+"""The sample outputs of the README and the site's pages are what the commands beside them print.
 
 A sample is a plain fenced block right after a sentence naming its command in backticks and
 saying it ``prints`` (```escalation scenario=instructors` prints a summary:``). The command runs
@@ -17,7 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+#: The README and the site's pages (the generated reference pages are not files).
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 BIN = Path(sys.executable).parent
 SAMPLE = re.compile(
     r"`(?P<command>escalation[^`]*)` prints[^\n]*:\n\n```\n(?P<output>.*?)```", re.S
@@ -25,7 +27,11 @@ SAMPLE = re.compile(
 
 
 def samples() -> list[tuple[str, str]]:
-    return [(m["command"], m["output"]) for m in SAMPLE.finditer(README.read_text("utf-8"))]
+    return [
+        (m["command"], m["output"])
+        for document in DOCUMENTS
+        for m in SAMPLE.finditer(document.read_text("utf-8"))
+    ]
 
 
 def masked(text: str) -> list[str]:
@@ -33,7 +39,7 @@ def masked(text: str) -> list[str]:
     return [re.sub(r"\s+", " ", re.sub(r"\d+", "#", line)).strip() for line in text.splitlines()]
 
 
-def test_the_readme_shows_at_least_the_summary_sample():
+def test_the_docs_show_at_least_the_summary_sample():
     commands = [command for command, _ in samples()]
     assert "escalation scenario=instructors" in commands
 

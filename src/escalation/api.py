@@ -38,7 +38,9 @@ class ScenarioModel(EscalationModel):
             ``escalation.simulate`` takes them.
     """
 
-    def __init__(self, scenario: str = "status_quo", *, rng: Any = SEED_FROM_SETTINGS, **params):
+    def __init__(
+        self, scenario: str = "status_quo", *, rng: Any = SEED_FROM_SETTINGS, **params: Any
+    ):
         params.setdefault("replicates", 1)
         _check_arguments(**params)
         super().__init__(load_settings(scenario=scenario, **params), rng=rng)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -281,3 +283,30 @@ def test_without_a_terminal_the_dashboard_starts_headless(monkeypatch):
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     words = command_line([])
     assert words[words.index("--server.headless") + 1] == "false"
+
+
+def test_without_streamlit_the_launcher_names_commands_that_work_from_a_clone(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "streamlit.web", None)  # importing it raises ImportError
+    with pytest.raises(SystemExit) as stopped:
+        launcher.main([])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [launcher.MISSING_STREAMLIT]
+    assert "make dashboard" in launcher.MISSING_STREAMLIT
+    assert ".venv/bin/pip install -e '.[dashboard]'" in launcher.MISSING_STREAMLIT
+
+
+def test_make_dashboard_installs_the_extra_when_missing_then_serves_localhost(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    stamp = tmp_path / "no-stamp"
+    planned = subprocess.run(
+        ["make", "-n", "dashboard", f"DASHBOARD_STAMP={stamp}", "RUN_STAMP=pyproject.toml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert any("-e '.[dashboard]'" in line for line in planned)
+    assert planned[-2:] == [
+        f"touch {stamp}",
+        ".venv/bin/escalation-dashboard --server.address 127.0.0.1 ",
+    ]

@@ -1,6 +1,6 @@
-"""Students' own scenarios (issue 14): the README's recipe, one-line errors, dates, what was run.
+"""Students' own scenarios (issue 14): the docs' recipe, one-line errors, dates, what was run.
 
-- A scenario written from the README's "Write your own scenario" instructions runs first time.
+- A scenario written from the how-to page "Write your own scenario" runs first time.
 - Each mistake in a user's YAML is one line naming the file, the line and what is allowed (one
   table, one row per case), with status 2 and nothing written.
 - ``policy.timing.<measure>.month`` as ``YYYY-MM`` gives the same bytes as the month number.
@@ -32,7 +32,7 @@ from escalation.config.schema import ConfigError
 from escalation.run.figure_data import run_title
 from escalation.run.runs import progress_bar
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+RECIPE = Path(__file__).resolve().parents[2] / "docs" / "how-to" / "own-scenario.md"
 BIN = Path(sys.executable).parent
 ENV = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
 ENV["PATH"] = f"{BIN}{os.pathsep}{ENV.get('PATH', '')}"
@@ -62,18 +62,18 @@ def run(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def readme_section(title: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index(f"## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start:end]
+def recipe() -> str:
+    """The how-to page "Write your own scenario"."""
+    text = RECIPE.read_text(encoding="utf-8")
+    assert text.startswith("# Write your own scenario\n")
+    return text
 
 
-# -- the README's recipe ---------------------------------------------------------------------------
+# -- the docs' recipe -----------------------------------------------------------------------------
 
 
 def test_a_scenario_written_from_the_readme_runs_first_time(tmp_path):
-    section = readme_section("Write your own scenario")
+    section = recipe()
     block = re.search(r"```bash\n(.*?)```", section, re.S)[1]
     script = "\n".join(
         f"{line} sim.replicates=100" if "scenario=mine" in line else line

@@ -15,6 +15,14 @@ from pathlib import Path
 APP = Path(__file__).with_name("app.py")
 SETTINGS = Path(__file__).with_name("streamlit.toml")
 
+#: What the command says when Streamlit is missing: the commands that install it from a clone
+#: (the package is not on PyPI, so ``pip install 'escalation[dashboard]'`` would fail).
+MISSING_STREAMLIT = (
+    "escalation-dashboard: error: Streamlit is missing; install the dashboard extra from the "
+    "clone's folder: make dashboard (installs it and starts the dashboard), or "
+    ".venv/bin/pip install -e '.[dashboard]'"
+)
+
 USAGE = """usage: escalation-dashboard [STREAMLIT OPTIONS]
 
 Start the classroom dashboard in a browser (http://127.0.0.1:8501 by default). It works offline:
@@ -75,11 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from streamlit.web import cli as streamlit_cli
     except ImportError:
-        print(
-            "escalation-dashboard: error: Streamlit is missing; install the dashboard extra: "
-            "pip install 'escalation[dashboard]'",
-            file=sys.stderr,
-        )
+        print(MISSING_STREAMLIT, file=sys.stderr)
         sys.exit(2)
     sys.argv = ["streamlit", *command_line(arguments)]
     sys.exit(streamlit_cli.main())

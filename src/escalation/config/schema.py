@@ -90,7 +90,13 @@ class PolicyTiming:
 
 @dataclass
 class Policy:
-    """The policy levers and the measures below them."""
+    """The policy levers and the measures below them.
+
+    Attributes:
+        new_weapons: Months (numbers) in which a new Western weapon system arrives, each adding
+            its battlefield effect and its involvement as Russia reads it (the history replay
+            fills it in; ``[]``: none).
+    """
 
     instructors: Instructors = Instructors.outside
     troops: Troops = Troops.none
@@ -125,6 +131,15 @@ class Sweep:
     ``baseline`` is the policy every job is compared with in ``differences.csv``: null for the
     first job, a job number, or the swept values of one job (``{policy.troops:none}``); typed
     ``Any`` so that Hydra takes a number or a mapping (``escalation.sweep.differences``).
+
+    Attributes:
+        name: The preset's name (``policy_grid``); empty outside a preset sweep.
+        description: What the preset sweeps, in one line.
+        job_figures: Whether each job of a sweep draws its run figures too (the sweep's own
+            figures are always drawn).
+        job_trajectories: Whether each job of a sweep writes ``trajectories.csv`` too.
+        baseline: The policy ``differences.csv`` compares every job with: null (the first job),
+            a job number, or one job's swept values (``'sweep.baseline={policy.troops:none}'``).
     """
 
     name: str = ""
@@ -140,6 +155,10 @@ class Scenario:
 
     ``timeline``, when set (``shipped`` or a CSV path), replays its dated Western and Ukrainian
     events instead of the policy's measures (``escalation.model.replay``).
+
+    Attributes:
+        timeline: Null for a forward scenario; ``shipped`` (``src/escalation/data/timeline.csv``)
+            or the path of a CSV timeline replays its dated events instead of the policy.
     """
 
     name: str = MISSING
