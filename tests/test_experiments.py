@@ -72,7 +72,7 @@ def test_regimes_lie_within_the_configured_ranges():
     for assumptions in load("posture_regimes").REGIMES.values():
         for name, value in assumptions.items():
             low, high = ranges[name]
-            assert low <= value <= high, (name, value, (low, high))
+            assert low <= value <= high
 
 
 def test_instructors_cross_the_regimes_red_line_and_the_record_does_not():
@@ -161,7 +161,7 @@ def test_policy_grid_redraws_the_readme_figures_and_quotes_the_gathered_summary(
     command = [sys.executable, str(EXPERIMENTS / "policy_grid.py"), "--replicates", "30"]
     command += ["--launcher", "basic", "--out", str(out), "--docs", str(docs)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 0
     assert sorted(path.name for path in docs.iterdir()) == [
         "policy_grid_heatmap.png",
         "policy_grid_tradeoff.png",

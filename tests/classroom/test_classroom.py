@@ -207,7 +207,7 @@ def test_page_shows_numbers_figures_table_and_a_story():
         "Replicates",
     ]
     bands = table["Parameter band"].tolist()
-    assert all(re.fullmatch(r"\d+\.\d% to \d+\.\d%", band) for band in bands), bands
+    assert all(re.fullmatch(r"\d+\.\d% to \d+\.\d%", band) for band in bands)
     assert BAND_NOTE in [c.value for c in test.caption]
     # each headline probability has both intervals under it
     shown = [c.value for c in test.caption if c.value.startswith("95% MC ")]

@@ -35,7 +35,7 @@ META = {"title": "T", "scenario": "instructors", "replicates": 200, "months": 12
 def cells(page: str, label: str) -> list[str]:
     """The cells of the table row whose first cell is ``label``."""
     row = re.search(rf"<tr><td[^>]*>{re.escape(label)}</td>(.*?)</tr>", page)
-    assert row is not None, label
+    assert row is not None
     return [html.unescape(cell) for cell in re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))]
 
 

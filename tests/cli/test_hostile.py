@@ -412,7 +412,7 @@ def test_hostile_input_is_refused_in_one_line_and_touches_nothing(
     if case.status == 0:
         assert lines == []
     else:
-        assert (ended.value.code, len(lines)) == (case.status, 1), printed.err[-2000:]
+        assert (ended.value.code, len(lines)) == (case.status, 1)
         assert lines[0].startswith(f"{case.program}: error: ")
         assert case.names in lines[0]
     assert SECRET not in printed.err + printed.out

@@ -36,7 +36,7 @@ def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 12
         line = process.stdout.readline()
         if text in line:
             return
-        assert line, "the command ended before printing " + repr(text)
+        assert line
     raise AssertionError(f"no line with {text!r} within {timeout} s")
 
 
@@ -60,7 +60,7 @@ def test_ctrl_c_stops_a_sweep_with_one_line_and_the_same_command_resumes(tmp_pat
         text=True,
         timeout=300,
     )
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.returncode == 0
     assert resumed.stdout.count("already complete, skipped") == len(done)
     assert sorted(pd.read_csv(tmp_path / "sweep" / "summary.csv")["job"]) == list(range(10))
 

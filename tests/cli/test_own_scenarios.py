@@ -87,7 +87,7 @@ def test_a_scenario_written_from_the_readme_runs_first_time(tmp_path):
         env=ENV,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     assert result.stderr == ""
     scenario = tmp_path / "myconf" / "scenario" / "mine.yaml"
     assert scenario.read_text().startswith("# @package _global_\n")
@@ -203,7 +203,7 @@ def test_a_mistake_in_ones_own_yaml_is_one_line(case, tmp_path, monkeypatch, cap
     assert captured.out == ""
     (line,) = captured.err.splitlines()
     assert re.fullmatch(r"escalation: error: .+", line)
-    assert re.search(case.message, line.removeprefix("escalation: error: ")), line
+    assert re.search(case.message, line.removeprefix("escalation: error: "))
     assert sorted(tmp_path.rglob("*")) == before  # nothing written
 
 
@@ -245,7 +245,7 @@ def test_the_date_form_and_the_number_form_write_identical_bytes(tmp_path):
             ],
             tmp_path,
         )
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 0
     names = sorted(
         str(path.relative_to(folders["6"]))
         for path in folders["6"].rglob("*")
@@ -254,7 +254,7 @@ def test_the_date_form_and_the_number_form_write_identical_bytes(tmp_path):
     assert {"outcomes.csv", "summary.json", "narrative.md", "trajectories.csv"} <= set(names)
     assert "figures/escalation_ladder.png" in names
     for name in names:
-        assert (folders["2025-03"] / name).read_bytes() == (folders["6"] / name).read_bytes(), name
+        assert (folders["2025-03"] / name).read_bytes() == (folders["6"] / name).read_bytes()
     summary = (folders["6"] / "summary.json").read_text()
     assert '"changes": [\n    "timing.troops.month=2025-03",' in summary
 
@@ -369,7 +369,7 @@ def test_a_run_shows_its_changes_in_folder_summary_titles_and_narrative(tmp_path
         ],
         tmp_path,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     (folder,) = (tmp_path / "outputs").iterdir()
     assert folder.name == "instructors-posture=red_lines,replicates=100"
     first = result.stdout.splitlines()[0]

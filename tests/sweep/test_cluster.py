@@ -59,7 +59,7 @@ def free_port() -> int:
 def basic(tmp_path_factory) -> Path:
     cwd = tmp_path_factory.mktemp("basic")
     result = escalation("hydra.sweep.dir=sweep", cwd=cwd, env=environment(cwd))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     return cwd / "sweep"
 
 
@@ -79,7 +79,7 @@ def ray_head(tmp_path):
     ]
     try:
         started = subprocess.run(start, env=env, capture_output=True, text=True, timeout=180)
-        assert started.returncode == 0, started.stderr
+        assert started.returncode == 0
         yield address, env
     finally:
         subprocess.run(
@@ -89,7 +89,7 @@ def ray_head(tmp_path):
 
 def same_tables(folder: Path, reference: Path) -> None:
     for name in ("outcomes.csv", "summary.csv"):
-        assert (folder / name).read_bytes() == (reference / name).read_bytes(), name
+        assert (folder / name).read_bytes() == (reference / name).read_bytes()
 
 
 def test_ray_launcher_on_a_loopback_head_gives_the_basic_launchers_tables(
@@ -103,7 +103,7 @@ def test_ray_launcher_on_a_loopback_head_gives_the_basic_launchers_tables(
         cwd=tmp_path,
         env=env,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     assert "Gathered 4 of 4 jobs (120 replicates)" in result.stdout
     same_tables(tmp_path / "ray", basic)
 
@@ -115,7 +115,7 @@ def test_submitit_local_gives_the_basic_launchers_tables(basic, tmp_path):
         cwd=tmp_path,
         env=environment(tmp_path),
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     same_tables(tmp_path / "submitit", basic)
 
 
@@ -135,7 +135,7 @@ def launcher_config(cwd: Path, *overrides: str):
         text=True,
         timeout=120,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     return OmegaConf.create(result.stdout)
 
 

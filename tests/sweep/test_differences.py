@@ -67,7 +67,7 @@ def sweeps(tmp_path_factory) -> dict[str, tuple[Path, str]]:
             f"hydra.sweep.dir={name}",
             cwd=cwd,
         )
-        assert result.returncode == 0, result.stderr
+        assert result.returncode == 0
         done[name] = (cwd / name, result.stdout)
     return done
 
@@ -158,7 +158,7 @@ def test_report_prints_the_ranking_and_rebuilds_the_same_file(sweeps, tmp_path):
     (folder / DIFFERENCES_FILE).unlink()
     (folder / "figures" / "differences.png").unlink()
     result = run("escalation-report", str(folder), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     assert (folder / DIFFERENCES_FILE).read_bytes() == before
     assert (folder / "figures" / "differences.png").is_file()
     ranking = [
@@ -171,7 +171,7 @@ def test_report_with_another_baseline_and_with_a_bad_one(sweeps, tmp_path):
     folder = tmp_path / "sweep"
     shutil.copytree(sweeps["basic"][0], folder)
     result = run("escalation-report", str(folder), "--baseline", "{troops:combat}", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     assert "from the baseline, job 1 (troops=combat)" in result.stdout
     table = pd.read_csv(folder / DIFFERENCES_FILE)
     assert (table["baseline_job"] == 1).all()
@@ -219,7 +219,7 @@ def test_jobs_with_different_seeds_are_gathered_but_not_paired(tmp_path):
         "escalation", "-m", "seed=1,2", "sim.replicates=20", "sim.months=3", "hydra.sweep.dir=s",
         cwd=tmp_path,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0
     assert (
         "No differences.csv: the jobs differ in seed (1, 2); a paired difference needs one seed "
         "and the same replicates and draws in every job"
