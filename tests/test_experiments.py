@@ -215,3 +215,32 @@ def test_posture_map_cells_show_both_signs_of_the_effect_on_clashes():
     assert bold["contained_clash"]["low"] > 0
     assert alarmed["contained_clash"]["low"] > 0
     assert alarmed["russian_retaliation"]["low"] > 0
+
+
+def test_policy_differences_writes_the_readme_headline_between_its_markers(tmp_path):
+    """The README's headline table is written by the experiment, never typed: one row per French
+    option but the status quo (the baseline), each change = P(option) − P(status quo)."""
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- headline:start -->\nold table\n<!-- headline:end -->\n\nrest\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(EXPERIMENTS / "policy_differences.py"),
+            *("--replicates", "40", "--draws", "4", "--readme", str(readme)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0
+    text = readme.read_text()
+    assert text.startswith("# x\n\n<!-- headline:start -->\nChange in P(NATO-Russia war)")
+    assert text.endswith("<!-- headline:end -->\n\nrest\n")
+    assert "old table" not in text
+    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]  # after the header
+    options = load("policy_differences").OPTIONS
+    assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == list(options)[1:]
+    status_quo = float(text.split("Status quo: P(war) ")[1].split("%")[0])
+    for row in rows:
+        cells = row.split(" | ")
+        assert float(cells[2]) == pytest.approx(float(cells[1].rstrip("%")) - status_quo, abs=0.11)
