@@ -64,14 +64,15 @@ def main() -> None:
     table = paired_differences(
         pd.concat(frames, ignore_index=True), pd.DataFrame(rows), 0, ["job", "policy"]
     )
-    block = headline(table, args, time.perf_counter() - started)
+    block = headline(table, args)
     print(block)
+    print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.readme is not None:
         write_headline(args.readme, block)
         print(f"Wrote the headline block into {args.readme}")
 
 
-def headline(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> str:
+def headline(table: pd.DataFrame, args: argparse.Namespace) -> str:
     """The README's headline block: what was run, the table, what its intervals mean."""
     name = "direct_conflict"
     lines = [
@@ -79,7 +80,7 @@ def headline(table: pd.DataFrame, args: argparse.Namespace, seconds: float) -> s
         "in percentage points, paired replicate by replicate (model v3, parameters drawn from "
         "the calibrated posterior; `python experiments/policy_differences.py`: "
         f"{args.replicates:,} replicates in {args.draws} parameter draws per option, "
-        f"seed {args.seed}, {seconds:.0f} s):",
+        f"seed {args.seed}):",
         "",
         "| French option | P(war) | change | 95% interval | parameter band "
         "| change in P(lethal engagement) |",
