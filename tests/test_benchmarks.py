@@ -38,8 +38,11 @@ SMOKE = [
     ),
     (
         "sweep",
-        ["--replicates", "10", "--launchers", "basic", "--sample", "2"],
-        ["54 jobs", "| basic |", "Hydra: compose the job's config"],
+        [
+            *("--replicates", "10", "--launchers", "basic", "--sample", "2"),
+            *("--sweep", "ambiguity_vs_red_lines"),
+        ],
+        ["ambiguity_vs_red_lines", "| basic |", " 4 in ", "Hydra: compose the job's config"],
     ),
     ("dashboard", ["--replicates", "50", "--runs", "1"], ["| single |", "| compare |"]),
     ("setup", ["--installs", "0", "--runs", "1", "--out", "-"], ["a default run", "load average"]),
