@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from escalation.config.scenarios import load_settings
+from escalation.config.scenarios import load_settings as load_shipped_settings
 from escalation.model import EscalationModel
 from escalation.model.actions import ACTION_BIT, RussianAction
 from escalation.run.results import wilson_interval
@@ -27,6 +27,15 @@ SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
 ACTION_BIT_FORCES = ACTION_BIT[RussianAction.STRIKES_ON_WESTERN_FORCES]
 METACULUS_MONTHS = 27
 """Months from October 2024 to the end of 2026 (Metaculus: direct conflict before 2027)."""
+
+#: The model as docs/MODEL.md documents it: the doctrine's point values (the shipped scenarios
+#: draw them from the calibrated posterior by default; README's headline table uses that).
+POINT = {"sim.parameters": "point"}
+
+
+def load_settings(scenario: str, **params):
+    """``escalation.config.scenarios.load_settings`` with the doctrine's point values."""
+    return load_shipped_settings(scenario, **{**POINT, **params})
 
 
 def share(events: np.ndarray) -> str:
@@ -292,7 +301,7 @@ def start(replicates: int, seed: int) -> None:
         russia = model.russia
         start_i, start_p = russia.reference
         print(
-            f"- `status_quo`, {stance}, at hand-over: ceiling {russia.ceiling:.2f}; "
+            f"- `status_quo`, {stance}, at hand-over: ceiling {np.mean(russia.ceiling):.2f}; "
             f"I {russia.involvement.mean():.2f}; mean r_alpha {russia.resolve_belief.mean():.3f}; "
             f"above the line {russia.crossed.mean():.1%}; West's belief "
             f"{model.nato.west_belief.mean():.3f}; reference I {start_i.mean():.2f}, "
@@ -321,7 +330,7 @@ def start(replicates: int, seed: int) -> None:
         model.step()
         print(
             f"- `status_quo` with {params}: I in month 1 "
-            f"{model._trajectory['involvement'][0].mean():.2f}, ceiling {model.russia.ceiling:.2f}"
+            f"{model._trajectory['involvement'][0].mean():.2f}, ceiling {np.mean(model.russia.ceiling):.2f}"
         )
     model = EscalationModel(load_settings("status_quo", replicates=replicates, seed=seed))
     fired = total = 0
