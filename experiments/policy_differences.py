@@ -83,7 +83,7 @@ def headline(table: pd.DataFrame, args: argparse.Namespace) -> str:
         f"seed {args.seed}):",
         "",
         "| French option | P(war) | change | 95% interval | parameter band "
-        "| change in P(lethal engagement) |",
+        "| change in P(lethal engagement), 95% interval |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for _, row in table.iloc[1:].iterrows():
@@ -92,7 +92,9 @@ def headline(table: pd.DataFrame, args: argparse.Namespace) -> str:
             f"| {points(row[f'{name}_diff'])}"
             f" | [{points(row[f'{name}_diff_low'])}, {points(row[f'{name}_diff_high'])}]"
             f" | [{points(row[f'{name}_diff_band_low'])}, {points(row[f'{name}_diff_band_high'])}]"
-            f" | {points(row['lethal_engagement_diff'])} |"
+            f" | {points(row['lethal_engagement_diff'])}"
+            f" [{points(row['lethal_engagement_diff_low'])},"
+            f" {points(row['lethal_engagement_diff_high'])}] |"
         )
     baseline = table.iloc[0]
     lines += [

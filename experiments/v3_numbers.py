@@ -330,7 +330,8 @@ def start(replicates: int, seed: int) -> None:
         model.step()
         print(
             f"- `status_quo` with {params}: I in month 1 "
-            f"{model._trajectory['involvement'][0].mean():.2f}, ceiling {np.mean(model.russia.ceiling):.2f}"
+            f"{model._trajectory['involvement'][0].mean():.2f}, "
+            f"ceiling {np.mean(model.russia.ceiling):.2f}"
         )
     model = EscalationModel(load_settings("status_quo", replicates=replicates, seed=seed))
     fired = total = 0

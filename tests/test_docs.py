@@ -134,6 +134,8 @@ def test_the_readme_fits_on_a_screen_and_keeps_the_headline_block():
     assert text.count("<!-- headline:start -->") == 1
     assert text.count("<!-- headline:end -->") == 1
     assert text.index("<!-- headline:start -->") < text.index("<!-- headline:end -->")
+    # The README leads with the policy-difference table: before the set-up.
+    assert text.index("<!-- headline:end -->") < text.index("## Quick start")
     # The two set-up commands, then how to put the commands on the PATH, in that order.
     order = [text.index(line) for line in ("make run", "make test", "source .venv/bin/activate")]
     assert order == sorted(order)
