@@ -238,7 +238,11 @@ def test_compare_mode_finds_a_contrasting_pair_of_stories():
     sentence = test.info[0].value
     assert sentence.startswith("Replicate ")
     replicate = int(sentence.split()[1].rstrip(":"))
-    stories = [m.value for m in test.markdown if m.value.startswith("# ")]
+    stories = [
+        m.value
+        for m in test.markdown
+        if m.value.startswith("### ") and "Hidden assumptions" in m.value
+    ]
     assert len(stories) == 2
     assert all(f"replicate {replicate}" in story for story in stories)
     assert "declared red lines" in stories[0] and "strategic ambiguity" in stories[1]

@@ -377,7 +377,7 @@ def test_a_run_shows_its_changes_in_folder_summary_titles_and_narrative(tmp_path
     (run_folder,) = folder.iterdir()
     heading = (run_folder / "narrative.md").read_text().splitlines()[0]
     assert heading.startswith(
-        "# French military instructors inside Ukraine, with posture=red_lines"
+        "### French military instructors inside Ukraine, with posture=red_lines"
     )
     title = run_title({"title": "T", "changes": ["posture=red_lines", "seed=3"]}, "ladder")
     assert title.splitlines()[:2] == ["T: ladder", "Changed from the scenario: posture=red_lines"]

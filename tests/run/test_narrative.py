@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -161,13 +162,32 @@ def month_line(text: str, month: int) -> str:
     return lines[0] if lines else ""
 
 
+def tells(text: str, sentence: str, month: int) -> bool:
+    """Whether a story tells a sentence for a month: on its line, or once for a run covering it."""
+    if sentence in month_line(text, month):
+        return True
+    run = re.escape(sentence[:-1]) + r" \(each month, months (\d+)–(\d+)\)\."
+    return any(int(a) <= month <= int(b) for a, b in re.findall(run, text))
+
+
+def bullets(text: str) -> list[tuple[int, int, str]]:
+    """Each month bullet of a story as (first month, last month, what it tells)."""
+    found = re.findall(r"^- \*\*Months? (\d+)(?:–(\d+))?[^*]*\*\* — (.*)$", text, re.MULTILINE)
+    return [(int(a), int(b or a), told) for a, b, told in found]
+
+
+def sentences(told: str) -> list[str]:
+    """The sentences of a bullet's text."""
+    return re.split(r"(?<=\.)\s+(?=[A-Z])", told)
+
+
 def outcome_paragraph(text: str) -> str:
     return text[text.index("**Outcome.**") :]
 
 
 def test_header_states_title_posture_and_hidden_assumptions():
     text = story()
-    assert text.startswith("# French instructors inside Ukraine — replicate 7\n")
+    assert text.startswith("### French instructors inside Ukraine — replicate 7\n")
     assert "Western posture: strategic ambiguity." in text
     assert "Russia's real red line: 6.5 on the involvement scale (above the status quo" in text
     assert "follow-through probability 0.63" in text
@@ -214,18 +234,18 @@ def test_month_one_lists_the_starting_situation():
     assert "82.0%" in line
 
 
-def test_quiet_months_are_skipped():
+def test_quiet_months_are_told_as_such():
     text = story()
-    assert month_line(text, 2) == ""
-    months_told = [int(line.split()[2]) for line in text.splitlines() if line.startswith("- **")]
-    assert months_told == [1, 3, 4, 5, 6, 7, 8]
+    assert month_line(text, 2) == "- **Month 2 (Nov 2024)** — No new event."
+    assert [first for first, _, _ in bullets(text)] == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
 def test_a_baseline_hybrid_attack_is_not_told_as_retaliation():
     line = month_line(story(), 3)
     assert "A first NATO member permits limited strikes into Russia" in line
     assert "(50% of Western long-range weapons cleared)" in line
-    assert "Russia's hybrid campaign against NATO members continues." in line
+    # no police answer in month 4: the operation was a kinetic incursion
+    assert narrative_words.KINETIC_INCURSION in line
     assert "retaliat" not in line
     assert "red line" not in line
 
@@ -235,7 +255,7 @@ def test_month_four_instructors_incursion_red_line_and_learning_in_order():
     instructors = line.index("France sends military instructors into Ukraine.")
     incursion = line.index("Ukraine mounts a ground incursion into Russia")
     red_line = line.index("Russian red line crossed: Russia reads NATO involvement at 6.1")
-    signalling = line.index("Russia engages in nuclear signalling.")
+    signalling = line.index("Russia engages in nuclear signalling (each month, months 4–5).")
     learning = line.index("NATO leaves last month's attack unanswered.")
     assert instructors < incursion < red_line < signalling < learning
     assert "(5.5 from the measures in force, 0.6 from what the West has not excluded)" in line
@@ -246,14 +266,15 @@ def test_month_four_instructors_incursion_red_line_and_learning_in_order():
 
 def test_two_actions_in_a_month_are_two_sentences_and_retaliation_is_told_as_retaliation():
     five = month_line(story(), 5)
-    signalling = five.index("Russia engages in nuclear signalling.")
-    retaliation = five.index(
+    assert tells(story(), "Russia engages in nuclear signalling.", 5)
+    assert "signalling" not in five  # told once, in month 4, for months 4-5
+    assert (
         "Russia retaliates for the crossed red line with an attack on a frontline NATO member."
+        in five
     )
-    assert signalling < retaliation
     assert "hybrid" not in five
     six = month_line(story(), 6)
-    assert "Russia's hybrid campaign against NATO members continues." in six
+    assert narrative_words.KINETIC_INCURSION in six
     assert "Russia retaliates" not in six
 
 
@@ -289,14 +310,16 @@ def test_spillover_and_the_military_answer_to_a_deadly_one_are_told():
         },
     }
     text = narrative.tell(scripted_trajectory(script), scripted_outcome(), title="T", posture="x")
+    two = month_line(text, 2)
     assert (
-        "A stray Russian missile or drone, aimed at Ukraine, lands on NATO territory."
-        in month_line(text, 2)
+        "A stray Russian missile or drone, aimed at Ukraine, lands on NATO territory (each "
+        "month, months 2–3)." in two
     )
+    assert narrative_words.SABOTAGE in two
     three = month_line(text, 3)
-    stray = three.index(narrative_words.SPILLOVER)
+    assert narrative_words.SPILLOVER not in three
     fire = three.index("The NATO member hit by a deadly stray missile fires on its launchers.")
-    assert stray < fire < three.index("A contained NATO-Russia clash begins.")
+    assert fire < three.index("A contained NATO-Russia clash begins.")
     assert narrative_words.ANSWERS["hybrid_attacks"] not in three
     assert narrative_words.LAW_ENFORCEMENT in three
     assert "Stray Russian missiles or drones landed on NATO territory in 2 months." in text
@@ -332,7 +355,10 @@ def test_outcome_paragraph():
     assert "broke out in month 7 (Apr 2025) and ended in a ceasefire." in outcome
     assert "No nuclear use." in outcome
     assert "moved from 0.50 in month 1 to 0.50 (its set of beliefs ending at 0.33-0.66)" in outcome
-    assert "the West's true resolve was 0.70, so Russia ended with an underestimate" in outcome
+    assert (
+        "the West's true resolve was 0.70, so Russia's final estimate was an underestimate"
+        in outcome
+    )
     assert "red lines at 0.81." in outcome
 
 
@@ -385,7 +411,10 @@ def test_a_calm_replicate_says_nothing_happened():
     outcome["direct_conflict"] = False
     outcome["max_rung"] = 3
     text = narrative.tell(calm, outcome, title="Calm", posture="declared")
-    assert [line for line in text.splitlines() if line.startswith("- **")] == [month_line(text, 1)]
+    assert [line for line in text.splitlines() if line.startswith("- **")] == [
+        month_line(text, 1),
+        "- **Months 2–8 (Nov 2024 – May 2025)** — No new event.",
+    ]
     assert "Western posture: declared red lines." in text
     assert "Russia never retaliated for a crossed red line." in text
     assert "No NATO-Russia clash, no war." in text
@@ -503,14 +532,22 @@ def test_real_run_tells_every_action_retaliation_and_spillover_of_each_month():
             trajectory, outcomes.iloc[replicate], title="Troops", posture="ambiguity"
         )
         for _, row in trajectory.iterrows():
-            line = month_line(text, int(row["month"]))
+            month = int(row["month"])
             taken = [name for name in str(row["russian_action"]).split("+") if name]
             for name in taken:
-                assert narrative_words.RUSSIAN_ACTIONS[name] in line
+                said = narrative_words.RUSSIAN_ACTIONS[name]
+                assert tells(text, said, month) or (
+                    name == "hybrid_attacks"
+                    and any(
+                        tells(text, kind, month)
+                        for kind in (narrative_words.KINETIC_INCURSION, narrative_words.SABOTAGE)
+                    )
+                )
             pairs += len(taken) >= 2
-            assert ("Russia retaliates" in line) == bool(row["retaliation"])
+            retaliation = narrative_words.RUSSIAN_ACTIONS["retaliation"]
+            assert tells(text, retaliation, month) == bool(row["retaliation"])
             retaliations += bool(row["retaliation"])
-            assert (narrative_words.SPILLOVER in line) == bool(row["spillover"])
+            assert tells(text, narrative_words.SPILLOVER, month) == bool(row["spillover"])
             spillovers += bool(row["spillover"])
     # Each kind of month occurs, so the checks above are not vacuous.
     assert retaliations > 0
@@ -578,7 +615,7 @@ def test_perceived_involvement_falling_back_below_the_red_line_is_told():
     }
     text = narrative.tell(scripted_trajectory(script), scripted_outcome(), title="T", posture="x")
     assert "Russian red line crossed by what is already in force" in month_line(text, 1)
-    assert month_line(text, 2) == ""
+    assert month_line(text, 2) == "- **Month 2 (Nov 2024)** — No new event."
     assert "falls back below its red line" in month_line(text, 3)
 
 
@@ -613,3 +650,126 @@ def test_consecutive_months_that_tell_the_same_share_one_bullet():
     text = "\n".join(narrative.month_bullets(told))
     assert month_line(text, 4).startswith("- **Months 3–5 ")
     assert month_line(text, 7) == ""
+
+
+@pytest.fixture(scope="module")
+def instructors_stories() -> list[tuple[pd.DataFrame, str]]:
+    """Every replicate's trajectory and story of a 200-replicate run of the instructors scenario."""
+    from escalation.config.scenarios import load_settings
+    from escalation.model import EscalationModel
+
+    model = EscalationModel(load_settings("instructors", replicates=200, seed=3)).run()
+    trajectories, outcomes = model.trajectories(), model.outcomes()
+    stories = []
+    for replicate in range(200):
+        trajectory = trajectories[trajectories["replicate"] == replicate]
+        text = narrative.tell(
+            trajectory, outcomes.iloc[replicate], title="Instructors", posture="ambiguity"
+        )
+        stories.append((trajectory, text))
+    return stories
+
+
+def test_every_military_answer_follows_a_month_that_told_its_cause(instructors_stories):
+    causes = {
+        narrative_words.ANSWERS["hybrid_attacks"]: narrative_words.KINETIC_INCURSION,
+        narrative_words.ANSWERS["retaliation"]: narrative_words.RUSSIAN_ACTIONS["retaliation"],
+        narrative_words.ANSWERS["strikes_on_western_forces"]: narrative_words.RUSSIAN_ACTIONS[
+            "strikes_on_western_forces"
+        ],
+        narrative_words.LAW_ENFORCEMENT: narrative_words.SABOTAGE,
+    }
+    answered = dict.fromkeys(causes, 0)
+    for trajectory, text in instructors_stories:
+        assert not any(answer in month_line(text, 1) for answer in causes)
+        for month in range(2, len(trajectory) + 1):
+            for answer, cause in causes.items():
+                if answer in month_line(text, month):
+                    assert tells(text, cause, month - 1)
+                    answered[answer] += 1
+        for month in range(1, len(trajectory)):
+            if tells(text, narrative_words.KINETIC_INCURSION, month):
+                assert narrative_words.LAW_ENFORCEMENT not in month_line(text, month + 1)
+    assert all(count > 0 for count in answered.values())
+
+
+def test_a_hybrid_operation_is_told_as_what_the_month_after_shows_it_was():
+    script = {
+        1: {},
+        2: {"russian_action": "hybrid_attacks"},
+        3: {"law_enforcement_response": True, "russian_action": "hybrid_attacks"},
+        4: {"russian_action": "hybrid_attacks", "nato_military_response": True},
+        5: {"russian_action": "hybrid_attacks"},
+    }
+    text = narrative.tell(scripted_trajectory(script), scripted_outcome(), title="T", posture="x")
+    assert narrative_words.SABOTAGE in month_line(text, 2)
+    assert tells(text, narrative_words.KINETIC_INCURSION, 3)
+    assert tells(text, narrative_words.KINETIC_INCURSION, 4)
+    assert narrative_words.ANSWERS["hybrid_attacks"] in month_line(text, 4)
+    # month 5's operation is answered after the run ends: its kind is not known
+    assert month_line(text, 5).endswith(
+        "— Russia's hybrid campaign against NATO members continues."
+    )
+
+
+def test_no_sentence_is_broken(instructors_stories):
+    verdicts = 0
+    for _, text in instructors_stories:
+        for line in text.splitlines():
+            assert "  " not in line.lstrip(" ")
+            assert not re.search(r"\(\)|\( |\s[.,;:]|\.\.|\bwith about\b|\babout\s*[.,;)]", line)
+            assert not re.search(r"\b(nan|None)\b", line)
+        verdicts += "so Russia's final estimate was about right." in text
+    assert verdicts > 0
+
+
+def test_each_belief_line_starts_from_the_value_the_one_before_ended_on(instructors_stories):
+    moves = 0
+    for trajectory, text in instructors_stories:
+        last = f"{trajectory['russia_belief'].iloc[0]:.2f}"
+        for _, _, told in bullets(text):
+            for to, since in re.findall(
+                r"resolve (?:rises|falls) to (\d\.\d\d) \(from (\d\.\d\d)", told
+            ):
+                assert since == last
+                last = to
+                moves += 1
+        assert f"moved from {trajectory['russia_belief'].iloc[0]:.2f} in month 1" in text
+    assert moves > 100
+
+
+def test_no_sentence_repeats_on_consecutive_lines_and_every_month_is_told(instructors_stories):
+    summarised = 0
+    for trajectory, text in instructors_stories:
+        told = bullets(text)
+        covered = [month for first, last, _ in told for month in range(first, last + 1)]
+        assert covered == list(range(1, len(trajectory) + 1))
+        for (_, _, before), (_, _, after) in itertools.pairwise(told):
+            assert not set(sentences(before)) & set(sentences(after))
+        summarised += "(each month, months " in text
+    assert summarised > 100
+
+
+def test_the_replicate_note_names_the_command_line_key_only_when_asked(tmp_path):
+    outcomes = pd.DataFrame({"replicate": [0, 1], "red_lines_crossed": [0, 2]})
+    first = "The first replicate in which a Russian red line was crossed (50% of replicates"
+    assert narrative.pick_replicate(outcomes, None) == (1, f"{first} cross one).")
+    _, note = narrative.pick_replicate(outcomes, None, hint=narrative.COMMAND_LINE_HINT)
+    assert note.endswith(
+        "(50% of replicates cross one). Choose another with sim.narrative_replicate=N."
+    )
+    trajectories = scripted_trajectory(replicate=1)
+    path = tmp_path / "story.md"
+    narrative.write_narrative(
+        trajectories,
+        pd.DataFrame([{**scripted_outcome(1), "red_lines_crossed": 2}]),
+        None,
+        path,
+        title="T",
+        posture="x",
+        hint=narrative.COMMAND_LINE_HINT,
+    )
+    assert "sim.narrative_replicate=N" in path.read_text(encoding="utf-8")
+    assert "sim." not in narrative.tell(
+        trajectories, scripted_outcome(1), title="T", posture="x", note=note.split(" Choose")[0]
+    )

@@ -22,7 +22,7 @@ from escalation.config.stored import recorded_changes, stored_settings
 from escalation.errors import first_line
 from escalation.files import atomic_write, read_text, subfolder, temporary_names
 from escalation.run.figures import draw_run_figures
-from escalation.run.narrative.story import write_narrative
+from escalation.run.narrative.story import COMMAND_LINE_HINT, write_narrative
 from escalation.run.results import (
     FILES,
     read_outcomes,
@@ -249,6 +249,7 @@ def write_run(
             folder / FILES["narrative"],
             title=title,
             posture=settings.policy.posture.value,
+            hint=COMMAND_LINE_HINT,
         )
         if figures:
             draw_run_figures(

@@ -15,14 +15,18 @@ import pandas as pd
 
 from escalation.ladder import Rung
 from escalation.run.narrative.words import (
+    ANSWER_AT_START,
     ANSWERS,
     BELIEF_STEP,
     DEEP_STRIKE_KINDS,
+    KINETIC_INCURSION,
     LAW_ENFORCEMENT,
+    LAW_ENFORCEMENT_AT_START,
     LETHAL_ANSWER,
     LETHAL_STRIKE,
     PROVOCATIONS,
     RUSSIAN_ACTIONS,
+    SABOTAGE,
     SPILLOVER,
     SPILLOVER_ANSWER,
     STRIKES,
@@ -180,7 +184,7 @@ def _hostility_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None
     if flag(row, "nato_military_response"):
         events.append(_military_answer(row, previous))
     if flag(row, "law_enforcement_response"):
-        events.append(LAW_ENFORCEMENT)
+        events.append(LAW_ENFORCEMENT if previous is not None else LAW_ENFORCEMENT_AT_START)
     if flag(row, "lethal_engagement") and now != "war":
         struck = any(name in STRIKES for name in actions(previous))
         events.append(LETHAL_STRIKE if struck else LETHAL_ANSWER)
@@ -194,6 +198,8 @@ def _hostility_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None
 def _military_answer(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> str:
     """What NATO answered militarily this month: last month's Russian attack, or a spill-over.
 
+    In month 1 last month's attack came before the story (``ANSWER_AT_START``).
+
     Last month's hybrid operation was sabotage, not an incursion, when the police answer it this
     month (``law_enforcement_response``); only a kinetic incursion is answered by force.
     """
@@ -201,17 +207,40 @@ def _military_answer(row: Mapping[str, Any], previous: Mapping[str, Any] | None)
     if flag(row, "law_enforcement_response"):
         answerable = [name for name in answerable if name != "hybrid_attacks"]
     answer = next((sentence for name, sentence in ANSWERS.items() if name in answerable), None)
-    return answer or (SPILLOVER_ANSWER if flag(row, "spillover") else "NATO answers militarily.")
+    if answer:
+        return answer
+    if flag(row, "spillover"):
+        return SPILLOVER_ANSWER
+    return "NATO answers militarily." if previous is not None else ANSWER_AT_START
 
 
-def _russian_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
+def _russian_events(
+    row: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    following: Mapping[str, Any] | None,
+) -> list[str]:
     """What Russia did this month, and nuclear use against NATO."""
     events = []
     for action in actions(row):
-        events.append(RUSSIAN_ACTIONS.get(action, f"Russia: {action.replace('_', ' ')}."))
+        if action == "hybrid_attacks":
+            events.append(_hybrid_operation(following))
+        else:
+            events.append(RUSSIAN_ACTIONS.get(action, f"Russia: {action.replace('_', ' ')}."))
     if nuclear_use_against_nato(row) and not nuclear_use_against_nato(previous):
         events.append("Russia uses nuclear weapons against NATO.")
     return events
+
+
+def _hybrid_operation(following: Mapping[str, Any] | None) -> str:
+    """A hybrid operation told as what it was: sabotage or a kinetic incursion (MODEL.md §7.6).
+
+    The model draws the kind the month after, when NATO answers: sabotage is met by the police
+    then (``law_enforcement_response`` of the following month), a kinetic incursion is not.
+    Without a following month or that column the kind is unknown and not told.
+    """
+    if following is None or "law_enforcement_response" not in following:
+        return RUSSIAN_ACTIONS["hybrid_attacks"]
+    return SABOTAGE if flag(following, "law_enforcement_response") else KINETIC_INCURSION
 
 
 def actions(row: Mapping[str, Any] | None) -> list[str]:
@@ -233,10 +262,24 @@ def nuclear_use_against_nato(row: Mapping[str, Any] | None) -> bool:
     return flag(row, "nuclear_use") and not flag(row, "nuclear_use_in_ukraine")
 
 
-def _belief_event(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
-    """How Russia's estimate of Western resolve moved, when it moved by ``BELIEF_STEP``."""
-    belief, before = number(row, "russia_belief"), number(previous, "russia_belief")
-    if belief is None or before is None or abs(belief - before) < BELIEF_STEP:
+def belief_moved(belief: float | None, before: float | None) -> bool:
+    """Whether Russia's estimate moved by ``BELIEF_STEP`` or more from ``before`` (both known)."""
+    return belief is not None and before is not None and abs(belief - before) >= BELIEF_STEP
+
+
+def _belief_event(
+    row: Mapping[str, Any], previous: Mapping[str, Any] | None, since: float | None
+) -> list[str]:
+    """How Russia's estimate of Western resolve moved, when it moved by ``BELIEF_STEP``.
+
+    The move is from ``since``, the estimate the story last gave (the month before's when None),
+    so that each line starts from the number the one before ended on.
+    """
+    if previous is None:
+        return []
+    belief = number(row, "russia_belief")
+    before = number(previous, "russia_belief") if since is None else since
+    if not belief_moved(belief, before):
         return []
     direction = "rises" if belief > before else "falls"
     sentence = (
@@ -253,11 +296,28 @@ def _belief_event(row: Mapping[str, Any], previous: Mapping[str, Any] | None) ->
     return [sentence]
 
 
-def month_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
+def month_events(
+    row: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    following: Mapping[str, Any] | None = None,
+    *,
+    belief_since: float | None = None,
+) -> list[str]:
     """Sentences for what happened in a month, given the month before (None in month 1).
 
     The order follows the model's schedule: Western measures and Ukraine's operations, NATO's
     answers and the course of hostilities, then Russia's reading and its action.
+
+    Args:
+        row: The month's trajectory row.
+        previous: The month before's row; None in month 1.
+        following: The month after's row, which tells what a hybrid operation was (None in the
+            last month).
+        belief_since: Russia's estimate of Western resolve as the story last gave it; None for
+            the month before's.
+
+    Returns:
+        The month's sentences, in order.
     """
     events: list[str] = []
     if previous is None:
@@ -270,6 +330,6 @@ def month_events(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> 
         events.append("Ukraine's incursion into Russia ends.")
     events += _hostility_events(row, previous)
     events += _red_line_events(row, previous)
-    events += _russian_events(row, previous)
-    events += _belief_event(row, previous)
+    events += _russian_events(row, previous, following)
+    events += _belief_event(row, previous, belief_since)
     return events

@@ -5,7 +5,9 @@ consecutive months: a Western measure coming into force, a Ukrainian incursion, 
 being crossed, NATO's answers, stray missiles on NATO territory, lethal engagements, clashes and
 NATO-Russia war starting and ending, each of Russia's actions of the month (``russian_action``
 joins them with ``+``; retaliation for a crossed red line is an action of its own, the hybrid
-campaign another), and how Russia's view of Western resolve moved. Quiet months are skipped.
+campaign another), and how Russia's view of Western resolve moved. A sentence that recurs in
+consecutive months is told once, with the months it covers (``summarise_repeats``), and months in
+which nothing new happened are told as such, so every month is accounted for.
 Like ``escalation.run.figures``, this module reads the results tables and never imports the
 model. ``narrative.md`` ends with the pathways the model leaves out (``escalation.scope``).
 
@@ -28,6 +30,7 @@ from escalation.ladder import Rung
 from escalation.model.actions import holds
 from escalation.run.figure_data import month_label
 from escalation.run.narrative.months import (
+    belief_moved,
     flag,
     hostilities,
     month_events,
@@ -41,6 +44,12 @@ from escalation.run.narrative.words import (
     posture_words,
 )
 from escalation.scope import scope_markdown
+
+QUIET = "No new event."
+"""A month in which nothing new happened (what goes on is told with the months it covers)."""
+
+COMMAND_LINE_HINT = "Choose another with sim.narrative_replicate=N."
+"""How to tell another replicate from the command line (``escalation`` writes ``narrative.md``)."""
 
 
 def _first_month(trajectory: pd.DataFrame, column: str) -> str | None:
@@ -159,7 +168,9 @@ def _belief_summary(trajectory: pd.DataFrame, outcome: Mapping[str, Any]) -> lis
             if abs(end - resolve) < BELIEF_STEP
             else ("an overestimate" if end > resolve else "an underestimate")
         )
-        sentence += f"; the West's true resolve was {resolve:.2f}, so Russia ended with {verdict}"
+        sentence += (
+            f"; the West's true resolve was {resolve:.2f}, so Russia's final estimate was {verdict}"
+        )
     sentences = [sentence + "."]
     if "west_belief" in trajectory:
         sentences.append(
@@ -254,13 +265,14 @@ def tell(
         note: An optional sentence under the posture line (e.g. why this replicate).
 
     Returns:
-        The story: a header with the replicate's hidden assumptions, one bullet per month in
-        which something happened (a run of months that tell the same shares one,
-        ``month_bullets``), and an outcome paragraph.
+        The story: a header with the replicate's hidden assumptions, one bullet per month (a
+        sentence recurring in consecutive months told once, ``summarise_repeats``; a run of
+        months that tell the same, or nothing new, sharing one bullet, ``month_bullets``), and
+        an outcome paragraph.
     """
     trajectory = trajectory.sort_values("month").reset_index(drop=True)
     replicate = outcome.get("replicate")
-    heading = f"# {title}"
+    heading = f"### {title}"
     if replicate is not None and not pd.isna(replicate):
         heading += f" — replicate {int(replicate)}"
 
@@ -272,15 +284,22 @@ def tell(
         lines += ["Hidden assumptions of this replicate (sampled, as written in outcomes.csv):"]
         lines += [*(f"  - {assumption}" for assumption in assumptions), ""]
 
-    told: list[tuple[int, str, str]] = []  # (month, date label, what happened)
-    previous: Mapping[str, Any] | None = None
-    for _, row in trajectory.iterrows():
-        events = month_events(row, previous)
-        if events:
-            date = row.get("date")
-            label = "" if date is None or pd.isna(date) else month_label(date)
-            told.append((int(row["month"]), label, " ".join(events)))
-        previous = row
+    rows = [row for _, row in trajectory.iterrows()]
+    months = [int(row["month"]) for row in rows]
+    events: list[list[str]] = []
+    since = number(rows[0], "russia_belief") if rows else None  # the estimate last given
+    for index, row in enumerate(rows):
+        previous = rows[index - 1] if index else None
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        events.append(month_events(row, previous, following, belief_since=since))
+        if previous is not None and belief_moved(number(row, "russia_belief"), since):
+            since = number(row, "russia_belief")
+    told = [
+        (month, _date_label(row), " ".join(sentences))
+        for month, row, sentences in zip(
+            months, rows, summarise_repeats(months, events), strict=True
+        )
+    ]
     lines += month_bullets(told)
     if len(trajectory):
         lines.append("")
@@ -288,12 +307,54 @@ def tell(
     return "\n".join(lines)
 
 
+def _date_label(row: Mapping[str, Any]) -> str:
+    """A row's month as ``"Jan 2025"``; empty without a date."""
+    date = row.get("date")
+    return "" if date is None or pd.isna(date) else month_label(date)
+
+
+def summarise_repeats(months: list[int], events: list[list[str]]) -> list[list[str]]:
+    """Tell a sentence that recurs in consecutive months once, in the first month of its run.
+
+    A run of two or more consecutive months telling the same sentence keeps it in its first
+    month as ``"Russia engages in nuclear signalling (each month, months 3–9)."`` and drops it
+    from the others, so that a long signalling campaign is not told on every line.
+
+    Args:
+        months: Month numbers, in order.
+        events: Each month's sentences, in the same order.
+
+    Returns:
+        Each month's sentences with the repeats summarised.
+    """
+    kept: list[list[str]] = [[] for _ in events]
+    for index, sentences in enumerate(events):
+        for sentence in sentences:
+            starts = not (
+                index and months[index - 1] == months[index] - 1 and sentence in events[index - 1]
+            )
+            if not starts:
+                continue
+            last = index
+            while (
+                last + 1 < len(events)
+                and months[last + 1] == months[last] + 1
+                and sentence in events[last + 1]
+            ):
+                last += 1
+            if last > index:
+                sentence = f"{sentence[:-1]} (each month, months {months[index]}–{months[last]})."
+            kept[index].append(sentence)
+    return kept
+
+
 def month_bullets(told: list[tuple[int, str, str]]) -> list[str]:
-    """One bullet per month told; a run of consecutive months that tell the same shares one.
+    """One bullet per month; a run of consecutive months that tell the same shares one.
 
     ``- **Month 4 (Jan 2025)** — ...``, or for months 11 to 18 with the same events
-    ``- **Months 11–18 (Aug 2025 – Mar 2026)** — Each month: ...``, so that a long signalling
-    campaign reads as one line instead of eight identical ones.
+    ``- **Months 11–18 (Aug 2025 – Mar 2026)** — Each month: ...``; a month that tells nothing
+    (empty text) is ``No new event.``, and a run of them shares one bullet too, so that every
+    month is accounted for.
     """
     runs: list[list[tuple[int, str, str]]] = []
     for entry in told:
@@ -305,6 +366,10 @@ def month_bullets(told: list[tuple[int, str, str]]) -> list[str]:
     bullets = []
     for run in runs:
         (first, first_label, text), (last, last_label, _) = run[0], run[-1]
+        if not text:
+            text = QUIET
+        elif len(run) > 1:
+            text = f"Each month: {text}"
         if len(run) == 1:
             when = f"Month {first}" + (f" ({first_label})" if first_label else "")
             bullets.append(f"- **{when}** — {text}")
@@ -312,16 +377,20 @@ def month_bullets(told: list[tuple[int, str, str]]) -> list[str]:
         when = f"Months {first}–{last}"
         if first_label and last_label:
             when += f" ({first_label} – {last_label})"
-        bullets.append(f"- **{when}** — Each month: {text}")
+        bullets.append(f"- **{when}** — {text}")
     return bullets
 
 
-def pick_replicate(outcomes: pd.DataFrame, requested: int | None) -> tuple[int, str]:
+def pick_replicate(
+    outcomes: pd.DataFrame, requested: int | None, *, hint: str = ""
+) -> tuple[int, str]:
     """The replicate to tell and why: the requested one, else the first with a crossed red line.
 
     Args:
         outcomes: Outcomes table of the run, one row per replicate.
         requested: A replicate number, or None to choose.
+        hint: How to choose another, added to the sentence when one was chosen (e.g.
+            ``COMMAND_LINE_HINT``); none by default, as the dashboard has its own control.
 
     Returns:
         The replicate number and a sentence saying how it was chosen.
@@ -336,7 +405,7 @@ def pick_replicate(outcomes: pd.DataFrame, requested: int | None) -> tuple[int, 
     share = len(crossed) / len(outcomes)
     return int(crossed.iloc[0]), (
         f"The first replicate in which a Russian red line was crossed ({share:.0%} of "
-        "replicates cross one); choose another with sim.narrative_replicate=N."
+        "replicates cross one)." + (f" {hint}" if hint else "")
     )
 
 
@@ -348,6 +417,7 @@ def write_narrative(
     *,
     title: str,
     posture: str,
+    hint: str = "",
 ) -> None:
     """Write the story of one replicate, then what the model leaves out, to a Markdown file.
 
@@ -360,11 +430,12 @@ def write_narrative(
         path: Where to write the Markdown; its folder is created if missing.
         title: Scenario title, for the header.
         posture: Western posture (see ``tell``).
+        hint: How to choose another replicate, when one was chosen (see ``pick_replicate``).
 
     Raises:
         KeyError: If the replicate is in neither or only one of the tables.
     """
-    replicate, note = pick_replicate(outcomes, replicate)
+    replicate, note = pick_replicate(outcomes, replicate, hint=hint)
     trajectory = trajectories[trajectories["replicate"] == replicate]
     rows = outcomes[outcomes["replicate"] == replicate]
     if trajectory.empty or rows.empty:

@@ -31,6 +31,20 @@ RUSSIAN_ACTIONS: dict[str, str] = {
 }
 """Each of Russia's actions as a sentence; a month's ``russian_action`` joins them with ``+``."""
 
+KINETIC_INCURSION = (
+    "Russia's hybrid campaign against NATO members continues: Russian drones or aircraft violate "
+    "a frontline NATO member's airspace in a kinetic incursion."
+)
+"""A hybrid operation that was a kinetic incursion (docs/MODEL.md §7.6): the member hit may answer
+it militarily next month, and no police answer follows (``law_enforcement_response``)."""
+
+SABOTAGE = (
+    "Russia's hybrid campaign against NATO members continues: sabotage, arson or a plot on NATO "
+    "territory."
+)
+"""A hybrid operation that was not a kinetic incursion (docs/MODEL.md §7.6): the police answer it
+next month (``law_enforcement_response``)."""
+
 SPILLOVER = "A stray Russian missile or drone, aimed at Ukraine, lands on NATO territory."
 """A spill-over incident (``spillover`` column): an accident of the war, not a Russian decision."""
 
@@ -111,6 +125,18 @@ LAW_ENFORCEMENT = (
     "The NATO member hit answers last month's sabotage with arrests and charges, not force."
 )
 """A hybrid operation that was not a kinetic incursion: police and prosecutors answer it."""
+
+LAW_ENFORCEMENT_AT_START = (
+    "The NATO member hit by Russian sabotage the month before this story begins answers with "
+    "arrests and charges, not force."
+)
+"""``LAW_ENFORCEMENT`` in month 1, whose sabotage came before the story and is not told in it."""
+
+ANSWER_AT_START = (
+    "A NATO member answers militarily a Russian attack of the month before this story begins."
+)
+"""A military answer in month 1 to a Russian attack that came before the story (no stray
+weapon killed this month)."""
 
 PROVOCATIONS = ("hybrid_attacks", "retaliation", "strikes_on_western_forces")
 """Russian attacks whose answer, or its absence, Russia learns from the next month."""
