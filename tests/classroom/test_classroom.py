@@ -153,6 +153,34 @@ def test_read_query_keeps_good_values_and_names_bad_ones():
     ]
 
 
+def test_a_views_link_reads_back_as_the_same_view():
+    chosen = {
+        "mode": "compare",
+        "scenario": "troops",
+        "levers": {
+            "instructors": "inside",
+            "troops": "combat",
+            "deep_strikes": "authorized",
+            "posture": "red_lines",
+        },
+        "replicates": 400,
+        "months": 24,
+        "seed": 7,
+    }
+    link = session.view_query(chosen)
+    assert all(isinstance(value, str) for value in link.values())
+    values, errors = session.read_query(link, ["status_quo", "troops"])
+    assert errors == []
+    assert values == {
+        "mode": "compare",
+        "scenario": "troops",
+        **chosen["levers"],
+        "replicates": 400,
+        "months": 24,
+        "seed": 7,
+    }
+
+
 def test_assumption_bounds_follow_the_schema():
     assert session.assumption_bounds("follow_through", 0.2, 0.8) == (0.0, 1.0)
     assert session.assumption_bounds("cost_sensitivity", 0.5, 3.0) == (0.0, 9.0)
@@ -186,6 +214,18 @@ def app(**query: str):
 
 def metric(test, label: str) -> str:
     return next(m.value for m in test.metric if m.label == label)
+
+
+def test_the_pages_address_follows_the_controls():
+    test = app(scenario="troops", posture="red_lines", seed="9")
+    assert not test.exception
+    test.sidebar.selectbox(key="troops:posture").set_value("ambiguity").run()
+    link = {
+        key: value[0] if isinstance(value, list) else value
+        for key, value in test.query_params.items()
+    }
+    assert (link["scenario"], link["posture"], link["seed"]) == ("troops", "ambiguity", "9")
+    assert link["replicates"] == "300"
 
 
 def test_page_shows_numbers_figures_table_and_a_story():

@@ -380,6 +380,7 @@ def main() -> None:
     for error in errors:
         st.error(f"Ignored a setting of the link: {error}")
     chosen = _controls(defaults, scenarios)
+    st.query_params.from_dict(session.view_query(chosen))  # the address is a link to this view
     _timing_warnings(chosen)
     started = time.perf_counter()
     try:

@@ -401,3 +401,21 @@ def read_query(query: Mapping[str, str], scenarios: list[str]) -> tuple[dict[str
             del values["replicates"]
             errors.append(str(error))
     return values, errors
+
+
+def view_query(chosen: Mapping[str, Any]) -> dict[str, str]:
+    """The link of a view: the settings ``read_query`` reads back, in its order.
+
+    The page writes them into its address whenever a control changes, so the address is a link
+    that restores the view: mode, scenario, the four levers, replicates, months and seed. The
+    second policy of compare mode, the timing and the assumption ranges are not in the link.
+
+    Args:
+        chosen: The controls' values, as the page reads them.
+    """
+    return {
+        "mode": chosen["mode"],
+        "scenario": chosen["scenario"],
+        **{lever: str(chosen["levers"][lever]) for lever in LEVERS},
+        **{key: str(int(chosen[key])) for key in QUERY_NUMBERS},
+    }
