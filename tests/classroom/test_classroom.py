@@ -181,6 +181,13 @@ def test_a_views_link_reads_back_as_the_same_view():
     }
 
 
+def test_a_slider_shows_its_bounds_as_they_are():
+    assert session.slider_format(0.0, 1.0, 0.2, 0.8) == "%.2f"
+    assert session.slider_format(0.0, 0.15, 0.005, 0.05) == "%.3f"  # not "0.01"
+    assert session.slider_format(0.0, 0.0625) == "%.4f"
+    assert session.slider_format(1 / 3) == "%.6f"
+
+
 def test_assumption_bounds_follow_the_schema():
     assert session.assumption_bounds("follow_through", 0.2, 0.8) == (0.0, 1.0)
     assert session.assumption_bounds("cost_sensitivity", 0.5, 3.0) == (0.0, 9.0)
@@ -226,6 +233,14 @@ def test_the_pages_address_follows_the_controls():
     }
     assert (link["scenario"], link["posture"], link["seed"]) == ("troops", "ambiguity", "9")
     assert link["replicates"] == "300"
+
+
+def test_the_page_says_the_replicates_limit_in_words_and_shows_small_bounds_exactly():
+    test = app(scenario="status_quo")
+    limit = f"At most {session.MAX_REPLICATES:,} replicates"
+    assert any(caption.value.startswith(limit) for caption in test.sidebar.caption)
+    nuclear = next(s for s in test.slider if s.label == "nuclear use in conflict")
+    assert nuclear.proto.format == "%.3f"
 
 
 def test_page_shows_numbers_figures_table_and_a_story():

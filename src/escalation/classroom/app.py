@@ -147,6 +147,10 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
         key=f"{scenario}:replicates",
         help=f"Replicates x months at most {session.MAX_REPLICATE_MONTHS:,}",
     )
+    bar.caption(
+        f"At most {session.MAX_REPLICATES:,} replicates, and replicates x months at most "
+        f"{session.MAX_REPLICATE_MONTHS:,}: a larger number is not taken."
+    )
     months = bar.number_input(
         "Months",
         1,
@@ -174,6 +178,7 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
                     float(lower),
                     float(upper),
                     (float(low), float(high)),
+                    format=session.slider_format(lower, upper, low, high),
                     key=f"{scenario}:range:{name}",
                 )
             )

@@ -93,6 +93,18 @@ def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]
     return lower, upper
 
 
+def slider_format(*values: float) -> str:
+    """The printf format of a slider: enough decimals to show every one of ``values`` exactly.
+
+    Streamlit shows two decimals by default, so a bound of 0.005 reads "0.01"; this gives the
+    fewest decimals (2 to 6) that print each value as it is.
+    """
+    for decimals in range(2, 7):
+        if all(abs(round(value, decimals) - value) < 1e-12 for value in values):
+            return f"%.{decimals}f"
+    return "%.6f"
+
+
 def build_settings(
     scenario: str,
     *,
