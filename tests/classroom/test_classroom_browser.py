@@ -109,6 +109,57 @@ def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(brows
     assert "0.0.0.0" not in output
 
 
+#: Elements whose text Streamlit cuts with an ellipsis when it does not fit.
+CUT_TEXT = """Array.from(document.querySelectorAll(
+    '[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"] *'))
+  .filter(e => e.children.length === 0 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent)"""
+#: For each story box (Streamlit nests two blocks of its height): where it is, the height of its
+#: title, and how far down the box its first bullet is.
+STORY_BOXES = """Array.from(document.querySelectorAll('[data-testid="stVerticalBlock"]'))
+  .filter(b => b.getBoundingClientRect().height === 560 && b.querySelector('li'))
+  .map(b => {
+    const top = b.getBoundingClientRect().top;
+    const title = b.querySelector('h1, h2, h3');
+    return [b.getBoundingClientRect().left, title ? title.getBoundingClientRect().height : 0,
+            b.querySelector('li').getBoundingClientRect().top - top];
+  })"""
+
+
+def test_compare_mode_fits_a_projector_and_shows_the_stories_first_lines(browser, tmp_path):
+    """At 1280 x 720 no headline label or value is cut, and each story box shows its story
+    (its title takes at most two lines, its first month within the box's first screen)."""
+    port = free_port()
+    command = Path(sys.executable).with_name("escalation-dashboard")
+    process = subprocess.Popen(
+        [str(command), "--server.port", str(port), "--server.headless", "true"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(port, process)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"http://127.0.0.1:{port}/?mode=compare&scenario=instructors&replicates=300")
+        page.wait_for_selector("text=Computed and drawn in", timeout=90_000)
+        page.wait_for_timeout(500)  # layout settles
+        labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+        cut = page.evaluate(CUT_TEXT)
+        boxes = page.evaluate(STORY_BOXES)
+        page.close()
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    assert len(labels) == 10  # five headline numbers for each policy
+    assert cut == []
+    boxes = {left: rest for left, *rest in boxes}  # one per box
+    assert len(boxes) == 2
+    for title_height, first_bullet in boxes.values():
+        assert title_height < 80  # two lines of a small heading, not an 8-line H1
+        assert first_bullet < 400  # within the box's first screen (its height is 560 px)
+
+
 def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
     folder = tmp_path / "run"
     bin_folder = Path(sys.executable).parent

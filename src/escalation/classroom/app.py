@@ -234,16 +234,27 @@ def _timing_warnings(chosen: dict[str, Any]) -> None:
             )
 
 
-def _metrics(run: session.Run) -> None:
+def _metrics(run: session.Run, per_row: int = len(METRICS) + 1) -> None:
+    """The headline numbers, ``per_row`` to a row.
+
+    Compare mode's half-width columns take two to a row, so that no label or value is cut at
+    projector size (1280 x 720).
+    """
     probabilities = run.summary["probabilities"]
-    means = run.summary["means"]
-    columns = st.columns(len(METRICS) + 1)
-    for column, name in zip(columns, METRICS, strict=False):
-        item = probabilities[name]
-        column.metric(item["label"], f"{item['p']:.1%}", help=BAND_NOTE)
-        column.caption(intervals(item))
-    position = means["ukraine_position_final"]
-    columns[-1].metric("Ukraine's final position (mean)", f"{position['mean']:.1f}%")
+    position = run.summary["means"]["ukraine_position_final"]
+    cells = [
+        (probabilities[name]["label"], f"{probabilities[name]['p']:.1%}", probabilities[name])
+        for name in METRICS
+    ]
+    cells.append(("Ukraine's final position (mean)", f"{position['mean']:.1f}%", None))
+    for start in range(0, len(cells), per_row):
+        row = cells[start : start + per_row]
+        for column, (label, value, item) in zip(st.columns(per_row), row, strict=False):
+            if item is None:
+                column.metric(label, value)
+            else:
+                column.metric(label, value, help=BAND_NOTE)
+                column.caption(intervals(item))
 
 
 def probability_table(run: session.Run) -> pd.DataFrame:
@@ -354,7 +365,7 @@ def _compare(chosen: dict[str, Any], first: session.Run, second: session.Run) ->
             st.markdown(
                 f"**{label.capitalize()}** — {policy_words(run.summary['config']['policy'])}"
             )
-            _metrics(run)
+            _metrics(run, per_row=2)
             _show(ladder_figure(run.trajectories, run_title(run.summary, "escalation ladder")))
     differences = session.paired_differences(first, second)
     st.subheader("Paired differences (second minus first), with both intervals")

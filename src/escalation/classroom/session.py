@@ -30,7 +30,6 @@ from escalation.config.schema import (
 )
 from escalation.config.validation import validate
 from escalation.model import EscalationModel
-from escalation.run.figure_data import policy_words
 from escalation.run.narrative.story import tell
 from escalation.run.results import PROBABILITIES, mean_interval, summarize
 from escalation.run.runs import run_meta
@@ -312,18 +311,21 @@ def contrasting_replicate(first: Run, second: Run, *, labels: tuple[str, str]) -
 
 
 def story(run_: Run, replicate: int, *, note: str = "") -> str:
-    """The Markdown narrative of one replicate of a run (``run.narrative.story.tell``)."""
+    """The Markdown narrative of one replicate of a run (``run.narrative.story.tell``).
+
+    Its title is short ("The story — replicate N"): the page names the scenario and policy
+    above the box, and a long title would fill the box's first screen at projector size.
+    """
     trajectory = run_.trajectories[run_.trajectories["replicate"] == replicate]
     outcome = run_.outcomes[run_.outcomes["replicate"] == replicate]
     if trajectory.empty or outcome.empty:
         raise ConfigError(
             f"replicate {replicate} is not in this run (0 to {len(run_.outcomes) - 1})"
         )
-    title = f"{run_.settings.scenario.title} ({policy_words(policy_config(run_.settings))})"
     return tell(
         trajectory,
         outcome.iloc[0],
-        title=title,
+        title="The story",  # the page names the scenario and policy above the box
         posture=run_.settings.policy.posture.value,
         note=note,
     )
