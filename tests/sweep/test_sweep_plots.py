@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import FIGURES, FIXED, ORDER, conflict, full_grid, sweep_summary
+from synthetic import (
+    FIGURES,
+    FIXED,
+    ORDER,
+    conflict,
+    differences_table,
+    full_grid,
+    sweep_summary,
+)
 
 from escalation.run.results import PROBABILITIES
 from escalation.sweep import figures as sweep_plots
@@ -124,6 +132,60 @@ def test_heatmap_grid_rejects_duplicate_cells():
     doubled = pd.concat([summary, summary], ignore_index=True)
     with pytest.raises(ValueError, match="several rows"):
         sweep_plots.heatmap_grid(doubled, "direct_conflict", "troops", None, [])
+
+
+def test_within_noise_marks_the_policies_whose_difference_interval_holds_zero():
+    summary = pd.DataFrame({"job": [0, 1, 2, 3, 4], "direct_conflict": [0.1] * 5})
+    differences = pd.DataFrame(
+        {
+            "job": [0, 1, 2, 3],
+            "baseline_job": [0] * 4,
+            "direct_conflict_diff_low": [0.0, -0.02, 0.001, -0.05],
+            "direct_conflict_diff_high": [0.0, 0.01, 0.03, -0.001],
+        }
+    )
+    marks = sweep_plots.within_noise(summary, differences, "direct_conflict")
+    # 0: the baseline; 1: holds 0; 2 and 3: above and below 0; 4: no difference row.
+    np.testing.assert_array_equal(marks.to_numpy(), [np.nan, 1.0, 0.0, 0.0, np.nan])
+    assert sweep_plots.is_baseline(summary, differences).tolist() == [True] + [False] * 4
+    assert sweep_plots.within_noise(summary, None, "direct_conflict").isna().all()
+    assert not sweep_plots.is_baseline(summary, None).any()
+
+
+def test_heatmap_hatches_and_marks_exactly_the_cells_within_noise(tmp_path, monkeypatch):
+    from matplotlib.patches import Rectangle
+
+    from escalation.sweep import heatmap as sweep_heatmap
+
+    summary = sweep_summary(["troops", "posture"])
+    differences = differences_table(summary, baseline=0, half=0.03)
+    drawn = {}
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        drawn["hatched"] = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+        drawn["outlined"] = [
+            p for p in ax.patches if isinstance(p, Rectangle) and not p.get_hatch()
+        ]
+        drawn["texts"] = [t.get_text() for t in ax.texts]
+        drawn["legend"] = [t.get_text() for t in fig.legends[0].get_texts()]
+
+    monkeypatch.setattr(sweep_heatmap, "save_figure", keep)
+    sweep_plots.plot_heatmap(
+        summary, "direct_conflict", tmp_path / "h.png", sweep_name="s", differences=differences
+    )
+    marks = sweep_plots.within_noise(summary, differences, "direct_conflict")
+    expected = summary.loc[marks == 1.0, "direct_conflict"]
+    assert 0 < len(expected) < len(summary) - 1  # some cells within noise, some not
+    assert len(drawn["hatched"]) == len(expected)
+    noisy_texts = sorted(t for t in drawn["texts"] if t.startswith(sweep_plots.NOISE_MARK))
+    assert noisy_texts == sorted(f"{sweep_plots.NOISE_MARK} {p * 100:.1f}%" for p in expected)
+    assert len(drawn["outlined"]) == 1  # the baseline
+    assert drawn["legend"] == [sweep_plots.NOISE_LABEL, sweep_plots.BASELINE_LABEL]
+    grid = sweep_plots.heatmap_grid(summary, "direct_conflict", "troops", "posture", [])[()]
+    centres = sorted((round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in drawn["hatched"])
+    cells = [(j, i) for (i, j), value in np.ndenumerate(grid.to_numpy()) if value in set(expected)]
+    assert centres == sorted(cells)
 
 
 def test_pareto_front_hand_made_case_with_ties():

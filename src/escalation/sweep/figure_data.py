@@ -38,6 +38,16 @@ RANKING_OUTCOME = "direct_conflict"
 
 TRADEOFF_FILE = "tradeoff.png"
 
+NOISE_MARK = "≈"
+"""Prefix of a heatmap cell whose paired difference from the baseline is within noise."""
+
+NOISE_LABEL = (
+    f"{NOISE_MARK}, hatched: within noise of the baseline policy (the 95% Monte Carlo interval "
+    "of the paired difference holds 0)"
+)
+BASELINE_LABEL = "Outlined: the baseline policy the differences are taken from"
+"""Legend entries of the heatmaps' marks."""
+
 PROBABILITY_LABEL = "Probability over the run (%)"
 """Label of every probability axis and colour bar, in %."""
 
@@ -254,6 +264,52 @@ def heatmap_grid(
         grid.columns.name = x
         grids[tuple(key)] = grid
     return grids
+
+
+def within_noise(
+    summary: pd.DataFrame, differences: pd.DataFrame | None, outcome: str
+) -> pd.Series:
+    """Whether each policy's paired difference from the baseline in an outcome is within noise.
+
+    Rule: within noise when the 95% Monte Carlo interval of the paired difference
+    (``NAME_diff_low`` to ``NAME_diff_high`` of the sweep's ``differences.csv``,
+    ``escalation.sweep.differences``) holds 0; the baseline policy itself is not marked.
+
+    Args:
+        summary: Sweep summary, one row per policy, with a ``job`` column.
+        differences: The sweep's differences table (``job``, ``baseline_job`` and the
+            ``NAME_diff_low``/``NAME_diff_high`` columns), or None when there is none.
+        outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
+
+    Returns:
+        A float series on the summary's index: 1.0 within noise, 0.0 beyond it, NaN for the
+        baseline and for a policy without a difference (no table, no row, no ``job``).
+    """
+    marks = pd.Series(np.nan, index=summary.index, name="within_noise", dtype=float)
+    if differences is None or "job" not in summary.columns or "job" not in differences.columns:
+        return marks
+    table = differences.set_index("job")
+    low = summary["job"].map(table[f"{outcome}_diff_low"]).astype(float)
+    high = summary["job"].map(table[f"{outcome}_diff_high"]).astype(float)
+    known = low.notna() & high.notna() & ~is_baseline(summary, differences)
+    marks[known] = ((low[known] <= 0.0) & (high[known] >= 0.0)).astype(float)
+    return marks
+
+
+def is_baseline(summary: pd.DataFrame, differences: pd.DataFrame | None) -> pd.Series:
+    """Which row of the summary is the baseline policy of the sweep's differences.
+
+    Args:
+        summary: Sweep summary, one row per policy, with a ``job`` column.
+        differences: The sweep's differences table (with ``baseline_job``), or None.
+
+    Returns:
+        A boolean series on the summary's index; all False without a table or a ``job`` column.
+    """
+    if differences is None or "job" not in summary.columns or differences.empty:
+        return pd.Series(False, index=summary.index, name="baseline", dtype=bool)
+    baselines = set(differences["baseline_job"].dropna().astype(int))
+    return summary["job"].isin(baselines).rename("baseline")
 
 
 def pareto_front(
