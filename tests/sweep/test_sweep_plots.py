@@ -207,6 +207,71 @@ def test_pareto_front_hand_made_case_with_ties():
     assert on_front == ["A", "C", "D", "F", "G"]
 
 
+def test_pareto_front_on_intervals_dominates_only_beyond_them():
+    table = pd.DataFrame(
+        {
+            "name": ["A", "B", "C", "D", "E"],
+            "direct_conflict": [0.10, 0.11, 0.30, 0.05, 0.20],
+            "direct_conflict_low": [0.08, 0.09, 0.27, 0.03, 0.12],
+            "direct_conflict_high": [0.12, 0.13, 0.33, 0.07, 0.28],
+            "ukraine_position_final_mean": [80.0, 79.5, 70.0, 90.0, 75.0],
+            "ukraine_position_final_mean_low": [79.0, 78.5, 69.0, np.nan, 74.0],
+            "ukraine_position_final_mean_high": [81.0, 80.5, 71.0, np.nan, 76.0],
+        }
+    )
+    points = sweep_plots.pareto_front(table)
+    intervals = sweep_plots.pareto_front(table, intervals=True)
+    # On the estimates D beats everyone. On the intervals too: every other risk interval lies
+    # wholly above D's 3-7%, and D's position (missing bounds count as its estimate, 90) above
+    # every other position interval.
+    assert table.loc[points, "name"].tolist() == ["D"]
+    assert table.loc[intervals, "name"].tolist() == ["D"]
+    without_d = table[table["name"] != "D"]
+    # A beats C (12% < 27%, 79 > 71) but not B (intervals overlap on both axes) nor E (its
+    # risk interval 8-12% touches E's 12-28%: not wholly below).
+    assert without_d.loc[sweep_plots.pareto_front(without_d), "name"].tolist() == ["A"]
+    kept = sweep_plots.pareto_front(without_d, intervals=True)
+    assert without_d.loc[kept, "name"].tolist() == ["A", "B", "E"]
+
+
+def test_tradeoff_figure_draws_the_interval_rule_and_numbers_every_policy(tmp_path, monkeypatch):
+    from escalation.sweep import tradeoff
+
+    summary = full_grid()
+    drawn = {}
+
+    def keep(fig, path):
+        ax, key_ax = fig.axes
+        drawn["numbers"] = [
+            number for text in ax.texts for number in re.split(r",\s*", text.get_text())
+        ]
+        drawn["key"] = "\n".join(text.get_text() for text in key_ax.texts)
+        drawn["points"] = {
+            container.get_label(): len(container.lines[0].get_xdata())
+            for container in ax.containers
+        }
+
+    monkeypatch.setattr(tradeoff, "save_figure", keep)
+    sweep_plots.plot_tradeoff(summary, tmp_path / "t.png", sweep_name="s")
+    front = sweep_plots.pareto_front(summary, intervals=True)
+    assert 0 < front.sum() < len(summary)  # some dominated beyond the intervals, some not
+    assert front.sum() > sweep_plots.pareto_front(summary).sum()  # the intervals keep more
+    assert drawn["points"] == {
+        sweep_plots.FRONT_LABEL: front.sum(),
+        sweep_plots.DOMINATED_LABEL: len(summary) - front.sum(),
+    }
+    # Every policy is numbered on the plot once, 1..54, and named in the key under its number.
+    assert sorted(int(n) for n in drawn["numbers"]) == list(range(1, len(summary) + 1))
+    key = drawn["key"].replace("\n        ", " ")
+    assert " ".join(sweep_plots.DOMINANCE_RULE.split()) in " ".join(key.split())
+    assert sweep_plots.OTHERS_HEADER in key
+    for _, row in summary.iterrows():
+        name = sweep_plots.policy_label(row, list(ORDER), values_only=True)
+        assert len(re.findall(rf"^\d+\.  {re.escape(name)}   \(", key, re.M)) == 1
+    numbered = [int(n) for n in re.findall(r"^(\d+)\.  ", key, re.M)]
+    assert numbered == list(range(1, len(summary) + 1))
+
+
 def test_pareto_front_other_columns():
     table = pd.DataFrame({"risk": [0.1, 0.2, 0.3], "gain": [3.0, 1.0, 2.0]})
     front = sweep_plots.pareto_front(table, risk="risk", benefit="gain")
