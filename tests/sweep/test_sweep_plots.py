@@ -268,6 +268,7 @@ def test_tradeoff_figure_draws_the_interval_rule_and_numbers_every_policy(tmp_pa
     for _, row in summary.iterrows():
         name = sweep_plots.policy_label(row, list(ORDER), values_only=True)
         assert len(re.findall(rf"^\d+\.  {re.escape(name)}   \(", key, re.M)) == 1
+    assert sweep_plots.NO_OTHERS not in key
     numbered = [int(n) for n in re.findall(r"^(\d+)\.  ", key, re.M)]
     assert numbered == list(range(1, len(summary) + 1))
 

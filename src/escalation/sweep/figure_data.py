@@ -62,6 +62,7 @@ KEY_HEADER = (
     f"Non-dominated policies by increasing risk (P({PROBABILITIES[RISK]}), Ukraine's position):"
 )
 OTHERS_HEADER = "Dominated policies by increasing risk:"
+NO_OTHERS = "Dominated policies: none (every policy's intervals overlap those of each better one)."
 """Legend entries, the dominance rule and the key's headers of the trade-off figure."""
 
 EXTRA_DIMENSIONS: tuple[str, ...] = ("scenario", "seed", "months", "replicates")

@@ -29,6 +29,7 @@ from escalation.sweep.figure_data import (
     FRONT_COLOUR,
     FRONT_LABEL,
     KEY_HEADER,
+    NO_OTHERS,
     OTHERS_HEADER,
     RISK,
     _and,
@@ -132,7 +133,7 @@ def plot_tradeoff(
         sections = [
             [DOMINANCE_RULE, *named],
             [header, *(key_lines or ["(none)"])],
-            ["", OTHERS_HEADER, *other_lines] if other_lines else [],
+            ["", OTHERS_HEADER, *other_lines] if other_lines else ["", NO_OTHERS],
             missing_line,
         ]
         lines = [line for section in sections for line in section]
