@@ -138,3 +138,20 @@ def sweep_summary(swept: list[str], *, seed: int = 0) -> pd.DataFrame:
 
 def full_grid() -> pd.DataFrame:
     return sweep_summary(["instructors", "troops", "deep_strikes", "posture"])
+
+
+def differences_table(
+    summary: pd.DataFrame, *, baseline: int = 0, half: float = 0.03
+) -> pd.DataFrame:
+    """A ``differences.csv`` table for a synthetic sweep: job ``baseline`` is the baseline, each
+    difference's 95% interval is the difference ± ``half`` (so within noise when |diff| <= half).
+    """
+    table = summary[["job"]].copy()
+    table["baseline_job"] = baseline
+    base = summary.set_index("job")
+    for name in SCALED_OUTCOMES:
+        diff = summary[name] - base.loc[baseline, name]
+        table[f"{name}_diff"] = diff
+        table[f"{name}_diff_low"] = diff - half
+        table[f"{name}_diff_high"] = diff + half
+    return table

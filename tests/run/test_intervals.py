@@ -190,7 +190,15 @@ def test_the_caveat_says_what_the_two_intervals_are_and_that_the_band_follows_si
 def test_outcome_probabilities_carry_the_band_and_nan_without_one():
     summary = summarize(split_draws(), META)
     table = outcome_probabilities(summary).set_index("outcome")
-    assert list(table.columns) == ["label", "p", "low", "high", "band_low", "band_high"]
+    assert list(table.columns) == [
+        "label",
+        "p",
+        "low",
+        "high",
+        "band_low",
+        "band_high",
+        "definition",
+    ]
     assert tuple(table.loc["direct_conflict", ["band_low", "band_high"]]) == (0.0, 1.0)
     war = np.array([1.0, 0.0] * 10)
     single = outcome_probabilities(summarize(outcomes(war, np.zeros(20, int)), META))

@@ -77,6 +77,53 @@ def test_ladder_figure_names_every_rung_on_its_axis(tmp_path, monkeypatch):
     assert drawn["ylim"] == pytest.approx((-0.5, len(Rung) - 0.5))
 
 
+def test_ladder_figure_says_its_colour_hides_the_lower_rungs_in_force(tmp_path, monkeypatch):
+    drawn = {}
+
+    def keep(fig, path):
+        drawn["note"] = fig.axes[0].get_legend().get_title().get_text()
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    plots.plot_ladder(synthetic_trajectories(), "Ladder", tmp_path / "ladder.png")
+    assert drawn["note"] == run_figure_data.LADDER_NOTE
+    assert "lower rungs in force are not shown" in run_figure_data.LADDER_NOTE
+
+
+def test_every_outcome_has_a_definition_that_tells_the_overlapping_ones_apart():
+    from escalation.run.results import DEFINITIONS, PROBABILITIES
+
+    assert list(DEFINITIONS) == list(PROBABILITIES)
+    assert all(len(definition) > 20 for definition in DEFINITIONS.values())
+    assert "needs no NATO war" in DEFINITIONS["nuclear_use"]
+    assert "in Ukraine or against NATO" in DEFINITIONS["nuclear_use"]
+    assert "any NATO-Russia military clash" in DEFINITIONS["contained_clash"]
+    assert "war" in DEFINITIONS["direct_conflict"]
+    assert len(set(DEFINITIONS.values())) == len(DEFINITIONS)
+
+
+def test_outcomes_figure_names_each_outcome_and_its_definition(tmp_path, monkeypatch):
+    from escalation.run.results import DEFINITIONS
+
+    drawn = {}
+
+    def keep(fig, path):
+        drawn["labels"] = [label.get_text() for label in fig.axes[0].get_yticklabels()]
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    summary = run_summary()
+    plots.plot_outcomes(summary, tmp_path / "outcomes.png")
+    table = run_figure_data.outcome_probabilities(summary)
+    assert table["definition"].tolist() == [DEFINITIONS[name] for name in table["outcome"]]
+    assert drawn["labels"] == run_figure_data.outcome_tick_labels(table)
+    for label, name, definition in zip(
+        drawn["labels"], table["label"], table["definition"], strict=True
+    ):
+        first, _, rest = label.partition("\n")
+        assert first == name
+        assert rest.replace("\n", " ") == f"({definition})"
+        assert max(len(line) for line in rest.splitlines()) <= run_figure_data.DEFINITION_WIDTH
+
+
 def test_median_rung_by_month():
     median = run_figure_data.median_rung(synthetic_trajectories())
     assert median.to_dict() == {1: 3.0, 2: 4.0, 3: float(Rung.CONTAINED_CLASH)}
@@ -100,7 +147,16 @@ def test_position_bands_median_and_ordering():
 
 def test_outcome_probabilities_keeps_summary_order_and_values():
     table = run_figure_data.outcome_probabilities(run_summary())
-    assert list(table.columns) == ["outcome", "label", "p", "low", "high", "band_low", "band_high"]
+    assert list(table.columns) == [
+        "outcome",
+        "label",
+        "p",
+        "low",
+        "high",
+        "band_low",
+        "band_high",
+        "definition",
+    ]
     assert table[["band_low", "band_high"]].isna().all().all()  # a summary without bands
     assert table["outcome"].tolist() == ["russian_retaliation", "direct_conflict", "nuclear_use"]
     assert table["label"].tolist() == [

@@ -171,22 +171,25 @@ def test_plot_formats_are_read_in_order_without_repeats():
     assert Plots(format=" PNG, svg,png ,pdf").formats == ["png", "svg", "pdf"]
 
 
-def test_heatmaps_of_one_sweep_share_one_colour_scale(tmp_path, monkeypatch):
-    tops = []
+def test_each_heatmap_has_its_own_colour_scale_from_its_own_range(tmp_path, monkeypatch):
+    tops = {}
 
     def keep(fig, path):
         if path.name.startswith("heatmap_"):
-            tops.append(fig.axes[0].get_images()[0].norm.vmax)
+            tops[path.name] = fig.axes[0].get_images()[0].norm
 
     monkeypatch.setattr(sweep_heatmap, "save_figure", keep)
     summary = full_grid()
+    summary["russian_retaliation"] = summary["direct_conflict"] / 5  # a rarer outcome
     sweep_plots.draw_sweep_figures(summary, tmp_path, sweep_name="policy_grid")
-    highest = summary[list(sweep_plots.HEATMAP_OUTCOMES)].to_numpy().max() * 100
     assert len(tops) == 2
-    assert (
-        tops[0] == tops[1] == sweep_plots.shared_colour_top(summary, sweep_plots.HEATMAP_OUTCOMES)
-    )
-    assert tops[0] >= highest
+    for outcome in sweep_plots.HEATMAP_OUTCOMES:
+        norm = tops[f"heatmap_{outcome}.png"]
+        highest = summary[outcome].max() * 100
+        assert norm.vmin == 0.0
+        assert norm.vmax == sweep_plots.colour_top(summary, [outcome])
+        assert highest <= norm.vmax < 2.5 * highest  # its own range, rounded up
+    assert tops["heatmap_russian_retaliation.png"].vmax < tops["heatmap_direct_conflict.png"].vmax
 
 
 def test_a_54_policy_ranking_fits_a_16_9_slide_with_the_top_and_bottom_ten(tmp_path, monkeypatch):

@@ -12,7 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import FIGURES, FIXED, ORDER, conflict, full_grid, sweep_summary
+from synthetic import (
+    FIGURES,
+    FIXED,
+    ORDER,
+    conflict,
+    differences_table,
+    full_grid,
+    sweep_summary,
+)
 
 from escalation.run.results import PROBABILITIES
 from escalation.sweep import figures as sweep_plots
@@ -126,6 +134,60 @@ def test_heatmap_grid_rejects_duplicate_cells():
         sweep_plots.heatmap_grid(doubled, "direct_conflict", "troops", None, [])
 
 
+def test_within_noise_marks_the_policies_whose_difference_interval_holds_zero():
+    summary = pd.DataFrame({"job": [0, 1, 2, 3, 4], "direct_conflict": [0.1] * 5})
+    differences = pd.DataFrame(
+        {
+            "job": [0, 1, 2, 3],
+            "baseline_job": [0] * 4,
+            "direct_conflict_diff_low": [0.0, -0.02, 0.001, -0.05],
+            "direct_conflict_diff_high": [0.0, 0.01, 0.03, -0.001],
+        }
+    )
+    marks = sweep_plots.within_noise(summary, differences, "direct_conflict")
+    # 0: the baseline; 1: holds 0; 2 and 3: above and below 0; 4: no difference row.
+    np.testing.assert_array_equal(marks.to_numpy(), [np.nan, 1.0, 0.0, 0.0, np.nan])
+    assert sweep_plots.is_baseline(summary, differences).tolist() == [True] + [False] * 4
+    assert sweep_plots.within_noise(summary, None, "direct_conflict").isna().all()
+    assert not sweep_plots.is_baseline(summary, None).any()
+
+
+def test_heatmap_hatches_and_marks_exactly_the_cells_within_noise(tmp_path, monkeypatch):
+    from matplotlib.patches import Rectangle
+
+    from escalation.sweep import heatmap as sweep_heatmap
+
+    summary = sweep_summary(["troops", "posture"])
+    differences = differences_table(summary, baseline=0, half=0.03)
+    drawn = {}
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        drawn["hatched"] = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch()]
+        drawn["outlined"] = [
+            p for p in ax.patches if isinstance(p, Rectangle) and not p.get_hatch()
+        ]
+        drawn["texts"] = [t.get_text() for t in ax.texts]
+        drawn["legend"] = [t.get_text() for t in fig.legends[0].get_texts()]
+
+    monkeypatch.setattr(sweep_heatmap, "save_figure", keep)
+    sweep_plots.plot_heatmap(
+        summary, "direct_conflict", tmp_path / "h.png", sweep_name="s", differences=differences
+    )
+    marks = sweep_plots.within_noise(summary, differences, "direct_conflict")
+    expected = summary.loc[marks == 1.0, "direct_conflict"]
+    assert 0 < len(expected) < len(summary) - 1  # some cells within noise, some not
+    assert len(drawn["hatched"]) == len(expected)
+    noisy_texts = sorted(t for t in drawn["texts"] if t.startswith(sweep_plots.NOISE_MARK))
+    assert noisy_texts == sorted(f"{sweep_plots.NOISE_MARK} {p * 100:.1f}%" for p in expected)
+    assert len(drawn["outlined"]) == 1  # the baseline
+    assert drawn["legend"] == [sweep_plots.NOISE_LABEL, sweep_plots.BASELINE_LABEL]
+    grid = sweep_plots.heatmap_grid(summary, "direct_conflict", "troops", "posture", [])[()]
+    centres = sorted((round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in drawn["hatched"])
+    cells = [(j, i) for (i, j), value in np.ndenumerate(grid.to_numpy()) if value in set(expected)]
+    assert centres == sorted(cells)
+
+
 def test_pareto_front_hand_made_case_with_ties():
     table = pd.DataFrame(
         {
@@ -143,6 +205,72 @@ def test_pareto_front_hand_made_case_with_ties():
     # C and D tie exactly and both stay. H has no risk estimate. I: G has same
     # territory at less risk.
     assert on_front == ["A", "C", "D", "F", "G"]
+
+
+def test_pareto_front_on_intervals_dominates_only_beyond_them():
+    table = pd.DataFrame(
+        {
+            "name": ["A", "B", "C", "D", "E"],
+            "direct_conflict": [0.10, 0.11, 0.30, 0.05, 0.20],
+            "direct_conflict_low": [0.08, 0.09, 0.27, 0.03, 0.12],
+            "direct_conflict_high": [0.12, 0.13, 0.33, 0.07, 0.28],
+            "ukraine_position_final_mean": [80.0, 79.5, 70.0, 90.0, 75.0],
+            "ukraine_position_final_mean_low": [79.0, 78.5, 69.0, np.nan, 74.0],
+            "ukraine_position_final_mean_high": [81.0, 80.5, 71.0, np.nan, 76.0],
+        }
+    )
+    points = sweep_plots.pareto_front(table)
+    intervals = sweep_plots.pareto_front(table, intervals=True)
+    # On the estimates D beats everyone. On the intervals too: every other risk interval lies
+    # wholly above D's 3-7%, and D's position (missing bounds count as its estimate, 90) above
+    # every other position interval.
+    assert table.loc[points, "name"].tolist() == ["D"]
+    assert table.loc[intervals, "name"].tolist() == ["D"]
+    without_d = table[table["name"] != "D"]
+    # A beats C (12% < 27%, 79 > 71) but not B (intervals overlap on both axes) nor E (its
+    # risk interval 8-12% touches E's 12-28%: not wholly below).
+    assert without_d.loc[sweep_plots.pareto_front(without_d), "name"].tolist() == ["A"]
+    kept = sweep_plots.pareto_front(without_d, intervals=True)
+    assert without_d.loc[kept, "name"].tolist() == ["A", "B", "E"]
+
+
+def test_tradeoff_figure_draws_the_interval_rule_and_numbers_every_policy(tmp_path, monkeypatch):
+    from escalation.sweep import tradeoff
+
+    summary = full_grid()
+    drawn = {}
+
+    def keep(fig, path):
+        ax, key_ax = fig.axes
+        drawn["numbers"] = [
+            number for text in ax.texts for number in re.split(r",\s*", text.get_text())
+        ]
+        drawn["key"] = "\n".join(text.get_text() for text in key_ax.texts)
+        drawn["points"] = {
+            container.get_label(): len(container.lines[0].get_xdata())
+            for container in ax.containers
+        }
+
+    monkeypatch.setattr(tradeoff, "save_figure", keep)
+    sweep_plots.plot_tradeoff(summary, tmp_path / "t.png", sweep_name="s")
+    front = sweep_plots.pareto_front(summary, intervals=True)
+    assert 0 < front.sum() < len(summary)  # some dominated beyond the intervals, some not
+    assert front.sum() > sweep_plots.pareto_front(summary).sum()  # the intervals keep more
+    assert drawn["points"] == {
+        sweep_plots.FRONT_LABEL: front.sum(),
+        sweep_plots.DOMINATED_LABEL: len(summary) - front.sum(),
+    }
+    # Every policy is numbered on the plot once, 1..54, and named in the key under its number.
+    assert sorted(int(n) for n in drawn["numbers"]) == list(range(1, len(summary) + 1))
+    key = drawn["key"].replace("\n        ", " ")
+    assert " ".join(sweep_plots.DOMINANCE_RULE.split()) in " ".join(key.split())
+    assert sweep_plots.OTHERS_HEADER in key
+    for _, row in summary.iterrows():
+        name = sweep_plots.policy_label(row, list(ORDER), values_only=True)
+        assert len(re.findall(rf"^\d+\.  {re.escape(name)}   \(", key, re.M)) == 1
+    assert sweep_plots.NO_OTHERS not in key
+    numbered = [int(n) for n in re.findall(r"^(\d+)\.  ", key, re.M)]
+    assert numbered == list(range(1, len(summary) + 1))
 
 
 def test_pareto_front_other_columns():

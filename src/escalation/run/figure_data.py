@@ -16,6 +16,7 @@ import pandas as pd
 
 from escalation.config.changes import changes_words
 from escalation.ladder import Rung, rung_labels
+from escalation.run.results import DEFINITIONS
 
 BAND_QUANTILES: dict[str, float] = {"p5": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
 """Quantiles of Ukraine's position drawn in the fan chart, by column name."""
@@ -101,9 +102,11 @@ def outcome_probabilities(summary: Mapping[str, Any]) -> pd.DataFrame:
             the bands, when there is none); probabilities in 0..1.
 
     Returns:
-        A frame with columns ``outcome``, ``label``, ``p``, ``low``, ``high``, ``band_low`` and
-        ``band_high`` (NaN for no band), one row per outcome, in the order given in the summary.
-        A missing label falls back to the outcome name.
+        A frame with columns ``outcome``, ``label``, ``p``, ``low``, ``high``, ``band_low``,
+        ``band_high`` (NaN for no band) and ``definition`` (what the outcome counts, from
+        ``escalation.run.results.DEFINITIONS``; "" for an outcome it does not define), one row
+        per outcome, in the order given in the summary. A missing label falls back to the
+        outcome name.
     """
     rows = [
         {
@@ -114,12 +117,40 @@ def outcome_probabilities(summary: Mapping[str, Any]) -> pd.DataFrame:
             "high": float(entry["high"]),
             "band_low": _number(entry.get("band_low")),
             "band_high": _number(entry.get("band_high")),
+            "definition": DEFINITIONS.get(outcome, ""),
         }
         for outcome, entry in summary["probabilities"].items()
     ]
     return pd.DataFrame(
-        rows, columns=["outcome", "label", "p", "low", "high", "band_low", "band_high"]
+        rows,
+        columns=["outcome", "label", "p", "low", "high", "band_low", "band_high", "definition"],
     )
+
+
+DEFINITION_WIDTH = 50
+"""Characters per line of an outcome's definition under its name on the outcomes figure."""
+
+LADDER_NOTE = "Colour: the highest rung in force; lower rungs in force are not shown"
+"""The ladder figure's note on what its colour leaves out (deep strikes under troops, ...)."""
+
+
+def outcome_tick_labels(table: pd.DataFrame, width: int = DEFINITION_WIDTH) -> list[str]:
+    """The outcomes figure's row labels: each outcome's name, then its definition below it.
+
+    Args:
+        table: ``outcome_probabilities``'s table (columns ``label`` and ``definition``).
+        width: Characters per line of the definition, wrapped at spaces.
+
+    Returns:
+        One label per row: the name alone when the definition is empty, else the name and, on
+        the lines below, the definition in parentheses.
+    """
+    import textwrap
+
+    return [
+        "\n".join([label, *textwrap.wrap(f"({definition})", width)]) if definition else label
+        for label, definition in zip(table["label"], table["definition"], strict=True)
+    ]
 
 
 def _number(value: Any) -> float:

@@ -29,10 +29,12 @@ from escalation.figure_style import (
     set_title,
 )
 from escalation.run.figure_data import (
+    LADDER_NOTE,
     ladder_distribution,
     median_rung,
     month_label,
     outcome_probabilities,
+    outcome_tick_labels,
     position_bands,
     rare_rung_shares,
     run_title,
@@ -73,9 +75,11 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
     """The escalation ladder: a heatmap of rungs over months above a panel of the rare rungs.
 
     Months run along the x axis (labelled with dates), rungs up the y axis (labelled with rung
-    names), colour is the % of replicates at that rung that month, and a line shows the median
-    rung. Rare rungs (a clash, war, nuclear use) are pale on a 0-100% scale, so a
-    second panel below draws the % of replicates at or above each of them on its own scale.
+    names), colour is the % of replicates at that rung that month (the highest rung in force:
+    lower rungs in force are not shown, and a note on the figure says so, ``LADDER_NOTE``), and
+    a line shows the median rung. Rare rungs (a clash, war, nuclear use) are pale on a 0-100%
+    scale, so a second panel below draws the % of replicates at or above each of them on its
+    own scale.
 
     Args:
         trajectories: Long table with columns ``month``, ``date`` and ``rung``.
@@ -149,7 +153,15 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
         rare_ax.set_xlim(months[0] - 0.5, months[-1] + 0.5)
         rare_ax.set_xlabel("Month of the simulation (date)")
         # Legends off the data: the median's above the heatmap, the rare rungs' in the headroom.
-        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False, borderaxespad=0.2)
+        ax.legend(  # under the note on what the colour leaves out
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            frameon=False,
+            borderaxespad=0.2,
+            title=LADDER_NOTE,
+            title_fontsize="small",
+            alignment="left",
+        )
         rare_ax.legend(loc="upper left", ncols=2, frameon=False, fontsize="small")
         set_title(fig, title)
     return fig
@@ -236,7 +248,8 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
     The 95% Wilson interval (Monte Carlo error) is a black error bar; the parameter band
     (``escalation.run.results.parameter_band``) a wider, lighter bar behind it. The legend names
     both, and its title says what they mean (``BAND_NOTE``; ``NO_BAND_NOTE`` when no
-    probability has a band).
+    probability has a band). Each row names its outcome and, below, what it counts
+    (``outcome_tick_labels``: a clash is any exchange of fire, nuclear use needs no NATO war).
 
     Args:
         summary: Run summary with ``title`` (or ``scenario``), ``replicates``, ``months``,
@@ -260,7 +273,10 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
     right = min(112.0, max(5.0, top * 1.25 + 2.0))  # room for the value labels
     plt = pyplot()
     with plt.rc_context(check_style(style)):
-        fig, ax = plt.subplots(figsize=FIGSIZES[style], layout="constrained")
+        width, height = FIGSIZES[style]
+        if style != "slides":  # room for each row's name and definition; a slide keeps 16:9
+            height = max(height, 0.75 * len(table) + 3.0)
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         ax.barh(positions, percent, color="tab:red", alpha=0.75, label="Estimated probability")
         if banded.any():
             ax.hlines(
@@ -290,7 +306,7 @@ def outcomes_figure(summary: Mapping[str, Any], *, style: str = "default") -> Fi
                 end = end if not math.isnan(end) else p
                 ax.text(end + right * 0.01, y, f"{p:.1f}%", va="center")
         ax.set_yticks(positions)
-        ax.set_yticklabels(table["label"].tolist())
+        ax.set_yticklabels(outcome_tick_labels(table), linespacing=1.1)
         ax.invert_yaxis()
         ax.set_xlim(0.0, right)
         ax.set_xticks([tick for tick in ax.get_xticks() if 0.0 <= tick <= min(right, 100.0)])

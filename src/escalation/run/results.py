@@ -31,6 +31,18 @@ PROBABILITIES = {
     "russian_retaliation": "Russian retaliation for a crossed red line",
     "red_line_crossed": "A Russian red line crossed",
 }
+#: What each yes/no outcome of ``PROBABILITIES`` counts, in a line (docs/MODEL.md §8, the
+#: outcomes table), for the figures: a clash is any exchange of fire, a war only the state of
+#: war, and nuclear use in Ukraine needs no NATO war.
+DEFINITIONS = {
+    "contained_clash": "any NATO-Russia military clash, contained or grown into war",
+    "lethal_engagement": "a deadly NATO-Russia exchange: a lethal clash, a strike on Western "
+    "forces or NATO territory, or war",
+    "direct_conflict": "sustained NATO-Russia war, not a contained clash",
+    "nuclear_use": "in Ukraine or against NATO (use in Ukraine needs no NATO war)",
+    "russian_retaliation": "Russia strikes back for a red line it enforces, once crossed",
+    "red_line_crossed": "Western involvement as Russia perceives it rose above a red line",
+}
 #: Numeric outcomes reported as means over replicates.
 MEANS = [
     "signalling_months",

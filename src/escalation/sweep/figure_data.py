@@ -38,17 +38,32 @@ RANKING_OUTCOME = "direct_conflict"
 
 TRADEOFF_FILE = "tradeoff.png"
 
+NOISE_MARK = "≈"
+"""Prefix of a heatmap cell whose paired difference from the baseline is within noise."""
+
+NOISE_LABEL = (
+    f"{NOISE_MARK}, hatched: within noise of the baseline policy (the 95% Monte Carlo interval "
+    "of the paired difference holds 0)"
+)
+BASELINE_LABEL = "Outlined: the baseline policy the differences are taken from"
+"""Legend entries of the heatmaps' marks."""
+
 PROBABILITY_LABEL = "Probability over the run (%)"
 """Label of every probability axis and colour bar, in %."""
 
 FRONT_LABEL = "Non-dominated policy (numbered as in the key), 95% intervals"
-DOMINATED_LABEL = "Dominated policy, 95% intervals"
-STEP_LABEL = "Best position reachable at that risk"
+DOMINATED_LABEL = "Dominated policy (numbered as in the key), 95% intervals"
 FRONT_COLOUR = "tab:red"
+DOMINANCE_RULE = (
+    "Dominated: another policy has both less risk and a better position, its 95% intervals "
+    "clear of this policy's on both axes; overlapping intervals leave both non-dominated."
+)
 KEY_HEADER = (
     f"Non-dominated policies by increasing risk (P({PROBABILITIES[RISK]}), Ukraine's position):"
 )
-"""Legend entries and key header of the trade-off figure."""
+OTHERS_HEADER = "Dominated policies by increasing risk:"
+NO_OTHERS = "Dominated policies: none (every policy's intervals overlap those of each better one)."
+"""Legend entries, the dominance rule and the key's headers of the trade-off figure."""
 
 EXTRA_DIMENSIONS: tuple[str, ...] = ("scenario", "seed", "months", "replicates")
 """Columns besides the levers that a sweep may vary, in the order figures name them."""
@@ -157,19 +172,26 @@ def assumption_columns(summary: pd.DataFrame) -> list[str]:
     return [c for c in swept_columns(summary) if c not in LEVERS and c != "job"]
 
 
-def policy_label(row: Mapping[str, Any] | pd.Series, levers: Sequence[str]) -> str:
+def policy_label(
+    row: Mapping[str, Any] | pd.Series, levers: Sequence[str], *, values_only: bool = False
+) -> str:
     """Short label of a policy naming only the given (swept) levers.
 
     Args:
         row: A row of the sweep summary (or any mapping from lever to value).
         levers: The levers (or other columns) to name, usually ``swept_columns(summary)``.
+        values_only: Give the values without the levers' names (for a key whose header names
+            the levers once).
 
     Returns:
-        ``"lever=value"`` pairs joined by ``", "``, e.g. ``"instructors=inside, troops=combat"``;
-        ``NO_POLICY_SWEPT`` when ``levers`` is empty.
+        ``"lever=value"`` pairs joined by ``", "``, e.g. ``"instructors=inside, troops=combat"``
+        (``"inside, combat"`` with ``values_only``); ``NO_POLICY_SWEPT`` when ``levers`` is
+        empty.
     """
     if not levers:
         return NO_POLICY_SWEPT
+    if values_only:
+        return ", ".join(str(row[lever]) for lever in levers)
     return ", ".join(f"{lever}={row[lever]}" for lever in levers)
 
 
@@ -256,27 +278,81 @@ def heatmap_grid(
     return grids
 
 
+def within_noise(
+    summary: pd.DataFrame, differences: pd.DataFrame | None, outcome: str
+) -> pd.Series:
+    """Whether each policy's paired difference from the baseline in an outcome is within noise.
+
+    Rule: within noise when the 95% Monte Carlo interval of the paired difference
+    (``NAME_diff_low`` to ``NAME_diff_high`` of the sweep's ``differences.csv``,
+    ``escalation.sweep.differences``) holds 0; the baseline policy itself is not marked.
+
+    Args:
+        summary: Sweep summary, one row per policy, with a ``job`` column.
+        differences: The sweep's differences table (``job``, ``baseline_job`` and the
+            ``NAME_diff_low``/``NAME_diff_high`` columns), or None when there is none.
+        outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
+
+    Returns:
+        A float series on the summary's index: 1.0 within noise, 0.0 beyond it, NaN for the
+        baseline and for a policy without a difference (no table, no row, no ``job``).
+    """
+    marks = pd.Series(np.nan, index=summary.index, name="within_noise", dtype=float)
+    if differences is None or "job" not in summary.columns or "job" not in differences.columns:
+        return marks
+    table = differences.set_index("job")
+    low = summary["job"].map(table[f"{outcome}_diff_low"]).astype(float)
+    high = summary["job"].map(table[f"{outcome}_diff_high"]).astype(float)
+    known = low.notna() & high.notna() & ~is_baseline(summary, differences)
+    marks[known] = ((low[known] <= 0.0) & (high[known] >= 0.0)).astype(float)
+    return marks
+
+
+def is_baseline(summary: pd.DataFrame, differences: pd.DataFrame | None) -> pd.Series:
+    """Which row of the summary is the baseline policy of the sweep's differences.
+
+    Args:
+        summary: Sweep summary, one row per policy, with a ``job`` column.
+        differences: The sweep's differences table (with ``baseline_job``), or None.
+
+    Returns:
+        A boolean series on the summary's index; all False without a table or a ``job`` column.
+    """
+    if differences is None or "job" not in summary.columns or differences.empty:
+        return pd.Series(False, index=summary.index, name="baseline", dtype=bool)
+    baselines = set(differences["baseline_job"].dropna().astype(int))
+    return summary["job"].isin(baselines).rename("baseline")
+
+
 def pareto_front(
     summary: pd.DataFrame,
     risk: str = RISK,
     benefit: str = BENEFIT,
     *,
     by: Sequence[str] = (),
+    intervals: bool = False,
 ) -> pd.Series[bool]:
     """Which policies no other policy beats on both risk and benefit.
 
-    A policy is dominated when another has a risk no higher and a benefit no lower, and is
-    strictly better on at least one. Policies with identical risk and benefit do not dominate
-    each other, so ties on the front all stay on it. A policy with a missing risk or benefit is
-    neither on the front nor counted against others. With ``by``, policies are only compared
-    with those sharing their values of these columns (one front per assumption value: an
-    assumption is not a choice, so a low threshold must not "beat" a policy under a high one).
+    On point estimates (``intervals=False``) a policy is dominated when another has a risk no
+    higher and a benefit no lower, and is strictly better on at least one; policies with
+    identical risk and benefit do not dominate each other, so ties on the front all stay on it.
+    With ``intervals=True`` (the trade-off figure's rule, ``DOMINANCE_RULE``) a policy is
+    dominated only when another is better on both axes beyond the 95% intervals: the other's
+    risk interval lies wholly below this one's (its ``_high`` under this ``_low``) and its
+    benefit interval wholly above (its ``_low`` over this ``_high``); a missing bound counts as
+    the estimate. A policy with a missing risk or benefit is neither on the front nor counted
+    against others. With ``by``, policies are only compared with those sharing their values of
+    these columns (one front per assumption value: an assumption is not a choice, so a low
+    threshold must not "beat" a policy under a high one).
 
     Args:
-        summary: Sweep summary, one row per policy.
+        summary: Sweep summary, one row per policy (with ``risk_low``, ``risk_high``,
+            ``benefit_low`` and ``benefit_high`` when ``intervals``).
         risk: Column to minimise, e.g. the probability ``"direct_conflict"``.
         benefit: Column to maximise, e.g. ``"ukraine_position_final_mean"``.
         by: Columns whose values split the policies into groups, each with its own front.
+        intervals: Compare the 95% intervals rather than the estimates.
 
     Returns:
         A boolean series on the summary's index, True for the non-dominated policies.
@@ -288,12 +364,28 @@ def pareto_front(
         group = summary.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
     else:
         group = np.zeros(len(summary), dtype=int)
+    if intervals:
+        risk_low, risk_high = (_bound(summary, risk, side) for side in ("low", "high"))
+        benefit_low, benefit_high = (_bound(summary, benefit, side) for side in ("low", "high"))
     front = valid.copy()
     for i in np.flatnonzero(valid):
-        no_worse = valid & (group == group[i]) & (risks <= risks[i]) & (benefits >= benefits[i])
-        better = (risks < risks[i]) | (benefits > benefits[i])
-        front[i] = not (no_worse & better).any()
+        if intervals:
+            beats = (risk_high < risk_low[i]) & (benefit_low > benefit_high[i])
+        else:
+            no_worse = (risks <= risks[i]) & (benefits >= benefits[i])
+            beats = no_worse & ((risks < risks[i]) | (benefits > benefits[i]))
+        front[i] = not (valid & (group == group[i]) & beats).any()
     return pd.Series(front, index=summary.index, name="pareto_front", dtype=bool)
+
+
+def _bound(summary: pd.DataFrame, column: str, side: str) -> np.ndarray:
+    """A column's ``_low`` or ``_high`` bound, the estimate where the bound is missing."""
+    estimate = summary[column].to_numpy(dtype=float)
+    name = f"{column}_{side}"
+    if name not in summary.columns:
+        return estimate
+    bound = summary[name].to_numpy(dtype=float)
+    return np.where(np.isnan(bound), estimate, bound)
 
 
 def ranking(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:

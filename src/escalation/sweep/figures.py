@@ -29,7 +29,9 @@ import pandas as pd
 from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
 from escalation.sweep.figure_data import (
     ALL,
+    BASELINE_LABEL,
     BENEFIT,
+    DOMINANCE_RULE,
     DOMINATED_LABEL,
     EXTRA_DIMENSIONS,
     FRONT_COLOUR,
@@ -37,11 +39,14 @@ from escalation.sweep.figure_data import (
     HEATMAP_OUTCOMES,
     KEY_HEADER,
     LEVERS,
+    NO_OTHERS,
     NO_POLICY_SWEPT,
+    NOISE_LABEL,
+    NOISE_MARK,
+    OTHERS_HEADER,
     PROBABILITY_LABEL,
     RANKING_OUTCOME,
     RISK,
-    STEP_LABEL,
     TRADEOFF_FILE,
     _outcome_label,
     _swept_phrase,
@@ -49,6 +54,7 @@ from escalation.sweep.figure_data import (
     assumption_columns,
     heatmap_grid,
     heatmap_layout,
+    is_baseline,
     key_columns,
     lever_values,
     pareto_front,
@@ -57,13 +63,16 @@ from escalation.sweep.figure_data import (
     sweep_description,
     swept_columns,
     swept_levers,
+    within_noise,
 )
-from escalation.sweep.heatmap import plot_heatmap, shared_colour_top
+from escalation.sweep.heatmap import colour_top, plot_heatmap
 from escalation.sweep.tradeoff import _errors, plot_tradeoff
 
 __all__ = [
     "ALL",
+    "BASELINE_LABEL",
     "BENEFIT",
+    "DOMINANCE_RULE",
     "DOMINATED_LABEL",
     "EXTRA_DIMENSIONS",
     "FRONT_COLOUR",
@@ -71,17 +80,22 @@ __all__ = [
     "HEATMAP_OUTCOMES",
     "KEY_HEADER",
     "LEVERS",
+    "NOISE_LABEL",
+    "NOISE_MARK",
+    "NO_OTHERS",
     "NO_POLICY_SWEPT",
+    "OTHERS_HEADER",
     "PROBABILITY_LABEL",
     "RANKING_ENDS",
     "RANKING_OUTCOME",
     "RISK",
-    "STEP_LABEL",
     "TRADEOFF_FILE",
     "assumption_columns",
+    "colour_top",
     "draw_sweep_figures",
     "heatmap_grid",
     "heatmap_layout",
+    "is_baseline",
     "key_columns",
     "lever_values",
     "pareto_front",
@@ -91,10 +105,10 @@ __all__ = [
     "policy_label",
     "ranking",
     "ranking_ends",
-    "shared_colour_top",
     "sweep_description",
     "swept_columns",
     "swept_levers",
+    "within_noise",
 ]
 
 
@@ -218,11 +232,13 @@ def draw_sweep_figures(
     sweep_name: str,
     style: str = "default",
     formats: Sequence[str] = ("png",),
+    differences: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Draw the figures of a sweep into a folder, each written atomically.
 
-    Writes ``heatmap_direct_conflict``, ``heatmap_russian_retaliation`` (on one shared colour
-    scale), ``tradeoff`` and ``ranking_direct_conflict``, in each format asked for.
+    Writes ``heatmap_direct_conflict``, ``heatmap_russian_retaliation`` (each on its own colour
+    scale, with the cells within noise of the baseline marked when ``differences`` is given),
+    ``tradeoff`` and ``ranking_direct_conflict``, in each format asked for.
 
     Args:
         summary: Sweep summary, one row per policy (the sweep's ``summary.csv``).
@@ -230,6 +246,8 @@ def draw_sweep_figures(
         sweep_name: Name of the sweep, for the titles.
         style: ``plots.style``: ``default`` or ``slides``.
         formats: File formats, e.g. ``("png", "svg", "pdf")``.
+        differences: The sweep's ``differences.csv`` table (``escalation.sweep.differences``),
+            or None when the jobs could not be paired.
 
     Returns:
         The paths written, in the order above, for each format in turn.
@@ -237,7 +255,6 @@ def draw_sweep_figures(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     check_style(style)
-    vmax = shared_colour_top(summary, HEATMAP_OUTCOMES)
     paths = []
     for suffix in formats:
         paths += [
@@ -246,7 +263,7 @@ def draw_sweep_figures(
                 outcome,
                 folder / f"heatmap_{outcome}.{suffix}",
                 sweep_name=sweep_name,
-                vmax=vmax,
+                differences=differences,
                 style=style,
             )
             for outcome in HEATMAP_OUTCOMES

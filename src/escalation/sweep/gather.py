@@ -297,6 +297,7 @@ def write_gathered(
         sweep_name=sweep_name,
         style=plots.style,
         formats=plots.formats,
+        differences=gathered.differences.table if gathered.differences is not None else None,
     )
 
 

@@ -15,6 +15,9 @@ import pandas as pd
 from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
 from escalation.sweep.figure_data import (
     ALL,
+    BASELINE_LABEL,
+    NOISE_LABEL,
+    NOISE_MARK,
     PROBABILITY_LABEL,
     _and,
     _outcome_label,
@@ -22,7 +25,9 @@ from escalation.sweep.figure_data import (
     _title,
     heatmap_grid,
     heatmap_layout,
+    is_baseline,
     lever_values,
+    within_noise,
 )
 
 if TYPE_CHECKING:
@@ -49,22 +54,28 @@ def plot_heatmap(
     *,
     sweep_name: str,
     vmax: float | None = None,
+    differences: pd.DataFrame | None = None,
     style: str = "default",
 ) -> Path:
     """Draw P(outcome) in % over two swept levers, one panel per combination of the others.
 
     The axes and facets come from ``heatmap_layout``: the facet with the most values (ties: the
     first) runs across the columns of panels, the combinations of the others down the rows. Each
-    cell shows its %, the colour scale is shared by all panels and runs from 0 to a round bound
-    above the highest probability; a combination absent from the sweep is grey, marked "no data".
+    cell shows its %; the colour scale is this outcome's own (shared by its panels), from 0 to a
+    round bound above its highest probability, so that a rare outcome is not all pale. With the
+    sweep's differences, a cell whose paired difference from the baseline policy is within noise
+    (``within_noise``: its 95% Monte Carlo interval holds 0) is hatched and marked "≈", the
+    baseline's cell is outlined, and a legend below says so. A combination absent from the sweep
+    is grey, marked "no data".
 
     Args:
         summary: Sweep summary, one row per policy.
         outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
         path: Where to write the image (format from the suffix, PNG by default).
         sweep_name: Name of the sweep, for the title.
-        vmax: Top of the colour scale in %, shared by the heatmaps of one sweep (default: a
-            round bound above this outcome's highest probability; see ``shared_colour_top``).
+        vmax: Top of the colour scale in % (default: a round bound above this outcome's
+            highest probability; see ``colour_top``).
+        differences: The sweep's ``differences.csv`` table, or None (no marks).
         style: ``plots.style``.
 
     Returns:
@@ -76,6 +87,12 @@ def plot_heatmap(
     figsize = FIGSIZES[style]
     x, y, facets = heatmap_layout(summary)
     grids = heatmap_grid(summary, outcome, x, y, facets)
+    marked = summary.assign(
+        __noise=within_noise(summary, differences, outcome),
+        __baseline=is_baseline(summary, differences).astype(float),
+    )
+    noise = heatmap_grid(marked, "__noise", x, y, facets)
+    baseline = heatmap_grid(marked, "__baseline", x, y, facets)
     facet_values = {facet: lever_values(summary, facet) for facet in facets}
     # The facet with the most values (ties: first) runs across, the others' product down.
     across = max(facets, key=lambda facet: len(facet_values[facet])) if facets else None
@@ -94,7 +111,7 @@ def plot_heatmap(
         height = 4.5
 
     if vmax is None:
-        vmax = shared_colour_top(summary, [outcome])
+        vmax = colour_top(summary, [outcome])
     cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="lightgrey")
     norm = matplotlib.colors.Normalize(vmin=0.0, vmax=vmax)
 
@@ -118,7 +135,7 @@ def plot_heatmap(
                 named = dict(zip(down, row_value, strict=True)) | {across: column_value}
                 key = tuple(named[facet] for facet in facets)
                 grid = grids[key]
-                image = _draw_grid(ax, grid * 100.0, cmap, norm)
+                image = _draw_grid(ax, grid * 100.0, cmap, norm, noise[key], baseline[key])
                 if facets:
                     ax.set_title(_facet_title(facets, key), fontsize="medium")
                 if row == panels_y - 1:
@@ -126,7 +143,21 @@ def plot_heatmap(
                 if column == 0:
                     ax.set_ylabel(y if y is not None else "")
             colourbar = fig.colorbar(image, ax=axes, shrink=0.9 if panels_y > 1 else 1.0)
-            colourbar.set_label(PROBABILITY_LABEL)
+            colourbar.set_label(f"{PROBABILITY_LABEL}, this outcome's own scale")
+            if differences is not None:
+                from matplotlib.patches import Patch
+
+                fig.legend(
+                    handles=[
+                        Patch(facecolor="white", edgecolor="0.35", hatch="///", label=NOISE_LABEL),
+                        Patch(
+                            facecolor="none", edgecolor="black", linewidth=2.5, label=BASELINE_LABEL
+                        ),
+                    ],
+                    loc="outside lower center",
+                    frameon=False,
+                    fontsize="small",
+                )
             levers = [lever for lever in (y, x) if lever is not None]
             what = f"{_outcome_label(outcome)} {_swept_phrase(levers)}"
             if facets:
@@ -138,25 +169,37 @@ def plot_heatmap(
     return path
 
 
-def shared_colour_top(summary: pd.DataFrame, outcomes: Sequence[str]) -> float:
-    """One colour-scale top (%) for the heatmaps of several outcomes of one sweep.
+def colour_top(summary: pd.DataFrame, outcomes: Sequence[str]) -> float:
+    """The top (%) of a heatmap's colour scale: a round bound above the highest probability.
 
     Args:
         summary: Sweep summary, one row per policy.
-        outcomes: The outcomes drawn as heatmaps.
+        outcomes: The outcomes the scale is for (one outcome: its own scale).
 
     Returns:
         The smallest round bound (1, 2, 5, 10, 20, ... 100 %) at or above the highest
-        probability of any of them, so that equal colours mean equal probabilities across
-        the heatmaps.
+        probability of any of them.
     """
     values = summary[[outcome for outcome in outcomes]].to_numpy(dtype=float) * 100.0
     top = float(np.nanmax(values, initial=0.0)) if values.size else 0.0
     return _nice_ceiling(top if np.isfinite(top) else 0.0)
 
 
-def _draw_grid(ax: Axes, percent: pd.DataFrame, cmap: Any, norm: Any) -> Any:
-    """Draw one heatmap panel of percentages with each cell annotated; returns the image."""
+def _draw_grid(
+    ax: Axes,
+    percent: pd.DataFrame,
+    cmap: Any,
+    norm: Any,
+    noise: pd.DataFrame,
+    baseline: pd.DataFrame,
+) -> Any:
+    """Draw one heatmap panel of percentages with each cell annotated; returns the image.
+
+    A cell with ``noise`` 1 is hatched and its text starts with ``NOISE_MARK``; a cell with
+    ``baseline`` 1 is outlined.
+    """
+    from matplotlib.patches import Rectangle
+
     values = percent.to_numpy(dtype=float)
     image = ax.imshow(
         np.ma.masked_invalid(values),
@@ -166,13 +209,50 @@ def _draw_grid(ax: Axes, percent: pd.DataFrame, cmap: Any, norm: Any) -> Any:
         interpolation="nearest",
         origin="lower",
     )
+    noisy = noise.to_numpy(dtype=float) == 1.0
+    base = baseline.to_numpy(dtype=float) == 1.0
     for (i, j), value in np.ndenumerate(values):
         if math.isnan(value):
             text, colour = "no data", "black"
         else:
-            text = f"{value:.1f}%"
+            text = f"{NOISE_MARK} {value:.1f}%" if noisy[i, j] else f"{value:.1f}%"
             colour = "white" if norm(value) > 0.6 else "black"
-        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize="large", weight="bold")
+        if noisy[i, j]:
+            ax.add_patch(
+                Rectangle(
+                    (j - 0.5, i - 0.5),
+                    1.0,
+                    1.0,
+                    fill=False,
+                    hatch="///",
+                    edgecolor="0.35",
+                    linewidth=0.0,
+                )
+            )
+        if base[i, j]:
+            ax.add_patch(
+                Rectangle(
+                    (j - 0.47, i - 0.47),
+                    0.94,
+                    0.94,
+                    fill=False,
+                    edgecolor="black",
+                    linewidth=2.5,
+                )
+            )
+        ax.text(
+            j,
+            i,
+            text,
+            ha="center",
+            va="center",
+            color=colour,
+            fontsize="large",
+            weight="bold",
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7}
+            if noisy[i, j] and colour == "black"
+            else None,
+        )
     ax.set_xticks(range(values.shape[1]))
     ax.set_xticklabels([str(c) if c != ALL else "" for c in percent.columns])
     ax.set_yticks(range(values.shape[0]))

@@ -1,6 +1,8 @@
 """The trade-off figure of a sweep: Ukraine's position against P(NATO-Russia war), per policy.
 
-One Pareto front per combination of the swept assumptions (a threshold is not a choice).
+One Pareto front per combination of the swept assumptions (a threshold is not a choice); a
+policy is dominated only beyond the 95% intervals (``DOMINANCE_RULE``), and every policy is
+numbered on the plot and named in the key below it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from escalation.figure_style import (
 )
 from escalation.sweep.figure_data import (
     BENEFIT,
+    DOMINANCE_RULE,
     DOMINATED_LABEL,
     FRONT_COLOUR,
     FRONT_LABEL,
     KEY_HEADER,
+    NO_OTHERS,
+    OTHERS_HEADER,
     RISK,
-    STEP_LABEL,
     _and,
     _outcome_label,
     _swept_phrase,
@@ -53,9 +57,13 @@ def plot_tradeoff(
     """Draw support against risk: Ukraine's final position versus P(NATO-Russia war), per policy.
 
     Each policy is a point with its 95% intervals (horizontal: Wilson interval of the
-    probability; vertical: interval of the mean position). The policies on the Pareto front
-    (``pareto_front``: no other policy has both less risk and more territory) are highlighted,
-    joined by a step line, numbered on the plot and named in a key below it.
+    probability; vertical: interval of the mean position). The rule (``DOMINANCE_RULE``, written
+    on the figure): a policy is dominated only when another policy has both less risk and a
+    better position beyond the intervals, i.e. the other's risk interval lies wholly below this
+    one's and its position interval wholly above (``pareto_front(..., intervals=True)``); with
+    overlapping intervals neither dominates. The non-dominated policies are highlighted and
+    numbered first (by increasing risk), the dominated ones after them in grey; every number is
+    on the plot and named in the key below it.
 
     Args:
         summary: Sweep summary, one row per policy, with ``direct_conflict`` (and ``_low``,
@@ -71,7 +79,7 @@ def plot_tradeoff(
     figsize = FIGSIZES[style]
     groups = assumption_columns(summary)
     levers = [column for column in swept_columns(summary) if column not in groups]
-    front = pareto_front(summary, RISK, BENEFIT, by=groups)
+    front = pareto_front(summary, RISK, BENEFIT, by=groups, intervals=True)
     group_of = (
         summary.groupby(groups, sort=False, dropna=False).ngroup().to_numpy()
         if groups
@@ -99,6 +107,10 @@ def plot_tradeoff(
     # by assumption group, then risk, then best position
     order = order[np.lexsort((-benefit[order], risk[order], group_of[order]))]
     number_of, key_lines = front_key(summary, on_front, levers, groups)
+    other_numbers, other_lines = others_key(summary, on_front, levers, groups, len(key_lines) + 1)
+    number_of |= other_numbers
+    others = ~on_front & ~np.isnan(risk) & ~np.isnan(benefit)
+    dominated = np.flatnonzero(others)
 
     missing = int((np.isnan(risk) | np.isnan(benefit)).sum())
     missing_line = (
@@ -107,6 +119,8 @@ def plot_tradeoff(
         else []
     )
     plt = pyplot()
+    from matplotlib.font_manager import FontProperties
+
     with plt.rc_context(check_style(style)):
         width = figsize[0] + 1.0
         characters = int(width * 72.0 / (plt.rcParams["font.size"] * KEY_CHAR_WIDTH))
@@ -115,12 +129,25 @@ def plot_tradeoff(
             header = KEY_HEADER.replace(
                 "by increasing risk", f"for some {_and(groups)}, by lowest risk"
             ).replace("):", "; ranges over those values):")
+        named = [f"Each policy named by its {', '.join(levers)}.", ""] if len(levers) > 1 else []
+        sections = [
+            [DOMINANCE_RULE, *named],
+            [header, *(key_lines or ["(none)"])],
+            ["", OTHERS_HEADER, *other_lines] if other_lines else ["", NO_OTHERS],
+            missing_line,
+        ]
+        lines = [line for section in sections for line in section]
+        columns = 1 if len(lines) <= 24 else 2
+        wrap = characters // columns - 2
+        if columns > 1:  # a smaller type in two columns
+            wrap = int(wrap * plt.rcParams["font.size"] / FontProperties(size="small").get_size())
         key_lines = [
             wrapped
-            for line in [header, *(key_lines or ["(none)"]), *missing_line]
-            for wrapped in textwrap.wrap(line, characters, subsequent_indent=" " * 8)
+            for line in lines
+            for wrapped in (textwrap.wrap(line, wrap, subsequent_indent=" " * 8) or [""])
         ]
-        key_height = 0.24 * len(key_lines) + 0.45
+        rows = -(-len(key_lines) // columns)
+        key_height = 0.24 * rows + 0.45
         fig, (ax, key_ax) = plt.subplots(
             2,
             1,
@@ -129,7 +156,6 @@ def plot_tradeoff(
             height_ratios=[figsize[1] + 1.0, key_height],
         )
         try:
-            others = ~on_front & ~np.isnan(risk) & ~np.isnan(benefit)
             if others.any():
                 ax.errorbar(
                     risk[others],
@@ -168,16 +194,6 @@ def plot_tradeoff(
                     zorder=3,
                     label=FRONT_LABEL if not groups else f"{FRONT_LABEL}: {name}",
                 )
-                ax.plot(
-                    risk[mine],
-                    benefit[mine],
-                    drawstyle="steps-post",
-                    color=colour,
-                    linewidth=2,
-                    alpha=0.7,
-                    zorder=2,
-                    label=STEP_LABEL if not groups else "_nolegend_",
-                )
             spans = (np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim()))  # the axes, as drawn so far
             numbers = label_groups(
                 risk[order], benefit[order], [number_of[i] for i in order], spans=spans
@@ -192,11 +208,27 @@ def plot_tradeoff(
                     textcoords="offset points",
                     ha="right",
                     va="bottom",
-                    fontsize="large",
+                    fontsize="large" if len(numbers) <= 12 else "medium",
                     weight="bold",
                     color="darkred",
                     zorder=4,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
+            grey = label_groups(
+                risk[dominated], benefit[dominated], [number_of[i] for i in dominated], spans=spans
+            )
+            for point, names in grey.items():
+                # Down and to the right: away from the front's numbers, above and left.
+                ax.annotate(
+                    ",".join(names),
+                    point,
+                    xytext=(5, -4),
+                    textcoords="offset points",
+                    ha="left",
+                    va="top",
+                    fontsize="small",
+                    color="0.3",
+                    zorder=3.5,
                 )
             ax.set_xlabel(f"P({_outcome_label(RISK)}) over the run (%)")
             ax.set_ylabel("Ukraine's final position\n(% of territory held, mean)")
@@ -217,7 +249,7 @@ def plot_tradeoff(
                 order_of = {label: rank for rank, label in enumerate(labels)}
                 wanted = [label for label in labels if label != DOMINATED_LABEL] + [DOMINATED_LABEL]
                 if not groups:
-                    wanted = [FRONT_LABEL, STEP_LABEL, DOMINATED_LABEL]
+                    wanted = [FRONT_LABEL, DOMINATED_LABEL]
                 shown = [label for label in wanted if label in order_of]
                 ax.legend(  # one entry per assumption value, its name only, under one title
                     [handles[order_of[label]] for label in shown],
@@ -237,16 +269,17 @@ def plot_tradeoff(
             set_title(fig, _title(summary, what, sweep_name))
 
             key_ax.axis("off")
-            key_ax.text(
-                0.0,
-                1.0,
-                "\n".join(key_lines),
-                transform=key_ax.transAxes,
-                va="top",
-                ha="left",
-                fontsize="medium",
-                linespacing=1.5,
-            )
+            for column in range(columns):
+                key_ax.text(
+                    column / columns,
+                    1.0,
+                    "\n".join(key_lines[column * rows : (column + 1) * rows]),
+                    transform=key_ax.transAxes,
+                    va="top",
+                    ha="left",
+                    fontsize="medium" if columns == 1 else "small",
+                    linespacing=1.5 if columns == 1 else 1.9,
+                )
             save_figure(fig, path)
         finally:
             plt.close(fig)
@@ -273,20 +306,69 @@ def front_key(
     Returns:
         The number of each row on a front (by row position), and the key's lines in order.
     """
+    every = summary.groupby(groups, sort=False, dropna=False).ngroups if groups else 0
+    return _key(summary, np.flatnonzero(on_front), levers, groups, 1, every)
+
+
+def others_key(
+    summary: pd.DataFrame,
+    on_front: np.ndarray,
+    levers: list[str],
+    groups: list[str],
+    start: int,
+) -> tuple[dict[int, int], list[str]]:
+    """Number the policies on no front, after those on one, and write their lines of the key.
+
+    A policy on its front for some assumption value keeps its ``front_key`` number for all its
+    rows; the others are numbered from ``start`` by their lowest risk, each line giving the
+    ranges of their risk and position over the assumption values.
+
+    Args:
+        summary: Sweep summary, one row per point.
+        on_front: Whether each row is on its front.
+        levers: The swept levers, which name a policy.
+        groups: The swept assumption columns.
+        start: The first number (one more than the last of ``front_key``).
+
+    Returns:
+        The number of each row of a policy on no front (by row position, every row of such a
+        policy with both estimates), and those lines of the key in order.
+    """
+    names = [policy_label(summary.iloc[i], levers) for i in range(len(summary))]
+    fronted = {name for name, on in zip(names, on_front, strict=True) if on}
+    risk = summary[RISK].to_numpy(dtype=float)
+    benefit = summary[BENEFIT].to_numpy(dtype=float)
+    drawn = ~(np.isnan(risk) | np.isnan(benefit))
+    rows = np.array([i for i, name in enumerate(names) if name not in fronted and drawn[i]])
+    return _key(summary, rows.astype(int), levers, groups, start, 0)
+
+
+def _key(
+    summary: pd.DataFrame,
+    rows: np.ndarray,
+    levers: list[str],
+    groups: list[str],
+    start: int,
+    every: int,
+) -> tuple[dict[int, int], list[str]]:
+    """Number the policies of some rows from ``start`` by their lowest risk, one key line each.
+
+    With ``every`` (the number of assumption combinations, 0 for none) a line says at which
+    assumption values the policy's rows are, ``[at every ...]`` when at all of them.
+    """
     risk = summary[RISK].to_numpy(dtype=float) * 100.0
     benefit = summary[BENEFIT].to_numpy(dtype=float)
-    rows = np.flatnonzero(on_front)
-    rows = rows[np.lexsort((-benefit[rows], risk[rows]))]
+    rows = rows[np.lexsort((-benefit[rows], risk[rows]))] if rows.size else rows
     policies: dict[str, list[int]] = {}
     for i in rows:
         policies.setdefault(policy_label(summary.iloc[i], levers), []).append(int(i))
-    every = summary.groupby(groups, sort=False, dropna=False).ngroups if groups else 0
     number_of: dict[int, int] = {}
     lines = []
-    for number, (name, mine) in enumerate(policies.items(), start=1):
+    for number, mine in enumerate(policies.values(), start=start):
         number_of.update(dict.fromkeys(mine, number))
+        name = policy_label(summary.iloc[mine[0]], levers, values_only=len(levers) > 1)
         where = ""
-        if groups:
+        if groups and every:
             values = [policy_label(summary.iloc[i], groups) for i in sorted(mine)]  # sweep order
             if len(set(values)) == every:
                 where = f"every {_and(groups)}"
