@@ -33,7 +33,12 @@ from escalation.config.dates import never_in_force
 from escalation.config.scenarios import available_scenarios
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import config_dir_argument, read_config, user_scenarios
-from escalation.config.validation import describe_error, resolved_config, settings_from_dictconfig
+from escalation.config.validation import (
+    describe_error,
+    resolved_config,
+    settings_from_dictconfig,
+    unknown_option,
+)
 from escalation.errors import describe_os_error, error_line, first_line
 from escalation.run.results import FILES, summary_table
 from escalation.run.runs import is_complete, record_failure, simulate_run, write_run
@@ -275,14 +280,14 @@ def _show_scenario(arguments: list[str]) -> str:
         if entry.name.endswith(".yaml")
     }
     own = user_scenarios(config_dir) if config_dir is not None else {}
-    available = ", ".join(sorted({*packaged, *own}))
+    names = sorted({*packaged, *own})
     if index + 1 >= len(arguments) or arguments[index + 1].startswith("-"):
-        _fail(f"--show-scenario needs a scenario name; available: {available}")
+        _fail(f"--show-scenario needs a scenario name; available: {', '.join(names)}")
     name = arguments[index + 1]
     if name in own:  # a regular file inside the folder, of a bounded size
         return read_config(own[name], config_dir)
     if name not in packaged:
-        _fail(f"unknown scenario {name!r}; available: {available}")
+        _fail(unknown_option("scenario", name, names))
     return packaged[name].read_text(encoding="utf-8")
 
 

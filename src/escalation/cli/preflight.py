@@ -66,7 +66,6 @@ from escalation.config.userconf import (
     hydra_setting_allowed,
 )
 from escalation.config.validation import (
-    allowed_keys,
     check_value,
     describe_omegaconf_error,
     is_interpolation,
@@ -74,6 +73,8 @@ from escalation.config.validation import (
     settings_from_dictconfig,
     shown_value,
     underscored_number,
+    unknown_key,
+    unknown_option,
 )
 from escalation.errors import first_line
 from escalation.run.runs import check_memory, check_timeline
@@ -267,7 +268,8 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
                         f"available: {available} (own configs: --config-dir DIR)"
                     )
                 if not repository.config_exists(f"{key}/{option}"):
-                    raise ConfigError(f"unknown {key} {option!r}; available: {available}")
+                    options = sorted(repository.get_group_options(key))
+                    raise ConfigError(unknown_option(key, option, options))
 
 
 def _check_override_form(override: Any) -> None:
@@ -330,9 +332,7 @@ def _check_override_values(override: Any) -> None:
         return
     kind = schema_type(key)
     if kind is None and (override.is_add() or override.is_force_add()):
-        allowed = allowed_keys(key)
-        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
-        raise ConfigError(f"{override.input_line}: unknown key '{key}'{hint}")
+        raise ConfigError(f"{override.input_line}: {unknown_key(key)}")
     value = override.value()
     values = list(value.list) if hasattr(value, "list") else [value]
     for item in values:
