@@ -29,7 +29,7 @@ from omegaconf import DictConfig
 
 from escalation.cli.folders import hold
 from escalation.cli.preflight import prepare
-from escalation.config.dates import never_in_force
+from escalation.config.dates import never_in_force, unused_timings
 from escalation.config.scenarios import available_scenarios
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import config_dir_argument, read_config, user_scenarios
@@ -65,6 +65,8 @@ class _Run:
 
     #: The run's changes from its scenario (``escalation.config.changes``), from ``preflight``.
     changes: list[str] | None = None
+    #: The measures whose timing the user set (``escalation.config.changes.retimed``).
+    timed: frozenset[str] | set[str] = frozenset()
 
 
 _run = _Run()
@@ -81,7 +83,7 @@ def _app(cfg: DictConfig) -> None:
         settings = settings_from_dictconfig(cfg)
     except ConfigError as error:  # checked before Hydra made the folder; kept as a safeguard
         _fail(str(error))
-    for warning in never_in_force(settings):
+    for warning in [*never_in_force(settings), *unused_timings(settings, _run.timed)]:
         print(f"escalation: warning: {warning}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:  # Hydra would print a line of its own before re-raising: end here, with one line
@@ -347,7 +349,7 @@ def _main() -> None:
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
-        _run.changes = plan.changes
+        _run.changes, _run.timed = plan.changes, plan.timed
         with hold(plan.folder, sweep=plan.multirun):
             _app()
         return
@@ -357,7 +359,7 @@ def _main() -> None:
     try:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
-        _run.changes = plan.changes
+        _run.changes, _run.timed = plan.changes, plan.timed
         with hold(plan.folder, sweep=plan.multirun):
             _app()
     except KeyboardInterrupt:
