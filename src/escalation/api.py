@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from escalation.config.dates import never_in_force
+from escalation.config.dates import never_in_force, unused_timings
 from escalation.config.scenarios import load_settings
 from escalation.config.schema import ConfigError, lever_names, uncertainty_names
 from escalation.model import EscalationModel
@@ -113,7 +113,8 @@ def simulate(
     )
     if not trajectories:
         settings.sim.trajectories = False
-    for message in never_in_force(settings):
+    timed = {*(timing or {}), *(k.split(".")[2] for k in params if k.startswith("policy.timing."))}
+    for message in [*never_in_force(settings), *unused_timings(settings, timed)]:
         warnings.warn(message, UserWarning, stacklevel=2)
     check_memory(settings)
     model = EscalationModel(settings).run()

@@ -182,7 +182,28 @@ BAD = [
         "unknown scenario",
         GOOD,
         ["scenario=mien"],
-        r"unknown scenario 'mien'; available: .*\bmine\b",
+        r"unknown scenario 'mien'; did you mean 'mine'\? available: .*\bmine\b",
+    ),
+    Bad(
+        "wrong type",
+        GOOD + "sim:\n  months: two\n",
+        [],
+        r"myconf/scenario/mine\.yaml:12: sim\.months: invalid value 'two'; "
+        r"allowed: a whole number$",
+    ),
+    Bad(
+        "wrong type, optional",
+        GOOD.replace("{month: 2025-03}", "{month: 2025-03, position_below: most}"),
+        [],
+        r"myconf/scenario/mine\.yaml:10: policy\.timing\.troops\.position_below: invalid value "
+        r"'most'; allowed: a number or null$",
+    ),
+    Bad(
+        "wrong type in a list",
+        GOOD + "  new_weapons: [3, soon]\n",
+        [],
+        r"myconf/scenario/mine\.yaml:11: policy\.new_weapons\[1\]: invalid value 'soon'; "
+        r"allowed: a whole number$",
     ),
 ]
 

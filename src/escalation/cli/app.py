@@ -29,11 +29,16 @@ from omegaconf import DictConfig
 
 from escalation.cli.folders import hold
 from escalation.cli.preflight import prepare
-from escalation.config.dates import never_in_force
+from escalation.config.dates import never_in_force, unused_timings
 from escalation.config.scenarios import available_scenarios
 from escalation.config.schema import ConfigError, register_configs
 from escalation.config.userconf import config_dir_argument, read_config, user_scenarios
-from escalation.config.validation import describe_error, resolved_config, settings_from_dictconfig
+from escalation.config.validation import (
+    describe_error,
+    resolved_config,
+    settings_from_dictconfig,
+    unknown_option,
+)
 from escalation.errors import describe_os_error, error_line, first_line
 from escalation.run.results import FILES, summary_table
 from escalation.run.runs import is_complete, record_failure, simulate_run, write_run
@@ -60,6 +65,8 @@ class _Run:
 
     #: The run's changes from its scenario (``escalation.config.changes``), from ``preflight``.
     changes: list[str] | None = None
+    #: The measures whose timing the user set (``escalation.config.changes.retimed``).
+    timed: frozenset[str] | set[str] = frozenset()
 
 
 _run = _Run()
@@ -76,7 +83,7 @@ def _app(cfg: DictConfig) -> None:
         settings = settings_from_dictconfig(cfg)
     except ConfigError as error:  # checked before Hydra made the folder; kept as a safeguard
         _fail(str(error))
-    for warning in never_in_force(settings):
+    for warning in [*never_in_force(settings), *unused_timings(settings, _run.timed)]:
         print(f"escalation: warning: {warning}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:  # Hydra would print a line of its own before re-raising: end here, with one line
@@ -275,14 +282,14 @@ def _show_scenario(arguments: list[str]) -> str:
         if entry.name.endswith(".yaml")
     }
     own = user_scenarios(config_dir) if config_dir is not None else {}
-    available = ", ".join(sorted({*packaged, *own}))
+    names = sorted({*packaged, *own})
     if index + 1 >= len(arguments) or arguments[index + 1].startswith("-"):
-        _fail(f"--show-scenario needs a scenario name; available: {available}")
+        _fail(f"--show-scenario needs a scenario name; available: {', '.join(names)}")
     name = arguments[index + 1]
     if name in own:  # a regular file inside the folder, of a bounded size
         return read_config(own[name], config_dir)
     if name not in packaged:
-        _fail(f"unknown scenario {name!r}; available: {available}")
+        _fail(unknown_option("scenario", name, names))
     return packaged[name].read_text(encoding="utf-8")
 
 
@@ -342,7 +349,7 @@ def _main() -> None:
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
-        _run.changes = plan.changes
+        _run.changes, _run.timed = plan.changes, plan.timed
         with hold(plan.folder, sweep=plan.multirun):
             _app()
         return
@@ -352,7 +359,7 @@ def _main() -> None:
     try:
         plan = _prepare(sys.argv[1:])
         sys.argv[1:] = plan.arguments
-        _run.changes = plan.changes
+        _run.changes, _run.timed = plan.changes, plan.timed
         with hold(plan.folder, sweep=plan.multirun):
             _app()
     except KeyboardInterrupt:

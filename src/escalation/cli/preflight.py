@@ -37,7 +37,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,19 +54,19 @@ from escalation.cli.folders import (
     unused,
     with_override,
 )
-from escalation.config.changes import folder_name, run_changes
-from escalation.config.dates import DateError, resolve_timing_months
+from escalation.config.changes import folder_name, retimed, run_changes
+from escalation.config.dates import MEASURES, DateError, resolve_timing_months
 from escalation.config.limits import check_sweep_sizes
-from escalation.config.schema import ConfigError, register_configs
+from escalation.config.schema import ConfigError, Timing, register_configs
 from escalation.config.userconf import (
     HYDRA_FOLDERS,
     HYDRA_GROUPS,
     check_files,
     hydra_refusal,
     hydra_setting_allowed,
+    selected_files,
 )
 from escalation.config.validation import (
-    allowed_keys,
     check_value,
     describe_omegaconf_error,
     is_interpolation,
@@ -74,6 +74,8 @@ from escalation.config.validation import (
     settings_from_dictconfig,
     shown_value,
     underscored_number,
+    unknown_key,
+    unknown_option,
 )
 from escalation.errors import first_line
 from escalation.run.runs import check_memory, check_timeline
@@ -102,6 +104,8 @@ RUN_DIR = "hydra.run.dir"
 SWEEP_DIR = "hydra.sweep.dir"
 #: The interpolations an output folder may hold, as the packaged config's do.
 FOLDER_INTERPOLATION = re.compile(r"\$\{(?:now:[^${}]*|scenario\.name)\}")
+#: Config groups whose file of one's own (``--config-dir``) sets timings the user chose.
+OWN_TIMINGS = ("scenario", "policy")
 #: Hydra settings filled in while composing (the overrides given, the choices made).
 COMPOSED = ("hydra.overrides.", "hydra.runtime.", "hydra.job.override_dirname")
 #: Hydra's flags that read or write files of their own, and why each is refused.
@@ -126,6 +130,8 @@ class Plan:
     chosen: bool = False
     #: A single run's changes from its scenario (``escalation.config.changes.run_changes``).
     changes: list[str] | None = None
+    #: The measures whose timing the user set (``escalation.config.changes.retimed``).
+    timed: set[str] = field(default_factory=set)
 
 
 def prepare(arguments: list[str]) -> Plan:
@@ -165,7 +171,10 @@ def prepare(arguments: list[str]) -> Plan:
         check_timeline(OmegaConf.select(cfg, "scenario.timeline"))
         if multirun:
             return _prepare_sweep(arguments, cfg, overrides, hydra.config_loader.repository)
-        return _prepare_run(arguments, cfg, overrides, _changes(hydra, args, overrides, cfg))
+        changes, timed = _changes(hydra, args, overrides, cfg)
+        plan = _prepare_run(arguments, cfg, overrides, changes)
+        plan.timed = timed
+        return plan
     finally:
         from hydra.core.global_hydra import GlobalHydra
 
@@ -267,7 +276,8 @@ def _check_overrides(overrides: list[Any], repository: Any) -> None:
                         f"available: {available} (own configs: --config-dir DIR)"
                     )
                 if not repository.config_exists(f"{key}/{option}"):
-                    raise ConfigError(f"unknown {key} {option!r}; available: {available}")
+                    options = sorted(repository.get_group_options(key))
+                    raise ConfigError(unknown_option(key, option, options))
 
 
 def _check_override_form(override: Any) -> None:
@@ -330,9 +340,7 @@ def _check_override_values(override: Any) -> None:
         return
     kind = schema_type(key)
     if kind is None and (override.is_add() or override.is_force_add()):
-        allowed = allowed_keys(key)
-        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
-        raise ConfigError(f"{override.input_line}: unknown key '{key}'{hint}")
+        raise ConfigError(f"{override.input_line}: {unknown_key(key)}")
     value = override.value()
     values = list(value.list) if hasattr(value, "list") else [value]
     for item in values:
@@ -464,11 +472,15 @@ def _task_config(cfg: DictConfig) -> DictConfig:
     return OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
 
 
-def _changes(hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig) -> list[str]:
-    """A run's changes from its scenario: its config against the scenario's own.
+def _changes(
+    hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig
+) -> tuple[list[str], set[str]]:
+    """A run's changes from its scenario, and the measures whose timing the user set.
 
     The scenario's config is composed with the same config group choices and no other
-    override; timing dates are compared as month numbers.
+    override; timing dates are compared as month numbers. A timing the user set is one that
+    differs from the scenario's, or, when the scenario or the policy is a file of their own
+    (``--config-dir``), from the packaged default (``Timing``).
     """
     from hydra.types import RunMode
 
@@ -486,7 +498,14 @@ def _changes(hydra: Any, args: Any, overrides: list[Any], cfg: DictConfig) -> li
         except DateError as error:
             raise ConfigError(str(error)) from None
     run, scenario = configs
-    return run_changes(scenario, run)
+    reference = scenario
+    if args.config_dir is not None:
+        choices = {group: [str(cfg.hydra.runtime.choices[group])] for group in OWN_TIMINGS}
+        own = selected_files(args.config_dir, choices)
+        if any(path.parent.name in OWN_TIMINGS for path in own):
+            default = asdict(Timing())
+            reference = {"policy": {"timing": {measure: default for measure in MEASURES}}}
+    return run_changes(scenario, run), retimed(reference, run)
 
 
 def _named_folder(folder: Path, cfg: DictConfig, changes: list[str]) -> Path:

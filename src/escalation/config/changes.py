@@ -6,7 +6,8 @@ heading and the run folder (``outputs/instructors-posture=red_lines/<date_time>/
 changes come from comparing the run's config with the scenario's own (composed with the same
 config groups), not from the command line: an override that repeats the scenario's value is no
 change, and a timing month (``month`` or ``until``) shows as a date whether it was given as
-``6`` or ``2025-03``.
+``6`` or ``2025-03``. A timing of a measure the run's policy never takes (``troops`` with
+``policy.troops=none``) changes nothing, and is no change either (``unused_timings`` warns).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from escalation.config.dates import month_date
+from escalation.config.dates import absent_measures, month_date
 
 #: Keys that change what is written or drawn, not the run's numbers: never listed as changes.
 OUTPUT_KEYS = ("sim.figures", "sim.trajectories", "sim.narrative_replicate", "plots.", "sweep.")
@@ -43,9 +44,12 @@ def run_changes(base: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
     """
     start = str(_get(run, "sim.start") or "2024-10")
     before = dict(_leaves(base))
+    unused = () if _get(run, "scenario.timeline") else absent_measures(_get(run, "policy") or {})
     changes = []
     for key, value in _leaves(run):
         if key.startswith("hydra.") or key.startswith("scenario.") or _output_key(key):
+            continue
+        if key.split(".")[:2] == ["policy", "timing"] and key.split(".")[2] in unused:
             continue
         if key in before and before[key] == value:
             continue
@@ -54,6 +58,15 @@ def run_changes(base: Mapping[str, Any], run: Mapping[str, Any]) -> list[str]:
             shown = month_date(value, start)
         changes.append(f"{_short(key)}={_text(shown)}")
     return changes
+
+
+def retimed(base: Mapping[str, Any], run: Mapping[str, Any]) -> set[str]:
+    """The measures whose ``policy.timing`` block differs from ``base`` to ``run``.
+
+    Both are plain configs with timing months as numbers.
+    """
+    before, after = _get(base, "policy.timing") or {}, _get(run, "policy.timing") or {}
+    return {measure for measure, block in after.items() if before.get(measure) != block}
 
 
 def displayed(changes: Sequence[str] | None) -> list[str]:

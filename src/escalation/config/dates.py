@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from escalation.config.schema import PolicyTiming
@@ -16,6 +17,18 @@ from escalation.timeline import is_month, month_index, month_name
 
 #: The measures with a ``policy.timing`` block, as ``Settings.policy.timing`` names them.
 MEASURES = tuple(f.name for f in dataclasses.fields(PolicyTiming))
+
+
+#: Each measure's lever, the lever's values under which the measure never happens, and what
+#: that means: a timing given for such a measure has no effect.
+ABSENT_UNDER = {
+    "aid": ("aid", (False,), "no military aid is given"),
+    "advanced_weapons": ("advanced_weapons", (False,), "no advanced weapons are sent"),
+    "training": ("instructors", ("none",), "no Ukrainian soldiers are trained"),
+    "instructors": ("instructors", ("none", "outside"), "no instructors go into Ukraine"),
+    "deep_strikes": ("deep_strikes", ("prohibited",), "no strikes into Russia are permitted"),
+    "troops": ("troops", ("none",), "no troops are sent"),
+}
 
 
 class DateError(ValueError):
@@ -96,21 +109,55 @@ def never_in_force(settings: Any) -> list[str]:
     policy, sim = settings.policy, settings.sim
     if settings.scenario.timeline:
         return []  # a replayed timeline decides the measures
-    allowed = {
-        "aid": policy.aid,
-        "advanced_weapons": policy.advanced_weapons,
-        "training": policy.instructors.value != "none",
-        "instructors": policy.instructors.value == "inside",
-        "deep_strikes": policy.deep_strikes.value != "prohibited",
-        "troops": policy.troops.value != "none",
-    }
+    absent = absent_measures(vars(policy))
     warnings = []
     for measure in MEASURES:
         month = getattr(policy.timing, measure).month
-        if allowed[measure] and month > sim.months:
+        if measure not in absent and month > sim.months:
             warnings.append(
                 f"policy.timing.{measure}.month={month_date(month, sim.start)} (month {month}) "
                 f"is after the last simulated month ({month_date(sim.months, sim.start)}, month "
                 f"{sim.months}): {measure.replace('_', ' ')} will never come into force"
             )
     return warnings
+
+
+def absent_measures(policy: Mapping[str, Any]) -> dict[str, str]:
+    """The measures a policy's levers never allow, each with why (``ABSENT_UNDER``).
+
+    Args:
+        policy: Lever values by name, plain (``"none"``, ``False``) or the schema's enums; a
+            lever not given allows its measure.
+
+    Returns:
+        E.g. ``{"troops": "policy.troops=none: no troops are sent"}``.
+    """
+    absent = {}
+    for measure, (lever, values, meaning) in ABSENT_UNDER.items():
+        value = getattr(policy.get(lever), "value", policy.get(lever))  # an enum: its name
+        if lever in policy and type(value) is type(values[0]) and value in values:
+            shown = str(value).lower() if isinstance(value, bool) else value
+            absent[measure] = f"policy.{lever}={shown}: {meaning}"
+    return absent
+
+
+def unused_timings(settings: Any, measures: Collection[str]) -> list[str]:
+    """Warnings for timings the user gave for measures the policy never takes.
+
+    Args:
+        settings: Validated ``Settings``.
+        measures: The measures whose timing the user set (on the command line, in a file of
+            their own or through the API); the scenario's own timings are not warned about.
+
+    Returns:
+        One sentence per such measure, e.g. ``policy.timing.troops is set but policy.troops=none:
+        no troops are sent, the timing has no effect``.
+    """
+    if settings.scenario.timeline:
+        return []  # a replayed timeline decides the measures
+    absent = absent_measures(vars(settings.policy))
+    return [
+        f"policy.timing.{measure} is set but {absent[measure]}, the timing has no effect"
+        for measure in MEASURES
+        if measure in measures and measure in absent
+    ]

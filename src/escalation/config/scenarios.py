@@ -40,7 +40,10 @@ from escalation.config.validation import (
     allowed_keys,
     check_scenario,
     describe_error,
+    did_you_mean,
     settings_from_dictconfig,
+    unknown_key,
+    unknown_option,
 )
 from escalation.errors import first_line
 from escalation.timeline import Timeline, month_index
@@ -106,7 +109,7 @@ def _compose(scenario: str) -> DictConfig:
 
     names = list(available_scenarios())
     if scenario not in names:
-        raise ConfigError(f"unknown scenario {scenario!r}; available: {', '.join(names)}")
+        raise ConfigError(unknown_option("scenario", scenario, names))
     register_configs()
     if GlobalHydra.instance().is_initialized():
         cfg = compose("config", overrides=[f"scenario={scenario}"])
@@ -211,8 +214,11 @@ def _load_settings(
         elif name in uncertainty_names():
             cfg["uncertainty"][name] = {"low": value, "high": value}
         else:
-            allowed = ", ".join([*lever_names(), *uncertainty_names()])
-            raise ConfigError(f"unknown parameter {name!r}; allowed: {allowed}")
+            allowed = [*lever_names(), *uncertainty_names()]
+            suggestion = did_you_mean(name, allowed)
+            raise ConfigError(
+                f"unknown parameter {name!r}; {suggestion}allowed: {', '.join(allowed)}"
+            )
     return settings_from_dictconfig(cfg)
 
 
@@ -294,7 +300,7 @@ def _compose_own(
     check_files(config_dir, {"scenario": [scenario]})
     names = available_scenarios(config_dir)
     if scenario not in names:
-        raise ConfigError(f"unknown scenario {scenario!r}; available: {', '.join(names)}")
+        raise ConfigError(unknown_option("scenario", scenario, names))
     register_configs()
     setup_globals()
     search_path = create_config_search_path(f"pkg://{CONFIG_MODULE}")
@@ -336,6 +342,8 @@ def _set_dotted(cfg: dict[str, Any], key: str, value: Any) -> None:
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         if not isinstance(node, dict) or (part not in node and not _open_mapping(parts[:index])):
+            if last:
+                raise ConfigError(unknown_key(key))
             allowed = allowed_keys(".".join(parts[: index + 1]))
             hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
             raise ConfigError(f"unknown key '{key}'{hint}")

@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from escalation.config.schema import ConfigError, Settings
-from escalation.config.validation import shown_value, underscored_number
+from escalation.config.validation import (
+    allowed_type,
+    fixed_uncertainties,
+    schema_config,
+    shown_value,
+    underscored_number,
+)
+from escalation.errors import first_line
 
 #: The header that puts a file's keys at the root of the config.
 GLOBAL_HEADER = "# @package _global_"
@@ -312,6 +319,7 @@ def check_file(path: Path, group: str, folder: str | os.PathLike[str] | None = N
         node_type, prefix = _node_at(parts)
     if node_type is not None:
         _check_mapping(root, node_type, prefix, where, top=True)
+        _check_types(text, root, prefix, where)
     if group == "scenario" and package == "_global_":
         _check_scenario_name(root, path, where)
     return text
@@ -491,6 +499,60 @@ def _check_mapping(mapping: Any, node_type: Any, prefix: str, where: str, top: b
                         )
             else:
                 _check_mapping(value, field_type, f"{prefix}{name}.", where, False)
+
+
+def _check_types(text: str, root: Any, prefix: str, where: str) -> None:
+    """Each value has its key's type, as Hydra will read it (``sim.months: two`` is refused).
+
+    The file is read as Hydra reads it and merged into the schema; a value OmegaConf cannot
+    convert is refused with its line and what the key allows (``allowed_type``).
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException, ValidationError
+
+    try:
+        values = OmegaConf.to_container(OmegaConf.create(text), resolve=False)
+    except Exception:  # YAML and OmegaConf raise many kinds; Hydra reports them as it loads
+        return
+    if not isinstance(values, dict):
+        return
+    values = {key: value for key, value in values.items() if key not in HYDRA_KEYS}
+    for part in reversed(prefix.split(".")[:-1]):
+        values = {part: values}
+    try:
+        OmegaConf.merge(schema_config(), fixed_uncertainties(values))
+    except ValidationError as error:
+        key = str(error.full_key)
+        if not key:  # a mapping's place given a value: Hydra names it as it loads
+            return
+        node = _value_node(root, re.findall(r"[^.\[\]]+", key.removeprefix(prefix)))
+        allowed = allowed_type(key)
+        reason = f"allowed: {allowed}" if allowed else first_line(error)
+        value = shown_value(getattr(error, "value", None))
+        line = node.start_mark.line + 1
+        raise ConfigError(f"{where}:{line}: {key}: invalid value {value}; {reason}") from None
+    except OmegaConfBaseException:  # unknown keys: refused above, with their line
+        return
+
+
+def _value_node(root: Any, parts: list[str]) -> Any:
+    """The YAML node at a key's parts (mapping keys, list indices), or the deepest one found.
+
+    ``follow_through: x`` is ``follow_through.low`` once read: its line is ``follow_through``'s.
+    """
+    import yaml
+
+    node = root
+    for part in parts:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in _pairs(node) if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            child = node.value[int(part)]
+        if child is None:
+            return node
+        node = child
+    return node
 
 
 def _check_bool(value: Any, key: str, where: str) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import difflib
 import math
 import re
+import types
 import typing
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
@@ -129,6 +131,26 @@ def _field_types(node: Any) -> dict[str, Any] | None:
             factory if hints[item.name] is Any and dataclass_default else hints[item.name]
         )
     return types
+
+
+#: What a value of each scalar type of the schema is, in an error message's words.
+_TYPE_WORDS = {int: "a whole number", float: "a number", str: "text", bool: "true, false"}
+
+
+def allowed_type(key: str) -> str | None:
+    """What the schema allows at a dotted key, in words (``sim.months`` -> ``a whole number``).
+
+    A list's item (``policy.new_weapons[0]``) is its item type; an optional value adds ``or
+    null``. None for a key that is no scalar of the schema.
+    """
+    kind = schema_type(re.sub(r"\[\d+\]", "", key))
+    if typing.get_origin(kind) is list and key.endswith("]"):
+        kind = typing.get_args(kind)[0]
+    kinds = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
+    words = [_TYPE_WORDS[item] for item in kinds if item in _TYPE_WORDS]
+    if len(words) != len([item for item in kinds if item is not type(None)]) or not words:
+        return None
+    return " or ".join(words) + (" or null" if type(None) in kinds else "")
 
 
 def check_value(key: str, value: Any) -> None:
@@ -383,7 +405,7 @@ def _validate_targets(nato: schema.NatoDoctrine) -> None:
 
 
 @lru_cache(maxsize=1)
-def _schema() -> DictConfig:
+def schema_config() -> DictConfig:
     """The schema as a read-only config, built once (it costs milliseconds per build)."""
     schema = OmegaConf.structured(Settings)
     OmegaConf.set_readonly(schema, True)
@@ -410,7 +432,7 @@ def settings_from_dictconfig(cfg: DictConfig | dict) -> Settings:
         if isinstance(cfg, dict):
             _check_plain(cfg)
         resolve_timing_months(cfg)
-        merged = OmegaConf.merge(_schema(), fixed_uncertainties(cfg))
+        merged = OmegaConf.merge(schema_config(), fixed_uncertainties(cfg))
         settings = OmegaConf.to_object(merged)
     except OmegaConfBaseException as error:
         raise ConfigError(describe_omegaconf_error(error)) from None
@@ -495,6 +517,46 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, int | float | str) and not isinstance(value, bool)
 
 
+def did_you_mean(value: Any, choices: Iterable[str], prefix: str = "") -> str:
+    """``"did you mean 'X'? "`` for the choice closest to ``value`` (``difflib``), else ``""``.
+
+    Args:
+        value: What the user gave (a value, a name or a key's last part).
+        choices: What is allowed in its place.
+        prefix: Put before the suggestion (a key's place, ``"policy."``).
+    """
+    matches = difflib.get_close_matches(str(value), list(choices), n=1)
+    return f"did you mean '{prefix}{matches[0]}'? " if matches else ""
+
+
+def unknown_option(group: str, name: Any, options: Iterable[str]) -> str:
+    """``unknown GROUP 'NAME'; available: ...``, with the closest option suggested if any."""
+    options = list(options)
+    return (
+        f"unknown {group} {shown_value(name)}; {did_you_mean(name, options)}"
+        f"available: {', '.join(options)}"
+    )
+
+
+def unknown_key(key: str) -> str:
+    """``unknown key 'KEY'; allowed keys here: ...``, with the closest key suggested if any."""
+    allowed = allowed_keys(key)
+    if not allowed:
+        return f"unknown key '{key}'"
+    place, _, last = key.rpartition(".")
+    suggestion = did_you_mean(last, allowed, f"{place}." if place else "")
+    return f"unknown key '{key}'; {suggestion}allowed keys here: {', '.join(allowed)}"
+
+
+def invalid_choice(key: str, value: Any, allowed: Iterable[str]) -> str:
+    """``KEY: invalid value 'V'; allowed: ...``, with the closest allowed value suggested if any."""
+    allowed = list(allowed)
+    return (
+        f"{key}: invalid value {shown_value(value)}; {did_you_mean(value, allowed)}"
+        f"allowed: {', '.join(allowed)}"
+    )
+
+
 def allowed_keys(full_key: str) -> list[str]:
     """The keys the schema allows beside ``full_key`` (its siblings), for error messages."""
     node: Any = Settings
@@ -528,14 +590,12 @@ def describe_omegaconf_error(error: OmegaConfBaseException) -> str:
     key = getattr(error, "full_key", None) or ""
     first = first_line(error)
     if isinstance(error, ConfigKeyError | ConfigAttributeError) and key:
-        allowed = allowed_keys(key)
-        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key '{key}'{hint}"
+        return unknown_key(key)
     if isinstance(error, ValidationError) and key:
         enum = _enum_for_key(key)
         if enum is not None:
             value = getattr(error, "value", None)
-            return f"{key}: invalid value {value!r}; allowed: {', '.join(e.name for e in enum)}"
+            return invalid_choice(key, value, (e.name for e in enum))
         return f"{key}: {first}"
     return f"{key}: {first}" if key else first
 
@@ -551,8 +611,7 @@ def describe_error(error: Exception) -> str | None:
     """One line naming the key and what is allowed, for a configuration error; else None."""
     if isinstance(error, MissingConfigException) and error.missing_cfg_file:
         group, _, name = error.missing_cfg_file.rpartition("/")
-        options = ", ".join(error.options or [])
-        return f"unknown {group or 'config'} {name!r}; available: {options}"
+        return unknown_option(group or "config", name, error.options or [])
     cause = error.__cause__
     if isinstance(error, ConfigCompositionException) and isinstance(cause, OmegaConfBaseException):
         return describe_omegaconf_error(cause)
