@@ -337,6 +337,23 @@ def test_refused_in_one_line_and_nothing_outside_changes(case, home, finished, c
     assert not [name for name in set(after) - set(before) if name.endswith((".tmp", LOCK_FILE))]
 
 
+def test_report_says_what_it_rebuilds_before_it_rebuilds_it(home, finished, capsys):
+    """``escalation-report RUN --html`` first says which files of the run folder it rewrites."""
+    from escalation.cli.report import REBUILDING_RUN, REBUILDING_SWEEP
+
+    copy("run")(home, finished)
+    status, out, _ = call(["escalation-report", "case", "--html"], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == f"{REBUILDING_RUN} case ..."
+    assert lines[-2].startswith("Rebuilt summary.json, narrative.md and figures/ in case")
+    assert lines[-1] == f"Wrote {Path('case') / 'report.html'}"
+    shutil.rmtree(home / "case")
+    copy("sweep")(home, finished)
+    status, out, _ = call(["escalation-report", "case"], capsys)
+    assert (status, out.splitlines()[0]) == (0, f"{REBUILDING_SWEEP} case ...")
+
+
 def test_report_removes_only_what_a_run_made(home, finished, capsys):
     """``escalation-report RUN`` keeps the user's ``error.txt`` and ``.*.tmp`` in the run folder."""
     copy("run")(home, finished)

@@ -201,15 +201,15 @@ def test_jobs_of_another_sweep_are_never_gathered(basic, tmp_path):
     assert result.returncode == 1
     assert "Gathered 1 of 4 jobs" in result.stdout
     lines = result.stdout.splitlines()
-    assert lines[1] == (
+    assert lines[2] == (
         "  MISSING job 1 (policy.troops=none policy.posture=ambiguity sim.replicates=40 "
         "sim.months=12): results of another sweep (made with policy.troops=none "
         "policy.posture=ambiguity sim.replicates=40 sim.months=12 seed=99); re-run the sweep to "
         "recompute"
     )
-    assert lines[2].startswith("  MISSING job 2 (policy.troops=combat policy.posture=red_lines")
-    assert lines[2].endswith("2 is a symbolic link, not this sweep's job folder")
-    assert lines[3].endswith(
+    assert lines[3].startswith("  MISSING job 2 (policy.troops=combat policy.posture=red_lines")
+    assert lines[3].endswith("2 is a symbolic link, not this sweep's job folder")
+    assert lines[4].endswith(
         "results of another sweep (config seed differs from multirun.yaml); "
         "re-run the sweep to recompute"
     )

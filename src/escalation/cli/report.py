@@ -72,6 +72,17 @@ def main(argv: list[str] | None = None) -> None:
         _report(folder, arguments.html, fail, arguments.baseline)
 
 
+#: What the command says before it rewrites anything in a run folder (also with ``--html``,
+#: whose page is drawn from the rebuilt files).
+REBUILDING_RUN = (
+    "Rebuilding summary.json, narrative.md and figures/ from outcomes.csv and trajectories.csv in"
+)
+#: What it says before it rewrites a sweep's gathered files.
+REBUILDING_SWEEP = (
+    "Rebuilding outcomes.csv, summary.csv, differences.csv and figures/ from the jobs' folders in"
+)
+
+
 def _report(folder: Path, html: bool, fail, baseline: str | None = None) -> None:
     """Rebuild the run or sweep in ``folder`` (and its page); print what was done.
 
@@ -80,6 +91,7 @@ def _report(folder: Path, html: bool, fail, baseline: str | None = None) -> None
     try:
         if (folder / MULTIRUN_FILE).is_file():
             spec = None if baseline is None else parse_baseline(baseline, BASELINE_FLAG)
+            print(f"{REBUILDING_SWEEP} {folder} ...", flush=True)
             gathered = rebuild_sweep(folder, baseline=spec, key=BASELINE_FLAG)
             print(gathered.report(folder), flush=True)
             if not gathered.complete:
@@ -88,6 +100,7 @@ def _report(folder: Path, html: bool, fail, baseline: str | None = None) -> None
         else:
             if baseline is not None:
                 fail(f"{BASELINE_FLAG}: {folder} is a run folder; a baseline is chosen for a sweep")
+            print(f"{REBUILDING_RUN} {folder} ...", flush=True)
             summary, notes = rebuild_run(folder)
             print(summary_table(summary))
             for note in notes:
