@@ -326,6 +326,18 @@ def test_bad_values_in_a_link_get_a_message_and_the_page_still_runs():
     assert metric(test, "Nuclear use").endswith("%")
 
 
+def test_timing_is_chosen_by_date():
+    assert session.timing_label(4, "2024-10") == "Jan 2025 (month 4)"
+    assert session.timing_label(1, "2022-02") == "Feb 2022 (month 1)"
+    test = app(scenario="instructors")
+    control = test.sidebar.selectbox(key="instructors:timing:instructors")
+    assert control.value == 4  # the scenario's month: January 2025
+    assert control.options[:2] == ["Oct 2024 (month 1)", "Nov 2024 (month 2)"]
+    control.set_value(7).run()
+    assert not test.exception
+    assert test.sidebar.selectbox(key="instructors:timing:instructors").value == 7
+
+
 def test_a_measure_timed_after_the_run_gets_a_warning():
     test = app(scenario="instructors", months="3")
     assert any("policy.timing.instructors.month=4" in w.value for w in test.warning)

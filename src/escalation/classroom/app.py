@@ -59,12 +59,16 @@ def _scenarios() -> dict[str, dict[str, Any]]:
             "ranges": {
                 name: (value.low, value.high) for name, value in vars(settings.uncertainty).items()
             },
+            "start": settings.sim.start,
             "months": settings.sim.months,
             "replicates": settings.sim.replicates,
             "seed": settings.seed,
         }
     return scenarios
 
+
+#: The months a measure may come in, as the timing controls offer them (month 1 = sim.start).
+TIMING_MONTHS = list(range(1, 241))
 
 #: Runs kept in the page's cache: each holds up to ``session.MAX_REPLICATE_MONTHS``
 #: replicate-months (about 0.12 GB), so the cache stays below about 1 GB.
@@ -161,10 +165,14 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
     seed = bar.number_input(
         "Seed", 0, session.MAX_SEED, int(defaults.get("seed", base["seed"])), key=f"{scenario}:seed"
     )
-    with bar.expander("Timing (month each measure comes, if the policy allows it)"):
+    with bar.expander("Timing (when each measure comes, if the policy allows it)"):
         timing = {
-            measure: st.number_input(
-                measure.replace("_", " "), 1, 240, int(month), key=f"{scenario}:timing:{measure}"
+            measure: st.selectbox(
+                measure.replace("_", " "),
+                TIMING_MONTHS,
+                index=int(month) - 1,
+                format_func=lambda number: session.timing_label(number, base["start"]),
+                key=f"{scenario}:timing:{measure}",
             )
             for measure, month in base["timing"].items()
         }

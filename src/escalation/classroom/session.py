@@ -9,6 +9,7 @@ runs holds the same assumptions and their outcomes can be differenced replicate 
 
 from __future__ import annotations
 
+import calendar
 import copy
 import dataclasses
 import reprlib
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.config.dates import month_date
 from escalation.config.scenarios import load_settings
 from escalation.config.schema import (
     LEVERS,
@@ -90,6 +92,12 @@ def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]
     lower = 0.0 if lower is None else float(lower)
     upper = float(upper) if upper is not None else max(3.0 * float(high), lower + 1.0)
     return lower, upper
+
+
+def timing_label(number: int, start: str) -> str:
+    """A timing control's choice as a date, with its month number: ``Jan 2025 (month 4)``."""
+    year, month = month_date(number, start).split("-")
+    return f"{calendar.month_abbr[int(month)]} {year} (month {number})"
 
 
 def slider_format(*values: float) -> str:
