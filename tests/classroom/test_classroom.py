@@ -326,6 +326,22 @@ def test_bad_values_in_a_link_get_a_message_and_the_page_still_runs():
     assert metric(test, "Nuclear use").endswith("%")
 
 
+def test_the_page_draws_its_figures_in_the_slides_style_on_request(monkeypatch):
+    import escalation.run.figures as figures
+
+    test = app(scenario="instructors")
+    drawn = []
+    original = figures.check_style
+    monkeypatch.setattr(
+        figures, "check_style", lambda style: drawn.append(style) or original(style)
+    )
+    test.sidebar.radio(key="style").set_value("slides").run()
+    assert not test.exception
+    assert len(test.image) == 3
+    assert set(drawn) == {"slides"}
+    assert len(drawn) >= 3  # ladder, outcomes, position
+
+
 def test_timing_is_chosen_by_date():
     assert session.timing_label(4, "2024-10") == "Jan 2025 (month 4)"
     assert session.timing_label(1, "2022-02") == "Feb 2022 (month 1)"

@@ -32,6 +32,7 @@ from escalation.classroom.intervals import (
 )
 from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.config.schema import LEVERS, ConfigError
+from escalation.figure_style import STYLES
 from escalation.run.figure_data import POLICY_WORDS, policy_words, run_title
 from escalation.run.figures import ladder_figure, outcomes_figure, position_figure
 from escalation.run.narrative.story import pick_replicate
@@ -165,6 +166,13 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
     seed = bar.number_input(
         "Seed", 0, session.MAX_SEED, int(defaults.get("seed", base["seed"])), key=f"{scenario}:seed"
     )
+    style = bar.radio(
+        "Figures",
+        list(STYLES),
+        format_func={"default": "Screen", "slides": "Slides: large type, for a projector"}.get,
+        key="style",
+        help="plots.style of the command line",
+    )
     with bar.expander("Timing (when each measure comes, if the policy allows it)"):
         timing = {
             measure: st.selectbox(
@@ -217,6 +225,7 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
         "replicates": int(replicates),
         "months": int(months),
         "seed": int(seed),
+        "style": style,
         "second": second,
     }
 
@@ -324,16 +333,24 @@ def _single(chosen: dict[str, Any], run: session.Run) -> None:
     _metrics(run)
     left, right = st.columns(2)
     with left:
-        _show(ladder_figure(run.trajectories, run_title(run.summary, "escalation ladder")))
+        _show(
+            ladder_figure(
+                run.trajectories,
+                run_title(run.summary, "escalation ladder"),
+                style=chosen["style"],
+            )
+        )
     with right:
-        _show(outcomes_figure(run.summary))
+        _show(outcomes_figure(run.summary, style=chosen["style"]))
         st.table(probability_table(run), hide_index=True)
         st.caption(BAND_NOTE)
     left, right = st.columns(2)
     with left:
         _show(
             position_figure(
-                run.trajectories, run_title(run.summary, "Ukraine's battlefield position")
+                run.trajectories,
+                run_title(run.summary, "Ukraine's battlefield position"),
+                style=chosen["style"],
             )
         )
     with right:
@@ -374,12 +391,18 @@ def _compare(chosen: dict[str, Any], first: session.Run, second: session.Run) ->
                 f"**{label.capitalize()}** — {policy_words(run.summary['config']['policy'])}"
             )
             _metrics(run, per_row=2)
-            _show(ladder_figure(run.trajectories, run_title(run.summary, "escalation ladder")))
+            _show(
+                ladder_figure(
+                    run.trajectories,
+                    run_title(run.summary, "escalation ladder"),
+                    style=chosen["style"],
+                )
+            )
     differences = session.paired_differences(first, second)
     st.subheader("Paired differences (second minus first), with both intervals")
     left, right = st.columns(2)
     with left:
-        _show(differences_figure(differences, labels))
+        _show(differences_figure(differences, labels, style=chosen["style"]))
     with right:
         st.table(difference_table(differences), hide_index=True)
         st.caption(BAND_NOTE)
