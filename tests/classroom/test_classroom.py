@@ -342,6 +342,20 @@ def test_the_page_draws_its_figures_in_the_slides_style_on_request(monkeypatch):
     assert len(drawn) >= 3  # ladder, outcomes, position
 
 
+def test_every_assumption_slider_says_what_it_is():
+    from escalation.config.schema import uncertainty_names
+
+    meanings = session.assumption_help()
+    assert set(meanings) == set(uncertainty_names())
+    assert meanings["nuclear_use_in_conflict"] == (
+        "monthly chance of Russian nuclear use against NATO during direct conflict"
+    )
+    assert meanings["russian_pressure"].startswith("points of territory per month")
+    test = app(scenario="status_quo")
+    slider = next(s for s in test.slider if s.label == "red line threshold")
+    assert slider.help == meanings["red_line_threshold"]
+
+
 def test_timing_is_chosen_by_date():
     assert session.timing_label(4, "2024-10") == "Jan 2025 (month 4)"
     assert session.timing_label(1, "2022-02") == "Feb 2022 (month 1)"

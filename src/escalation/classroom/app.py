@@ -195,6 +195,7 @@ def _controls(defaults: dict[str, Any], scenarios: dict[str, dict[str, Any]]) ->
                     float(upper),
                     (float(low), float(high)),
                     format=session.slider_format(lower, upper, low, high),
+                    help=session.assumption_help().get(name),
                     key=f"{scenario}:range:{name}",
                 )
             )

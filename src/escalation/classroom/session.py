@@ -12,9 +12,12 @@ from __future__ import annotations
 import calendar
 import copy
 import dataclasses
+import functools
+import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -92,6 +95,18 @@ def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]
     lower = 0.0 if lower is None else float(lower)
     upper = float(upper) if upper is not None else max(3.0 * float(high), lower + 1.0)
     return lower, upper
+
+
+@functools.cache
+def assumption_help() -> dict[str, str]:
+    """Each assumption's meaning, as its slider's help.
+
+    It is the comment of the assumption's line in ``conf/uncertainty/default.yaml`` up to its
+    first ``;``: what it is and its unit, before the sources.
+    """
+    text = resources.files("escalation.conf").joinpath("uncertainty/default.yaml").read_text()
+    found = re.findall(r"^(\w+):\s*\{[^}]*\}\s*#\s*(.+)$", text, flags=re.MULTILINE)
+    return {name: comment.split(";")[0].strip() for name, comment in found}
 
 
 def timing_label(number: int, start: str) -> str:
