@@ -194,7 +194,11 @@ def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
     )
     headings = page.locator("h2").all_inner_texts()
     text = page.inner_text("body")
+    config_shown = page.locator("pre").first.is_visible()  # folded under its summary line
+    page.locator("summary").first.click()
+    config_opened = page.locator("pre").first.is_visible()
     context.close()
+    assert (config_shown, config_opened) == (False, True)
     assert len(images) == 3
     assert all(
         done and width > 500 and src == "data:image/png;base64," for done, width, src in images

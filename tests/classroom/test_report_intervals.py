@@ -14,7 +14,14 @@ from synthetic import full_grid
 from escalation.classroom.figures import BAND_LABEL, MC_LABEL, MEAN_LABEL, differences_figure
 from escalation.classroom.report_page import mean_rows, probability_rows, write_report_page
 from escalation.run.figures import NO_BAND_NOTE
-from escalation.run.results import BAND_NOTE, MEANS, NO_BAND, PROBABILITIES, summarize
+from escalation.run.results import (
+    BAND_NOTE,
+    MEAN_DEFINITIONS,
+    MEANS,
+    NO_BAND,
+    PROBABILITIES,
+    summarize,
+)
 from escalation.sweep.figures import ranking
 
 
@@ -46,17 +53,29 @@ def test_the_run_page_shows_both_intervals_the_draws_and_the_note(tmp_path):
     assert "<th>95% interval</th><th>Parameter band</th>" in page
     war = summary["probabilities"]["direct_conflict"]
     assert cells(page, "NATO-Russia war") == [
+        "sustained NATO-Russia war, not a contained clash",  # every row says what it counts
         "50.0%",
         f"{war['low']:.1%} to {war['high']:.1%}",
         "0.0% to 100.0%",
         "100",
     ]
     position = cells(page, "ukraine position final")
+    assert position[0] == "% of Ukraine's territory held in the last month"
+    assert set(MEAN_DEFINITIONS) == set(MEANS)  # every mean the summary can hold
+    score = cells(page, "escalation score")
+    assert score[0].startswith("rungs summed over the months, in rung-months")
     band = summary["means"]["ukraine_position_final"]
     assert position[-1] == "70.45 to 78.55"  # 5-95% of 70..79
     assert (band["band_low"], band["band_high"]) == pytest.approx((70.45, 78.55))
     assert f'<p class="note">{html.escape(BAND_NOTE)}</p>' in page
     assert "200 replicates in 10 parameter draws x 12 months" in page
+    # the config is folded away under one line, not spread over the page
+    assert re.search(
+        r"<details><summary>Same config and seed 7: same outputs\. Show the config"
+        r"</summary><pre>",
+        page,
+    )
+    assert page.count("<pre>") == page.count("<details><summary>")
 
 
 def test_a_run_summary_written_before_the_bands_shows_a_dash():

@@ -30,7 +30,7 @@ from escalation.classroom.intervals import (
 )
 from escalation.files import FileRefused, atomic_write, read_regular, read_text
 from escalation.run.figure_data import policy_words
-from escalation.run.results import FILES, PROBABILITIES
+from escalation.run.results import DEFINITIONS, FILES, MEAN_DEFINITIONS, PROBABILITIES
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING, scope_markdown
 from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError, load_multirun
@@ -159,27 +159,35 @@ def _read(path: Path, root: Path) -> bytes:
 
 
 def probability_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """A run's outcome probabilities with both intervals, as text (no band: ``NO_BAND``)."""
+    """A run's outcome probabilities, each said in words, with both intervals, as text.
+
+    A probability without a band shows ``NO_BAND``.
+    """
     return pd.DataFrame(
         [
             {
                 "Outcome": item["label"],
+                "Meaning": DEFINITIONS.get(name, ""),
                 "Probability": f"{item['p']:.1%}",
                 INTERVAL_COLUMN: span(item["low"], item["high"]),
                 BAND_COLUMN: band_span(item),
                 "Replicates": f"{item['count']:,}",
             }
-            for item in summary["probabilities"].values()
+            for name, item in summary["probabilities"].items()
         ]
     )
 
 
 def mean_rows(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """A run's means with both intervals, as text; means of no value are left out."""
+    """A run's means, each said in words, with both intervals, as text.
+
+    Means of no value are left out.
+    """
     return pd.DataFrame(
         [
             {
                 "Outcome": name.replace("_", " "),
+                "Meaning": MEAN_DEFINITIONS.get(name, ""),
                 "Mean": f"{item['mean']:.2f}",
                 INTERVAL_COLUMN: span(item["low"], item["high"], "{:.2f}"),
                 BAND_COLUMN: band_span(item, "{:.2f}"),
@@ -248,10 +256,18 @@ def run_page(folder: Path) -> str:
         '<h2>The story of one replicate</h2><div class="story">',
         story,
         "</div><h2>Configuration</h2>",
-        f"<p>Same config and seed {html.escape(str(summary['seed']))}: same outputs.</p>",
-        f"<pre>{html.escape(_yaml(config))}</pre>",
+        _folded(
+            f"Same config and seed {summary['seed']}: same outputs. Show the config",
+            _yaml(config),
+        ),
     ]
     return _page(f"{title}: report", "\n".join(body))
+
+
+def _folded(summary: str, text: str) -> str:
+    """``text`` as preformatted lines folded away under a one-line ``summary`` (click to open)."""
+    folded = f"<summary>{html.escape(summary)}</summary><pre>{html.escape(text)}</pre>"
+    return f"<details>{folded}</details>"
 
 
 def _yaml(config: Mapping[str, Any]) -> str:
@@ -319,7 +335,9 @@ def sweep_page(folder: Path) -> str:
         "<h2>Comparison figures</h2>",
         _figures(folder / SWEEP_FILES["figures"], folder),
         "<h2>Configuration</h2>",
-        f"<pre>{html.escape(config_text or 'multirun.yaml is missing')}</pre>",
+        _folded(
+            "Show the sweep's config (multirun.yaml)", config_text or "multirun.yaml is missing"
+        ),
     ]
     return _page(f"{sweep_description(summary, name)}: report", "\n".join(body))
 

@@ -53,6 +53,16 @@ MEANS = [
     "red_lines_crossed",
     "escalation_score",
 ]
+#: What each mean is, in words (docs/MODEL.md §8, the outcomes table).
+MEAN_DEFINITIONS = {
+    "signalling_months": "months with Russian nuclear signalling",
+    "max_rung": "highest rung of the 14-rung ladder (0-13) over the months",
+    "final_rung": "rung of the ladder in the last month",
+    "ukraine_position_final": "% of Ukraine's territory held in the last month",
+    "months_to_retaliation": "first month of Russian retaliation, over the replicates with one",
+    "red_lines_crossed": "times a red line was newly crossed",
+    "escalation_score": "rungs summed over the months, in rung-months (a picture, not a measure)",
+}
 #: Outcomes keep full precision (they feed analyses); trajectories keep 6 significant digits.
 FLOAT_FORMAT = {"outcomes": None, "trajectories": "%.6g"}
 FILES = {
