@@ -186,6 +186,13 @@ def test_heatmap_hatches_and_marks_exactly_the_cells_within_noise(tmp_path, monk
     centres = sorted((round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in drawn["hatched"])
     cells = [(j, i) for (i, j), value in np.ndenumerate(grid.to_numpy()) if value in set(expected)]
     assert centres == sorted(cells)
+    # With no cell within noise, the legend does not explain a hatch that is not drawn.
+    tight = differences_table(summary, baseline=0, half=0.0)
+    sweep_plots.plot_heatmap(
+        summary, "direct_conflict", tmp_path / "h.png", sweep_name="s", differences=tight
+    )
+    assert drawn["hatched"] == []
+    assert drawn["legend"] == [sweep_plots.BASELINE_LABEL]
 
 
 def test_pareto_front_hand_made_case_with_ties():

@@ -147,13 +147,16 @@ def plot_heatmap(
             if differences is not None:
                 from matplotlib.patches import Patch
 
+                handles = [
+                    Patch(facecolor="none", edgecolor="black", linewidth=2.5, label=BASELINE_LABEL)
+                ]
+                if (marked["__noise"] == 1.0).any():  # the hatch is explained only where drawn
+                    hatch = Patch(
+                        facecolor="white", edgecolor="0.35", hatch="///", label=NOISE_LABEL
+                    )
+                    handles.insert(0, hatch)
                 fig.legend(
-                    handles=[
-                        Patch(facecolor="white", edgecolor="0.35", hatch="///", label=NOISE_LABEL),
-                        Patch(
-                            facecolor="none", edgecolor="black", linewidth=2.5, label=BASELINE_LABEL
-                        ),
-                    ],
+                    handles=handles,
                     loc="outside lower center",
                     frameon=False,
                     fontsize="small",
