@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from synthetic import full_grid
+from synthetic import differences_table, full_grid
 
 from escalation.classroom.figures import BAND_LABEL, MC_LABEL, MEAN_LABEL, differences_figure
 from escalation.classroom.report_page import mean_rows, probability_rows, write_report_page
@@ -99,6 +99,28 @@ def test_the_sweep_page_ranks_policies_with_both_intervals(tmp_path):
     row = cells(page, "1")  # the rank is the first cell
     assert row[2:4] == [f"{first['low']:.1%} to {first['high']:.1%}", f"{p / 2:.1%} to {p * 2:.1%}"]
     assert f'<p class="note">{html.escape(BAND_NOTE)}</p>' in page
+
+
+def test_the_sweep_page_leads_with_the_changes_from_the_baseline(tmp_path):
+    summary = full_grid()
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    (tmp_path / "multirun.yaml").write_text("sweep:\n  name: policy_grid\nseed: 7\n")
+    levers = ["job", "instructors", "troops", "deep_strikes", "posture"]
+    table = summary[levers].merge(differences_table(summary, baseline=0, half=0.03), on="job")
+    table["direct_conflict_diff_band_low"] = table["direct_conflict_diff"] - 0.1
+    table["direct_conflict_diff_band_high"] = table["direct_conflict_diff"] + 0.1
+    table.to_csv(tmp_path / "differences.csv", index=False)
+    page = write_report_page(tmp_path).read_text(encoding="utf-8")
+    assert page.index("<h2>Changes from the baseline policy</h2>") < page.index(
+        "<h2>Ranked policies</h2>"
+    )
+    rows = re.findall(r"<tr><td>([^<]*)</td>(.*?)</tr>", page.split("<h2>Ranked")[0])
+    assert len(rows) == 54
+    changes = [float(re.findall(r"[+-]\d+\.\d", cells)[0]) for _, cells in rows]
+    assert changes == sorted(changes)  # ranked by the change in the risk of war
+    baseline = next(cells for label, cells in rows if label.endswith(" (baseline)"))
+    assert "+0.0 [-3.0, +3.0]" in html.unescape(baseline)
+    assert "[-10.0, +10.0]" in html.unescape(baseline)  # the band of the change
 
 
 def test_a_sweep_summary_without_band_columns_shows_a_dash(tmp_path):

@@ -32,6 +32,7 @@ from escalation.files import FileRefused, atomic_write, read_regular, read_text
 from escalation.run.figure_data import policy_words
 from escalation.run.results import DEFINITIONS, FILES, MEAN_DEFINITIONS, PROBABILITIES
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING, scope_markdown
+from escalation.sweep.differences import DIFFERENCE_NOTE, DIFFERENCES_FILE, difference_rows
 from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError, load_multirun
 from escalation.sweep.gather import SWEEP_FILES, sweep_name
@@ -328,6 +329,7 @@ def sweep_page(folder: Path) -> str:
         f"<h1>{html.escape(sweep_description(summary, name))}</h1>",
         f'<p class="meta"><strong>seed {html.escape(seeds)}</strong> &middot; policies ranked '
         f"by the probability of {html.escape(PROBABILITIES[RANKING_OUTCOME])}, lowest first</p>",
+        *_differences(folder),
         "<h2>Ranked policies</h2>",
         _table(ranked, set(ranked.columns) - {"Policy"}),
         _note(),
@@ -340,6 +342,29 @@ def sweep_page(folder: Path) -> str:
         ),
     ]
     return _page(f"{sweep_description(summary, name)}: report", "\n".join(body))
+
+
+def _differences(folder: Path) -> list[str]:
+    """The section of paired differences from the baseline policy (``differences.csv``).
+
+    In percentage points with both intervals; nothing when the sweep has no such file.
+    """
+    path = folder / DIFFERENCES_FILE
+    if not path.is_file():
+        return []
+    try:
+        table = pd.read_csv(io.StringIO(read_text(path, folder, limit=None)))
+        rows = difference_rows(table)
+    except (OSError, ValueError, KeyError) as error:
+        raise ReportPageError(f"{path} is malformed: {error}") from None
+    return [
+        "<h2>Changes from the baseline policy</h2>",
+        '<p class="note">Each policy against the baseline, paired replicate by replicate (same '
+        "seed: same parameter draws and random numbers), in percentage points with the 95% "
+        "interval of the change; ranked by the change in the risk of war.</p>",
+        _table(rows, set(rows.columns) - {"Policy"}),
+        f'<p class="note">{html.escape(DIFFERENCE_NOTE)}</p>',
+    ]
 
 
 def _sweep_bands(summary: pd.DataFrame, table: pd.DataFrame, outcome: str) -> list[str]:

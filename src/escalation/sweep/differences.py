@@ -425,6 +425,35 @@ def _interval(low: Any, high: Any) -> str:
     return f"[{_points(low)}, {_points(high)}]"
 
 
+#: The outcomes the report page's table of differences shows, the ranking outcome first.
+PAGE_OUTCOMES = (RANK_OUTCOME, "lethal_engagement", "contained_clash", "nuclear_use")
+
+
+def difference_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """``differences.csv`` as text for a page, a row per policy ranked by the change in war.
+
+    For each of ``PAGE_OUTCOMES``: its change in points with its 95% interval; for
+    ``RANK_OUTCOME`` also its parameter band.
+    """
+    rows = []
+    for _, row in ranked(table).iterrows():
+        baseline = int(row["job"]) == int(row["baseline_job"])
+        cells = {"Policy": _label(table, row) + (" (baseline)" if baseline else "")}
+        for outcome in PAGE_OUTCOMES:
+            if f"{outcome}_diff" not in row:
+                continue
+            interval = _interval(row[f"{outcome}_diff_low"], row[f"{outcome}_diff_high"])
+            cells[f"{PROBABILITIES[outcome]}: change"] = (
+                f"{_points(row[f'{outcome}_diff'])} {interval}"
+            )
+            if outcome == RANK_OUTCOME:
+                cells[f"{PROBABILITIES[outcome]}: parameter band"] = _interval(
+                    row[f"{outcome}_diff_band_low"], row[f"{outcome}_diff_band_high"]
+                )
+        rows.append(cells)
+    return pd.DataFrame(rows)
+
+
 def ranking_lines(differences: Differences, outcome: str = RANK_OUTCOME) -> list[str]:
     """The terminal ranking: policies by the change in P(outcome), with both intervals.
 
