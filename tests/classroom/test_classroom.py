@@ -248,7 +248,7 @@ def test_page_shows_numbers_figures_table_and_a_story():
     assert not test.exception
     assert not test.error
     assert metric(test, "NATO-Russia war").endswith("%")
-    assert metric(test, "Lethal NATO-Russia engagement").endswith("%")
+    assert metric(test, "Lethal engagement").endswith("%")
     scope = next(m.value for m in test.markdown if SCOPE_HEADING in m.value)
     assert all(pathway in scope for pathway in EXCLUDED_PATHWAYS)
     assert CAVEAT in scope

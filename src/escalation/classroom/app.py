@@ -36,6 +36,7 @@ from escalation.figure_style import STYLES
 from escalation.run.figure_data import POLICY_WORDS, policy_words, run_title
 from escalation.run.figures import ladder_figure, outcomes_figure, position_figure
 from escalation.run.narrative.story import pick_replicate
+from escalation.run.results import DEFINITIONS
 from escalation.scope import scope_markdown
 
 TITLE = "escalation: the classroom"
@@ -76,6 +77,14 @@ TIMING_MONTHS = list(range(1, 241))
 RUN_CACHE_ENTRIES = 8
 #: The probabilities shown as the run's headline numbers, before Ukraine's final position.
 METRICS = ("lethal_engagement", "direct_conflict", "nuclear_use", "russian_retaliation")
+#: The headline numbers' short labels, which fit a column at projector size (1280 x 720); the
+#: full label and its definition are in each number's help.
+SHORT_LABELS = {
+    "lethal_engagement": "Lethal engagement",
+    "direct_conflict": "NATO-Russia war",
+    "nuclear_use": "Nuclear use",
+    "russian_retaliation": "Retaliation",
+}
 
 
 @st.cache_data(max_entries=RUN_CACHE_ENTRIES, show_spinner=False)
@@ -261,17 +270,20 @@ def _metrics(run: session.Run, per_row: int = len(METRICS) + 1) -> None:
     probabilities = run.summary["probabilities"]
     position = run.summary["means"]["ukraine_position_final"]
     cells = [
-        (probabilities[name]["label"], f"{probabilities[name]['p']:.1%}", probabilities[name])
+        (SHORT_LABELS[name], f"{probabilities[name]['p']:.1%}", probabilities[name], name)
         for name in METRICS
     ]
-    cells.append(("Ukraine's final position (mean)", f"{position['mean']:.1f}%", None))
+    cells.append(("Ukraine's position", f"{position['mean']:.1f}%", None, ""))
     for start in range(0, len(cells), per_row):
         row = cells[start : start + per_row]
-        for column, (label, value, item) in zip(st.columns(per_row), row, strict=False):
+        for column, (label, value, item, name) in zip(st.columns(per_row), row, strict=False):
             if item is None:
-                column.metric(label, value)
+                column.metric(
+                    label, value, help="Ukraine's final position: % of its territory held"
+                )
             else:
-                column.metric(label, value, help=BAND_NOTE)
+                meaning = f"{item['label']}: {DEFINITIONS[name]}. {BAND_NOTE}"
+                column.metric(label, value, help=meaning)
                 column.caption(intervals(item))
 
 
