@@ -400,7 +400,14 @@ def test_make_dashboard_installs_the_extra_when_missing_then_serves_localhost(tm
     root = Path(__file__).resolve().parents[2]
     stamp = tmp_path / "no-stamp"
     planned = subprocess.run(
-        ["make", "-n", "dashboard", f"DASHBOARD_STAMP={stamp}", "RUN_STAMP=pyproject.toml"],
+        [
+            "make",
+            "--no-print-directory",
+            "-n",
+            "dashboard",
+            f"DASHBOARD_STAMP={stamp}",
+            "RUN_STAMP=pyproject.toml",
+        ],
         cwd=root,
         capture_output=True,
         text=True,
