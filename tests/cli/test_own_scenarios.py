@@ -131,7 +131,8 @@ BAD = [
         "unknown key",
         GOOD.replace("  troops: noncombat", "  troop: noncombat"),
         [],
-        r"myconf/scenario/mine\.yaml:7: unknown key 'policy\.troop'; allowed keys here: "
+        r"myconf/scenario/mine\.yaml:7: unknown key 'policy\.troop'; did you mean "
+        r"'policy\.troops'\? allowed keys here: "
         r"instructors, troops, deep_strikes, posture, aid, advanced_weapons, new_weapons, timing$",
     ),
     Bad(
@@ -158,7 +159,7 @@ BAD = [
         GOOD.replace("posture: red_lines", "posture: redlines"),
         [],
         r"myconf/scenario/mine\.yaml:8: policy\.posture: invalid value 'redlines'; "
-        r"allowed: red_lines, ambiguity$",
+        r"did you mean 'red_lines'\? allowed: red_lines, ambiguity$",
     ),
     Bad(
         "name is not the file's",

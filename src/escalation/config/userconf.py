@@ -36,7 +36,9 @@ from typing import Any
 from escalation.config.schema import ConfigError, Settings
 from escalation.config.validation import (
     allowed_type,
+    did_you_mean,
     fixed_uncertainties,
+    invalid_choice,
     schema_config,
     shown_value,
     underscored_number,
@@ -476,8 +478,10 @@ def _check_mapping(mapping: Any, node_type: Any, prefix: str, where: str, top: b
             continue
         if name not in fields:
             allowed = ", ".join(fields)
+            suggestion = did_you_mean(name, fields, prefix)
             raise ConfigError(
-                f"{where}:{line}: unknown key '{prefix}{name}'; allowed keys here: {allowed}"
+                f"{where}:{line}: unknown key '{prefix}{name}'; {suggestion}"
+                f"allowed keys here: {allowed}"
             )
         field_type = fields[name]
         if isinstance(value, yaml.MappingNode) and not value.value:
@@ -573,8 +577,7 @@ def _check_enum(value: Any, enum: type[Enum], key: str, where: str) -> None:
 
     if not isinstance(value, yaml.ScalarNode) or value.value in {e.value for e in enum}:
         return
-    allowed = ", ".join(e.value for e in enum)
     raise ConfigError(
-        f"{where}:{value.start_mark.line + 1}: {key}: invalid value {shown_value(value.value)}; "
-        f"allowed: {allowed}"
+        f"{where}:{value.start_mark.line + 1}: "
+        + invalid_choice(key, value.value, [e.value for e in enum])
     )
