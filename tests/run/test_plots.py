@@ -220,3 +220,45 @@ def test_importing_plots_is_cheap_and_does_not_import_the_model():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def with_measures(table: pd.DataFrame) -> pd.DataFrame:
+    """The synthetic trajectories with the measures in force: replicate 0 has instructors from
+    month 2, replicate 1 limited deep strikes throughout, replicate 2 non-combat troops in month 3
+    (and prohibited deep strikes)."""
+    month, replicate = table["month"], table["replicate"]
+    return table.assign(
+        instructors_inside=(replicate == 0) & (month >= 2),
+        deep_strikes=np.where(replicate == 1, "limited", "prohibited"),
+        troops=np.where((replicate == 2) & (month == 3), "noncombat", "none"),
+    )
+
+
+def test_measure_shares_count_each_measure_in_force_whatever_the_top_rung():
+    shares = run_figure_data.measure_shares(with_measures(synthetic_trajectories()))
+    assert list(shares.columns) == [
+        "Instructors in Ukraine (5)",
+        "Deep strikes (6)",
+        "Ground troops (8)",
+    ]
+    assert shares.index.tolist() == [1, 2, 3]
+    np.testing.assert_allclose(
+        shares.to_numpy(), [[0, 1 / 3, 0], [1 / 3, 1 / 3, 0], [1 / 3, 1 / 3, 1 / 3]]
+    )
+    assert run_figure_data.measure_shares(synthetic_trajectories()) is None  # an older table
+
+
+def test_ladder_figure_shows_the_measures_its_colour_hides_in_a_panel(tmp_path, monkeypatch):
+    drawn = {}
+
+    def keep(fig, path):
+        lines = fig.axes[2].get_lines()
+        drawn["lines"] = {line.get_label(): list(line.get_ydata()) for line in lines}
+        drawn["axes"] = len(fig.axes)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    table = with_measures(synthetic_trajectories())
+    plots.plot_ladder(table, "Ladder", tmp_path / "ladder.png")
+    shares = run_figure_data.measure_shares(table) * 100.0
+    assert drawn["axes"] == 4  # heatmap, rare rungs, measures, colour bar
+    assert drawn["lines"] == {label: list(column) for label, column in shares.items()}

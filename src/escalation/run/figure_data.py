@@ -49,6 +49,48 @@ def ladder_distribution(trajectories: pd.DataFrame) -> pd.DataFrame:
     return shares.astype(float)
 
 
+#: The Western measures the ladder's colour can hide (a higher rung in force covers them): by
+#: rung, a short label, the trajectory column and the test of a row that has it in force.
+MEASURES_IN_FORCE = {
+    Rung.INSTRUCTORS_INSIDE: (
+        "Instructors in Ukraine",
+        "instructors_inside",
+        lambda column: column.astype(bool),
+    ),
+    Rung.DEEP_STRIKES: (
+        "Deep strikes",
+        "deep_strikes",
+        lambda column: column.astype(str) != "prohibited",
+    ),
+    Rung.GROUND_TROOPS: ("Ground troops", "troops", lambda column: column.astype(str) != "none"),
+}
+
+
+def measure_shares(trajectories: pd.DataFrame) -> pd.DataFrame | None:
+    """Share of replicates (0..1) with each Western measure in force, month by month.
+
+    Rule: a measure is in force in a replicate-month when its trajectory column says so
+    (instructors inside Ukraine; deep strikes limited or authorised; ground troops of either
+    kind), whatever higher rung is in force (the ladder's colour shows only the highest).
+
+    Args:
+        trajectories: Long table with ``month`` and the measures' columns (``trajectories.csv``).
+
+    Returns:
+        A frame indexed by month (sorted), a column per measure labelled with its rung
+        (``"Instructors in Ukraine (5)"``); None when a column is missing (an older table).
+    """
+    if any(column not in trajectories for _, column, _ in MEASURES_IN_FORCE.values()):
+        return None
+    shares = pd.DataFrame(
+        {
+            f"{label} ({int(rung)})": in_force(trajectories[column])
+            for rung, (label, column, in_force) in MEASURES_IN_FORCE.items()
+        }
+    )
+    return shares.groupby(trajectories["month"].to_numpy()).mean().sort_index().astype(float)
+
+
 def rung_tick_labels() -> list[str]:
     """Labels of the rung axis, lowest rung first: each rung's name and number.
 

@@ -31,6 +31,7 @@ from escalation.figure_style import (
 from escalation.run.figure_data import (
     LADDER_NOTE,
     ladder_distribution,
+    measure_shares,
     median_rung,
     month_label,
     outcome_probabilities,
@@ -79,7 +80,9 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
     lower rungs in force are not shown, and a note on the figure says so, ``LADDER_NOTE``), and
     a line shows the median rung. Rare rungs (a clash, war, nuclear use) are pale on a 0-100%
     scale, so a second panel below draws the % of replicates at or above each of them on its
-    own scale.
+    own scale. A third panel draws the % of replicates with each Western measure in force
+    (instructors, deep strikes, troops: ``measure_shares``), which a higher rung hides in the
+    colour; a table without those columns has no third panel.
 
     Args:
         trajectories: Long table with columns ``month``, ``date`` and ``rung``.
@@ -95,20 +98,23 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
     shares = ladder_distribution(trajectories)
     median = median_rung(trajectories)
     rare = rare_rung_shares(trajectories) * 100.0
+    measures = measure_shares(trajectories)
     dates = _dates_by_month(trajectories)
     months = [int(month) for month in shares.columns]
     plt = pyplot()
     with plt.rc_context(check_style(style)):
         width, height = FIGSIZES[style]
-        # The rare-rung panel adds height on a page; a slide keeps its 16:9 size.
-        fig, (ax, rare_ax) = plt.subplots(
-            2,
+        # The lower panels add height on a page; a slide keeps its 16:9 size.
+        ratios = [3.0, 1.3] if measures is None else [3.0, 1.3, 1.1]
+        fig, axes = plt.subplots(
+            len(ratios),
             1,
-            figsize=(width, height if style == "slides" else height * 1.3),
+            figsize=(width, height if style == "slides" else height * (0.3 + sum(ratios) / 3.0)),
             layout="constrained",
             sharex=True,
-            height_ratios=[3.0, 1.3],
+            height_ratios=ratios,
         )
+        ax, rare_ax = axes[0], axes[1]
         cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="white")
         image = ax.imshow(
             np.ma.masked_equal(shares.to_numpy() * 100.0, 0.0),
@@ -149,9 +155,30 @@ def ladder_figure(trajectories: pd.DataFrame, title: str, *, style: str = "defau
         rare_ax.set_ylim(0.0, max(1.0, top) * 2.0)  # headroom above the data for the legend
         rare_ax.set_ylabel("Replicates\nat or above (%)")
         rare_ax.grid(alpha=0.3)
-        _date_ticks(rare_ax, months, list(dates.reindex(months)))
-        rare_ax.set_xlim(months[0] - 0.5, months[-1] + 0.5)
-        rare_ax.set_xlabel("Month of the simulation (date)")
+        bottom = rare_ax
+        if measures is not None:  # what the colour hides: the measures in force below the top
+            bottom = axes[2]
+            styles = [("tab:blue", "-", 4.0), ("tab:purple", "--", 2.0), ("tab:green", ":", 2.5)]
+            for (label, column), (colour, dash, width) in zip(
+                (measures * 100.0).items(), styles, strict=True
+            ):  # wide to narrow, so that lines at the same share stay visible
+                bottom.plot(
+                    column.index.to_numpy(),
+                    column.to_numpy(),
+                    label=label,
+                    color=colour,
+                    linestyle=dash,
+                    linewidth=width,
+                )
+            bottom.set_ylim(0.0, 130.0)  # headroom for the legend
+            bottom.set_yticks([0, 50, 100])
+            bottom.set_ylabel("Measure in\nforce (%)")
+            bottom.grid(alpha=0.3)
+            bottom.legend(loc="upper left", ncols=3, frameon=False, fontsize="small")
+            rare_ax.tick_params(axis="x", labelbottom=False)
+        _date_ticks(bottom, months, list(dates.reindex(months)))
+        bottom.set_xlim(months[0] - 0.5, months[-1] + 0.5)
+        bottom.set_xlabel("Month of the simulation (date)")
         # Legends off the data: the median's above the heatmap, the rare rungs' in the headroom.
         ax.legend(  # under the note on what the colour leaves out
             loc="lower left",
