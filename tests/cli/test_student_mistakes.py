@@ -165,6 +165,16 @@ def test_a_timing_for_an_absent_measure_warns_once_and_is_no_change(tmp_path):
         assert (tmp_path / "timed" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()
 
 
+def test_a_sweeps_timing_given_as_a_date_warns_for_the_jobs_without_the_measure(tmp_path):
+    """A sweep with a timing date gathers every job (jobs store the date as a month number) and
+    warns, once, for the job whose policy never takes the measure."""
+    sweep = ["-m", "policy.troops=none,combat", "policy.timing.troops.month=2025-03"]
+    result = run([*sweep, "hydra.sweep.dir=sweep"], tmp_path)
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [f"escalation: warning: [job 0/2] {TROOPS_UNUSED}"]
+    assert "Gathered 2 of 2 jobs" in result.stdout
+
+
 def test_a_scenarios_own_timing_of_an_absent_measure_is_not_warned_about(tmp_path):
     default = run(["scenario=instructors", "policy.instructors=outside"], tmp_path)
     assert default.returncode == 0

@@ -169,6 +169,9 @@ def _sweep_job(
         return
     try:
         settings = make_settings()
+        timed = {o.split(".")[2] for o in overrides or [] if o.startswith("policy.timing.")}
+        for warning in unused_timings(settings, timed):  # this job's policy never takes it
+            print(f"escalation: warning: [{name}] {warning}", file=sys.stderr, flush=True)
         keep = settings.sweep.job_trajectories or settings.sweep.job_figures
         outcomes, trajectories = simulate_run(
             settings, trajectories=keep and settings.sim.trajectories

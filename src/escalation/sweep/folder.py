@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from escalation.config.dates import DateError, resolve_timing_months
 from escalation.config.schema import ConfigError
 from escalation.config.stored import load_stored
 from escalation.errors import first_line
@@ -151,6 +152,10 @@ def foreign(job: Job, summary: dict[str, Any], base: dict[str, Any] | None) -> s
     expected = _job_config(base, job.overrides) if base is not None else None
     if expected is None:
         return ""
+    try:  # a job stores its timing dates as month numbers, as every run does
+        expected = resolve_timing_months(expected)
+    except DateError as error:
+        return first_line(error)
     stored = summary.get("config")
     for key in sorted(set(expected) | set(stored or {})):
         if not isinstance(stored, dict) or expected.get(key) != stored.get(key):
