@@ -12,22 +12,14 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from _common import POINT
+from _common import load_point_settings as load_settings
 
-from escalation.config.scenarios import load_settings as load_shipped_settings
 from escalation.model import EscalationModel
 from escalation.model.actions import ACTION_NAMES, RussianAction, has
 from escalation.run.results import mean_interval, wilson_interval
 
 SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
-
-#: The model as docs/MODEL.md documents it: the doctrine's point values (the shipped scenarios
-#: draw them from the calibrated posterior by default; README's headline table uses that).
-POINT = {"sim.parameters": "point"}
-
-
-def load_settings(scenario: str, **params):
-    """``escalation.config.scenarios.load_settings`` with the doctrine's point values."""
-    return load_shipped_settings(scenario, **{**POINT, **params})
 
 
 def share(events: np.ndarray) -> str:

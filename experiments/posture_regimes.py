@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 
 import pandas as pd
+from _common import POINT
 
 import escalation
 from escalation.run.results import mean_interval
@@ -54,9 +55,8 @@ REGIMES = {
         **SHARED,
     },
 }
-POINT = {"sim.parameters": "point"}
-"""The doctrine at its stated values (not posterior draws): the regimes' premise, involvement
-5.75 then 7.75 against a line at 7.5, is arithmetic on those values."""
+# The regimes run at the doctrine's stated values (``POINT``, not posterior draws): their
+# premise, involvement 5.75 then 7.75 against a line at 7.5, is arithmetic on those values.
 OUTCOMES = ("contained_clash", "russian_retaliation")
 """P(NATO-Russia clash or direct conflict) and P(Russian retaliation)."""
 

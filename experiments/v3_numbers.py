@@ -17,8 +17,8 @@ import math
 import time
 
 import numpy as np
+from _common import load_point_settings as load_settings
 
-from escalation.config.scenarios import load_settings as load_shipped_settings
 from escalation.model import EscalationModel
 from escalation.model.actions import ACTION_BIT, RussianAction
 from escalation.run.results import wilson_interval
@@ -27,15 +27,6 @@ SCENARIOS = ("status_quo", "instructors", "troops", "deep_strikes")
 ACTION_BIT_FORCES = ACTION_BIT[RussianAction.STRIKES_ON_WESTERN_FORCES]
 METACULUS_MONTHS = 27
 """Months from October 2024 to the end of 2026 (Metaculus: direct conflict before 2027)."""
-
-#: The model as docs/MODEL.md documents it: the doctrine's point values (the shipped scenarios
-#: draw them from the calibrated posterior by default; README's headline table uses that).
-POINT = {"sim.parameters": "point"}
-
-
-def load_settings(scenario: str, **params):
-    """``escalation.config.scenarios.load_settings`` with the doctrine's point values."""
-    return load_shipped_settings(scenario, **{**POINT, **params})
 
 
 def share(events: np.ndarray) -> str:
