@@ -6,6 +6,7 @@ here). With ``CI=true`` these tests must run: a missing browser fails them inste
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,18 +67,32 @@ def wait_for(port: int, process: subprocess.Popen, seconds: float = 60.0) -> Non
     raise TimeoutError(f"escalation-dashboard did not listen on 127.0.0.1:{port}")
 
 
-def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(browser, tmp_path):
+@contextlib.contextmanager
+def dashboard(cwd: Path) -> Iterator[tuple[int, list[str]]]:
+    """``escalation-dashboard`` served headless on a free port of 127.0.0.1, from ``cwd``.
+
+    Yields its port and a list that holds its output once it has been stopped.
+    """
     port = free_port()
     command = Path(sys.executable).with_name("escalation-dashboard")
     process = subprocess.Popen(
         [str(command), "--server.port", str(port), "--server.headless", "true"],
-        cwd=tmp_path,  # any folder: the settings ship with the package
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
     try:
         wait_for(port, process)
+        yield port, output
+    finally:
+        process.terminate()
+        output.append(process.communicate(timeout=20)[0])
+
+
+def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(browser, tmp_path):
+    with dashboard(tmp_path) as (port, output):  # any folder: the settings ship with the package
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
@@ -88,9 +104,6 @@ def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(brows
         )
         text = page.inner_text("body")
         page.close()
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=20)[0]
     assert len(values) == 5  # lethal engagement, war, nuclear use, retaliation, position
     assert all(value.endswith("%") for value in values)
     assert images >= 3  # ladder, outcome probabilities, Ukraine's position
@@ -105,8 +118,8 @@ def test_dashboard_runs_a_scenario_in_chromium_without_leaving_the_machine(brows
     assert "Hidden assumptions of this replicate" in text
     hosts = {urlparse(url).hostname for url in requests if not url.startswith(("data:", "blob:"))}
     assert hosts == {"127.0.0.1"}
-    assert f"127.0.0.1:{port}" in output
-    assert "0.0.0.0" not in output
+    assert f"127.0.0.1:{port}" in output[0]
+    assert "0.0.0.0" not in output[0]
 
 
 #: Elements whose text Streamlit cuts with an ellipsis when it does not fit.
@@ -130,17 +143,7 @@ def test_compare_mode_fits_a_projector_and_shows_the_stories_first_lines(browser
     """At 1280 x 720 no headline label or value is cut (compare mode and one policy), and each
     story box shows its story (its title takes at most two lines, its first month within the
     box's first screen)."""
-    port = free_port()
-    command = Path(sys.executable).with_name("escalation-dashboard")
-    process = subprocess.Popen(
-        [str(command), "--server.port", str(port), "--server.headless", "true"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_for(port, process)
+    with dashboard(tmp_path) as (port, _):
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(f"http://127.0.0.1:{port}/?mode=compare&scenario=instructors&replicates=300")
         page.wait_for_selector("text=Computed and drawn in", timeout=90_000)
@@ -153,9 +156,6 @@ def test_compare_mode_fits_a_projector_and_shows_the_stories_first_lines(browser
         page.wait_for_timeout(500)
         cut_single = page.evaluate(CUT_TEXT)
         page.close()
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)
     assert len(labels) == 10  # five headline numbers for each policy
     assert (cut, cut_single) == ([], [])
     boxes = {left: rest for left, *rest in boxes}  # one per box
