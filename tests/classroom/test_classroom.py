@@ -12,6 +12,7 @@ import pytest
 
 from escalation.classroom import launcher, session
 from escalation.classroom.intervals import headline, intervals, span
+from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.config.schema import ConfigError, uncertainty_names
 from escalation.run.results import BAND_NOTE, NO_BAND, clustered_variance, parameter_band
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING
@@ -190,7 +191,19 @@ def test_a_slider_shows_its_bounds_as_they_are():
 
 def test_assumption_bounds_follow_the_schema():
     assert session.assumption_bounds("follow_through", 0.2, 0.8) == (0.0, 1.0)
-    assert session.assumption_bounds("cost_sensitivity", 0.5, 3.0) == (0.0, 9.0)
+    assert session.assumption_bounds("cost_sensitivity", 0.5, 3.0) == (0.0, 8.0)
+    assert session.assumption_bounds("russian_pressure", 0.17, 0.31) == (0.0, 0.59)
+    assert session.assumption_bounds("nuclear_use_in_conflict", 0.005, 0.05) == (0.0, 0.14)
+    assert session.assumption_bounds("cost_sensitivity", 2.0, 2.0) == (1.0, 3.0)
+
+
+def test_every_assumption_slider_lets_its_two_handles_be_dragged_apart():
+    """A configured range fills at least a fifth of its slider (handles ~50 px apart, not 10)."""
+    for scenario in available_scenarios():
+        for name, value in vars(load_settings(scenario).uncertainty).items():
+            lower, upper = session.assumption_bounds(name, value.low, value.high)
+            assert lower <= value.low < value.high <= upper
+            assert (value.high - value.low) / (upper - lower) >= 0.2
 
 
 def test_launcher_serves_localhost_without_usage_stats_and_lets_options_win():

@@ -543,6 +543,62 @@ def test_tradeoff_labels_of_points_drawn_on_top_of_each_other_are_joined():
     assert list(far.values()) == [["1"], ["2"]]
 
 
+def label_boxes(summary, tmp_path, monkeypatch):
+    """The display boxes of the numbers on a trade-off figure, its markers' centres and axes box."""
+    from matplotlib.text import Text
+
+    from escalation.sweep import tradeoff
+
+    drawn = {}
+
+    def keep(fig, path):
+        fig.draw_without_rendering()  # as savefig lays it out
+        renderer = fig.canvas.get_renderer()
+        ax = fig.axes[0]
+        boxes = []
+        for text in ax.texts:
+            text.update_positions(renderer)
+            boxes.append(Text.get_window_extent(text, renderer))
+        drawn["boxes"] = boxes
+        drawn["frame"] = ax.get_window_extent(renderer)
+        drawn["markers"] = ax.transData.transform(
+            np.column_stack(
+                [summary[sweep_plots.RISK] * 100.0, summary["ukraine_position_final_mean"]]
+            )
+        )
+
+    monkeypatch.setattr(tradeoff, "save_figure", keep)
+    sweep_plots.plot_tradeoff(summary, tmp_path / "t.png", sweep_name="s")
+    return drawn["boxes"], drawn["markers"], drawn["frame"]
+
+
+def dense_grid() -> pd.DataFrame:
+    """54 policies crowded as in the real policy_grid: most within a few % of risk and position."""
+    summary = full_grid()
+    rng = np.random.default_rng(3)
+    risk = np.sort(rng.gamma(1.2, 0.09, len(summary)))
+    summary[sweep_plots.RISK] = risk
+    summary[f"{sweep_plots.RISK}_low"] = risk * 0.8
+    summary[f"{sweep_plots.RISK}_high"] = risk * 1.2 + 0.01
+    position = 78.5 + 12.0 * risk + rng.normal(0.0, 0.3, len(summary))
+    for suffix, shift in (("", 0.0), ("_low", -0.4), ("_high", 0.4)):
+        summary[f"ukraine_position_final_mean{suffix}"] = position + shift
+    return summary
+
+
+@pytest.mark.parametrize("grid", [full_grid, dense_grid])
+def test_tradeoff_numbers_cover_no_other_number_nor_marker_and_stay_in_the_axes(
+    tmp_path, monkeypatch, grid
+):
+    boxes, markers, frame = label_boxes(grid(), tmp_path, monkeypatch)
+    assert len(boxes) >= 10
+    for index, box in enumerate(boxes):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+        assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+        assert not any(box.overlaps(other) for other in boxes[index + 1 :])
+        assert not any(box.contains(x, y) for x, y in markers)
+
+
 def test_a_front_identical_to_an_earlier_one_says_so_in_its_legend(tmp_path, monkeypatch):
     summary = threshold_sweep()
     low = summary[summary[THRESHOLD] == 6.5]

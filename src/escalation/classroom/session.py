@@ -80,7 +80,11 @@ class Run:
 
 
 def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]:
-    """The interval a dashboard slider for an assumption spans.
+    """The interval a dashboard slider for an assumption spans: the range and two widths each side.
+
+    A slider over the whole schema interval puts a narrow range's two handles on top of each
+    other (``collapse_gain`` 2-6 of 0-100 is 10 px of a sidebar), so they cannot be dragged
+    apart; two widths either side, cut to the schema's bounds, the range fills at least a fifth.
 
     Args:
         name: An uncertainty name (``escalation.config.schema.uncertainty_names``).
@@ -88,13 +92,17 @@ def assumption_bounds(name: str, low: float, high: float) -> tuple[float, float]
         high: Its configured upper end.
 
     Returns:
-        The schema's bounds; an open upper bound becomes three times the configured high end.
+        ``low`` and ``high`` moved out by twice their distance (by 1 if they are equal), within
+        the schema's bounds.
     """
     field = next(f for f in dataclasses.fields(Uncertainties) if f.name == name)
-    lower, upper = field.metadata.get("bounds", (0.0, None))
-    lower = 0.0 if lower is None else float(lower)
-    upper = float(upper) if upper is not None else max(3.0 * float(high), lower + 1.0)
-    return lower, upper
+    lower, upper = field.metadata.get("bounds", (None, None))
+    width = 2.0 * ((high - low) or 0.5)
+    start, end = round(low - width, 10), round(high + width, 10)  # no float noise in the labels
+    return (
+        start if lower is None else max(float(lower), start),
+        end if upper is None else min(float(upper), end),
+    )
 
 
 @functools.cache

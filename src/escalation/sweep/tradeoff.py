@@ -2,7 +2,7 @@
 
 One Pareto front per combination of the swept assumptions (a threshold is not a choice); a
 policy is dominated only beyond the 95% intervals (``DOMINANCE_RULE``), and every policy is
-numbered on the plot and named in the key below it.
+numbered on the plot (where it covers no other number or marker) and named in the key below it.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def plot_tradeoff(
     one's and its position interval wholly above (``pareto_front(..., intervals=True)``); with
     overlapping intervals neither dominates. The non-dominated policies are highlighted and
     numbered first (by increasing risk), the dominated ones after them in grey; every number is
-    on the plot and named in the key below it.
+    on the plot, where it covers no other number or marker (``place_labels``), and named in the
+    key below it.
 
     Args:
         summary: Sweep summary, one row per policy, with ``direct_conflict`` (and ``_low``,
@@ -194,42 +195,6 @@ def plot_tradeoff(
                     zorder=3,
                     label=FRONT_LABEL if not groups else f"{FRONT_LABEL}: {name}",
                 )
-            spans = (np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim()))  # the axes, as drawn so far
-            numbers = label_groups(
-                risk[order], benefit[order], [number_of[i] for i in order], spans=spans
-            )
-            for point, names in numbers.items():
-                # Up and to the left of its point: on a front (risk and position rising
-                # together) no other non-dominated policy lies there, so numbers do not collide.
-                ax.annotate(
-                    ", ".join(names),
-                    point,
-                    xytext=(-8, 6),
-                    textcoords="offset points",
-                    ha="right",
-                    va="bottom",
-                    fontsize="large" if len(numbers) <= 12 else "medium",
-                    weight="bold",
-                    color="darkred",
-                    zorder=4,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-                )
-            grey = label_groups(
-                risk[dominated], benefit[dominated], [number_of[i] for i in dominated], spans=spans
-            )
-            for point, names in grey.items():
-                # Down and to the right: away from the front's numbers, above and left.
-                ax.annotate(
-                    ",".join(names),
-                    point,
-                    xytext=(5, -4),
-                    textcoords="offset points",
-                    ha="left",
-                    va="top",
-                    fontsize="small",
-                    color="0.3",
-                    zorder=3.5,
-                )
             ax.set_xlabel(f"P({_outcome_label(RISK)}) over the run (%)")
             ax.set_ylabel("Ukraine's final position\n(% of territory held, mean)")
             ax.set_xlim(left=-0.02 * ax.get_xlim()[1])  # from 0 %, whole markers at 0 % shown
@@ -280,10 +245,130 @@ def plot_tradeoff(
                     fontsize="medium" if columns == 1 else "small",
                     linespacing=1.5 if columns == 1 else 1.9,
                 )
+            spans = (np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim()))
+            numbers = label_groups(
+                risk[order], benefit[order], [number_of[i] for i in order], spans=spans
+            )
+            grey = label_groups(
+                risk[dominated], benefit[dominated], [number_of[i] for i in dominated], spans=spans
+            )
+            fig.draw_without_rendering()  # the axes where they will be saved, then the numbers
+            markers = list(zip(risk[others | on_front], benefit[others | on_front], strict=True))
+            taken = marker_boxes(ax, markers)
+            place_labels(
+                ax,
+                {point: ", ".join(names) for point, names in numbers.items()},
+                taken,
+                fontsize="large" if len(numbers) <= 12 else "medium",
+                weight="bold",
+                color="darkred",
+                zorder=4,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+            place_labels(
+                ax,
+                {point: ",".join(names) for point, names in grey.items()},
+                taken,
+                fontsize="small",
+                color="0.3",
+                zorder=3.5,
+            )
             save_figure(fig, path)
         finally:
             plt.close(fig)
     return path
+
+
+#: Where a policy's number may go around its point, in points, in order of preference: up and
+#: to the left first (on a front, risk and position rising together, no other non-dominated
+#: policy lies there), then the other corners and sides, then farther out with a leader line.
+LABEL_OFFSETS = [
+    (dx * ring, dy * ring)
+    for ring in (1.0, 2.5, 4.0, 5.5, 7.0, 8.5, 10.0)
+    for dx, dy in ((-8, 6), (8, 6), (8, -6), (-8, -6), (0, 9), (0, -9), (-12, 0), (12, 0))
+]
+
+#: Half the side of the square each marker keeps free of numbers, in points.
+MARKER_HALF = 5.0
+
+
+def marker_boxes(ax, points: list[tuple[float, float]]) -> list:
+    """The display boxes of the markers at ``points``, which no number may cover."""
+    from matplotlib.transforms import Bbox
+
+    half = MARKER_HALF * ax.figure.dpi / 72.0
+    return [
+        Bbox.from_extents(x - half, y - half, x + half, y + half)
+        for x, y in ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
+        if np.isfinite(x) and np.isfinite(y)
+    ]
+
+
+def place_labels(ax, labels: dict[tuple[float, float], str], taken: list, **style) -> list:
+    """Put each label beside its point where it covers no other label or marker.
+
+    Each label takes the first offset of ``LABEL_OFFSETS`` at which its box lies inside the axes
+    and overlaps no box in ``taken`` (markers and labels placed before it), with a leader line
+    beyond the first ring; if none is free it takes the first. The axes must be laid out
+    (``Figure.draw_without_rendering``) and the labels stay out of later layout, so that what
+    was checked is what is saved.
+
+    Args:
+        ax: The axes, laid out.
+        labels: The text of each point, by its data coordinates.
+        taken: Display boxes already covered; each placed label's box is appended.
+        **style: Text properties of the labels.
+
+    Returns:
+        The annotations, in the order of ``labels``.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed = []
+    for point, text in labels.items():
+        for offset in LABEL_OFFSETS:
+            annotation = _annotate(ax, text, point, offset, style)
+            box = _text_box(annotation, renderer)
+            if _within(box, frame) and not any(box.overlaps(other) for other in taken):
+                break
+            annotation.remove()
+        else:  # nowhere free: the preferred place
+            annotation = _annotate(ax, text, point, LABEL_OFFSETS[0], style)
+            box = _text_box(annotation, renderer)
+        taken.append(box)
+        placed.append(annotation)
+    return placed
+
+
+def _annotate(ax, text: str, point: tuple[float, float], offset: tuple[float, float], style):
+    """A label ``offset`` points from its point, aligned away from it, out of the layout."""
+    dx, dy = offset
+    near = abs(dx) <= abs(LABEL_OFFSETS[0][0]) * 1.5 and abs(dy) <= abs(LABEL_OFFSETS[0][1]) * 1.5
+    annotation = ax.annotate(
+        text,
+        point,
+        xytext=offset,
+        textcoords="offset points",
+        ha="right" if dx < 0 else "left" if dx > 0 else "center",
+        va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+        arrowprops=None if near else {"arrowstyle": "-", "color": style["color"], "lw": 0.6},
+        **style,
+    )
+    annotation.set_in_layout(False)
+    return annotation
+
+
+def _text_box(annotation, renderer):
+    """The display box of a label's text, a little padded, without its leader line."""
+    from matplotlib.text import Text
+
+    annotation.update_positions(renderer)
+    return Text.get_window_extent(annotation, renderer).padded(2.0)
+
+
+def _within(box, frame) -> bool:
+    """Whether display box ``box`` lies wholly inside ``frame``."""
+    return frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
 
 
 def front_key(
