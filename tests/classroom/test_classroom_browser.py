@@ -221,3 +221,41 @@ def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
     assert "Parameter band" in text and BAND_NOTE in text
     assert "Hidden assumptions of this replicate" in text
     assert [url for url in requests if not url.startswith("data:")] == [page_path.as_uri()]
+
+
+def test_the_sweep_page_sorts_by_any_column_a_reader_clicks(browser, tmp_path):
+    from synthetic import full_grid
+
+    from escalation.classroom.report_page import write_report_page
+    from escalation.run.results import PROBABILITIES
+
+    summary = full_grid()
+    summary.to_csv(tmp_path / "summary.csv", index=False)
+    (tmp_path / "multirun.yaml").write_text("sweep:\n  name: policy_grid\nseed: 7\n")
+    page_path = write_report_page(tmp_path)
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(page_path.as_uri())
+    table = page.locator("table.sortable").last  # the ranked policies
+    headers = table.locator("th").all_inner_texts()
+    assert f"P({PROBABILITIES['contained_clash']})" in headers
+    position = headers.index("Ukraine's final position (mean %)")  # not in the order of war
+    policy = headers.index("Policy")
+
+    def column(index: int) -> list[str]:
+        return table.locator(f"tbody tr td:nth-child({index + 1})").all_inner_texts()
+
+    first = [float(value.rstrip("%")) for value in column(position)]
+    table.locator("th").nth(position).click()
+    ascending = [float(value.rstrip("%")) for value in column(position)]
+    sorted_as = table.locator("th").nth(position).get_attribute("aria-sort")
+    table.locator("th").nth(position).click()
+    descending = [float(value.rstrip("%")) for value in column(position)]
+    table.locator("th").nth(policy).click()
+    names = column(policy)
+    context.close()
+    assert first != sorted(first)  # ranked by the risk of war, not by this column
+    assert ascending == sorted(first)
+    assert sorted_as == "ascending"
+    assert descending == sorted(first, reverse=True)
+    assert names == sorted(names)

@@ -32,7 +32,12 @@ from escalation.files import FileRefused, atomic_write, read_regular, read_text
 from escalation.run.figure_data import policy_words
 from escalation.run.results import DEFINITIONS, FILES, MEAN_DEFINITIONS, PROBABILITIES
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING, scope_markdown
-from escalation.sweep.differences import DIFFERENCE_NOTE, DIFFERENCES_FILE, difference_rows
+from escalation.sweep.differences import (
+    DIFFERENCE_NOTE,
+    DIFFERENCES_FILE,
+    PAGE_OUTCOMES,
+    difference_rows,
+)
 from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError, load_multirun
 from escalation.sweep.gather import SWEEP_FILES, sweep_name
@@ -50,6 +55,33 @@ th { background: #eee; } figure { margin: 1em 0; } figure img { max-width: 100%;
 figcaption { color: #444; font-size: 0.85em; } pre { background: #f6f6f6; padding: 1em;
 overflow-x: auto; font-size: 0.7em; } .story li { margin: 0.3em 0; }
 .note { color: #444; font-size: 0.85em; }
+table.sortable th { cursor: pointer; } table.sortable th[aria-sort="ascending"]::after
+{ content: " \\25B2"; } table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
+"""
+
+#: How a reader sorts a table of the sweep page.
+SORT_HINT = "click a column's header to sort by it, again to reverse"
+
+#: Sorts a ``sortable`` table by the column whose header is clicked, again to reverse: by the
+#: number a cell starts with (an interval's low end), else by its text; numbers first.
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable th").forEach((header, column) => {
+  header.addEventListener("click", () => {
+    const table = header.closest("table"), body = table.tBodies[0];
+    const up = header.getAttribute("aria-sort") !== "ascending";
+    const key = (row) => {
+      const text = row.cells[column].textContent.trim();
+      const number = parseFloat(text.replace(/^\\[/, ""));
+      return Number.isNaN(number) ? text : number;
+    };
+    const order = (a, b) => typeof a !== typeof b ? (typeof a === "number" ? -1 : 1)
+      : a < b ? -1 : a > b ? 1 : 0;
+    const rows = Array.from(body.rows).sort((a, b) => (up ? 1 : -1) * order(key(a), key(b)));
+    table.querySelectorAll("th").forEach((other) => other.removeAttribute("aria-sort"));
+    header.setAttribute("aria-sort", up ? "ascending" : "descending");
+    rows.forEach((row) => body.appendChild(row));
+  });
+});
 """
 
 
@@ -57,10 +89,21 @@ class ReportPageError(RuntimeError):
     """A folder cannot be made into a page; the message names what is missing."""
 
 
-def _table(frame: pd.DataFrame, numeric: set[str] | None = None) -> str:
-    """An HTML table of strings, numeric columns aligned right."""
+def _table(
+    frame: pd.DataFrame, numeric: set[str] | None = None, *, sorted_by: str | None = None
+) -> str:
+    """An HTML table of strings, numeric columns aligned right.
+
+    With ``sorted_by`` (the column its rows are in ascending order of) the reader can sort it
+    by any column (``SORT_SCRIPT``).
+    """
     numeric = numeric or set()
-    head = "".join(f"<th>{html.escape(str(column))}</th>" for column in frame.columns)
+    head = "".join(
+        f'<th aria-sort="ascending">{html.escape(str(column))}</th>'
+        if column == sorted_by
+        else f"<th>{html.escape(str(column))}</th>"
+        for column in frame.columns
+    )
     rows = []
     for _, row in frame.iterrows():
         cells = "".join(
@@ -70,7 +113,8 @@ def _table(frame: pd.DataFrame, numeric: set[str] | None = None) -> str:
             for column, value in row.items()
         )
         rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    table = "<table" + (' class="sortable"' if sorted_by else "") + ">"
+    return f"{table}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _figures(folder: Path, root: Path) -> str:
@@ -147,7 +191,7 @@ def _page(title: str, body: str) -> str:
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>\n<body>\n{body}\n"
         '<p class="note">Made by escalation-report --html. A teaching and exploration model, '
         "not a forecast: every number is from the article, a cited source or a swept "
-        "assumption.</p>\n</body></html>\n"
+        f"assumption.</p>\n<script>{SORT_SCRIPT}</script>\n</body></html>\n"
     )
 
 
@@ -313,7 +357,7 @@ def sweep_page(folder: Path) -> str:
     )
     ranked[BAND_COLUMN] = _sweep_bands(summary, table, RANKING_OUTCOME)
     extra = {
-        f"P({PROBABILITIES['lethal_engagement']})": ("lethal_engagement", "{:.1%}"),
+        **{f"P({PROBABILITIES[name]})": (name, "{:.1%}") for name in PAGE_OUTCOMES[1:]},
         "Ukraine's final position (mean %)": ("ukraine_position_final_mean", "{:.1f}"),
     }
     for header, (column, form) in extra.items():
@@ -328,10 +372,11 @@ def sweep_page(folder: Path) -> str:
     body = [
         f"<h1>{html.escape(sweep_description(summary, name))}</h1>",
         f'<p class="meta"><strong>seed {html.escape(seeds)}</strong> &middot; policies ranked '
-        f"by the probability of {html.escape(PROBABILITIES[RANKING_OUTCOME])}, lowest first</p>",
+        f"by the probability of {html.escape(PROBABILITIES[RANKING_OUTCOME])}, lowest first; "
+        f"{SORT_HINT}</p>",
         *_differences(folder),
         "<h2>Ranked policies</h2>",
-        _table(ranked, set(ranked.columns) - {"Policy"}),
+        _table(ranked, set(ranked.columns) - {"Policy"}, sorted_by="Rank"),
         _note(),
         _scope(),
         "<h2>Comparison figures</h2>",
@@ -361,8 +406,8 @@ def _differences(folder: Path) -> list[str]:
         "<h2>Changes from the baseline policy</h2>",
         '<p class="note">Each policy against the baseline, paired replicate by replicate (same '
         "seed: same parameter draws and random numbers), in percentage points with the 95% "
-        "interval of the change; ranked by the change in the risk of war.</p>",
-        _table(rows, set(rows.columns) - {"Policy"}),
+        f"interval of the change; ranked by the change in the risk of war; {SORT_HINT}.</p>",
+        _table(rows, set(rows.columns) - {"Policy"}, sorted_by=rows.columns[1]),
         f'<p class="note">{html.escape(DIFFERENCE_NOTE)}</p>',
     ]
 
