@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from escalation.config.comments import yaml_comments
+
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
 #: The files whose line comments describe the keys, each with the config path it fills in.
@@ -44,7 +46,6 @@ COMMENTED_FILES = {
 #: Config groups listed on the page, each option described by its title, description or
 #: first comment line.
 GROUPS = ("scenario", "sweep", "hydra/launcher")
-KEY_LINE = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w]*):(?P<rest>.*)$")
 
 
 class ReferenceError(RuntimeError):
@@ -72,45 +73,6 @@ class Row:
 
 
 # -- descriptions -----------------------------------------------------------------------------
-
-
-def line_comment(text: str) -> str:
-    """The comment of a YAML line (after `` #`` outside quotes), or ``""``."""
-    quote = None
-    for index, char in enumerate(text):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "#" and (index == 0 or text[index - 1].isspace()):
-            return text[index + 1 :].strip()
-    return ""
-
-
-def yaml_comments(path: Path, prefix: str = "") -> dict[str, tuple[str, int, bool]]:
-    """Each key of a YAML file: its comment, its line number, and whether its value is ``{...}``.
-
-    Args:
-        path: A config file written one key a line (block style, flow mappings on one line).
-        prefix: The config path the file fills in (``"policy."``).
-
-    Returns:
-        ``{"policy.troops": ("none | noncombat | combat", 5, False), ...}``.
-    """
-    found: dict[str, tuple[str, int, bool]] = {}
-    stack: list[tuple[int, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = KEY_LINE.match(line)
-        if not match or match["key"] == "defaults":
-            continue
-        indent = len(match["indent"])
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        key = ".".join([name for _, name in stack] + [match["key"]])
-        stack.append((indent, match["key"]))
-        rest = match["rest"].strip()
-        found[prefix + key] = (line_comment(rest), number, rest.startswith("{"))
-    return found
 
 
 def attribute_docs(cls: type) -> dict[str, str]:

@@ -13,7 +13,6 @@ import calendar
 import copy
 import dataclasses
 import functools
-import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from escalation.config.comments import yaml_comments
 from escalation.config.dates import month_date
 from escalation.config.scenarios import load_settings
 from escalation.config.schema import (
@@ -112,9 +112,12 @@ def assumption_help() -> dict[str, str]:
     It is the comment of the assumption's line in ``conf/uncertainty/default.yaml`` up to its
     first ``;``: what it is and its unit, before the sources.
     """
-    text = resources.files("escalation.conf").joinpath("uncertainty/default.yaml").read_text()
-    found = re.findall(r"^(\w+):\s*\{[^}]*\}\s*#\s*(.+)$", text, flags=re.MULTILINE)
-    return {name: comment.split(";")[0].strip() for name, comment in found}
+    path = resources.files("escalation.conf").joinpath("uncertainty/default.yaml")
+    return {
+        name: comment.split(";")[0].strip()
+        for name, (comment, _, flow) in yaml_comments(path).items()
+        if flow and comment
+    }
 
 
 def timing_label(number: int, start: str) -> str:
