@@ -6,7 +6,10 @@ Playwright and Debian's ``chromium``). It writes into ``docs/figures/``:
 - ``dashboard.png``: the dashboard, one policy (the instructors scenario);
 - ``dashboard_compare.png``: compare mode (the same scenario, red lines against ambiguity);
 - ``report_page.png``: the first screen of the report page of an instructors run
-  (``escalation-report DIR --html``).
+  (``escalation-report DIR --html``);
+- ``report_page_sweep.png``: the first screen of the report page of the ``policy_grid`` sweep
+  (200 replicates per policy), its ranked table sorted by the risk of lethal engagement as a
+  reader's click on its header sorts it.
 
 The dashboard is served on 127.0.0.1 only; the report page is opened offline from a file.
 """
@@ -72,17 +75,33 @@ def main() -> None:
                 run = Path(tmp) / "run"
                 command = ["scenario=instructors", f"hydra.run.dir={run}"]
                 subprocess.run([str(BIN / "escalation"), *command], check=True, capture_output=True)
+                sweep = Path(tmp) / "sweep"
+                command = ["-m", "sweep=policy_grid", "sim.replicates=200"]
                 subprocess.run(
-                    [str(BIN / "escalation-report"), str(run), "--html"],
+                    [str(BIN / "escalation"), *command, f"hydra.sweep.dir={sweep}"],
                     check=True,
                     capture_output=True,
                 )
+                for folder in (run, sweep):
+                    subprocess.run(
+                        [str(BIN / "escalation-report"), str(folder), "--html"],
+                        check=True,
+                        capture_output=True,
+                    )
                 context = browser.new_context(offline=True, viewport=VIEWPORT)
                 page = context.new_page()
                 page.goto((run / "report.html").as_uri())
                 page.wait_for_timeout(1000)
                 page.screenshot(path=str(FIGURES / "report_page.png"))
                 written.append("report_page.png")
+                page.goto((sweep / "report.html").as_uri())
+                ranked = page.locator("table.sortable").last
+                ranked.locator("th", has_text="Lethal NATO-Russia engagement").click()
+                heading = page.locator("h2", has_text="Ranked policies")
+                heading.evaluate("heading => heading.scrollIntoView()")  # at the screen's top
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(FIGURES / "report_page_sweep.png"))
+                written.append("report_page_sweep.png")
                 context.close()
             browser.close()
     finally:

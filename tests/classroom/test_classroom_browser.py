@@ -224,7 +224,7 @@ def test_report_page_renders_offline_with_every_figure(browser, tmp_path):
 
 
 def test_the_sweep_page_sorts_by_any_column_a_reader_clicks(browser, tmp_path):
-    from synthetic import full_grid
+    from synthetic import differences_table, full_grid
 
     from escalation.classroom.report_page import write_report_page
     from escalation.run.results import PROBABILITIES
@@ -232,15 +232,21 @@ def test_the_sweep_page_sorts_by_any_column_a_reader_clicks(browser, tmp_path):
     summary = full_grid()
     summary.to_csv(tmp_path / "summary.csv", index=False)
     (tmp_path / "multirun.yaml").write_text("sweep:\n  name: policy_grid\nseed: 7\n")
+    levers = ["job", "instructors", "troops", "deep_strikes", "posture"]
+    changes = summary[levers].merge(differences_table(summary), on="job")
+    changes["direct_conflict_diff_band_low"] = changes["direct_conflict_diff"] - 0.1
+    changes["direct_conflict_diff_band_high"] = changes["direct_conflict_diff"] + 0.1
+    changes.to_csv(tmp_path / "differences.csv", index=False)  # a sortable table above it
     page_path = write_report_page(tmp_path)
     context = browser.new_context(offline=True, viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(page_path.as_uri())
+    assert page.locator("table.sortable").count() == 2
     table = page.locator("table.sortable").last  # the ranked policies
     headers = table.locator("th").all_inner_texts()
     assert f"P({PROBABILITIES['contained_clash']})" in headers
     position = headers.index("Ukraine's final position (mean %)")  # not in the order of war
-    policy = headers.index("Policy")
+    policy = headers.index("Policy (instructors, troops, deep_strikes, posture)")
 
     def column(index: int) -> list[str]:
         return table.locator(f"tbody tr td:nth-child({index + 1})").all_inner_texts()

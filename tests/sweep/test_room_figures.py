@@ -224,9 +224,11 @@ def test_sweep_report_page_has_the_ranked_table_and_embedded_figures(tmp_path):
     (tmp_path / "multirun.yaml").write_text("sweep:\n  name: policy_grid\nseed: 7\n")
     text = write_report_page(tmp_path).read_text(encoding="utf-8")
     rows = re.findall(r"<tr><td class=\"number\">(\d+)</td><td>([^<]+)</td>", text)
-    ranked = sweep_plots.ranking(summary, "direct_conflict")
+    ranked = sweep_plots.ranking(summary, "direct_conflict", values_only=True)
     assert [int(rank) for rank, _ in rows] == list(range(1, 55))
     assert [label for _, label in rows] == ranked["label"].tolist()
+    assert ranked["label"][0] == "none, none, prohibited, red_lines"  # the values only
+    assert "<th>Policy (instructors, troops, deep_strikes, posture)</th>" in text  # their levers
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
     assert len(images) == 4
     assert all(base64.b64decode(image)[:8] == b"\x89PNG\r\n\x1a\n" for image in images)

@@ -38,6 +38,7 @@ from escalation.sweep.differences import (
     PAGE_OUTCOMES,
     difference_rows,
 )
+from escalation.sweep.figure_data import policy_header, swept_columns
 from escalation.sweep.figures import RANKING_OUTCOME, ranking, sweep_description
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError, load_multirun
 from escalation.sweep.gather import SWEEP_FILES, sweep_name
@@ -54,7 +55,7 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 th { background: #eee; } figure { margin: 1em 0; } figure img { max-width: 100%; }
 figcaption { color: #444; font-size: 0.85em; } pre { background: #f6f6f6; padding: 1em;
 overflow-x: auto; font-size: 0.7em; } .story li { margin: 0.3em 0; }
-.note { color: #444; font-size: 0.85em; }
+.note { color: #444; font-size: 0.85em; } .wide { overflow-x: auto; }
 table.sortable th { cursor: pointer; } table.sortable th[aria-sort="ascending"]::after
 { content: " \\25B2"; } table.sortable th[aria-sort="descending"]::after { content: " \\25BC"; }
 """
@@ -65,9 +66,9 @@ SORT_HINT = "click a column's header to sort by it, again to reverse"
 #: Sorts a ``sortable`` table by the column whose header is clicked, again to reverse: by the
 #: number a cell starts with (an interval's low end), else by its text; numbers first.
 SORT_SCRIPT = """
-document.querySelectorAll("table.sortable th").forEach((header, column) => {
+document.querySelectorAll("table.sortable th").forEach((header) => {
   header.addEventListener("click", () => {
-    const table = header.closest("table"), body = table.tBodies[0];
+    const table = header.closest("table"), body = table.tBodies[0], column = header.cellIndex;
     const up = header.getAttribute("aria-sort") !== "ascending";
     const key = (row) => {
       const text = row.cells[column].textContent.trim();
@@ -114,7 +115,8 @@ def _table(
         )
         rows.append(f"<tr>{cells}</tr>")
     table = "<table" + (' class="sortable"' if sorted_by else "") + ">"
-    return f"{table}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    body = f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+    return f'<div class="wide">{table}{body}</table></div>'  # scrolls, never cut, if too wide
 
 
 def _figures(folder: Path, root: Path) -> str:
@@ -333,7 +335,8 @@ def sweep_page(folder: Path) -> str:
         if "\0" in text:
             raise ValueError("holds a NUL byte, not text")
         summary = pd.read_csv(io.StringIO(text))
-        table = ranking(summary, RANKING_OUTCOME)
+        table = ranking(summary, RANKING_OUTCOME, values_only=True)
+        policy = policy_header(swept_columns(summary))
     except (OSError, ValueError, KeyError) as error:
         raise ReportPageError(f"{path} is missing or malformed: {error}") from None
     multirun = folder / MULTIRUN_FILE
@@ -348,7 +351,7 @@ def sweep_page(folder: Path) -> str:
     ranked = pd.DataFrame(
         {
             "Rank": range(1, len(table) + 1),
-            "Policy": table["label"],
+            policy: table["label"],
             risk: [f"{p:.1%}" for p in table["p"]],
             INTERVAL_COLUMN: [
                 span(lo, hi) for lo, hi in zip(table["low"], table["high"], strict=True)
@@ -376,7 +379,7 @@ def sweep_page(folder: Path) -> str:
         f"{SORT_HINT}</p>",
         *_differences(folder),
         "<h2>Ranked policies</h2>",
-        _table(ranked, set(ranked.columns) - {"Policy"}, sorted_by="Rank"),
+        _table(ranked, set(ranked.columns) - {policy}, sorted_by="Rank"),
         _note(),
         _scope(),
         "<h2>Comparison figures</h2>",
@@ -407,7 +410,7 @@ def _differences(folder: Path) -> list[str]:
         '<p class="note">Each policy against the baseline, paired replicate by replicate (same '
         "seed: same parameter draws and random numbers), in percentage points with the 95% "
         f"interval of the change; ranked by the change in the risk of war; {SORT_HINT}.</p>",
-        _table(rows, set(rows.columns) - {"Policy"}, sorted_by=rows.columns[1]),
+        _table(rows, set(rows.columns[1:]), sorted_by=rows.columns[1]),
         f'<p class="note">{html.escape(DIFFERENCE_NOTE)}</p>',
     ]
 

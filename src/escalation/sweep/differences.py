@@ -41,7 +41,7 @@ from escalation.run.results import (
     clustered_variance,
     parameter_band,
 )
-from escalation.sweep.figure_data import policy_label, swept_columns
+from escalation.sweep.figure_data import policy_header, policy_label, swept_columns
 from escalation.sweep.folder import Job, SweepError, override_parser
 from escalation.sweep.progress import KEY_COLUMNS, override_values, varying_keys
 
@@ -432,13 +432,18 @@ PAGE_OUTCOMES = (RANK_OUTCOME, "lethal_engagement", "contained_clash", "nuclear_
 def difference_rows(table: pd.DataFrame) -> pd.DataFrame:
     """``differences.csv`` as text for a page, a row per policy ranked by the change in war.
 
+    The first column is the policy, its header naming the levers (``policy_header``), each row
+    their values.
+
     For each of ``PAGE_OUTCOMES``: its change in points with its 95% interval; for
     ``RANK_OUTCOME`` also its parameter band.
     """
     rows = []
+    levers = swept_columns(table)
     for _, row in ranked(table).iterrows():
         baseline = int(row["job"]) == int(row["baseline_job"])
-        cells = {"Policy": _label(table, row) + (" (baseline)" if baseline else "")}
+        label = policy_label(row, levers, values_only=True)
+        cells = {policy_header(levers): label + (" (baseline)" if baseline else "")}
         for outcome in PAGE_OUTCOMES:
             if f"{outcome}_diff" not in row:
                 continue

@@ -195,6 +195,15 @@ def policy_label(
     return ", ".join(f"{lever}={row[lever]}" for lever in levers)
 
 
+def policy_header(levers: Sequence[str]) -> str:
+    """The header of a table column of ``policy_label(..., values_only=True)`` labels.
+
+    ``"Policy (instructors, troops)"``: the levers named once, so that each row gives only its
+    values; ``"Policy"`` when no lever is swept.
+    """
+    return f"Policy ({', '.join(levers)})" if levers else "Policy"
+
+
 def heatmap_layout(summary: pd.DataFrame) -> tuple[str | None, str | None, list[str]]:
     """Which swept levers go on a heatmap's x and y axes, and which facet it.
 
@@ -292,6 +301,7 @@ def within_noise(
         differences: The sweep's differences table (``job``, ``baseline_job`` and the
             ``NAME_diff_low``/``NAME_diff_high`` columns), or None when there is none.
         outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
+        values_only: Label each policy by its values alone (``policy_header`` names the levers).
 
     Returns:
         A float series on the summary's index: 1.0 within noise, 0.0 beyond it, NaN for the
@@ -388,7 +398,7 @@ def _bound(summary: pd.DataFrame, column: str, side: str) -> np.ndarray:
     return np.where(np.isnan(bound), estimate, bound)
 
 
-def ranking(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
+def ranking(summary: pd.DataFrame, outcome: str, *, values_only: bool = False) -> pd.DataFrame:
     """Policies sorted by an outcome's probability, lowest first.
 
     Ties keep the summary's order; policies with a missing probability come last.
@@ -397,6 +407,7 @@ def ranking(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
         summary: Sweep summary, one row per policy, with columns ``outcome``,
             ``outcome_low`` and ``outcome_high``.
         outcome: Yes/no outcome name, e.g. ``"direct_conflict"``.
+        values_only: Label each policy by its values alone (``policy_header`` names the levers).
 
     Returns:
         A frame with columns ``job`` (when the summary has it), ``label`` (``policy_label`` over
@@ -405,7 +416,9 @@ def ranking(summary: pd.DataFrame, outcome: str) -> pd.DataFrame:
     levers = swept_columns(summary)
     table = pd.DataFrame(
         {
-            "label": [policy_label(row, levers) for _, row in summary.iterrows()],
+            "label": [
+                policy_label(row, levers, values_only=values_only) for _, row in summary.iterrows()
+            ],
             "p": summary[outcome].astype(float),
             "low": summary[f"{outcome}_low"].astype(float),
             "high": summary[f"{outcome}_high"].astype(float),
