@@ -39,17 +39,22 @@ class ResolveBeliefs:
         self.failures = (1.0 - means) * strength
         self.aversion = np.asarray(aversion, dtype=float)
 
-    def set_width(self, width: np.ndarray) -> None:
+    def set_width(self, width: np.ndarray, where: np.ndarray | None = None) -> None:
         """Re-centre the set on its mid-point with a new half-width, keeping each prior's counts.
 
         A change of declared posture (Macron's "nothing should be excluded", February 2024)
-        widens or narrows the set without erasing what Russia has observed.
+        widens or narrows the set without erasing what Russia has observed. ``where`` (None:
+        every replicate) limits the change to the replicates whose posture changed.
         """
         counts = self.successes[0] + self.failures[0]  # the same for every prior of the set
         centre = 0.5 * (self.low + self.high)
         means = np.clip(np.stack([centre - width, centre + width]), 0.01, 0.99)
-        self.successes = means * counts
-        self.failures = (1.0 - means) * counts
+        if where is None:
+            self.successes = means * counts
+            self.failures = (1.0 - means) * counts
+        else:
+            self.successes = np.where(where, means * counts, self.successes)
+            self.failures = np.where(where, (1.0 - means) * counts, self.failures)
 
     def observe(self, successes: np.ndarray, failures: np.ndarray) -> None:
         """Bayes' rule for each prior: Beta(a, b) -> Beta(a + successes, b + failures)."""

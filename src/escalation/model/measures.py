@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from escalation.config.schema import DeepStrikes, Instructors, PerMeasure, Policy, Troops
+from escalation.config.schema import DeepStrikes, PerMeasure, Troops
 from escalation.ladder import Rung
 
 if TYPE_CHECKING:
+    from escalation.model.levers import Levers
     from escalation.model.world import EscalationModel
 
 TROOP_LEVELS = {Troops.none: 0, Troops.noncombat: 1, Troops.combat: 2}
@@ -37,18 +38,21 @@ MEASURES = tuple(WESTERN_RUNGS.__dataclass_fields__)
 """Measure names, in ``PerMeasure`` order."""
 
 
-def allowed_levels(policy: Policy) -> dict[str, float]:
-    """The highest level of each measure a policy ever allows (1 = fully in force)."""
+def allowed_levels(levers: Levers, new_weapons: int) -> dict[str, np.ndarray | float]:
+    """The highest level of each measure each replicate's policy ever allows (1 = in force).
+
+    ``new_weapons`` is the number of new systems the policy delivers (the same in every world).
+    """
     return {
-        "aid": float(policy.aid),
-        "advanced_weapons": float(policy.advanced_weapons),
-        "new_weapons": float(len(policy.new_weapons)),
-        "training": float(policy.instructors is not Instructors.none),
-        "instructors": float(policy.instructors is Instructors.inside),
-        "deep_strikes_limited": float(policy.deep_strikes is DeepStrikes.limited),
-        "deep_strikes_authorized": float(policy.deep_strikes is DeepStrikes.authorized),
-        "troops_noncombat": float(policy.troops is Troops.noncombat),
-        "troops_combat": float(policy.troops is Troops.combat),
+        "aid": levers.aid.astype(float),
+        "advanced_weapons": levers.advanced_weapons.astype(float),
+        "new_weapons": float(new_weapons),
+        "training": (levers.instructors > 0).astype(float),
+        "instructors": (levers.instructors == 2).astype(float),
+        "deep_strikes_limited": (levers.deep_strikes == 1).astype(float),
+        "deep_strikes_authorized": (levers.deep_strikes == 2).astype(float),
+        "troops_noncombat": (levers.troops == 1).astype(float),
+        "troops_combat": (levers.troops == 2).astype(float),
     }
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from escalation.config.schema import ConfigError, Doctrine, Posture
+from escalation.config.schema import ConfigError, Doctrine
 from escalation.model.actions import RussianAction, has
 from escalation.model.measures import MEASURES, weighted_sum
 from escalation.timeline import (
@@ -74,9 +74,7 @@ def apply_events(model: EscalationModel, events: Iterable[tuple[str, str]]) -> N
             for member in _members(model, actor):
                 member.deep_strikes[:] = max(level, int(member.deep_strikes.max()))
         elif event in ("posture_ambiguity", "posture_red_lines"):
-            france.posture = (
-                Posture.ambiguity if event == "posture_ambiguity" else Posture.red_lines
-            )
+            france.ambiguity[:] = event == "posture_ambiguity"
             if hasattr(model, "russia"):
                 model.russia.read_posture()
         elif event == "domestic_deep_strikes":

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from escalation.config.schema import Posture, Troops
+from escalation.config.schema import Troops
 from escalation.model.actions import RUNG_OF_MASK, THEATRE_OPTIONS, RussianAction, action_mask
 from escalation.model.beliefs import ResolveBeliefs
 from escalation.model.measures import TROOP_LEVELS, levels_in_force, weighted_sum
@@ -62,7 +62,7 @@ class Russia(mesa.Agent):
             doctrine.prior_strength,
             uncertain["ambiguity_aversion"],
         )
-        self.enforces = model.rng.random(replicates) < uncertain["follow_through"]
+        self.enforces = model.uniform() < uncertain["follow_through"]
         self.ceiling = model.france.ceiling()
         self.action = np.zeros(replicates, dtype=np.int16)
         self.retaliation = np.zeros(replicates, dtype=bool)
@@ -102,14 +102,16 @@ class Russia(mesa.Agent):
         strategic ambiguity."
         """
         model = self.model
-        if model.france.posture is Posture.ambiguity:
-            return np.broadcast_to(model.uncertain["ambiguity_width"], (model.replicates,))
-        width = model.doctrine.russia.red_lines_width
-        return np.full(model.replicates, width)
+        ambiguity = np.broadcast_to(model.uncertain["ambiguity_width"], (model.replicates,))
+        return np.where(model.france.ambiguity, ambiguity, model.doctrine.russia.red_lines_width)
 
-    def read_posture(self) -> None:
-        """A new declared posture re-shapes Russia's set of beliefs and the ceiling it fears."""
-        self.beliefs.set_width(self.belief_width())
+    def read_posture(self, changed: np.ndarray | None = None) -> None:
+        """A new declared posture re-shapes Russia's set of beliefs and the ceiling it fears.
+
+        Args:
+            changed: The replicates whose posture changed (None: all).
+        """
+        self.beliefs.set_width(self.belief_width(), changed)
         self.ceiling = self.model.france.ceiling()
 
     @property
@@ -300,9 +302,9 @@ class Russia(mesa.Agent):
         (partial mobilisation after the Kharkiv collapse, 21 September 2022).
         """
         model = self.model
-        choice_draws = model.rng.random((len(THEATRE_OPTIONS), model.replicates))
-        nato_draw = model.rng.random(model.replicates)
-        nuclear_draw = model.rng.random(model.replicates)
+        choice_draws = model.uniform(len(THEATRE_OPTIONS))
+        nato_draw = model.uniform()
+        nuclear_draw = model.uniform()
 
         self.learn()
         involvement = self.measure_involvement()

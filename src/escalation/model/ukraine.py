@@ -96,9 +96,9 @@ class Ukraine(mesa.Agent):
         """
         model = self.model
         doctrine = model.doctrine.ukraine
-        noise = model.rng.normal(0.0, doctrine.position_noise, model.replicates)
-        drone_draw = model.rng.random(model.replicates)
-        incursion_draw = model.rng.random(model.replicates)
+        noise = doctrine.position_noise * model.standard_normal()
+        drone_draw = model.uniform()
+        incursion_draw = model.uniform()
 
         self.domestic_strikes = drone_draw < doctrine.domestic_strikes.rate
         if model.replaying:

@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from escalation.config.schema import Instructors, Member, Posture, Timing, Troops
+from escalation.config.schema import Member
 from escalation.model.actions import RussianAction, has
 from escalation.model.measures import (
-    DEEP_STRIKE_LEVELS,
     EXCLUSIVE,
     MEASURES,
-    TROOP_LEVELS,
     allowed_levels,
     most_possible_levels,
     weighted_sum,
@@ -32,27 +30,28 @@ NO_CONFLICT, CLASH, WAR = 0, 1, 2
 """States of NATO-Russia hostilities, per replicate (``EscalationModel.conflict``)."""
 
 
-def due(model: EscalationModel, timing: Timing) -> np.ndarray:
+def due(model: EscalationModel, measure: str) -> np.ndarray:
     """Whether a measure's timing allows it this month, per replicate.
 
     Rule: from ``timing.month`` on (month 1 is ``sim.start``: measures due then are in force
     from the start), and only while Ukraine holds less than ``timing.position_below`` when that
-    trigger is set (article: France acts "if circumstances warrant it").
+    trigger is set (article: France acts "if circumstances warrant it"); never once withdrawn.
+    Each replicate follows its own policy's timing (``model.levers``).
     """
-    if max(model.month, 1) < timing.month or withdrawn(model, timing):
-        return np.zeros(model.replicates, dtype=bool)
-    if timing.position_below is None:
-        return np.ones(model.replicates, dtype=bool)
-    return model.ukraine.position < timing.position_below
+    levers = model.levers
+    on = (max(model.month, 1) >= levers.month[measure]) & ~withdrawn(model, measure)
+    return on & (model.ukraine.position < levers.position_below[measure])
 
 
-def withdrawn(model: EscalationModel, timing: Timing) -> bool:
-    """Whether a measure is withdrawn this month: from ``timing.until`` on, in a forward run.
+def withdrawn(model: EscalationModel, measure: str) -> np.ndarray:
+    """Whether a measure is withdrawn this month, per replicate: from ``timing.until`` on.
 
     Rule: a withdrawn measure is out of force whoever put it in force, the policy or the record
-    (model v3; the West's measures could only be added in model v2).
+    (model v3; the West's measures could only be added in model v2); never in a replay.
     """
-    return not model.replaying and timing.until is not None and model.month >= timing.until
+    if model.replaying:
+        return np.zeros(model.replicates, dtype=bool)
+    return model.month >= model.levers.until[measure]
 
 
 class NatoMember(mesa.Agent):
@@ -66,6 +65,8 @@ class NatoMember(mesa.Agent):
         self.caution = member.caution
         self.strike_share = member.strike_share
         self.deep_strikes = np.zeros(model.replicates, dtype=np.int8)
+        # The monthly hazard of each permission level (none, limited, authorised).
+        self.hazards = np.array([0.0, *model.permission_hazards[name]])
 
     def decide_deep_strikes(self, draw: np.ndarray) -> None:
         """Permit strikes inside Russia with its own weapons, up to what the policy allows.
@@ -83,19 +84,15 @@ class NatoMember(mesa.Agent):
         strike deep inside Russian territory"; "some leaders remain wary".
         """
         model = self.model
-        timing = model.settings.policy.timing.deep_strikes
         if model.replaying:
             return
-        if withdrawn(model, timing):
-            self.deep_strikes[:] = 0
-            return
-        level = DEEP_STRIKE_LEVELS[model.settings.policy.deep_strikes]
+        level = np.where(withdrawn(model, "deep_strikes"), 0, model.levers.deep_strikes)
         np.minimum(self.deep_strikes, level, out=self.deep_strikes)  # what the policy forbids
-        if level == 0 or self.strike_share == 0:
+        if not level.any() or self.strike_share == 0:
             return
         doctrine = model.doctrine.nato
-        pending = (self.deep_strikes < level) & due(model, timing)
-        hazard = model.permission_hazards[self.name][level - 1]
+        pending = (self.deep_strikes < level) & due(model, "deep_strikes")
+        hazard = self.hazards[level]
         nato = model.nato
         start = np.maximum(1 - self.caution * nato.belief_at_start, 0.05)
         wariness = (1 - self.caution * nato.west_belief) / start
@@ -106,11 +103,12 @@ class NatoMember(mesa.Agent):
             * wariness,
             1.0,
         )
-        self.deep_strikes[pending & (draw < probability)] = level
+        granted = pending & (draw < probability)
+        self.deep_strikes[granted] = level[granted]
 
     def step(self) -> None:
         """Decide on this member's deep-strike permission."""
-        self.decide_deep_strikes(self.model.rng.random(self.model.replicates))
+        self.decide_deep_strikes(self.model.uniform())
 
 
 class France(NatoMember):
@@ -126,7 +124,9 @@ class France(NatoMember):
         self.training = np.zeros(replicates, dtype=bool)
         self.instructors_inside = np.zeros(replicates, dtype=bool)
         self.troops = np.zeros(replicates, dtype=np.int8)
-        self.posture = model.settings.policy.posture  # a replay's posture events change it
+        # Whether France declares strategic ambiguity (else red lines), per replicate: its
+        # policy's, which a replay's posture events change.
+        self.ambiguity = model.levers.ambiguity.copy()
 
     def ceiling(self) -> np.ndarray:
         """The most involvement Russia must reckon with, given the declared posture.
@@ -146,17 +146,18 @@ class France(NatoMember):
             # the record's West: red lines exclude what it has not done, ambiguity nothing
             allowed = dict.fromkeys(MEASURES, 0.0)
         else:
-            allowed = allowed_levels(model.settings.policy)
-            if model.settings.policy.advanced_weapons:  # else withdrawn in month 1
-                allowed["new_weapons"] += float(model.nato.recorded_weapons.max(initial=0))
-        if self.posture is Posture.ambiguity:
-            most = most_possible_levels() | {"new_weapons": allowed["new_weapons"]}
-            levels = {k: max(most[k], allowed[k]) for k in most}
-            for lower, higher in EXCLUSIVE:
-                if levels[higher]:
-                    levels[lower] = 0.0  # one or the other, at its highest
-            return weighted_sum(involvement, levels)
-        return weighted_sum(involvement, allowed)
+            levers = model.levers
+            allowed = allowed_levels(levers, len(model.settings.policy.new_weapons))
+            recorded = float(model.nato.recorded_weapons.max(initial=0))
+            # advanced weapons not allowed: the record's systems are withdrawn in month 1
+            allowed["new_weapons"] = allowed["new_weapons"] + levers.advanced_weapons * recorded
+        most = most_possible_levels() | {"new_weapons": allowed["new_weapons"]}
+        levels = {k: np.maximum(most[k], allowed[k]) for k in most}
+        for lower, higher in EXCLUSIVE:
+            levels[lower] = np.where(levels[higher] != 0, 0.0, levels[lower])  # at its highest
+        return np.where(
+            self.ambiguity, weighted_sum(involvement, levels), weighted_sum(involvement, allowed)
+        )
 
     def adopt(self) -> None:
         """Put in force each allowed measure whose timing has come (kept once in force).
@@ -170,25 +171,16 @@ class France(NatoMember):
         model = self.model
         if model.replaying:
             return
-        policy = model.settings.policy
-        timing = policy.timing
-        if policy.instructors is not Instructors.none:
-            self.training |= due(model, timing.training)
-        else:
-            self.training[:] = False
-        if policy.instructors is Instructors.inside:
-            self.instructors_inside |= due(model, timing.instructors)
-        else:
-            self.instructors_inside[:] = False
-        if policy.troops is not Troops.none:
-            self.troops[due(model, timing.troops)] = TROOP_LEVELS[policy.troops]
-        else:
-            self.troops[:] = 0
-        for name, attribute in (("training", "training"), ("instructors", "instructors_inside")):
-            if withdrawn(model, getattr(timing, name)):
-                getattr(self, attribute)[:] = False
-        if withdrawn(model, timing.troops):
-            self.troops[:] = 0
+        levers = model.levers
+        self.training &= levers.instructors > 0
+        self.training |= (levers.instructors > 0) & due(model, "training")
+        self.training &= ~withdrawn(model, "training")
+        self.instructors_inside &= levers.instructors == 2
+        self.instructors_inside |= (levers.instructors == 2) & due(model, "instructors")
+        self.instructors_inside &= ~withdrawn(model, "instructors")
+        arrive = due(model, "troops")
+        self.troops[arrive] = levers.troops[arrive]
+        self.troops[(levers.troops == 0) | withdrawn(model, "troops")] = 0
 
     def step(self) -> None:
         """Adopt what the policy allows, then decide on its own deep-strike permission."""
@@ -253,17 +245,17 @@ class Nato:
         model = self.model
         if model.replaying:
             return
-        policy = model.settings.policy
-        self.aid = (self.aid | due(model, policy.timing.aid)) & policy.aid
-        self.advanced_weapons = self.advanced_weapons | due(model, policy.timing.advanced_weapons)
-        self.advanced_weapons &= policy.advanced_weapons
-        delivered = sum(month <= max(model.month, 1) for month in policy.new_weapons)
+        levers = model.levers
+        self.aid = (self.aid | due(model, "aid")) & levers.aid
+        self.advanced_weapons = self.advanced_weapons | due(model, "advanced_weapons")
+        self.advanced_weapons &= levers.advanced_weapons
+        new_weapons = model.settings.policy.new_weapons
+        delivered = sum(month <= max(model.month, 1) for month in new_weapons)
         self.new_weapons[:] = self.recorded_weapons + delivered
-        if withdrawn(model, policy.timing.aid):
-            self.aid[:] = False
-        if not policy.advanced_weapons or withdrawn(model, policy.timing.advanced_weapons):
-            self.advanced_weapons[:] = False
-            self.new_weapons[:] = 0
+        self.aid &= ~withdrawn(model, "aid")
+        stopped = ~levers.advanced_weapons | withdrawn(model, "advanced_weapons")
+        self.advanced_weapons &= ~stopped
+        self.new_weapons[stopped] = 0
 
     def update_belief(self) -> None:
         """The West learns whether Russia follows through when the West takes a new step.
@@ -363,9 +355,9 @@ class Nato:
     def step(self) -> None:
         """Learn from Russia, let hostilities run their course, answer attacks, supply Ukraine."""
         model = self.model
-        answer_draws = model.rng.random((8, model.replicates))
-        grow_draw = model.rng.random(model.replicates)
-        end_draw = model.rng.random(model.replicates)
+        answer_draws = model.uniform(8)
+        grow_draw = model.uniform()
+        end_draw = model.uniform()
         self.update_belief()
         self.conflict_course(grow_draw, end_draw)
         self.answer_attacks(answer_draws)

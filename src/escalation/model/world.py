@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import mesa
@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from escalation.config.sampling import draw_parameters, with_doctrine_values
-from escalation.config.schema import ConfigError, Settings, uncertainty_names
+from escalation.config.schema import ConfigError, Policy, Settings, uncertainty_names
 from escalation.ladder import Rung
 from escalation.model.actions import ACTION_NAMES, RussianAction, has
+from escalation.model.levers import policy_levers
 from escalation.model.measures import levels_in_force, western_rung
 from escalation.model.replay import (
     Events,
@@ -58,13 +59,19 @@ class EscalationModel(mesa.Model):
         replay: Dated Western and Ukrainian events by month (1 = ``sim.start``) that drive
             those actors instead of the policy levers (``escalation.model.replay``).
         uncertainties: Fixed values per replicate for some uncertain parameters (assumptions
-            or doctrine priors): by name, an array of ``sim.replicates`` values used instead of
-            the drawn ones (NaN keeps the drawn value; the others are still drawn, and the
-            generator draws as it would without them), so that one batch can hold many design
-            points (``escalation.simulate_many``).
+            or doctrine priors): by name, an array of one value per replicate (of every world)
+            used instead of the drawn ones (NaN keeps the drawn value; the others are still
+            drawn, and the generator draws as it would without them), so that one batch can
+            hold many design points (``escalation.simulate_many``).
+        policies: Several policies side by side, one *world* each (``escalation.model.levers``):
+            the model holds ``len(policies) x sim.replicates`` replicates, world ``k`` the
+            replicates ``k * sim.replicates`` onwards, and every world draws the same random
+            numbers and parameter values, so world ``k`` equals the run of ``policies[k]`` alone
+            with the same seed. None: the one policy of ``settings``.
 
     Raises:
-        ConfigError: An ``rng`` numpy cannot seed from, or malformed ``uncertainties``.
+        ConfigError: An ``rng`` numpy cannot seed from, malformed ``uncertainties``, or
+            ``policies`` that differ in their new weapon systems.
     """
 
     def __init__(
@@ -74,6 +81,7 @@ class EscalationModel(mesa.Model):
         rng: Any = SEED_FROM_SETTINGS,
         replay: Events | None = None,
         uncertainties: Mapping[str, np.ndarray] | None = None,
+        policies: Sequence[Policy] | None = None,
         **params: Any,
     ):
         if settings is None or params:
@@ -83,7 +91,12 @@ class EscalationModel(mesa.Model):
             )
         super().__init__(rng=settings.seed if rng is SEED_FROM_SETTINGS else _checked_rng(rng))
         self.settings = settings
-        self.replicates = settings.sim.replicates
+        self.world_replicates = settings.sim.replicates
+        self.worlds = 1 if policies is None else len(policies)
+        self.replicates = self.worlds * self.world_replicates
+        self.levers = policy_levers(
+            [settings.policy] if policies is None else policies, self.world_replicates
+        )
         self.months = settings.sim.months
         self.month = 0
         self.draw, self.parameters = self._draw_parameters(uncertainties or {})
@@ -166,7 +179,9 @@ class EscalationModel(mesa.Model):
                 f"uncertainties={reprlib.repr(fixed)}: give a mapping of parameter names to "
                 f"arrays of {self.replicates} values"
             )
-        draw, drawn = draw_parameters(self.settings, self.rng, self.replicates)
+        draw, drawn = draw_parameters(self.settings, self.rng, self.world_replicates)
+        draw = self._tiled(draw)
+        drawn = {name: self._tiled(values) for name, values in drawn.items()}
         for name, given in fixed.items():
             if name not in drawn:
                 raise ConfigError(f"unknown parameter {name!r}; allowed: {', '.join(drawn)}")
@@ -183,6 +198,26 @@ class EscalationModel(mesa.Model):
                 )
             drawn[name] = np.where(np.isnan(values), drawn[name], values)
         return draw, drawn
+
+    def _tiled(self, values: np.ndarray) -> np.ndarray:
+        """Values drawn for one world's replicates (last axis), repeated for every world."""
+        if self.worlds == 1:
+            return values
+        return np.tile(values, (1,) * (values.ndim - 1) + (self.worlds,))
+
+    def uniform(self, rows: int | None = None) -> np.ndarray:
+        """Uniform draws in [0, 1), one per replicate (``rows`` of them), the same in every world.
+
+        Every random number of a month is drawn here or in ``standard_normal``, from
+        ``self.rng``, for one world's replicates, whatever the state: so a world of a
+        many-policy run draws what the run of its policy alone draws.
+        """
+        shape = (self.world_replicates,) if rows is None else (rows, self.world_replicates)
+        return self._tiled(self.rng.random(shape))
+
+    def standard_normal(self) -> np.ndarray:
+        """Standard normal draws, one per replicate, the same in every world (see ``uniform``)."""
+        return self._tiled(self.rng.standard_normal(self.world_replicates))
 
     @property
     def direct_conflict(self) -> np.ndarray:
@@ -229,9 +264,10 @@ class EscalationModel(mesa.Model):
         self.war_months[:] = 0
         self.nuclear_use_in_ukraine[:] = False
         self.nuclear_use_on_nato[:] = False
-        if self.france.posture is not self.settings.policy.posture:
-            self.france.posture = self.settings.policy.posture
-            self.russia.read_posture()
+        changed = self.france.ambiguity != self.levers.ambiguity
+        self.france.ambiguity[:] = self.levers.ambiguity
+        if changed.any():
+            self.russia.read_posture(None if changed.all() else changed)
         else:
             self.russia.ceiling = self.france.ceiling()  # the policy's, no longer the record's
 
@@ -315,8 +351,23 @@ class EscalationModel(mesa.Model):
         for name, value in values.items():
             traj[name][row] = value
 
-    def outcomes(self) -> pd.DataFrame:
+    def _world(self, world: int | None) -> slice:
+        """The replicates of one world (all of them for None).
+
+        Raises:
+            ValueError: No such world.
+        """
+        if world is None:
+            return slice(None)
+        if not 0 <= world < self.worlds:
+            raise ValueError(f"world={world!r}: this model has worlds 0 to {self.worlds - 1}")
+        return slice(world * self.world_replicates, (world + 1) * self.world_replicates)
+
+    def outcomes(self, world: int | None = None) -> pd.DataFrame:
         """One row per replicate: its draw and drawn parameters, then its outcomes.
+
+        With ``world``, that world's replicates only, numbered from 0 as in the run of its
+        policy alone (of a many-policy model, ``policies``).
 
         ``russian_retaliation`` means Russia decided to retaliate for a crossed red line (its own
         option, open only while a line it enforces is crossed; the baseline hybrid campaign is
@@ -328,12 +379,13 @@ class EscalationModel(mesa.Model):
         ``signalling_months`` counts the months of Russian nuclear signalling. Months count from
         1; ``months_to_*`` is NaN when it never happened.
         """
-        done = self.month
-        traj = {name: values[:done] for name, values in self._trajectory.items()}
+        done, mine = self.month, self._world(world)
+        traj = {name: values[:done, mine] for name, values in self._trajectory.items()}
         action = traj["russian_action"]
-        columns: dict[str, np.ndarray] = {"replicate": np.arange(self.replicates)}
-        columns["draw"] = self.draw
-        columns.update(self.parameters)
+        replicates = traj["rung"].shape[1]
+        columns: dict[str, np.ndarray] = {"replicate": np.arange(replicates)}
+        columns["draw"] = self.draw[mine]
+        columns.update({name: values[mine] for name, values in self.parameters.items()})
         columns["max_rung"] = traj["rung"].max(axis=0)
         columns["final_rung"] = traj["rung"][-1]
         columns["direct_conflict"] = traj["direct_conflict"].any(axis=0)
@@ -363,17 +415,21 @@ class EscalationModel(mesa.Model):
         """
         return {name: values[: self.month] for name, values in self._trajectory.items()}
 
-    def trajectories(self) -> pd.DataFrame:
-        """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §8."""
-        done = self.month
+    def trajectories(self, world: int | None = None) -> pd.DataFrame:
+        """The per-month trajectories, one row per (replicate, month); see docs/MODEL.md §8.
+
+        With ``world``, that world's replicates only, numbered from 0 (see ``outcomes``).
+        """
+        done, mine = self.month, self._world(world)
+        replicates = self._trajectory["rung"][:, mine].shape[1]
         dates = pd.period_range(self.settings.sim.start, periods=done, freq="M").strftime("%Y-%m")
         columns: dict[str, Any] = {
-            "replicate": np.repeat(np.arange(self.replicates), done),
-            "month": np.tile(np.arange(1, done + 1), self.replicates),
-            "date": np.tile(np.asarray(dates), self.replicates),
+            "replicate": np.repeat(np.arange(replicates), done),
+            "month": np.tile(np.arange(1, done + 1), replicates),
+            "date": np.tile(np.asarray(dates), replicates),
         }
         for name, values in self._trajectory.items():
-            flat = values[:done].T.ravel()
+            flat = values[:done, mine].T.ravel()
             if name == "deep_strikes":
                 flat = DEEP_STRIKE_NAMES[flat]
             elif name == "troops":
