@@ -8,8 +8,8 @@ the twelve uncertainties (with the ranges of ``conf/uncertainty/default.yaml``) 
 and each experiment fixes every uncertainty and runs ``--replicates`` replicates of one world,
 returning the probability of a NATO-Russia war (``direct_conflict``), of a clash and of Russian
 retaliation and Ukraine's mean final position. ``escalation.analysis.ema.BatchEvaluator`` evaluates
-all experiments in one ``escalation.simulate_many`` call (the experiments of a policy form one
-batch; without it, EMA Workbench's sequential evaluator calls ``escalation_model`` once per
+all experiments in one ``escalation.simulate_many`` call (many experiments in one model, one world
+each; without it, EMA Workbench's sequential evaluator calls ``escalation_model`` once per
 experiment, about ten times slower: docs/PERFORMANCE.md). EMA Workbench samples the scenarios
 (Latin hypercube), crosses them with four policies (each posture, with instructors inside Ukraine,
 with and without non-combat troops), runs every experiment with ``perform_experiments``, and its

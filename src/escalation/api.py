@@ -3,7 +3,7 @@
 ``simulate`` composes the scenario as the ``escalation`` command does
 (``escalation.config.scenarios.load_settings``: the same packaged Hydra configs), applies lever and
 uncertainty values, and returns the outcomes table. ``simulate_many`` runs a whole design table
-(one row per point), all points of one policy in one batch.
+(one row per point), many points in one model, one world each (``escalation.model.levers``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,20 @@ import pandas as pd
 
 from escalation.config.dates import never_in_force, unused_timings
 from escalation.config.scenarios import load_settings
-from escalation.config.schema import ConfigError, lever_names, uncertainty_names
+from escalation.config.schema import ConfigError, Policy, lever_names, uncertainty_names
+from escalation.config.validation import with_levers
 from escalation.model import EscalationModel
 from escalation.model.world import SEED_FROM_SETTINGS
-from escalation.run.runs import check_memory
+from escalation.run.runs import (
+    MEMORY_BASE,
+    MEMORY_PER_REPLICATE,
+    available_memory,
+    check_memory,
+)
+
+#: Replicate-months of the points ``simulate_many`` runs in one model: about 0.4 GB of the
+#: engine's arrays; the points' numbers do not depend on it.
+WORLD_BATCH = 3_600_000
 
 
 class ScenarioModel(EscalationModel):
@@ -134,9 +144,13 @@ def simulate_many(
 ) -> pd.DataFrame:
     """Run a table of design points; return one row per point and replicate.
 
-    All points that share a policy (the same lever values) run as one batch: one model whose
-    replicates are the points' replicates side by side, each point's fixed uncertainty values
-    set per replicate (``EscalationModel(uncertainties=...)``), the other assumptions drawn.
+    Every point is a world of one model (``EscalationModel(policies=...)``): its policy's levers
+    over its replicates, its fixed uncertainty values set per replicate
+    (``EscalationModel(uncertainties=...)``), the other assumptions drawn. Every point draws the
+    same random numbers and parameter values from ``seed``, so a point's rows are those of the
+    design of that point alone (and of ``simulate`` with its levers, when it fixes no
+    uncertainty): they never depend on the other points, and two points differ only by what
+    they set (common random numbers). Points run ``WORLD_BATCH`` replicate-months at a time.
 
     Args:
         design: One row per design point (a DataFrame, or a list of dicts); its columns are any
@@ -145,8 +159,7 @@ def simulate_many(
             ``sim.parameters`` says (by default from the calibrated posterior).
         replicates: Monte Carlo replicates per point.
         months: Months to simulate (default: the scenario's).
-        seed: Seed; each batch gets its own stream drawn from it, so the same design and seed
-            give identical rows. None: the config's seed.
+        seed: Seed of every point's random numbers. None: the config's seed.
         scenario: The scenario the points start from.
         parameters: Where the doctrine priors and the assumptions a point leaves out come
             from: ``posterior``, ``prior`` or ``point`` (``sim.parameters``; default the
@@ -159,7 +172,7 @@ def simulate_many(
 
     Raises:
         ConfigError: A design that is not a table of at least one row, an unknown column, an
-            invalid value, or a batch too large for memory (checked before any batch runs).
+            invalid value, or a point too large for memory (checked before any point runs).
 
     Example:
         >>> import escalation
@@ -178,38 +191,54 @@ def simulate_many(
         raise ConfigError(f"replicates={replicates!r}: give a whole number >= 1")
     _check_fixed_values(table, fixed, scenario)
     mode = {} if parameters is None else {"sim.parameters": parameters}
-    base = load_settings(scenario, months=months, seed=seed, **mode)
-    groups = table.groupby(levers, sort=False, dropna=False) if levers else [((), table)]
-    batches = []
-    for _, rows in groups:  # every batch is checked before the first one runs
-        first = rows.iloc[0]
-        policy = {lever: first[lever] for lever in levers if not pd.isna(first[lever])}
-        settings = load_settings(
-            scenario,
-            replicates=len(rows) * replicates,
-            months=months,
-            seed=seed,
-            **policy,
-            **mode,
-        )
-        check_memory(settings)
-        batches.append((rows, settings))
-    streams = np.random.SeedSequence(base.seed).spawn(len(table))
+    base = load_settings(scenario, replicates=int(replicates), months=months, seed=seed, **mode)
+    check_memory(base)  # one point; a batch holds as many as WORLD_BATCH allows
+    _check_table_memory(len(table), int(replicates))
+    policies: dict[tuple, Policy] = {}  # one validated policy per lever combination
+    chosen = []
+    for values in table[levers].itertuples(index=False, name=None):
+        key = tuple(None if pd.isna(value) else value for value in values)
+        if key not in policies:
+            given = {lever: value for lever, value in zip(levers, key, strict=True) if value}
+            try:
+                policies[key] = with_levers(base, **given).policy
+            except ConfigError as error:
+                raise ConfigError(f"design row {len(chosen)}: {error}") from None
+        chosen.append(policies[key])
+    per_batch = max(1, WORLD_BATCH // (replicates * base.sim.months))
     frames = []
-    for rows, settings in batches:
+    for start in range(0, len(table), per_batch):
+        rows = table.iloc[start : start + per_batch]
         values = {name: np.repeat(rows[name].to_numpy(dtype=float), replicates) for name in fixed}
-        rng = np.random.default_rng(streams[int(rows.index[0])])
-        outcomes = EscalationModel(settings, rng=rng, uncertainties=values).run().outcomes()
+        model = EscalationModel(
+            base, policies=chosen[start : start + per_batch], uncertainties=values
+        )
+        outcomes = model.run().outcomes()
         points = np.repeat(rows.index.to_numpy(), replicates)
         front = rows.loc[points].reset_index(drop=True)
         front.insert(0, "point", points)
-        front["replicate"] = np.tile(np.arange(replicates), len(rows))
+        front["replicate"] = outcomes["replicate"].to_numpy() % replicates
         for name in fixed:  # the values used: a point's own, or sampled where it gave none
             front[name] = outcomes[name].to_numpy()
-        rest = outcomes.drop(columns=["replicate"])
-        frames.append(pd.concat([front, rest.drop(columns=fixed)], axis=1))
-    result = pd.concat(frames, ignore_index=True)
-    return result.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+        rest = outcomes.drop(columns=["replicate", *fixed])
+        frames.append(pd.concat([front, rest], axis=1))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_table_memory(points: int, replicates: int) -> None:
+    """Refuse a design whose returned table would not fit in memory, before any point runs.
+
+    Raises:
+        ConfigError: Gives the rows, the memory needed and available, and the way out.
+    """
+    rows = points * replicates
+    needed, available = MEMORY_BASE + rows * MEMORY_PER_REPLICATE, available_memory()
+    if available is not None and needed > available:
+        raise ConfigError(
+            f"the design's {points:,} points x {replicates:,} replicates ({rows:,} rows) need "
+            f"about {needed / 2**30:,.1f} GiB of memory, more than the "
+            f"{available / 2**30:,.1f} GiB available; run fewer points or replicates per call"
+        )
 
 
 def _check_arguments(

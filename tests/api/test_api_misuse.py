@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,12 +72,21 @@ def test_simulate_many_refuses_replicates_that_are_not_a_whole_number(replicates
     assert _one_line(caught) == f"replicates={replicates!r}: give a whole number >= 1"
 
 
-def test_simulate_many_checks_every_batch_before_the_first_runs(monkeypatch):
+def test_simulate_many_checks_the_whole_table_before_the_first_point_runs(monkeypatch):
     ran = []
     monkeypatch.setattr(EscalationModel, "run", lambda model: ran.append(model))
-    design = pd.DataFrame({"troops": ["none"] + ["combat"] * 10**6})  # a small batch, a huge one
-    with pytest.raises(ConfigError, match=r"^sim\.replicates=1,000,000,000 x sim\.months=36 "):
+    design = pd.DataFrame({"troops": ["none"] + ["combat"] * 10**6})  # a table of 10**9 rows
+    with pytest.raises(ConfigError) as caught:
         escalation.simulate_many(design, replicates=1000)
+    assert re.fullmatch(
+        r"the design's 1,000,001 points x 1,000 replicates \(1,000,001,000 rows\) need about "
+        r"[\d,.]+ GiB of memory, more than the [\d,.]+ GiB available; run fewer points or "
+        r"replicates per call",
+        str(caught.value),
+    )
+    assert ran == []
+    with pytest.raises(ConfigError, match=r"^sim\.replicates=1,000,000,000 x sim\.months=36 "):
+        escalation.simulate_many([{"troops": "none"}], replicates=10**9)  # one point too large
     assert ran == []
 
 

@@ -63,6 +63,36 @@ def test_same_design_and_seed_give_identical_rows(table):
     assert not other["western_resolve"].equals(table["western_resolve"])
 
 
+def test_a_points_rows_do_not_depend_on_the_other_points(table):
+    """Every point draws the same random numbers: alone, or moved, it gives the same rows."""
+    alone = escalation.simulate_many(DESIGN[2:], replicates=25, months=12, seed=4)
+    mine = table[table["point"] == 2].reset_index(drop=True)
+    columns = [name for name in alone.columns if name != "point"]
+    pd.testing.assert_frame_equal(alone[columns], mine[columns], check_dtype=False)
+    # the same point under another policy differs only by what it sets (common random numbers)
+    first = table[table["point"] == 0]
+    assert (first["western_resolve"].to_numpy() == mine["western_resolve"].to_numpy()).all()
+
+
+def test_a_point_without_fixed_values_is_the_run_of_simulate():
+    design = [{"troops": "combat", "posture": "red_lines"}, {"instructors": "inside"}]
+    table = escalation.simulate_many(design, replicates=30, months=10, seed=9)
+    for point, levers in enumerate(design):
+        single = escalation.simulate(replicates=30, months=10, seed=9, **levers)
+        rows = table[table["point"] == point].reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows[single.columns], single)
+
+
+def test_points_run_in_several_batches_give_the_rows_of_one(monkeypatch):
+    from escalation import api
+
+    whole = escalation.simulate_many(DESIGN, replicates=25, months=12, seed=4)
+    monkeypatch.setattr(api, "WORLD_BATCH", 25 * 12)  # one point per model
+    pd.testing.assert_frame_equal(
+        escalation.simulate_many(DESIGN, replicates=25, months=12, seed=4), whole
+    )
+
+
 def test_outcome_columns_are_those_of_simulate(table):
     single = escalation.simulate(replicates=2, months=12, seed=1)
     assert set(single.columns) - {"replicate"} <= set(table.columns)
@@ -78,7 +108,11 @@ def test_outcome_columns_are_those_of_simulate(table):
             "design row 1: uncertainty.follow_through.low=1.5 is out of range: must be "
             "between 0 and 1",
         ),
-        ([{"troops": "some"}], "policy.troops"),
+        ([{"troops": "some"}], "design row 0: policy.troops: invalid value 'some'; allowed:"),
+        (
+            [{"troops": "none"}, {"troops": "combats"}],
+            "design row 1: policy.troops: invalid value 'combats'; did you mean 'combat'? ",
+        ),
     ],
 )
 def test_bad_design_is_refused_in_one_line(design, message):

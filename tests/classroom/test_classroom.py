@@ -14,6 +14,7 @@ from escalation.classroom import launcher, session
 from escalation.classroom.intervals import headline, intervals, span
 from escalation.config.scenarios import available_scenarios, load_settings
 from escalation.config.schema import ConfigError, uncertainty_names
+from escalation.config.validation import with_levers
 from escalation.run.results import BAND_NOTE, NO_BAND, clustered_variance, parameter_band
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, SCOPE_HEADING
 
@@ -25,7 +26,7 @@ def pair() -> tuple[session.Run, session.Run]:
     first = session.build_settings(
         "instructors", replicates=400, seed=11, levers={"posture": "red_lines"}
     )
-    return session.run(first), session.run(session.with_levers(first, posture="ambiguity"))
+    return session.run(first), session.run(with_levers(first, posture="ambiguity"))
 
 
 def test_two_postures_on_one_seed_share_every_replicates_assumptions(pair):
@@ -66,7 +67,7 @@ def test_paired_differences_of_one_draw_have_no_band():
     settings = session.build_settings("instructors", replicates=40, months=6, seed=11)
     settings.sim.draws = 1
     first = session.run(settings)
-    second = session.run(session.with_levers(settings, posture="red_lines"))
+    second = session.run(with_levers(settings, posture="red_lines"))
     table = session.paired_differences(first, second)
     assert table["band_low"].isna().all() and table["band_high"].isna().all()
     assert table["low"].notna().all()

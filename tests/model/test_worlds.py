@@ -106,7 +106,7 @@ def test_a_world_out_of_range_and_worlds_that_disagree_are_refused():
     with pytest.raises(ValueError, match=r"world=2: this model has worlds 0 to 1"):
         many.outcomes(2)
     other = dataclasses.replace(settings.policy, new_weapons=[3])
-    with pytest.raises(ConfigError, match="policies differ in policy.new_weapons"):
+    with pytest.raises(ConfigError, match=r"policies differ in policy\.new_weapons"):
         EscalationModel(settings, policies=[settings.policy, other])
     with pytest.raises(ConfigError, match="policies: give at least one policy"):
         EscalationModel(settings, policies=[])

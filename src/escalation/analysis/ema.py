@@ -3,8 +3,8 @@
 EMA Workbench's ``perform_experiments`` hands an evaluator every experiment (a scenario of
 uncertainty values crossed with a policy of lever values); its ``SequentialEvaluator`` runs the
 model's function once per experiment. ``BatchEvaluator`` instead turns all experiments into one
-design table and runs them with ``escalation.simulate_many``, so the experiments of one policy
-are one batched model run, then reports each experiment's outcomes (the mean over its
+design table and runs them with ``escalation.simulate_many``, so many experiments are one
+batched model run (one world each), then reports each experiment's outcomes (the mean over its
 replicates) to EMA Workbench as its own evaluators do. Needs the analysis extra.
 
 Example:

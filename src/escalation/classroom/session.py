@@ -10,7 +10,6 @@ runs holds the same assumptions and their outcomes can be differenced replicate 
 from __future__ import annotations
 
 import calendar
-import copy
 import dataclasses
 import functools
 import reprlib
@@ -363,21 +362,6 @@ def story(run_: Run, replicate: int, *, note: str = "") -> str:
         posture=run_.settings.policy.posture.value,
         note=note,
     )
-
-
-def with_levers(settings: Settings, **levers: str) -> Settings:
-    """A copy of ``settings`` with some levers changed, validated (same seed and assumptions)."""
-    changed = copy.deepcopy(settings)
-    for name, value in levers.items():
-        if name not in LEVERS:
-            raise ConfigError(f"unknown lever {name!r}; allowed: {', '.join(LEVERS)}")
-        allowed = [member.value for member in LEVERS[name]]
-        if value not in allowed:
-            raise ConfigError(
-                f"policy.{name}: invalid value {value!r}; allowed: {', '.join(allowed)}"
-            )
-        setattr(changed.policy, name, LEVERS[name](value))
-    return validate(changed)
 
 
 #: The dashboard's largest seed: a browser holds integers exactly only up to 2**53-1 (the

@@ -517,6 +517,33 @@ def _is_scalar(value: Any) -> bool:
     return isinstance(value, int | float | str) and not isinstance(value, bool)
 
 
+def with_levers(settings: Settings, **levers: Any) -> Settings:
+    """A copy of validated ``settings`` with some levers changed, validated; nothing composed.
+
+    Args:
+        settings: Validated settings (``escalation.config.scenarios.load_settings``).
+        **levers: Lever values by lever name (``troops="combat"``), as strings or members.
+
+    Raises:
+        ConfigError: An unknown lever or value, with the closest allowed one suggested.
+    """
+    changed = copy.deepcopy(settings)
+    for name, value in levers.items():
+        if name not in LEVERS:
+            raise ConfigError(
+                f"unknown lever {name!r}; {did_you_mean(name, LEVERS)}allowed: {', '.join(LEVERS)}"
+            )
+        allowed = [member.value for member in LEVERS[name]]
+        text = getattr(value, "value", value)
+        if text not in allowed:
+            raise ConfigError(
+                f"policy.{name}: invalid value {shown_value(text)}; "
+                f"{did_you_mean(text, allowed)}allowed: {', '.join(allowed)}"
+            )
+        setattr(changed.policy, name, LEVERS[name](text))
+    return validate(changed)
+
+
 def did_you_mean(value: Any, choices: Iterable[str], prefix: str = "") -> str:
     """``"did you mean 'X'? "`` for the choice closest to ``value`` (``difflib``), else ``""``.
 
