@@ -141,16 +141,20 @@ def simulate_many(
     seed: int | None = None,
     scenario: str = "status_quo",
     parameters: str | None = None,
+    common_random_numbers: bool = False,
 ) -> pd.DataFrame:
     """Run a table of design points; return one row per point and replicate.
 
     Every point is a world of one model (``EscalationModel(policies=...)``): its policy's levers
     over its replicates, its fixed uncertainty values set per replicate
-    (``EscalationModel(uncertainties=...)``), the other assumptions drawn. Every point draws the
-    same random numbers and parameter values from ``seed``, so a point's rows are those of the
-    design of that point alone (and of ``simulate`` with its levers, when it fixes no
-    uncertainty): they never depend on the other points, and two points differ only by what
-    they set (common random numbers). Points run ``WORLD_BATCH`` replicate-months at a time.
+    (``EscalationModel(uncertainties=...)``), the other assumptions drawn. Points run
+    ``WORLD_BATCH`` replicate-months at a time; by default every point's replicates are
+    independent of every other point's, the batch ``c`` drawing from the ``c``-th stream
+    spawned from ``seed``. With ``common_random_numbers``, every point draws the same random
+    numbers and parameter values, so a point's rows are those of the point alone (and of
+    ``simulate`` with its levers, when it fixes no uncertainty) and two points differ only by
+    what they set: a paired comparison, whose average over points keeps the Monte Carlo error
+    of one point.
 
     Args:
         design: One row per design point (a DataFrame, or a list of dicts); its columns are any
@@ -164,6 +168,7 @@ def simulate_many(
         parameters: Where the doctrine priors and the assumptions a point leaves out come
             from: ``posterior``, ``prior`` or ``point`` (``sim.parameters``; default the
             config's, the calibrated posterior).
+        common_random_numbers: Draw the same random numbers for every point (see above).
 
     Returns:
         Columns ``point`` (the design row's position), the design's columns, ``replicate`` (0
@@ -206,12 +211,18 @@ def simulate_many(
                 raise ConfigError(f"design row {len(chosen)}: {error}") from None
         chosen.append(policies[key])
     per_batch = max(1, WORLD_BATCH // (replicates * base.sim.months))
+    batches = range(0, len(table), per_batch)
+    streams = np.random.SeedSequence(base.seed).spawn(len(batches))
     frames = []
-    for start in range(0, len(table), per_batch):
+    for stream, start in zip(streams, batches, strict=True):
         rows = table.iloc[start : start + per_batch]
         values = {name: np.repeat(rows[name].to_numpy(dtype=float), replicates) for name in fixed}
         model = EscalationModel(
-            base, policies=chosen[start : start + per_batch], uncertainties=values
+            base,
+            rng=base.seed if common_random_numbers else np.random.default_rng(stream),
+            policies=chosen[start : start + per_batch],
+            uncertainties=values,
+            common_random_numbers=common_random_numbers,
         )
         outcomes = model.run().outcomes()
         points = np.repeat(rows.index.to_numpy(), replicates)

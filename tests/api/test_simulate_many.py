@@ -63,34 +63,45 @@ def test_same_design_and_seed_give_identical_rows(table):
     assert not other["western_resolve"].equals(table["western_resolve"])
 
 
-def test_a_points_rows_do_not_depend_on_the_other_points(table):
-    """Every point draws the same random numbers: alone, or moved, it gives the same rows."""
-    alone = escalation.simulate_many(DESIGN[2:], replicates=25, months=12, seed=4)
-    mine = table[table["point"] == 2].reset_index(drop=True)
+def test_points_are_independent_unless_they_share_random_numbers(table):
+    first, third = (table[table["point"] == point] for point in (0, 2))
+    assert not np.array_equal(first["western_resolve"], third["western_resolve"])
+    shared = escalation.simulate_many(
+        DESIGN, replicates=25, months=12, seed=4, common_random_numbers=True
+    )
+    first, third = (shared[shared["point"] == point] for point in (0, 2))
+    assert np.array_equal(first["western_resolve"], third["western_resolve"])
+    # with common random numbers a point alone gives the rows it gives in the design
+    alone = escalation.simulate_many(
+        DESIGN[2:], replicates=25, months=12, seed=4, common_random_numbers=True
+    )
     columns = [name for name in alone.columns if name != "point"]
+    mine = third.reset_index(drop=True)
     pd.testing.assert_frame_equal(alone[columns], mine[columns], check_dtype=False)
-    # the same point under another policy differs only by what it sets (common random numbers)
-    first = table[table["point"] == 0]
-    assert (first["western_resolve"].to_numpy() == mine["western_resolve"].to_numpy()).all()
 
 
-def test_a_point_without_fixed_values_is_the_run_of_simulate():
+def test_with_common_random_numbers_a_point_is_the_run_of_simulate():
     design = [{"troops": "combat", "posture": "red_lines"}, {"instructors": "inside"}]
-    table = escalation.simulate_many(design, replicates=30, months=10, seed=9)
+    table = escalation.simulate_many(
+        design, replicates=30, months=10, seed=9, common_random_numbers=True
+    )
     for point, levers in enumerate(design):
         single = escalation.simulate(replicates=30, months=10, seed=9, **levers)
         rows = table[table["point"] == point].reset_index(drop=True)
         pd.testing.assert_frame_equal(rows[single.columns], single)
 
 
-def test_points_run_in_several_batches_give_the_rows_of_one(monkeypatch):
+def test_with_common_random_numbers_the_batches_do_not_change_the_rows(monkeypatch):
     from escalation import api
 
-    whole = escalation.simulate_many(DESIGN, replicates=25, months=12, seed=4)
-    monkeypatch.setattr(api, "WORLD_BATCH", 25 * 12)  # one point per model
-    pd.testing.assert_frame_equal(
-        escalation.simulate_many(DESIGN, replicates=25, months=12, seed=4), whole
+    whole = escalation.simulate_many(
+        DESIGN, replicates=25, months=12, seed=4, common_random_numbers=True
     )
+    monkeypatch.setattr(api, "WORLD_BATCH", 25 * 12)  # one point per model
+    again = escalation.simulate_many(
+        DESIGN, replicates=25, months=12, seed=4, common_random_numbers=True
+    )
+    pd.testing.assert_frame_equal(again, whole)
 
 
 def test_outcome_columns_are_those_of_simulate(table):

@@ -65,9 +65,11 @@ class EscalationModel(mesa.Model):
             hold many design points (``escalation.simulate_many``).
         policies: Several policies side by side, one *world* each (``escalation.model.levers``):
             the model holds ``len(policies) x sim.replicates`` replicates, world ``k`` the
-            replicates ``k * sim.replicates`` onwards, and every world draws the same random
-            numbers and parameter values, so world ``k`` equals the run of ``policies[k]`` alone
-            with the same seed. None: the one policy of ``settings``.
+            replicates ``k * sim.replicates`` onwards. None: the one policy of ``settings``.
+        common_random_numbers: Whether every world draws the same random numbers and parameter
+            values, so that world ``k`` equals the run of ``policies[k]`` alone with the same
+            seed (the sweeps' paired comparisons); False: the worlds' replicates draw as one
+            batch, independent of each other (a design of experiments, ``simulate_many``).
 
     Raises:
         ConfigError: An ``rng`` numpy cannot seed from, malformed ``uncertainties``, or
@@ -82,6 +84,7 @@ class EscalationModel(mesa.Model):
         replay: Events | None = None,
         uncertainties: Mapping[str, np.ndarray] | None = None,
         policies: Sequence[Policy] | None = None,
+        common_random_numbers: bool = True,
         **params: Any,
     ):
         if settings is None or params:
@@ -94,6 +97,8 @@ class EscalationModel(mesa.Model):
         self.world_replicates = settings.sim.replicates
         self.worlds = 1 if policies is None else len(policies)
         self.replicates = self.worlds * self.world_replicates
+        # replicates a draw is made for: one world's, repeated for every world (``_tiled``)
+        self.drawn_replicates = self.world_replicates if common_random_numbers else self.replicates
         self.levers = policy_levers(
             [settings.policy] if policies is None else policies, self.world_replicates
         )
@@ -179,7 +184,7 @@ class EscalationModel(mesa.Model):
                 f"uncertainties={reprlib.repr(fixed)}: give a mapping of parameter names to "
                 f"arrays of {self.replicates} values"
             )
-        draw, drawn = draw_parameters(self.settings, self.rng, self.world_replicates)
+        draw, drawn = draw_parameters(self.settings, self.rng, self.drawn_replicates)
         draw = self._tiled(draw)
         drawn = {name: self._tiled(values) for name, values in drawn.items()}
         for name, given in fixed.items():
@@ -200,24 +205,26 @@ class EscalationModel(mesa.Model):
         return draw, drawn
 
     def _tiled(self, values: np.ndarray) -> np.ndarray:
-        """Values drawn for one world's replicates (last axis), repeated for every world."""
-        if self.worlds == 1:
+        """Values drawn for ``drawn_replicates`` (last axis), repeated to every replicate."""
+        copies = self.replicates // self.drawn_replicates
+        if copies == 1:
             return values
-        return np.tile(values, (1,) * (values.ndim - 1) + (self.worlds,))
+        return np.tile(values, (1,) * (values.ndim - 1) + (copies,))
 
     def uniform(self, rows: int | None = None) -> np.ndarray:
-        """Uniform draws in [0, 1), one per replicate (``rows`` of them), the same in every world.
+        """Uniform draws in [0, 1), one per replicate (``rows`` of them).
 
         Every random number of a month is drawn here or in ``standard_normal``, from
-        ``self.rng``, for one world's replicates, whatever the state: so a world of a
-        many-policy run draws what the run of its policy alone draws.
+        ``self.rng``, whatever the state. With common random numbers they are drawn for one
+        world's replicates and serve every world, so a world of a many-policy run draws what
+        the run of its policy alone draws.
         """
-        shape = (self.world_replicates,) if rows is None else (rows, self.world_replicates)
+        shape = (self.drawn_replicates,) if rows is None else (rows, self.drawn_replicates)
         return self._tiled(self.rng.random(shape))
 
     def standard_normal(self) -> np.ndarray:
-        """Standard normal draws, one per replicate, the same in every world (see ``uniform``)."""
-        return self._tiled(self.rng.standard_normal(self.world_replicates))
+        """Standard normal draws, one per replicate (see ``uniform``)."""
+        return self._tiled(self.rng.standard_normal(self.drawn_replicates))
 
     @property
     def direct_conflict(self) -> np.ndarray:
