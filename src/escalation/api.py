@@ -22,16 +22,13 @@ from escalation.config.schema import ConfigError, Policy, lever_names, uncertain
 from escalation.config.validation import with_levers
 from escalation.model import EscalationModel
 from escalation.model.world import SEED_FROM_SETTINGS
+from escalation.run import worlds
 from escalation.run.runs import (
     MEMORY_BASE,
     MEMORY_PER_REPLICATE,
     available_memory,
     check_memory,
 )
-
-#: Replicate-months of the points ``simulate_many`` runs in one model: about 0.4 GB of the
-#: engine's arrays; the points' numbers do not depend on it.
-WORLD_BATCH = 3_600_000
 
 
 class ScenarioModel(EscalationModel):
@@ -210,7 +207,7 @@ def simulate_many(
             except ConfigError as error:
                 raise ConfigError(f"design row {len(chosen)}: {error}") from None
         chosen.append(policies[key])
-    per_batch = max(1, WORLD_BATCH // (replicates * base.sim.months))
+    per_batch = max(1, worlds.WORLD_BATCH // (replicates * base.sim.months))
     batches = range(0, len(table), per_batch)
     streams = np.random.SeedSequence(base.seed).spawn(len(batches))
     frames = []

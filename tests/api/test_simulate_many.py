@@ -92,12 +92,12 @@ def test_with_common_random_numbers_a_point_is_the_run_of_simulate():
 
 
 def test_with_common_random_numbers_the_batches_do_not_change_the_rows(monkeypatch):
-    from escalation import api
+    from escalation.run import worlds
 
     whole = escalation.simulate_many(
         DESIGN, replicates=25, months=12, seed=4, common_random_numbers=True
     )
-    monkeypatch.setattr(api, "WORLD_BATCH", 25 * 12)  # one point per model
+    monkeypatch.setattr(worlds, "WORLD_BATCH", 25 * 12)  # one point per model
     again = escalation.simulate_many(
         DESIGN, replicates=25, months=12, seed=4, common_random_numbers=True
     )

@@ -110,3 +110,25 @@ def test_a_world_out_of_range_and_worlds_that_disagree_are_refused():
         EscalationModel(settings, policies=[settings.policy, other])
     with pytest.raises(ConfigError, match="policies: give at least one policy"):
         EscalationModel(settings, policies=[])
+
+
+def test_points_that_differ_only_in_policy_are_grouped_within_the_batch(monkeypatch):
+    from escalation.config.validation import with_levers
+    from escalation.run import worlds
+
+    base = load_settings("status_quo", replicates=10, months=5, seed=2)
+    other_seed = dataclasses.replace(base, seed=3)
+    points = [
+        base,
+        with_levers(base, troops="combat"),
+        other_seed,
+        with_levers(base, posture="red_lines"),
+        with_levers(other_seed, troops="combat"),
+    ]
+    assert worlds.world_groups(points) == [[0, 1, 3], [2, 4]]
+    monkeypatch.setattr(worlds, "WORLD_BATCH", 2 * 10 * 5)  # two points a model
+    assert worlds.world_groups(points) == [[0, 1], [2, 4], [3]]
+    tables = {index: outcomes for index, outcomes, _ in worlds.simulate_worlds(points)}
+    for index, settings in enumerate(points):
+        single = EscalationModel(settings).run().outcomes()
+        pd.testing.assert_frame_equal(tables[index], single)

@@ -146,6 +146,7 @@ def _sweep_job(
     make_settings: Callable[[], Settings],
     overrides: list[str] | None = None,
     progress: Any = None,
+    simulated: tuple[Any, Any] | None = None,
 ) -> None:
     """One job of a sweep: skip it if complete; on failure record ``error.txt`` and go on.
 
@@ -156,6 +157,8 @@ def _sweep_job(
     ``escalation.sweep.progress.SweepProgress`` (job count, varying keys, start).
     ``config`` is the job's resolved config (recorded in ``summary.json``); ``make_settings()``
     validates its settings (a batched chunk re-checks only what the point's overrides change).
+    ``simulated`` is the job's outcomes and trajectories when they are already simulated (a
+    batched chunk runs its points as worlds of one model, ``escalation.run.worlds``).
     """
     _exit_with_parent()
     started = time.perf_counter()
@@ -172,10 +175,13 @@ def _sweep_job(
         timed = {o.split(".")[2] for o in overrides or [] if o.startswith("policy.timing.")}
         for warning in unused_timings(settings, timed):  # this job's policy never takes it
             print(f"escalation: warning: [{name}] {warning}", file=sys.stderr, flush=True)
-        keep = settings.sweep.job_trajectories or settings.sweep.job_figures
-        outcomes, trajectories = simulate_run(
-            settings, trajectories=keep and settings.sim.trajectories
+        keep = (settings.sweep.job_trajectories or settings.sweep.job_figures) and (
+            settings.sim.trajectories
         )
+        if simulated is None:
+            outcomes, trajectories = simulate_run(settings, trajectories=keep)
+        else:
+            outcomes, trajectories = simulated[0], simulated[1] if keep else None
         summary = write_run(
             folder,
             settings,

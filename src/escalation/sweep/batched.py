@@ -28,7 +28,8 @@ from escalation.config.validation import (
     settings_from_dictconfig,
     settings_with_sections,
 )
-from escalation.run.runs import record_failure
+from escalation.run.runs import is_complete, record_failure
+from escalation.run.worlds import simulate_worlds
 from escalation.sweep.folder import sweep_jobs
 from escalation.sweep.progress import SweepProgress, override_key, varying_keys
 
@@ -141,11 +142,10 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
             base.append(settings_from_dictconfig(cfg))
         return settings_with_sections(base[0], point, sections)
 
-    # A point's model is a web of agents referring to each other, freed only by the cyclic
-    # collector, which ``escalation`` runs rarely: collect after each point, then freeze what
-    # is still alive (modules and caches loaded by the first point), so that each collection
-    # looks only at the last point's own objects (a full collection otherwise costs ~15 ms).
-    gc.freeze()
+    # Points are composed and validated first; those that differ only in their policy then run
+    # as the worlds of one model (``escalation.run.worlds``), and each is written as its job.
+    # A point that cannot be composed, or whose settings fail, fails alone.
+    ready: list[tuple[Any, str, dict, Callable[[], Settings], Settings]] = []
     for job in jobs[start:stop]:
         try:
             point = composer.compose(job.overrides)
@@ -155,8 +155,34 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
             print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
             continue
         settings = functools.partial(point_settings, point, job.overrides)
-        name = f"job {job.number}"
-        run_point(job.folder, name, resolved_config(point), settings, job.overrides, progress)
+        name, config = f"job {job.number}", resolved_config(point)
+        try:
+            valid = None if is_complete(job.folder, config, job.overrides) else settings()
+        except Exception:  # the job records its failure as a job of the basic sweeper would
+            valid = None
+        if valid is None:
+            run_point(job.folder, name, config, settings, job.overrides, progress)
+            continue
+        ready.append((job, name, config, settings, valid))
+    with_trajectories = any(
+        (v.sweep.job_trajectories or v.sweep.job_figures) and v.sim.trajectories for *_, v in ready
+    )
+    # A model is a web of agents referring to each other, freed only by the cyclic collector,
+    # which ``escalation`` runs rarely: collect after each model, then freeze what is still
+    # alive (modules and caches), so that each collection looks only at the last model's own.
+    gc.freeze()
+    worlds = simulate_worlds([valid for *_, valid in ready], trajectories=with_trajectories)
+    for index, outcomes, trajectories in worlds:
+        job, name, config, settings, _ = ready[index]
+        run_point(
+            job.folder,
+            name,
+            config,
+            settings,
+            job.overrides,
+            progress,
+            simulated=(outcomes, trajectories),
+        )
         gc.collect()
         gc.freeze()
 

@@ -1,0 +1,75 @@
+"""Many runs as worlds of one model: the points of a sweep that differ only in their policy.
+
+Points whose settings are equal but for ``policy`` (levers, timings, aid) run side by side as
+the worlds of one ``EscalationModel(policies=...)`` with common random numbers, so each point's
+tables are, number for number, those of its own run (``simulate_run``) and the batch costs
+about one engine run of all their replicates (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import pandas as pd
+
+from escalation.config.schema import Policy, Settings
+from escalation.run.runs import check_memory
+
+#: Replicate-months of the worlds run in one model: about 0.4 GB of the engine's arrays. The
+#: worlds' numbers do not depend on it.
+WORLD_BATCH = 3_600_000
+
+
+def shared_settings(settings: Settings) -> Settings:
+    """What points must share to be worlds of one model: their settings without the policy.
+
+    Only the new weapon systems stay (the record's deliveries, the same in every world).
+    """
+    policy = Policy(new_weapons=list(settings.policy.new_weapons))
+    return dataclasses.replace(settings, policy=policy)
+
+
+def world_groups(points: Sequence[Settings]) -> list[list[int]]:
+    """The points, by position, in groups that can be worlds of one model, in first-seen order.
+
+    A group holds points with the same ``shared_settings``, at most ``WORLD_BATCH``
+    replicate-months of them (at least one point).
+    """
+    groups: list[tuple[Settings, list[int]]] = []
+    for index, settings in enumerate(points):
+        key = shared_settings(settings)
+        size = settings.sim.replicates * settings.sim.months
+        room = max(1, WORLD_BATCH // size)
+        group = next((g for k, g in groups if k == key and len(g) < room), None)
+        if group is None:
+            groups.append((key, [index]))
+        else:
+            group.append(index)
+    return [group for _, group in groups]
+
+
+def simulate_worlds(
+    points: Sequence[Settings], *, trajectories: bool = True
+) -> Iterator[tuple[int, pd.DataFrame, pd.DataFrame | None]]:
+    """Run points as worlds of shared models; yield each point's position and tables.
+
+    Args:
+        points: Validated settings, one per point.
+        trajectories: Whether to build each point's trajectories table (None in its place).
+
+    Yields:
+        ``(position, outcomes, trajectories)`` for every point, a group at a time; each table is
+        the one ``simulate_run`` gives for that point alone.
+
+    Raises:
+        ConfigError: A point too large for memory (``check_memory``), before its group runs.
+    """
+    from escalation.model import EscalationModel
+
+    for group in world_groups(points):
+        first = points[group[0]]
+        check_memory(first)
+        model = EscalationModel(first, policies=[points[i].policy for i in group]).run()
+        for world, index in enumerate(group):
+            yield index, model.outcomes(world), model.trajectories(world) if trajectories else None
