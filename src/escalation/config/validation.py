@@ -272,6 +272,26 @@ def validate(settings: Settings) -> Settings:
             f"sim.start={settings.sim.start!r} with sim.months={settings.sim.months} must lie "
             f"between years 0001 and {LAST_YEAR}"
         )
+    _validate_policy(settings)
+    _validate_members(settings.doctrine.nato.members)
+    _validate_targets(settings.doctrine.nato)
+    validate_plots(settings.plots)
+    if settings.sim.sampling not in SAMPLING_MODES:
+        raise ConfigError(
+            f"sim.sampling: invalid value {settings.sim.sampling!r}; "
+            f"allowed: {', '.join(SAMPLING_MODES)}"
+        )
+    _validate_priors(settings)
+    check_parameters(settings)
+    return settings
+
+
+def _validate_policy(settings: Settings) -> None:
+    """The timing months are whole numbers from 1 (after dates are resolved), positions in range.
+
+    Raises:
+        ConfigError: Names the timing key, the value and what is allowed.
+    """
     for name in dataclasses.fields(settings.policy.timing):
         timing = getattr(settings.policy.timing, name.name)
         key = f"policy.timing.{name.name}"
@@ -291,17 +311,6 @@ def validate(settings: Settings) -> Settings:
             _check_bounds(f"{key}.until", timing.until, (1, None))
     for month in settings.policy.new_weapons:
         _check_bounds("policy.new_weapons", month, (1, None))
-    _validate_members(settings.doctrine.nato.members)
-    _validate_targets(settings.doctrine.nato)
-    validate_plots(settings.plots)
-    if settings.sim.sampling not in SAMPLING_MODES:
-        raise ConfigError(
-            f"sim.sampling: invalid value {settings.sim.sampling!r}; "
-            f"allowed: {', '.join(SAMPLING_MODES)}"
-        )
-    _validate_priors(settings)
-    check_parameters(settings)
-    return settings
 
 
 def _validate_priors(settings: Settings) -> None:
@@ -461,8 +470,9 @@ def settings_with_sections(
     Equivalent to ``settings_from_dictconfig(cfg)`` when every other section of ``cfg`` equals
     ``base``'s, at a fraction of the cost: only the named sections are merged into their schema
     (a sweep point overriding ``policy.troops`` re-checks ``policy``, not the doctrine). The
-    whole result is then checked by ``validate`` as always. Any error is reported exactly as
-    ``settings_from_dictconfig`` reports it.
+    whole result is then checked by ``validate`` as always, except that a point changing only
+    its policy has only its policy checked (and shares the base's other sections, not copies).
+    Any error is reported exactly as ``settings_from_dictconfig`` reports it.
 
     Args:
         base: The validated settings of the sweep's base config.
@@ -479,7 +489,9 @@ def settings_with_sections(
     container = fixed_uncertainties(container)
     if not isinstance(container, dict):
         return settings_from_dictconfig(cfg)
-    settings = copy.deepcopy(base)
+    policy_only = set(sections) <= {"policy"}
+    # a point that changes only its policy shares the base's other (validated) sections
+    settings = dataclasses.replace(base) if policy_only else copy.deepcopy(base)
     try:
         for name in sections:
             if name == "seed":
@@ -492,6 +504,10 @@ def settings_with_sections(
             setattr(settings, name, OmegaConf.to_object(merged))
     except (OmegaConfBaseException, KeyError):
         return settings_from_dictconfig(cfg)  # the same error, named as always
+    if policy_only:  # the rest is the base's, validated in full already
+        _check_finite(settings.policy, "policy.")
+        _validate_policy(settings)
+        return settings
     return validate(settings)
 
 

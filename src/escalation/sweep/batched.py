@@ -145,7 +145,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     # Points are composed and validated first; those that differ only in their policy then run
     # as the worlds of one model (``escalation.run.worlds``), and each is written as its job.
     # A point that cannot be composed, or whose settings fail, fails alone.
-    ready: list[tuple[Any, str, dict, Callable[[], Settings], Settings]] = []
+    ready: list[tuple[Any, str, dict, Settings]] = []
     for job in jobs[start:stop]:
         try:
             point = composer.compose(job.overrides)
@@ -163,7 +163,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
         if valid is None:
             run_point(job.folder, name, config, settings, job.overrides, progress)
             continue
-        ready.append((job, name, config, settings, valid))
+        ready.append((job, name, config, valid))
     with_trajectories = any(
         (v.sweep.job_trajectories or v.sweep.job_figures) and v.sim.trajectories for *_, v in ready
     )
@@ -173,18 +173,23 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     gc.freeze()
     worlds = simulate_worlds([valid for *_, valid in ready], trajectories=with_trajectories)
     for index, outcomes, trajectories in worlds:
-        job, name, config, settings, _ = ready[index]
+        job, name, config, valid = ready[index]
         run_point(
             job.folder,
             name,
             config,
-            settings,
+            functools.partial(_same, valid),
             job.overrides,
             progress,
             simulated=(outcomes, trajectories),
         )
         gc.collect()
         gc.freeze()
+
+
+def _same(settings: Settings) -> Settings:
+    """The settings already validated (a point's, for its job)."""
+    return settings
 
 
 def _save_hydra_files(folder: Path, cfg: DictConfig, overrides: list[str]) -> None:
