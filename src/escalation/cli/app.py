@@ -179,7 +179,7 @@ def _sweep_job(
             settings.sim.trajectories
         )
         if simulated is None:
-            outcomes, trajectories = simulate_run(settings, trajectories=keep)
+            outcomes, trajectories = simulate_run(settings, trajectories=keep, workers=1)
         else:
             outcomes, trajectories = simulated[0], simulated[1] if keep else None
         summary = write_run(

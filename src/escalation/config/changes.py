@@ -18,8 +18,16 @@ from typing import Any
 
 from escalation.config.dates import absent_measures, month_date
 
-#: Keys that change what is written or drawn, not the run's numbers: never listed as changes.
-OUTPUT_KEYS = ("sim.figures", "sim.trajectories", "sim.narrative_replicate", "plots.", "sweep.")
+#: Keys that change what is written or drawn, or how fast, not the run's numbers: never listed
+#: as changes.
+OUTPUT_KEYS = (
+    "sim.figures",
+    "sim.trajectories",
+    "sim.narrative_replicate",
+    "sim.workers",
+    "plots.",
+    "sweep.",
+)
 #: Changes the summary header and the titles already show in their own words.
 SHOWN_ELSEWHERE = ("seed", "sim.replicates", "sim.months")
 #: Prefixes left out of a change's short name (``policy.posture`` → ``posture``).

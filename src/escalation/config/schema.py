@@ -122,6 +122,7 @@ class Sim:
     parameters: str = "posterior"
     draws: int = 100
     posterior: str = "shipped"
+    workers: int = 0
 
 
 @dataclass

@@ -47,6 +47,7 @@ _SIM_BOUNDS = {
     "months": (1, MAX_MONTHS),
     "narrative_replicate": (0, None),
     "draws": (1, None),
+    "workers": (0, None),
 }
 
 #: A scenario's name is a file name (``scenario=NAME``, the run folder ``outputs/NAME/``).

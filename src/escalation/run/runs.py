@@ -23,6 +23,7 @@ from escalation.errors import first_line
 from escalation.files import atomic_write, read_text, subfolder, temporary_names
 from escalation.run.figures import draw_run_figures
 from escalation.run.narrative.story import COMMAND_LINE_HINT, write_narrative
+from escalation.run.parallel import chunk_sizes, simulate_chunked, worker_count
 from escalation.run.results import (
     FILES,
     read_outcomes,
@@ -45,6 +46,10 @@ HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 MEMORY_BASE = 200 * 2**20
 MEMORY_PER_REPLICATE_MONTH = {"engine": 70, "trajectories": 150}
 MEMORY_PER_REPLICATE = 500
+#: What each process simulating a chunk of a larger run adds (``escalation.run.parallel``): a
+#: forked worker's own pages, and its chunk's engine arrays and tables, the tables twice (built,
+#: then sent to the run); the run then holds every chunk's tables and their joined copy.
+MEMORY_PER_WORKER = 100 * 2**20
 
 
 class RunFolderError(RuntimeError):
@@ -52,12 +57,20 @@ class RunFolderError(RuntimeError):
 
 
 def memory_estimate(settings: Settings) -> int:
-    """Bytes a run of these settings needs at its peak, roughly (``MEMORY_*``)."""
-    replicate_months = settings.sim.replicates * settings.sim.months
-    per = MEMORY_PER_REPLICATE_MONTH["engine"]
-    if settings.sim.trajectories:
-        per += MEMORY_PER_REPLICATE_MONTH["trajectories"]
-    return MEMORY_BASE + replicate_months * per + settings.sim.replicates * MEMORY_PER_REPLICATE
+    """Bytes a run of these settings needs at its peak, roughly (``MEMORY_*``).
+
+    A run of several chunks holds its tables twice (the chunks', then joined) besides what each
+    process simulating a chunk holds (``MEMORY_PER_WORKER``, one chunk's engine and tables).
+    """
+    months, replicates = settings.sim.months, settings.sim.replicates
+    engine = MEMORY_PER_REPLICATE_MONTH["engine"]
+    table = MEMORY_PER_REPLICATE_MONTH["trajectories"] if settings.sim.trajectories else 0
+    chunks = chunk_sizes(replicates)
+    if len(chunks) == 1:
+        return MEMORY_BASE + replicates * (months * (engine + table) + MEMORY_PER_REPLICATE)
+    chunk = chunks[0] * (months * (engine + 2 * table) + 2 * MEMORY_PER_REPLICATE)
+    whole = 2 * replicates * (months * table + MEMORY_PER_REPLICATE)
+    return MEMORY_BASE + whole + worker_count(settings) * (MEMORY_PER_WORKER + chunk)
 
 
 def available_memory() -> int | None:
@@ -117,9 +130,17 @@ PROGRESS_DELAY = 5.0
 
 
 def simulate_run(
-    settings: Settings, *, trajectories: bool = True, progress: bool = False
+    settings: Settings,
+    *,
+    trajectories: bool = True,
+    progress: bool = False,
+    workers: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Run the model; return its outcomes and trajectories tables.
+
+    A run of more than ``escalation.run.parallel.CHUNK`` replicates is simulated in chunks, on
+    several processes when ``workers`` allows (that module's rule: the tables do not depend on
+    the number of workers).
 
     Args:
         settings: The run's validated settings.
@@ -128,11 +149,20 @@ def simulate_run(
             not write it.
         progress: Whether to show a progress bar (months done, time left) on the terminal once
             the run has taken ``PROGRESS_DELAY`` seconds; it is removed when the run ends.
+        workers: Processes for the chunks of a large run; None: as ``sim.workers`` says (a
+            sweep's job gives 1: its launcher already keeps the cores busy).
     """
     # Mesa costs half a second: only a run that simulates pays it (not --help, errors, reports).
     from escalation.model import EscalationModel
 
     check_memory(settings)
+    chunks = len(chunk_sizes(settings.sim.replicates))
+    if chunks > 1:
+        workers = worker_count(settings) if workers is None else max(1, min(workers, chunks))
+        with progress_bar(chunks, enabled=progress, unit="chunk") as bar:
+            return simulate_chunked(
+                settings, trajectories=trajectories, workers=workers, progress=bar
+            )
     model = EscalationModel(settings)
     with progress_bar(settings.sim.months, enabled=progress) as bar:
         while model.running:
@@ -141,24 +171,26 @@ def simulate_run(
     return model.outcomes(), model.trajectories() if trajectories else None
 
 
-def progress_bar(months: int, *, enabled: bool) -> Any:
+def progress_bar(months: int, *, enabled: bool, unit: str = "month") -> Any:
     """A tqdm bar over a run's months, on stderr, shown after ``PROGRESS_DELAY`` seconds.
 
     Args:
-        months: The run's months.
+        months: The run's months (or its chunks, with ``unit="chunk"``).
         enabled: False gives a bar that draws nothing (a pipe, a sweep job, a test).
+        unit: What the bar counts: ``month``, or ``chunk`` for a run in chunks.
     """
     from tqdm import tqdm
 
     return tqdm(
         total=months,
         desc="simulating",
-        unit="month",
+        unit=unit,
         delay=PROGRESS_DELAY,
         disable=not enabled,
         leave=False,
         dynamic_ncols=True,
-        bar_format="{desc}: month {n_fmt}/{total_fmt} {bar} {elapsed} elapsed, {remaining} left",
+        bar_format=f"{{desc}}: {unit} {{n_fmt}}/{{total_fmt}} {{bar}} {{elapsed}} elapsed, "
+        "{remaining} left",
     )
 
 
