@@ -25,6 +25,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -43,6 +44,9 @@ CHUNK = 25_000
 
 #: How often, in seconds, a worker checks that the run that started it is still there.
 PARENT_CHECK = 1.0
+
+#: Python's warning on a fork in a process that runs other threads (``_in_workers``).
+FORK_WARNING = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 Tables = tuple[pd.DataFrame, pd.DataFrame | None]
 
@@ -170,7 +174,11 @@ def _in_workers(chunks: list[_Chunk], workers: int, progress: Any) -> list[Table
         initargs=(os.getpid(),),
     )
     try:
-        futures = [executor.submit(_simulate_chunk, chunk) for chunk in chunks]
+        with warnings.catch_warnings():
+            # The process's only other threads are native pools (OpenBLAS, jemalloc) that
+            # handle a fork; the workers are forked at the first submission.
+            warnings.filterwarnings("ignore", FORK_WARNING, DeprecationWarning)
+            futures = [executor.submit(_simulate_chunk, chunk) for chunk in chunks]
         pending: set[Future[Tables]] = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -193,9 +201,10 @@ def _context() -> Any:
 
 def _stop(executor: ProcessPoolExecutor) -> None:
     """End the workers now: no chunk is left to finish once the run has failed or is stopped."""
-    executor.shutdown(wait=False, cancel_futures=True)
-    # Python 3.14 has ``terminate_workers``; before it, the processes are only reachable here.
+    # Python 3.14 has ``terminate_workers``; before it, the processes are only reachable here
+    # (and no longer once the executor is shut down).
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:
