@@ -52,6 +52,11 @@ SMOKE = [
         ["wall time", "batching gain"],
     ),
     (
+        "parallel",
+        ["--replicates", "300", "--chunk", "100", "--repeats", "1"],
+        ["| 2 | 1 |", "of the parallel capacity", "identical: yes"],
+    ),
+    (
         "batched",
         ["--smoke"],
         ["basic sweeper", "`simulate_many`", "BatchEvaluator", "`hydra/launcher=joblib`"],
