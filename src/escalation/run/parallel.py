@@ -57,6 +57,11 @@ def chunk_sizes(replicates: int) -> list[int]:
     return [CHUNK] * whole + ([rest] if rest else [])
 
 
+def chunk_count(replicates: int) -> int:
+    """How many chunks a run of ``replicates`` is split into (without listing them)."""
+    return max(1, -(-replicates // CHUNK))
+
+
 def available_cores() -> int:
     """Cores this process may run on (its CPU affinity where the system tells it)."""
     if hasattr(os, "sched_getaffinity"):
@@ -69,7 +74,7 @@ def worker_count(settings: Settings) -> int:
 
     At most one per chunk: a run of one chunk is simulated in this process.
     """
-    chunks = len(chunk_sizes(settings.sim.replicates))
+    chunks = chunk_count(settings.sim.replicates)
     wanted = settings.sim.workers or available_cores()
     return max(1, min(wanted, chunks))
 

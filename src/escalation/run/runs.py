@@ -21,9 +21,10 @@ from escalation.config.schema import ConfigError, Settings
 from escalation.config.stored import recorded_changes, stored_settings
 from escalation.errors import first_line
 from escalation.files import atomic_write, read_text, subfolder, temporary_names
+from escalation.run import parallel
 from escalation.run.figures import draw_run_figures
 from escalation.run.narrative.story import COMMAND_LINE_HINT, write_narrative
-from escalation.run.parallel import chunk_sizes, simulate_chunked, worker_count
+from escalation.run.parallel import chunk_count, simulate_chunked, worker_count
 from escalation.run.results import (
     FILES,
     read_outcomes,
@@ -65,10 +66,9 @@ def memory_estimate(settings: Settings) -> int:
     months, replicates = settings.sim.months, settings.sim.replicates
     engine = MEMORY_PER_REPLICATE_MONTH["engine"]
     table = MEMORY_PER_REPLICATE_MONTH["trajectories"] if settings.sim.trajectories else 0
-    chunks = chunk_sizes(replicates)
-    if len(chunks) == 1:
+    if chunk_count(replicates) == 1:
         return MEMORY_BASE + replicates * (months * (engine + table) + MEMORY_PER_REPLICATE)
-    chunk = chunks[0] * (months * (engine + 2 * table) + 2 * MEMORY_PER_REPLICATE)
+    chunk = parallel.CHUNK * (months * (engine + 2 * table) + 2 * MEMORY_PER_REPLICATE)
     whole = 2 * replicates * (months * table + MEMORY_PER_REPLICATE)
     return MEMORY_BASE + whole + worker_count(settings) * (MEMORY_PER_WORKER + chunk)
 
@@ -156,7 +156,7 @@ def simulate_run(
     from escalation.model import EscalationModel
 
     check_memory(settings)
-    chunks = len(chunk_sizes(settings.sim.replicates))
+    chunks = chunk_count(settings.sim.replicates)
     if chunks > 1:
         workers = worker_count(settings) if workers is None else max(1, min(workers, chunks))
         with progress_bar(chunks, enabled=progress, unit="chunk") as bar:
