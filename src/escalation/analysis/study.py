@@ -27,7 +27,7 @@ from escalation.config.sampling import INSTALL_HINT
 from escalation.config.schema import uncertainty_names
 from escalation.files import read_text
 from escalation.run.results import OUTCOME_COLUMNS
-from escalation.run.tables import find_table, read_table
+from escalation.run.tables import find_table, malformed, read_table
 from escalation.sweep.figures import policy_label, swept_columns
 
 DEFAULT_OUTCOME = "direct_conflict"
@@ -248,8 +248,7 @@ def load_study(folder: Path) -> Study:
     try:
         table = read_table(outcomes_path)
     except ValueError as error:
-        reason = str(error).removeprefix(f"malformed {outcomes_path.name}: ")
-        raise AnalysisError(f"{outcomes_path} is malformed: {reason}") from None
+        raise AnalysisError(malformed(outcomes_path, error)) from None
     lacking = [name for name in ["replicate", *uncertainty_names()] if name not in table.columns]
     if lacking:
         raise AnalysisError(

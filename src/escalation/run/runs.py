@@ -31,7 +31,7 @@ from escalation.run.results import (
     write_summary,
     write_tables,
 )
-from escalation.run.tables import TABLE_FORMATS, count_rows, find_table, table_file
+from escalation.run.tables import TABLE_FORMATS, count_rows, find_table, malformed, table_file
 from escalation.timeline import TimelineError, load_timeline
 
 ERROR_FILE = "error.txt"
@@ -360,8 +360,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         try:
             trajectories = read_trajectories(trajectories_path)
         except ValueError as error:
-            reason = str(error).removeprefix(f"malformed {trajectories_path.name}: ")
-            raise RunFolderError(f"{trajectories_path} is malformed: {reason}") from None
+            raise RunFolderError(malformed(trajectories_path, error)) from None
         if len(trajectories) != replicates * settings.sim.months:
             raise RunFolderError(
                 f"{trajectories_path} is malformed: {len(trajectories)} rows, expected "

@@ -116,8 +116,9 @@ def significant(values: np.ndarray, float_format: str) -> np.ndarray:
     """Real numbers rounded as ``float_format % value`` writes them (``%.6g``), read back.
 
     Rule: with ``d`` significant digits, ``x`` becomes round(x · 10^k) / 10^k, k = d − 1 −
-    floor(log10 |x|), which is the decimal ``%.{d}g`` writes; the few values that lie within
-    floating-point error of a tie are formatted and read back one by one. Zero, NaN and
+    floor(log10 |x|), which is the decimal ``%.{d}g`` writes (10^k and the integer are exact, so
+    the division rounds correctly); the few values within floating-point error of a tie, or
+    beyond 10^±22, are formatted and read back one by one. Zero, NaN and
     infinities stay as they are.
     """
     digits = int(float_format.removeprefix("%.").removesuffix("g"))
@@ -129,11 +130,10 @@ def significant(values: np.ndarray, float_format: str) -> np.ndarray:
     scaled = x * 10.0**power
     rounded = np.rint(scaled)
     out = np.where(power >= 0, rounded / 10.0**power, rounded * 10.0**-power)
-    near_tie = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6) | (
-        np.abs(rounded) >= 10**digits
-    )
-    near_tie |= np.abs(rounded) < 10 ** (digits - 1)
-    out[near_tie] = [float(float_format % value) for value in x[near_tie]]
+    # Formatted one by one: near a tie; a power of ten misjudged by log10; 10^k not exact.
+    exact = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) > 1e-6) & (np.abs(power) <= 22)
+    exact &= (np.abs(rounded) >= 10 ** (digits - 1)) & (np.abs(rounded) < 10**digits)
+    out[~exact] = [float(float_format % value) for value in x[~exact]]
     result[finite] = out
     return result
 
@@ -152,11 +152,12 @@ def read_table(
 
     Raises:
         ValueError: ``malformed NAME: reason`` in one line: unreadable, cut short (a CSV without
-            its final line break), a NUL byte in a CSV, not Parquet, or pyarrow missing.
+            its final line break), a NUL byte in a CSV, or not Parquet; or pyarrow is missing
+            (the message names the extra to install).
     """
+    pyarrow_parquet = _pyarrow_parquet() if path.suffix == ".parquet" else None
     try:
-        if path.suffix == ".parquet":
-            pyarrow_parquet = _pyarrow_parquet()
+        if pyarrow_parquet is not None:
             with open_regular(path, root) as stream:
                 return pyarrow_parquet.read_table(stream).to_pandas()
         if text is None:
@@ -172,6 +173,15 @@ def read_table(
         return pd.read_csv(io.StringIO(text), **csv_options)
     except (OSError, ValueError, TypeError, pd.errors.ParserError) as error:
         raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
+
+
+def malformed(path: Path, error: ValueError) -> str:
+    """``PATH is malformed: reason`` for an error of ``read_table``; ``PATH: message`` otherwise."""
+    prefix = f"malformed {path.name}: "
+    message = str(error)
+    if message.startswith(prefix):
+        return f"{path} is malformed: {message.removeprefix(prefix)}"
+    return f"{path}: {message}"
 
 
 def count_rows(path: Path) -> int | None:
