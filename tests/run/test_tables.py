@@ -127,10 +127,16 @@ def test_writing_one_format_removes_the_other_formats_table(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outcomes.csv"]
 
 
-def test_a_column_of_numbers_and_text_is_stored_as_text_as_csv_reads_it(tmp_path):
+def test_columns_of_python_values_are_stored_as_csv_reads_them(tmp_path):
     frame = pd.DataFrame({"month": pd.Series([3, "2025-05", None], dtype=object)})
     write_table(tmp_path, "outcomes", frame, "parquet")
     assert pd.read_parquet(tmp_path / "outcomes.parquet")["month"].tolist()[:2] == ["3", "2025-05"]
+    frame = pd.DataFrame({"high": pd.Series([9, 6.5], dtype=object, index=[5, 7])})
+    write_table(tmp_path, "outcomes", frame, "parquet", float_format="%.6g")
+    write_table(tmp_path / "csv", "outcomes", frame, "csv", float_format="%.6g")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "outcomes.parquet"), read_table(tmp_path / "csv/outcomes.csv")
+    )
 
 
 def test_a_folder_with_both_formats_is_refused_naming_both(runs, tmp_path):

@@ -72,8 +72,8 @@ def write_table(
     """
     path = folder / table_file(name, tables)
     if tables == "parquet":
-        table = parquet_table(frame, float_format)
         pyarrow_parquet = _pyarrow_parquet()
+        table = parquet_table(frame, float_format)
         with atomic_write(path, "wb") as stream:
             pyarrow_parquet.write_table(table, stream, compression="snappy")
     else:
@@ -91,10 +91,11 @@ def parquet_table(frame: pd.DataFrame, float_format: str | None = None) -> Any:
     """``frame`` as the pyarrow table Parquet stores: the dtypes a CSV of it reads back as.
 
     Narrow integers (``int8`` rungs) become ``int64``, real numbers are rounded as
-    ``float_format`` writes them in CSV, a text column holding other values (a swept key given
-    as a number in one job and a date in another) becomes text.
+    ``float_format`` writes them in CSV; a column of Python numbers (a swept key's values)
+    becomes numbers, and one of numbers and text (a key given as a number in one job and a
+    date in another) becomes text.
     """
-    import pyarrow as pa
+    import pyarrow as pa  # 0.1 s: only when a Parquet table is written
 
     columns = {}
     for column in frame.columns:
@@ -105,9 +106,16 @@ def parquet_table(frame: pd.DataFrame, float_format: str | None = None) -> Any:
         elif kind == "f":
             values = values.astype("float64")
             if float_format is not None:
-                values = pd.Series(significant(values.to_numpy(), float_format), name=column)
-        elif kind == "O" and pd.api.types.infer_dtype(values, skipna=True).startswith("mixed"):
-            values = values.map(lambda value: value if pd.isna(value) else str(value))
+                rounded = significant(values.to_numpy(), float_format)
+                values = pd.Series(rounded, index=values.index, name=column)
+        elif kind == "O":  # a column of Python values: typed as a CSV reader would type it
+            inferred = pd.api.types.infer_dtype(values, skipna=True)
+            if inferred in ("integer", "floating", "mixed-integer-float"):
+                values = pd.to_numeric(values)  # None: NaN
+            elif inferred == "boolean" and not values.isna().any():
+                values = values.astype(bool)
+            elif inferred.startswith("mixed"):
+                values = values.map(lambda value: value if pd.isna(value) else str(value))
         columns[str(column)] = values
     return pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
 
