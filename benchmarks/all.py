@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["engine", "mesa_way", "startup", "sweep", "batched", "memory"]
+ORDER = ["engine", "mesa_way", "startup", "sweep", "batched", "memory", "tables"]
 
 
 def main() -> None:

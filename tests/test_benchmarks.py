@@ -52,6 +52,11 @@ SMOKE = [
         ["wall time", "batching gain"],
     ),
     (
+        "tables",
+        ["--sizes", "50", "--repeats", "1"],
+        ["| 50 x 36 months |", "write ratio", "load average"],
+    ),
+    (
         "batched",
         ["--smoke"],
         ["basic sweeper", "`simulate_many`", "BatchEvaluator", "`hydra/launcher=joblib`"],

@@ -38,6 +38,7 @@ from escalation.config.schema import (
     Range,
     Settings,
     validate_plots,
+    validate_tables,
 )
 from escalation.errors import first_line
 from escalation.timeline import month_index
@@ -281,6 +282,7 @@ def validate(settings: Settings) -> Settings:
             f"sim.sampling: invalid value {settings.sim.sampling!r}; "
             f"allowed: {', '.join(SAMPLING_MODES)}"
         )
+    validate_tables(settings.sim.tables)
     _validate_priors(settings)
     check_parameters(settings)
     return settings
