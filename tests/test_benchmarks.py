@@ -57,6 +57,11 @@ SMOKE = [
         ["| 50 x 36 months |", "write ratio", "load average"],
     ),
     (
+        "worlds",
+        ["--replicates", "20", "--repeats", "1"],
+        ["`policy_grid` sweep (batched)", "`simulate_many`, 54 policies", "1 alternating repeats"],
+    ),
+    (
         "batched",
         ["--smoke"],
         ["basic sweeper", "`simulate_many`", "BatchEvaluator", "`hydra/launcher=joblib`"],
