@@ -16,8 +16,9 @@ SITE_DIR := build/site
 ARGS ?=
 # Optional extras `make test` installs: dev (tests, lint), cluster (Ray, Slurm launchers),
 # analysis (escalation-analyze: EMA Workbench, SALib), dashboard (escalation-dashboard),
-# calibrate (escalation-calibrate, escalation-backtest --refit: pyABC, Dask) and docs (the site).
-EXTRAS ?= dev,cluster,analysis,dashboard,calibrate,docs
+# calibrate (escalation-calibrate, escalation-backtest --refit: pyABC, Dask), parquet
+# (sim.tables=parquet: pyarrow) and docs (the site).
+EXTRAS ?= dev,cluster,analysis,dashboard,calibrate,parquet,docs
 INSTALLER ?= uv
 # $(call install,ARGS): install into .venv with uv when it is there, else with pip. uv compiles
 # the bytecode as pip does (it does not by default): without it, where PYTHONDONTWRITEBYTECODE is

@@ -17,7 +17,17 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["engine", "mesa_way", "startup", "sweep", "batched", "parallel", "memory"]
+ORDER = [
+    "engine",
+    "mesa_way",
+    "startup",
+    "sweep",
+    "batched",
+    "worlds",
+    "parallel",
+    "memory",
+    "tables",
+]
 
 
 def main() -> None:

@@ -57,6 +57,16 @@ SMOKE = [
         ["| 2 | 1 |", "of the parallel capacity", "identical: yes"],
     ),
     (
+        "tables",
+        ["--sizes", "50", "--repeats", "1"],
+        ["| 50 x 36 months |", "write ratio", "load average"],
+    ),
+    (
+        "worlds",
+        ["--replicates", "20", "--repeats", "1"],
+        ["`policy_grid` sweep (batched)", "`simulate_many`, 54 policies", "1 alternating repeats"],
+    ),
+    (
         "batched",
         ["--smoke"],
         ["basic sweeper", "`simulate_many`", "BatchEvaluator", "`hydra/launcher=joblib`"],

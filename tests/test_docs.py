@@ -126,6 +126,8 @@ def test_a_reference_row_has_its_type_default_allowed_values_and_source():
     threshold = rows["uncertainty.red_line_threshold"]
     assert (threshold.default, threshold.allowed) == ("{low: 6.5, high: 10.0}", "0 to 12")
     assert rows["sweep.job_figures"].source == "src/escalation/config/schema.py (Sweep)"
+    tables = rows["sim.tables"]
+    assert (tables.type, tables.default, tables.allowed) == ("str", "csv", "csv | parquet")
 
 
 def test_the_readme_fits_on_a_screen_and_keeps_the_headline_block():

@@ -140,6 +140,7 @@ def allowed_values() -> dict[str, str]:
     allowed = {
         "sim.sampling": " | ".join(validation.SAMPLING_MODES),
         "sim.parameters": " | ".join(sampling.PARAMETER_MODES),
+        "sim.tables": " | ".join(schema.TABLE_FORMATS),
         "plots.style": " | ".join(schema.PLOT_STYLES),
         "plots.format": "one or more of " + ", ".join(schema.PLOT_FORMATS) + " (commas)",
     }

@@ -1,12 +1,12 @@
 """What ``escalation-analyze`` analyses: the policies of a run or sweep folder, and the outcome.
 
-Reads the rows runs wrote (``outcomes.csv``, ``summary.json``, ``multirun.yaml``) into a
-``Study`` of ``Policy`` objects, each with its own parameter ranges from its job's config, and
-turns ``--outcome``/``--above``/``--below`` into a ``Target``. A run's replicates are grouped
-into parameter draws (``sim.draws``): the replicates of a draw share every uncertain parameter
-(the assumptions of ``conf/uncertainty`` and, with ``sim.parameters=prior`` or ``posterior``, the
-doctrine priors of ``conf/prior``), so a draw is a design point and ``draw_table`` gives the
-outcome's probability (or mean) at each. The statistics are in
+Reads the rows runs wrote (``outcomes.csv`` or ``outcomes.parquet``, ``summary.json``,
+``multirun.yaml``) into a ``Study`` of ``Policy`` objects, each with its own parameter ranges from
+its job's config, and turns ``--outcome``/``--above``/``--below`` into a ``Target``. A run's
+replicates are grouped into parameter draws (``sim.draws``): the replicates of a draw share every
+uncertain parameter (the assumptions of ``conf/uncertainty`` and, with ``sim.parameters=prior`` or
+``posterior``, the doctrine priors of ``conf/prior``), so a draw is a design point and
+``draw_table`` gives the outcome's probability (or mean) at each. The statistics are in
 ``escalation.analysis.methods``; ``escalation.analysis.analyse`` runs them policy by policy.
 """
 
@@ -25,9 +25,9 @@ import pandas as pd
 
 from escalation.config.sampling import INSTALL_HINT
 from escalation.config.schema import uncertainty_names
-from escalation.errors import first_line
 from escalation.files import read_text
-from escalation.run.results import OUTCOME_COLUMNS, table_rows
+from escalation.run.results import OUTCOME_COLUMNS
+from escalation.run.tables import find_table, malformed, read_table
 from escalation.sweep.figures import policy_label, swept_columns
 
 DEFAULT_OUTCOME = "direct_conflict"
@@ -125,6 +125,8 @@ class Study:
     kind: str
     policies: list[Policy]
     scenario: str = ""
+    #: The outcomes table read (``outcomes.csv`` or ``outcomes.parquet``).
+    table: str = "outcomes.csv"
 
     @property
     def columns(self) -> list[str]:
@@ -218,7 +220,8 @@ def load_study(folder: Path) -> Study:
     """Read a run folder or a gathered sweep folder.
 
     A run folder holds ``outcomes.csv`` and ``summary.json``; a sweep folder holds
-    ``multirun.yaml`` and, once gathered, ``outcomes.csv`` with a ``job`` column.
+    ``multirun.yaml`` and, once gathered, ``outcomes.csv`` with a ``job`` column; either table
+    may be ``outcomes.parquet`` instead (``sim.tables=parquet``).
 
     Raises:
         AnalysisError: Neither kind of folder, or a table without the assumption columns.
@@ -226,9 +229,12 @@ def load_study(folder: Path) -> Study:
     folder = Path(folder)
     if not folder.is_dir():
         raise AnalysisError(f"{folder}: no such folder")
-    outcomes_path = folder / "outcomes.csv"
     is_sweep = (folder / "multirun.yaml").is_file()
-    if not outcomes_path.is_file():
+    try:
+        outcomes_path = find_table(folder, "outcomes")
+    except ValueError as error:
+        raise AnalysisError(str(error)) from None
+    if outcomes_path is None:
         if is_sweep:
             raise AnalysisError(
                 f"{folder} is a sweep folder without outcomes.csv: gather it first with "
@@ -240,12 +246,9 @@ def load_study(folder: Path) -> Study:
         )
 
     try:
-        complete = table_rows(outcomes_path) is not None
-        table = pd.read_csv(outcomes_path)
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise AnalysisError(f"{outcomes_path} is malformed: {first_line(error)}") from None
-    if not complete:
-        raise AnalysisError(f"{outcomes_path} is malformed: cut short (no final line break)")
+        table = read_table(outcomes_path)
+    except ValueError as error:
+        raise AnalysisError(malformed(outcomes_path, error)) from None
     lacking = [name for name in ["replicate", *uncertainty_names()] if name not in table.columns]
     if lacking:
         raise AnalysisError(
@@ -268,13 +271,14 @@ def load_study(folder: Path) -> Study:
         study = _sweep_study(folder, table)
     elif not (folder / "summary.json").is_file():
         raise AnalysisError(
-            f"{folder} has outcomes.csv but no summary.json (a run folder has both; a sweep "
-            "folder has multirun.yaml)"
+            f"{folder} has {outcomes_path.name} but no summary.json (a run folder has both; a "
+            "sweep folder has multirun.yaml)"
         )
     else:
         study = _run_study(folder, table)
     for policy in study.policies:
         _check_draws(policy, outcomes_path)
+    study.table = outcomes_path.name
     return study
 
 
@@ -439,7 +443,7 @@ def make_target(
     if outcome not in OUTCOME_COLUMNS:
         raise AnalysisError(f"unknown outcome {outcome!r}; available: {', '.join(OUTCOME_COLUMNS)}")
     if outcome not in study.columns:
-        raise AnalysisError(f"{study.folder / 'outcomes.csv'} has no column {outcome!r}")
+        raise AnalysisError(f"{study.folder / study.table} has no column {outcome!r}")
     values = pd.concat([policy.rows[outcome] for policy in study.policies], ignore_index=True)
     yes_no = pd.api.types.is_bool_dtype(values)
     if above is not None and below is not None:

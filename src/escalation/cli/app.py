@@ -41,7 +41,8 @@ from escalation.config.validation import (
 )
 from escalation.errors import describe_os_error, error_line, first_line
 from escalation.run.results import FILES, summary_table
-from escalation.run.runs import is_complete, record_failure, simulate_run, write_run
+from escalation.run.runs import TABLES, is_complete, record_failure, simulate_run, write_run
+from escalation.run.tables import TABLE_FORMATS, table_file
 from escalation.sweep.batched import chunk_points, run_chunk
 from escalation.sweep.progress import point_label, sweep_progress
 
@@ -121,7 +122,10 @@ def _on_terminal() -> bool:
 
 def _written(folder: Path) -> str:
     """The run's files that exist, as a list for the terminal."""
-    names = [name for name in FILES.values() if (folder / name).exists()]
+    names = []
+    for key, name in FILES.items():  # a table in the format it was written (sim.tables)
+        names += [table_file(key, tables) for tables in TABLE_FORMATS] if key in TABLES else [name]
+    names = [name for name in names if (folder / name).exists()]
     names = [f"{name}/" if (folder / name).is_dir() else name for name in names]
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 

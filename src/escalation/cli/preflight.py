@@ -72,6 +72,7 @@ from escalation.config.validation import (
     is_interpolation,
     schema_type,
     settings_from_dictconfig,
+    settings_with_sections,
     shown_value,
     underscored_number,
     unknown_key,
@@ -578,7 +579,8 @@ def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
     if count_jobs(overrides) > MAX_JOBS:
         raise ConfigError(f"the sweep asks for more than {MAX_JOBS:,} jobs; sweep fewer values")
     task = OmegaConf.to_container(_task_config(cfg), resolve=True)
-    check_memory(settings_from_dictconfig(task))
+    base = settings_from_dictconfig(task)
+    check_memory(base)
     for override in overrides:
         key = override.key_or_group
         if not override.is_sweep_override() or repository.group_exists(key):
@@ -589,7 +591,8 @@ def _check_sweep_values(cfg: DictConfig, repository: Any) -> None:
                 OmegaConf.update(point, key, value, force_add=True)
             except OmegaConfBaseException as error:
                 raise ConfigError(f"{key}={value}: {error}") from None
-            check_memory(settings_from_dictconfig(point))
+            # validated as the sweep's base with this key's section changed
+            check_memory(settings_with_sections(base, point, {key.split(".")[0]}))
 
 
 def _values_to_check(override: Any) -> list[Any]:

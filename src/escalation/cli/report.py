@@ -1,9 +1,9 @@
 """The ``escalation-report DIR`` command: rebuild a run's or a sweep's tables and figures.
 
-Everything is rebuilt from what is on disk (the jobs' ``outcomes.csv`` and ``summary.json``,
-Hydra's saved config), never by simulating again; what is missing or malformed is named. Only a
-folder escalation made (``escalation.files.MARKER``) is rewritten, while no other escalation
-holds it; files are read back only from inside it (``escalation.files.open_regular``).
+Everything is rebuilt from what is on disk (the jobs' outcomes tables, CSV or Parquet, and
+``summary.json``, Hydra's saved config), never by simulating again; what is missing or malformed is
+named. Only a folder escalation made (``escalation.files.MARKER``) is rewritten, while no other
+escalation holds it; files are read back only from inside it (``escalation.files.open_regular``).
 """
 
 from __future__ import annotations
@@ -75,11 +75,13 @@ def main(argv: list[str] | None = None) -> None:
 #: What the command says before it rewrites anything in a run folder (also with ``--html``,
 #: whose page is drawn from the rebuilt files).
 REBUILDING_RUN = (
-    "Rebuilding summary.json, narrative.md and figures/ from outcomes.csv and trajectories.csv in"
+    "Rebuilding summary.json, narrative.md and figures/ from the outcomes and trajectories "
+    "tables in"
 )
 #: What it says before it rewrites a sweep's gathered files.
 REBUILDING_SWEEP = (
-    "Rebuilding outcomes.csv, summary.csv, differences.csv and figures/ from the jobs' folders in"
+    "Rebuilding the outcomes table, summary.csv, differences.csv and figures/ from the jobs' "
+    "folders in"
 )
 
 

@@ -9,6 +9,7 @@ checks (``escalation.config.validation.validate``) reject what types cannot expr
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -110,7 +111,12 @@ class Policy:
 
 @dataclass
 class Sim:
-    """Run length, batch size and outputs."""
+    """Run length, batch size and outputs.
+
+    Attributes:
+        tables: The format of the outcomes and trajectories tables (``TABLE_FORMATS``): ``csv``
+            for spreadsheets, ``parquet`` for pandas, DuckDB or Polars (``escalation.run.tables``).
+    """
 
     replicates: int = 1000
     months: int = 36
@@ -119,6 +125,7 @@ class Sim:
     figures: bool = True
     sampling: str = "uniform"
     trajectories: bool = True
+    tables: str = "csv"
     parameters: str = "posterior"
     draws: int = 100
     posterior: str = "shipped"
@@ -361,6 +368,27 @@ class Doctrine:
     ukraine: UkraineDoctrine = field(default_factory=UkraineDoctrine)
     nato: NatoDoctrine = field(default_factory=NatoDoctrine)
     russia: RussiaDoctrine = field(default_factory=RussiaDoctrine)
+
+
+#: Allowed values of ``sim.tables``: the format of a run's and a sweep's outcomes and
+#: trajectories tables, each its file suffix (``outcomes.csv``, ``outcomes.parquet``).
+TABLE_FORMATS = ("csv", "parquet")
+#: How to get what ``sim.tables=parquet`` needs (pyarrow).
+PARQUET_HINT = "install the parquet extra: pip install -e '.[parquet]'"
+
+
+def validate_tables(tables: str) -> None:
+    """``sim.tables`` is a known format; ``parquet`` only with pyarrow installed.
+
+    Raises:
+        ConfigError: One line naming the key and the allowed values, or the extra to install.
+    """
+    if tables not in TABLE_FORMATS:
+        raise ConfigError(
+            f"sim.tables: invalid value {tables!r}; allowed: {', '.join(TABLE_FORMATS)}"
+        )
+    if tables == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise ConfigError(f"sim.tables=parquet needs pyarrow: {PARQUET_HINT}")
 
 
 #: Allowed values of ``plots.style`` and ``plots.format``.

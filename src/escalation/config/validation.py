@@ -38,6 +38,7 @@ from escalation.config.schema import (
     Range,
     Settings,
     validate_plots,
+    validate_tables,
 )
 from escalation.errors import first_line
 from escalation.timeline import month_index
@@ -282,6 +283,7 @@ def validate(settings: Settings) -> Settings:
             f"sim.sampling: invalid value {settings.sim.sampling!r}; "
             f"allowed: {', '.join(SAMPLING_MODES)}"
         )
+    validate_tables(settings.sim.tables)
     _validate_priors(settings)
     check_parameters(settings)
     return settings
@@ -486,10 +488,16 @@ def settings_with_sections(
     unknown = [name for name in sections if name not in SECTIONS and name != "seed"]
     if unknown:
         return settings_from_dictconfig(cfg)
-    container = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
-    container = fixed_uncertainties(container)
+    if isinstance(cfg, DictConfig):
+        container = OmegaConf.to_container(cfg, resolve=True)
+    else:
+        container = copy.deepcopy(cfg)
     if not isinstance(container, dict):
         return settings_from_dictconfig(cfg)
+    try:
+        container = fixed_uncertainties(resolve_timing_months(container))
+    except DateError:
+        return settings_from_dictconfig(cfg)  # the same error, named as always
     policy_only = set(sections) <= {"policy"}
     # a point that changes only its policy shares the base's other (validated) sections
     settings = dataclasses.replace(base) if policy_only else copy.deepcopy(base)

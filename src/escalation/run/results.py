@@ -6,7 +6,6 @@ summarises and writes them; ``plots`` and ``narrative`` draw from what is writte
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from collections.abc import Mapping
@@ -17,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from escalation.config.changes import changes_words
-from escalation.errors import first_line
-from escalation.files import atomic_write, formula_safe, open_regular
+from escalation.files import atomic_write
 from escalation.ladder import OUTCOME_COLUMNS
+from escalation.run.tables import read_table, write_table
 from escalation.scope import CAVEAT, EXCLUDED_PATHWAYS, scope_lines
 
 #: Yes/no outcomes reported as probabilities, with their labels for tables and figures.
@@ -63,8 +62,11 @@ MEAN_DEFINITIONS = {
     "red_lines_crossed": "times a red line was newly crossed",
     "escalation_score": "rungs summed over the months, in rung-months (a picture, not a measure)",
 }
-#: Outcomes keep full precision (they feed analyses); trajectories keep 6 significant digits.
+#: Outcomes keep full precision (they feed analyses); trajectories keep 6 significant digits,
+#: in CSV and Parquet alike (``escalation.run.tables``).
 FLOAT_FORMAT = {"outcomes": None, "trajectories": "%.6g"}
+#: A run's files; the two tables under their CSV names, ``outcomes.parquet`` and
+#: ``trajectories.parquet`` instead with ``sim.tables=parquet`` (``escalation.run.tables``).
 FILES = {
     "outcomes": "outcomes.csv",
     "trajectories": "trajectories.csv",
@@ -391,56 +393,22 @@ def summary_table(summary: Mapping[str, Any]) -> str:
     return "\n".join([*lines, *scope_lines()])
 
 
-def table_rows(path: Path) -> int | None:
-    """The number of rows of a CSV table after its header; None if it is cut short.
-
-    A table cut short (a killed writer, a full disk) lacks its final line break. Counting
-    lines assumes no line break inside a field, which holds for the tables written here. The
-    table is a regular file, not a symbolic link (``escalation.files.open_regular``), and holds
-    no NUL byte.
-
-    Raises:
-        OSError: The file cannot be read.
-        ValueError: It is not a regular file (``escalation.files.FileRefused``), or holds a NUL
-            byte.
-    """
-    lines, last = 0, b"\n"
-    with open_regular(path) as stream:
-        while block := stream.read(1 << 20):
-            if b"\0" in block:
-                raise ValueError("holds a NUL byte, not text")
-            lines += block.count(b"\n")
-            last = block[-1:]
-    if lines == 0 or last != b"\n":
-        return None
-    return lines - 1
-
-
-def read_outcomes(path: Path, replicates: Any = None, *, text: str | None = None) -> pd.DataFrame:
-    """Read an ``outcomes.csv`` and check it: every outcome column, numeric, one row a replicate.
+def read_outcomes(
+    path: Path, replicates: Any = None, *, text: str | None = None, root: Path | None = None
+) -> pd.DataFrame:
+    """Read an outcomes table and check it: every outcome column, numeric, one row a replicate.
 
     Args:
-        path: The table.
+        path: The table, CSV or Parquet (``escalation.run.tables.find_table``).
         replicates: The number of rows expected (from ``summary.json`` or the config), if known.
-        text: The table's text, when it has been read already (``path`` then names it).
+        text: A CSV table's text, when it has been read already (``path`` then names it).
+        root: The folder it is read from (no symbolic link on the way).
 
     Raises:
         ValueError: The table is unreadable, cut short, lacks a column, holds text where numbers
             belong, or has another number of rows; the message says which in one line.
     """
-    try:
-        if text is None:
-            cut_short = table_rows(path) is None
-            table = pd.read_csv(path)
-        else:
-            if "\0" in text:
-                raise ValueError("holds a NUL byte, not text")
-            cut_short = not text.endswith("\n")
-            table = pd.read_csv(io.StringIO(text))
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise ValueError(f"malformed {path.name}: {first_line(error)}") from None
-    if cut_short:
-        raise ValueError(f"malformed {path.name}: cut short (no line break at its end)")
+    table = read_table(path, root=root, text=text)
     lacking = [c for c in ["replicate", *OUTCOME_COLUMNS] if c not in table.columns]
     if lacking:
         raise ValueError(f"malformed {path.name}: no column {', '.join(lacking)}")
@@ -454,20 +422,30 @@ def read_outcomes(path: Path, replicates: Any = None, *, text: str | None = None
     return table
 
 
-def write_tables(
-    folder: Path, outcomes: pd.DataFrame, trajectories: pd.DataFrame | None = None
-) -> None:
-    """Write ``outcomes.csv`` and, when given, ``trajectories.csv`` atomically.
+def read_trajectories(path: Path) -> pd.DataFrame:
+    """Read a trajectories table, CSV or Parquet; ``russian_action`` stays text (``""``: none).
 
-    Text cells a spreadsheet would run as formulas are escaped (``escalation.files.formula_safe``).
+    Raises:
+        ValueError: ``malformed NAME: reason`` (``escalation.run.tables.read_table``).
+    """
+    return read_table(path, keep_default_na=False, dtype={"russian_action": str})
+
+
+def write_tables(
+    folder: Path,
+    outcomes: pd.DataFrame,
+    trajectories: pd.DataFrame | None = None,
+    tables: str = "csv",
+) -> None:
+    """Write the outcomes table and, when given, the trajectories table, atomically.
+
+    ``tables`` is their format (``sim.tables``: ``csv`` or ``parquet``;
+    ``escalation.run.tables.write_table``). In CSV, text cells a spreadsheet would run as
+    formulas are escaped (``escalation.files.formula_safe``).
     """
     for name, frame in (("outcomes", outcomes), ("trajectories", trajectories)):
-        if frame is None:
-            continue
-        with atomic_write(folder / FILES[name]) as stream:
-            formula_safe(frame).to_csv(
-                stream, index=False, lineterminator="\n", float_format=FLOAT_FORMAT[name]
-            )
+        if frame is not None:
+            write_table(folder, name, frame, tables, float_format=FLOAT_FORMAT[name])
 
 
 def write_summary(folder: Path, summary: Mapping[str, Any]) -> None:

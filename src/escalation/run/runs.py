@@ -1,7 +1,8 @@
 """One run's files: simulate, write, check for completion, record a failure, rebuild from disk.
 
-A run folder holds ``outcomes.csv``, ``trajectories.csv``, ``narrative.md``, ``figures/`` and,
-written last as the mark of a complete run, ``summary.json``. A job of a sweep that failed holds
+A run folder holds ``outcomes.csv``, ``trajectories.csv`` (``.parquet`` both, with
+``sim.tables=parquet``), ``narrative.md``, ``figures/`` and, written last as the mark of a complete
+run, ``summary.json``. A job of a sweep that failed holds
 ``error.txt`` instead. Every file is written atomically.
 """
 
@@ -19,7 +20,6 @@ from escalation import __version__
 from escalation.config.changes import changes_words
 from escalation.config.schema import ConfigError, Settings
 from escalation.config.stored import recorded_changes, stored_settings
-from escalation.errors import first_line
 from escalation.files import atomic_write, read_text, subfolder, temporary_names
 from escalation.run import parallel
 from escalation.run.figures import draw_run_figures
@@ -28,14 +28,17 @@ from escalation.run.parallel import chunk_count, simulate_chunked, worker_count
 from escalation.run.results import (
     FILES,
     read_outcomes,
+    read_trajectories,
     summarize,
-    table_rows,
     write_summary,
     write_tables,
 )
+from escalation.run.tables import TABLE_FORMATS, count_rows, find_table, malformed, table_file
 from escalation.timeline import TimelineError, load_timeline
 
 ERROR_FILE = "error.txt"
+#: The tables of a run folder, each written as CSV or Parquet (``escalation.run.tables``).
+TABLES = ("outcomes", "trajectories")
 HYDRA_CONFIG = Path(".hydra") / "config.yaml"
 
 
@@ -246,10 +249,11 @@ def write_run(
         settings: The run's validated settings.
         config: The resolved config, recorded in ``summary.json``.
         outcomes: One row per replicate.
-        trajectories: One row per replicate and month, or None to skip ``trajectories.csv``
+        trajectories: One row per replicate and month, or None to skip the trajectories table
             and the figures that need it (the narrative is then not written either).
         figures: Whether to draw ``figures/*.png``.
-        tables: Whether to write the two tables (False when they are already on disk).
+        tables: Whether to write the two tables (False when they are already on disk), in the
+            format ``settings.sim.tables`` names.
         overrides: A sweep job's overrides, recorded in ``summary.json``.
         title: Title of the figures and narrative; default the scenario's.
         changes: A single run's changes from its scenario, recorded in ``summary.json`` and
@@ -272,7 +276,7 @@ def write_run(
     figures_folder = subfolder(folder, FILES["figures"])
     _remove_leftovers(folder, job=overrides is not None)
     if tables:
-        write_tables(folder, outcomes, trajectories)
+        write_tables(folder, outcomes, trajectories, settings.sim.tables)
     if trajectories is not None:
         write_narrative(
             trajectories,
@@ -301,7 +305,8 @@ def _remove_leftovers(folder: Path, *, job: bool) -> None:
     That is the partial files of ``atomic_write`` for the run's own files and, in a sweep's job,
     its ``error.txt``; a user's ``error.txt`` or other temporary files stay.
     """
-    names = [name for key, name in FILES.items() if key != "figures"]
+    names = [name for key, name in FILES.items() if key not in ("figures", *TABLES)]
+    names += [table_file(key, tables) for key in TABLES for tables in TABLE_FORMATS]
     if job:
         (folder / ERROR_FILE).unlink(missing_ok=True)
         names.append(ERROR_FILE)
@@ -314,14 +319,16 @@ def is_complete(folder: Path, config: dict[str, Any], overrides: list[str] | Non
     """Whether ``folder`` holds a complete run of exactly this config (so it can be skipped).
 
     Complete means: ``summary.json`` records this config (and, for a sweep job, these
-    overrides), and ``outcomes.csv`` holds one whole line per replicate after its header.
+    overrides), and its outcomes table (CSV or Parquet) holds one row per replicate (a CSV
+    ends with a whole line).
     """
     path = folder / FILES["summary"]
     if not path.is_file() or folder.is_symlink():
         return False
     try:
         stored = json.loads(read_text(path))
-        rows = table_rows(folder / FILES["outcomes"])
+        path = find_table(folder, "outcomes")
+        rows = None if path is None else count_rows(path)
     except (OSError, ValueError):
         return False
     if not isinstance(stored, dict) or rows is None or rows != stored.get("replicates"):
@@ -349,7 +356,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         The summary and notes on what could not be rebuilt (e.g. no trajectories).
 
     Raises:
-        RunFolderError: The saved config or ``outcomes.csv`` is missing or malformed.
+        RunFolderError: The saved config or the outcomes table is missing or malformed.
     """
     config_path = folder / HYDRA_CONFIG
     if not config_path.is_file():
@@ -358,9 +365,16 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         settings, config = stored_settings(config_path, folder)
     except ConfigError as error:
         raise RunFolderError(f"{config_path} is malformed: {error}") from None
-    outcomes_path = folder / FILES["outcomes"]
-    if not outcomes_path.is_file():
-        raise RunFolderError(f"{outcomes_path} is missing: nothing to rebuild from")
+    try:
+        outcomes_path = find_table(folder, "outcomes")
+        trajectories_path = find_table(folder, "trajectories")
+    except ValueError as error:
+        raise RunFolderError(str(error)) from None
+    if outcomes_path is None:
+        raise RunFolderError(
+            f"{folder / FILES['outcomes']} is missing (nor is there "
+            f"{table_file('outcomes', 'parquet')}): nothing to rebuild from"
+        )
     replicates = settings.sim.replicates
     recorded = _recorded_replicates(folder / FILES["summary"])
     if recorded not in (None, replicates):
@@ -374,23 +388,20 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         raise RunFolderError(f"{folder}: {error}") from None
     notes = []
     trajectories = None
-    trajectories_path = folder / FILES["trajectories"]
-    if trajectories_path.is_file():
+    if trajectories_path is not None:
         try:
-            if table_rows(trajectories_path) is None:
-                raise ValueError("cut short (no line break at its end)")
-            trajectories = pd.read_csv(
-                trajectories_path, keep_default_na=False, dtype={"russian_action": str}
-            )
-        except (ValueError, pd.errors.ParserError) as error:
-            raise RunFolderError(f"{trajectories_path} is malformed: {first_line(error)}") from None
+            trajectories = read_trajectories(trajectories_path)
+        except ValueError as error:
+            raise RunFolderError(malformed(trajectories_path, error)) from None
         if len(trajectories) != replicates * settings.sim.months:
             raise RunFolderError(
                 f"{trajectories_path} is malformed: {len(trajectories)} rows, expected "
                 f"{replicates * settings.sim.months} (replicates x months)"
             )
     else:
-        notes.append(f"{trajectories_path} is missing: narrative and figures not rebuilt")
+        notes.append(
+            f"{folder / FILES['trajectories']} is missing: narrative and figures not rebuilt"
+        )
     summary = write_run(
         folder,
         settings,

@@ -8,10 +8,12 @@ sweeper numbers them, so stale folders of an earlier, different sweep are ignore
 
 At the sweep root:
 
-- ``outcomes.csv``: every replicate of every job; columns ``job``, the four levers, every other
+- ``outcomes.csv`` (``outcomes.parquet`` with ``sim.tables=parquet``, ``escalation.run.tables``):
+  every replicate of every job; columns ``job``, the four levers, every other
   key that varies across the jobs under its dotted name (``uncertainty.red_line_threshold.high``,
   ``policy.timing.troops.month``; a config group under its name), ``scenario``, ``seed``, then the
-  job's ``outcomes.csv`` columns (sampled assumptions, outcomes).
+  job's outcomes columns (sampled assumptions, outcomes). Each job's table is read in whichever
+  format it was written.
 - ``summary.csv``: one row per job: ``job``, ``scenario``, ``replicates``, ``months``, ``seed``,
   the levers, the other varying keys, then ``NAME``/``NAME_low``/``NAME_high`` for each
   probability and ``NAME_mean``/``NAME_mean_low``/``NAME_mean_high`` for each mean (95%
@@ -37,7 +39,7 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from escalation.config.schema import ConfigError, Plots, validate_plots
+from escalation.config.schema import ConfigError, Plots, validate_plots, validate_tables
 from escalation.errors import describe_os_error, error_line, first_line
 from escalation.files import (
     FileRefused,
@@ -50,6 +52,7 @@ from escalation.files import (
 )
 from escalation.run.results import FILES, read_outcomes, summarize, summary_row
 from escalation.run.runs import ERROR_FILE
+from escalation.run.tables import find_table, table_file, write_table
 from escalation.scope import scope_lines
 from escalation.sweep.difference_figure import DIFFERENCES_FIGURE, plot_differences
 from escalation.sweep.differences import (
@@ -92,10 +95,13 @@ class Gathered:
     jobs: int
     failed: list[tuple[Job, str]] = field(default_factory=list)
     missing: list[tuple[Job, str]] = field(default_factory=list)
-    #: Each gathered job's own ``outcomes.csv`` text, in the order of ``outcomes``' rows.
-    texts: list[str] = field(default_factory=list)
+    #: Each gathered job's own ``outcomes.csv`` text (None for a Parquet table), in the order
+    #: of ``outcomes``' rows.
+    texts: list[str | None] = field(default_factory=list)
     #: Each job against the baseline (``escalation.sweep.differences``), or why not.
     differences: Differences | None = None
+    #: The format of the sweep's outcomes table (``sim.tables``: ``csv`` or ``parquet``).
+    tables: str = "csv"
 
     @property
     def complete(self) -> bool:
@@ -111,7 +117,7 @@ class Gathered:
         """Lines for the terminal: what was gathered, each job without results, what is left out."""
         done = self.jobs - len(self.failed) - len(self.missing)
         written = self.differences is not None and self.differences.table is not None
-        files = [SWEEP_FILES["outcomes"], SWEEP_FILES["summary"]]
+        files = [table_file("outcomes", self.tables), SWEEP_FILES["summary"]]
         files += [SWEEP_FILES["differences"]] if written else []
         lines = [
             f"Gathered {done} of {self.jobs} jobs ({len(self.outcomes):,} replicates) into "
@@ -138,8 +144,10 @@ def _read_job(
     job: Job,
     base: dict[str, Any] | None,
     keys: list[str] = (),  # type: ignore[assignment]
-) -> tuple[pd.DataFrame, dict[str, Any], str]:
+) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
     """A job's outcomes (key columns in front), summary and ``outcomes.csv`` text; raises why.
+
+    The text is None when the job wrote its table as Parquet.
 
     ``keys`` are the sweep's other varying keys (``extra_keys``): each becomes a column after
     the levers, holding the job's value (from its config, else as its override wrote it).
@@ -149,12 +157,12 @@ def _read_job(
         ValueError: Its results are malformed or belong to another sweep.
     """
     summary_path = job.folder / FILES["summary"]
-    outcomes_path = job.folder / FILES["outcomes"]
     if job.folder.is_symlink():
         raise ValueError(f"{job.folder.name} is a symbolic link, not this sweep's job folder")
     if not summary_path.is_file():
         raise FileNotFoundError(f"no {FILES['summary']} (the job did not finish)")
-    if not outcomes_path.is_file():
+    outcomes_path = find_table(job.folder, "outcomes")
+    if outcomes_path is None:
         raise FileNotFoundError(f"no {FILES['outcomes']}")
     try:
         summary = json.loads(read_text(summary_path))
@@ -174,7 +182,7 @@ def _read_job(
     other = foreign(job, summary, base)
     if other:
         raise ValueError(f"results of another sweep ({other}); re-run the sweep to recompute")
-    text = _read_text(outcomes_path)
+    text = _read_text(outcomes_path) if outcomes_path.suffix == ".csv" else None
     outcomes = read_outcomes(outcomes_path, replicates, text=text)
     for position, (name, value) in enumerate(front.items()):
         outcomes.insert(position, name, value)
@@ -218,6 +226,7 @@ def gather(folder: Path, multirun: DictConfig | None = None, *, baseline: Any = 
     """
     if multirun is None:
         multirun = load_multirun(folder)
+    tables = table_format(multirun)
     spec = baseline_spec(multirun) if baseline is None else baseline
     jobs = sweep_jobs(folder, multirun)
     keys = extra_keys(jobs)
@@ -265,6 +274,7 @@ def gather(folder: Path, multirun: DictConfig | None = None, *, baseline: Any = 
         missing=missing,
         texts=texts,
         differences=sweep_differences(outcomes, summary, jobs, spec, front),
+        tables=tables,
     )
 
 
@@ -284,8 +294,12 @@ def write_gathered(
         figures = subfolder(folder, SWEEP_FILES["figures"])
     except FileRefused as error:
         raise SweepError(str(error)) from None
-    with atomic_write(folder / SWEEP_FILES["outcomes"]) as stream:
-        stream.writelines(outcomes_csv(gathered))
+    if gathered.tables == "parquet":
+        write_table(folder, "outcomes", gathered.outcomes, "parquet")
+    else:
+        with atomic_write(folder / SWEEP_FILES["outcomes"]) as stream:
+            stream.writelines(outcomes_csv(gathered))
+        (folder / table_file("outcomes", "parquet")).unlink(missing_ok=True)
     with atomic_write(folder / SWEEP_FILES["summary"]) as stream:
         formula_safe(gathered.summary).to_csv(stream, index=False, lineterminator="\n")
     if gathered.differences is not None:
@@ -332,12 +346,13 @@ def outcomes_csv(gathered: Gathered) -> Iterator[str]:
     Text cells a spreadsheet would run as formulas are escaped (``escalation.files.formula_safe``).
     """
     table = gathered.outcomes
-    headers = {text.partition("\n")[0] for text in gathered.texts}
+    texts = [text for text in gathered.texts if text is not None]
+    headers = {text.partition("\n")[0] for text in texts}
     sizes = table.groupby("job", sort=False).size().tolist() if "job" in table else []
-    copyable = len(headers) == 1 and len(sizes) == len(gathered.texts)
+    copyable = len(headers) == 1 and len(sizes) == len(texts) == len(gathered.texts)
     copyable = copyable and all(  # one line a row: no blank lines, no carriage returns
         "\r" not in text and "\n\n" not in text and text.count("\n") - 1 == size
-        for text, size in zip(gathered.texts, sizes, strict=False)
+        for text, size in zip(texts, sizes, strict=False)
     )
     if not copyable:
         yield formula_safe(table).to_csv(index=False, lineterminator="\n")
@@ -346,7 +361,7 @@ def outcomes_csv(gathered: Gathered) -> Iterator[str]:
     front = table.columns[: len(table.columns) - len(header.split(","))]
     yield _csv_line(front) + "," + header + "\n"
     start = 0
-    for text in gathered.texts:
+    for text in texts:
         keys = formula_safe(table.loc[start, front].to_frame().T).to_csv(index=False, header=False)
         prefix = keys.rstrip("\r\n") + ","
         rows = text.partition("\n")[2].splitlines(keepends=True)
@@ -374,6 +389,20 @@ def plot_options(multirun: DictConfig) -> Plots:
     except ConfigError as error:
         raise SweepError(str(error)) from None
     return plots
+
+
+def table_format(multirun: DictConfig) -> str:
+    """The format of the sweep's outcomes table (``sim.tables``), validated.
+
+    Raises:
+        SweepError: An unknown format, or Parquet without pyarrow.
+    """
+    tables = str(OmegaConf.select(multirun, "sim.tables", default="csv"))
+    try:
+        validate_tables(tables)
+    except ConfigError as error:
+        raise SweepError(str(error)) from None
+    return tables
 
 
 def sweep_name(multirun: DictConfig) -> str:
