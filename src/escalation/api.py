@@ -28,6 +28,7 @@ from escalation.run.runs import (
     MEMORY_PER_REPLICATE,
     available_memory,
     check_memory,
+    simulate_run,
 )
 
 
@@ -72,7 +73,9 @@ def simulate(
             in ``config_dir``, or the path of a scenario file (``"myconf/scenario/mine.yaml"``).
         replicates: Monte Carlo replicates (default 1000).
         months: Months to simulate (default: the scenario's, 36 from October 2024).
-        seed: Seed of the model's generator; same seed and arguments give identical rows.
+        seed: Seed of the model's generator; same seed and arguments give identical rows, and
+            the rows of the ``escalation`` command (a run of more than 25,000 replicates runs
+            in chunks, on every core as ``sim.workers`` says: ``escalation.run.parallel``).
         config_dir: A folder of your own configs, as ``escalation --config-dir DIR`` takes it.
         timing: Month each measure comes, as a number (1 = October 2024) or a ``YYYY-MM`` date:
             ``timing={"troops": "2025-03"}``; or a measure's whole block,
@@ -123,11 +126,8 @@ def simulate(
     timed = {*(timing or {}), *(k.split(".")[2] for k in params if k.startswith("policy.timing."))}
     for message in [*never_in_force(settings), *unused_timings(settings, timed)]:
         warnings.warn(message, UserWarning, stacklevel=2)
-    check_memory(settings)
-    model = EscalationModel(settings).run()
-    if trajectories:
-        return model.outcomes(), model.trajectories()
-    return model.outcomes()
+    outcomes, table = simulate_run(settings, trajectories=trajectories)
+    return (outcomes, table) if trajectories else outcomes
 
 
 def simulate_many(
@@ -149,9 +149,10 @@ def simulate_many(
     independent of every other point's, the batch ``c`` drawing from the ``c``-th stream
     spawned from ``seed``. With ``common_random_numbers``, every point draws the same random
     numbers and parameter values, so a point's rows are those of the point alone (and of
-    ``simulate`` with its levers, when it fixes no uncertainty) and two points differ only by
-    what they set: a paired comparison, whose average over points keeps the Monte Carlo error
-    of one point.
+    ``simulate`` with its levers, when it fixes no uncertainty and has at most
+    ``escalation.run.parallel.CHUNK`` replicates) and two points differ only by what they
+    set: a paired comparison, whose average over points keeps the Monte Carlo error of one
+    point.
 
     Args:
         design: One row per design point (a DataFrame, or a list of dicts); its columns are any

@@ -132,3 +132,20 @@ def test_points_that_differ_only_in_policy_are_grouped_within_the_batch(monkeypa
     for index, settings in enumerate(points):
         single = EscalationModel(settings).run().outcomes()
         pd.testing.assert_frame_equal(tables[index], single)
+
+
+def test_a_point_of_several_chunks_runs_alone_as_its_chunks(monkeypatch):
+    from escalation.config.validation import with_levers
+    from escalation.run import parallel, worlds
+    from escalation.run.runs import simulate_run
+
+    monkeypatch.setattr(parallel, "CHUNK", 10)
+    small = load_settings(
+        "status_quo", replicates=10, months=4, seed=2, **{"sim.parameters": "point"}
+    )
+    large = dataclasses.replace(small, sim=dataclasses.replace(small.sim, replicates=25))
+    points = [small, with_levers(large, troops="combat"), with_levers(small, troops="combat")]
+    assert worlds.world_groups(points) == [[0, 2], [1]]
+    tables = {index: outcomes for index, outcomes, _ in worlds.simulate_worlds(points)}
+    expected = simulate_run(points[1], trajectories=False, workers=1)[0]
+    pd.testing.assert_frame_equal(tables[1], expected)

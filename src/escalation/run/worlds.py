@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 import pandas as pd
 
 from escalation.config.schema import Policy, Settings
-from escalation.run.runs import check_memory
+from escalation.run.parallel import chunk_count
+from escalation.run.runs import check_memory, simulate_run
 
 #: Replicate-months of the worlds run in one model: about 0.4 GB of the engine's arrays. The
 #: worlds' numbers do not depend on it.
@@ -34,14 +35,18 @@ def world_groups(points: Sequence[Settings]) -> list[list[int]]:
     """The points, by position, in groups that can be worlds of one model, in first-seen order.
 
     A group holds points with the same ``shared_settings``, at most ``WORLD_BATCH``
-    replicate-months of them (at least one point).
+    replicate-months of them (at least one point). A point of more than one chunk of
+    replicates (``escalation.run.parallel``) is a group of its own: it runs as its chunks.
     """
-    groups: list[tuple[Settings, list[int]]] = []
+    groups: list[tuple[Settings | None, list[int]]] = []
     for index, settings in enumerate(points):
+        if chunk_count(settings.sim.replicates) > 1:
+            groups.append((None, [index]))
+            continue
         key = shared_settings(settings)
         size = settings.sim.replicates * settings.sim.months
         room = max(1, WORLD_BATCH // size)
-        group = next((g for k, g in groups if k == key and len(g) < room), None)
+        group = next((g for k, g in groups if k is not None and k == key and len(g) < room), None)
         if group is None:
             groups.append((key, [index]))
         else:
@@ -60,7 +65,7 @@ def simulate_worlds(
 
     Yields:
         ``(position, outcomes, trajectories)`` for every point, a group at a time; each table is
-        the one ``simulate_run`` gives for that point alone.
+        the one ``simulate_run`` gives for that point alone (a sweep's job: one worker).
 
     Raises:
         ConfigError: A point too large for memory (``check_memory``), before its group runs.
@@ -69,6 +74,10 @@ def simulate_worlds(
 
     for group in world_groups(points):
         first = points[group[0]]
+        if chunk_count(first.sim.replicates) > 1:  # its chunks, one after the other
+            outcomes, table = simulate_run(first, trajectories=trajectories, workers=1)
+            yield group[0], outcomes, table
+            continue
         check_memory(first)
         model = EscalationModel(first, policies=[points[i].policy for i in group]).run()
         for world, index in enumerate(group):
