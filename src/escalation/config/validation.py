@@ -543,7 +543,10 @@ def _is_scalar(value: Any) -> bool:
 
 
 def with_levers(settings: Settings, **levers: Any) -> Settings:
-    """A copy of validated ``settings`` with some levers changed, validated; nothing composed.
+    """A copy of validated ``settings`` with some levers changed; nothing composed.
+
+    The levers are checked against their allowed values; the rest of the settings is shared
+    with ``settings``, validated already (a lever's value is valid with any other setting).
 
     Args:
         settings: Validated settings (``escalation.config.scenarios.load_settings``).
@@ -552,11 +555,12 @@ def with_levers(settings: Settings, **levers: Any) -> Settings:
     Raises:
         ConfigError: An unknown lever or value, with the closest allowed one suggested.
     """
-    changed = copy.deepcopy(settings)
+    changes = {}
     for name, value in levers.items():
         if name not in LEVERS:
             raise ConfigError(
-                f"unknown lever {name!r}; {did_you_mean(name, LEVERS)}allowed: {', '.join(LEVERS)}"
+                f"unknown lever {name!r}; {did_you_mean(name, LEVERS)}"
+                f"allowed: {', '.join(LEVERS)}"
             )
         allowed = [member.value for member in LEVERS[name]]
         text = getattr(value, "value", value)
@@ -565,8 +569,8 @@ def with_levers(settings: Settings, **levers: Any) -> Settings:
                 f"policy.{name}: invalid value {shown_value(text)}; "
                 f"{did_you_mean(text, allowed)}allowed: {', '.join(allowed)}"
             )
-        setattr(changed.policy, name, LEVERS[name](text))
-    return validate(changed)
+        changes[name] = LEVERS[name](text)
+    return dataclasses.replace(settings, policy=dataclasses.replace(settings.policy, **changes))
 
 
 def did_you_mean(value: Any, choices: Iterable[str], prefix: str = "") -> str:
