@@ -559,8 +559,7 @@ def with_levers(settings: Settings, **levers: Any) -> Settings:
     for name, value in levers.items():
         if name not in LEVERS:
             raise ConfigError(
-                f"unknown lever {name!r}; {did_you_mean(name, LEVERS)}"
-                f"allowed: {', '.join(LEVERS)}"
+                f"unknown lever {name!r}; {did_you_mean(name, LEVERS)}allowed: {', '.join(LEVERS)}"
             )
         allowed = [member.value for member in LEVERS[name]]
         text = getattr(value, "value", value)

@@ -208,12 +208,19 @@ def _stop(executor: ProcessPoolExecutor) -> None:
     """End the workers now: no chunk is left to finish once the run has failed or is stopped."""
     # Python 3.14 has ``terminate_workers``; before it, the processes are only reachable here
     # (and no longer once the executor is shut down).
-    processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
     executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join()
+    # The executor may start a worker while it shuts down: end those seen, until its manager
+    # thread (which joins every worker it started) is gone too.
+    while True:
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join()
+        if manager is None or not manager.is_alive():
+            break
+        manager.join(PARENT_CHECK)
 
 
 def _watch_parent(parent: int) -> None:
