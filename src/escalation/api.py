@@ -208,7 +208,7 @@ def simulate_many(
             except ConfigError as error:
                 raise ConfigError(f"design row {len(chosen)}: {error}") from None
         chosen.append(policies[key])
-    per_batch = max(1, worlds.WORLD_BATCH // (replicates * base.sim.months))
+    per_batch = worlds.worlds_per_model(replicates, base.sim.months)
     batches = range(0, len(table), per_batch)
     streams = np.random.SeedSequence(base.seed).spawn(len(batches))
     frames = []

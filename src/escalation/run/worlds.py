@@ -31,6 +31,11 @@ def shared_settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, policy=policy)
 
 
+def worlds_per_model(replicates: int, months: int) -> int:
+    """How many worlds of ``replicates`` x ``months`` one model holds (``WORLD_BATCH``; >= 1)."""
+    return max(1, WORLD_BATCH // (replicates * months))
+
+
 def world_groups(points: Sequence[Settings]) -> list[list[int]]:
     """The points, by position, in groups that can be worlds of one model, in first-seen order.
 
@@ -44,8 +49,7 @@ def world_groups(points: Sequence[Settings]) -> list[list[int]]:
             groups.append((None, [index]))
             continue
         key = shared_settings(settings)
-        size = settings.sim.replicates * settings.sim.months
-        room = max(1, WORLD_BATCH // size)
+        room = worlds_per_model(settings.sim.replicates, settings.sim.months)
         group = next((g for k, g in groups if k is not None and k == key and len(g) < room), None)
         if group is None:
             groups.append((key, [index]))
