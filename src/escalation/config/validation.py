@@ -490,8 +490,10 @@ def settings_with_sections(
         return settings_from_dictconfig(cfg)
     if isinstance(cfg, DictConfig):
         container = OmegaConf.to_container(cfg, resolve=True)
+    elif isinstance(cfg, dict):  # only the policy is changed below (its timing months)
+        container = {**cfg, **{key: copy.deepcopy(cfg[key]) for key in ("policy",) if key in cfg}}
     else:
-        container = copy.deepcopy(cfg)
+        container = cfg
     if not isinstance(container, dict):
         return settings_from_dictconfig(cfg)
     try:

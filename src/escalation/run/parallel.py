@@ -23,12 +23,13 @@ import dataclasses
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,10 +46,12 @@ CHUNK = 25_000
 #: How often, in seconds, a worker checks that the run that started it is still there.
 PARENT_CHECK = 1.0
 
-#: Python's warning on a fork in a process that runs other threads (``_in_workers``).
+#: Python's warning on a fork in a process that runs other threads (``in_processes``).
 FORK_WARNING = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 Tables = tuple[pd.DataFrame, pd.DataFrame | None]
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 def chunk_sizes(replicates: int) -> list[int]:
@@ -113,7 +116,9 @@ def simulate_chunked(
             results.append(_simulate_chunk(chunk))
             progress.update(1)
     else:
-        results = _in_workers(chunks, workers, progress)
+        from escalation.model import EscalationModel  # noqa: F401 - once here, not per worker
+
+        results = in_processes(_simulate_chunk, chunks, workers, progress)
     outcomes = pd.concat([result[0] for result in results], ignore_index=True)
     if not trajectories:
         return outcomes, None
@@ -166,14 +171,29 @@ def _simulate_chunk(chunk: _Chunk) -> Tables:
     return outcomes, table
 
 
-def _in_workers(chunks: list[_Chunk], workers: int, progress: Any) -> list[Tables]:
-    """Simulate the chunks in ``workers`` processes; their tables in chunk order.
+def in_processes(
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    workers: int,
+    progress: Any = None,
+) -> list[Result]:
+    """``[function(item) for item in items]``, computed in ``workers`` processes, in order.
 
-    A worker ignores Ctrl-C (the run stops it) and ends when the run's process is gone; an
-    error in a chunk stops the other workers and is raised here as the worker raised it.
+    The processes are forked from this one where the system allows it (they start at once,
+    with everything imported). A worker ignores Ctrl-C (the caller stops it) and ends when the
+    process that started it is gone; an error in one item stops the other workers and is
+    raised here as the worker raised it.
+
+    Args:
+        function: A module-level function (it and the items are pickled to the workers).
+        items: Its arguments, one call each.
+        workers: Processes at most (no more than there are items).
+        progress: A tqdm-like bar, ``update(1)`` as each item ends; None for none.
     """
+    for stream in (sys.stdout, sys.stderr):  # nothing buffered here is printed twice
+        stream.flush()
     executor = ProcessPoolExecutor(
-        max_workers=workers,
+        max_workers=max(1, min(workers, len(items))),
         mp_context=_context(),
         initializer=_watch_parent,
         initargs=(os.getpid(),),
@@ -183,13 +203,14 @@ def _in_workers(chunks: list[_Chunk], workers: int, progress: Any) -> list[Table
             # The process's only other threads are native pools (OpenBLAS, jemalloc) that
             # handle a fork; the workers are forked at the first submission.
             warnings.filterwarnings("ignore", FORK_WARNING, DeprecationWarning)
-            futures = [executor.submit(_simulate_chunk, chunk) for chunk in chunks]
-        pending: set[Future[Tables]] = set(futures)
+            futures = [executor.submit(function, item) for item in items]
+        pending: set[Future[Result]] = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
-                future.result()  # raises the chunk's error
-                progress.update(1)
+                future.result()  # raises the item's error
+                if progress is not None:
+                    progress.update(1)
         results = [future.result() for future in futures]
     except BaseException:
         _stop(executor)

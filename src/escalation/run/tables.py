@@ -17,7 +17,9 @@ byte-identical for the same config and seed (pyarrow records its version, no tim
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -77,14 +79,65 @@ def write_table(
         with atomic_write(path, "wb") as stream:
             pyarrow_parquet.write_table(table, stream, compression="snappy")
     else:
+        text = numbers_csv(frame) if float_format is None else None
         with atomic_write(path) as stream:
-            formula_safe(frame).to_csv(
-                stream, index=False, lineterminator="\n", float_format=float_format
-            )
+            if text is not None:
+                stream.write(text)
+            else:
+                formula_safe(frame).to_csv(
+                    stream, index=False, lineterminator="\n", float_format=float_format
+                )
     for other in TABLE_FORMATS:
         if other != tables:
             (folder / table_file(name, other)).unlink(missing_ok=True)
     return path
+
+
+#: Cells of formatted columns ``numbers_csv`` keeps for the next tables (about 70 bytes each).
+KEPT_CELLS = 500_000
+
+_formatted: OrderedDict[bytes, list[str]] = OrderedDict()
+
+
+def numbers_csv(frame: pd.DataFrame) -> str | None:
+    """``frame.to_csv(index=False, lineterminator="\\n")`` for a table of numbers and yes/no values.
+
+    Each column is formatted as pandas formats it (numpy's shortest text of a real number,
+    ``""`` for NaN, ``True``/``False``), and the columns are joined row by row. A column
+    written before, value for value, is not formatted again: the worlds of one model
+    (``escalation.run.worlds``) share their parameter columns, written once per world's job.
+    None for any other table (text, dates, one column, no row, names that are not text): pandas
+    writes it.
+    """
+    names = list(frame.columns)
+    plain = len(names) > 1 and len(frame) > 0 and len(set(names)) == len(names)
+    if not plain or not all(isinstance(name, str) for name in names):
+        return None
+    if any(dtype.kind not in "biuf" for dtype in frame.dtypes):
+        return None
+    header = pd.DataFrame(columns=names).to_csv(index=False, lineterminator="\n")
+    cells = [_cells(frame[name].to_numpy()) for name in names]
+    return header + "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+
+
+def _cells(values: np.ndarray) -> list[str]:
+    """A column's cells as pandas' CSV writer formats them; kept for a column seen again."""
+    key = values.dtype.str.encode() + hashlib.blake2b(values.tobytes(), digest_size=16).digest()
+    cells = _formatted.get(key)
+    if cells is not None:
+        _formatted.move_to_end(key)
+        return cells
+    if values.dtype.kind == "f":
+        text = values.astype(str)
+        text[np.isnan(values)] = ""
+    else:
+        text = values.astype(str)  # True/False, or the integers' digits
+    cells = text.tolist()
+    _formatted[key] = cells
+    kept = sum(map(len, _formatted.values()))
+    while kept > KEPT_CELLS and _formatted:
+        kept -= len(_formatted.popitem(last=False)[1])
+    return cells
 
 
 def parquet_table(frame: pd.DataFrame, float_format: str | None = None) -> Any:

@@ -12,22 +12,28 @@ options (``scenario=a,b``) is composed by Hydra's config loader, once per distin
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import dataclasses
 import functools
 import gc
+import itertools
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from escalation.config.dates import DateError, resolve_timing_months
 from escalation.config.validation import (
     resolved_config,
     settings_from_dictconfig,
     settings_with_sections,
 )
+from escalation.run.parallel import available_cores, in_processes
 from escalation.run.runs import is_complete, record_failure
 from escalation.run.worlds import simulate_worlds
 from escalation.sweep.folder import sweep_jobs
@@ -46,8 +52,27 @@ def chunk_points(hydra_cfg: DictConfig) -> tuple[int, int] | None:
     return start, stop
 
 
+@dataclasses.dataclass(frozen=True)
+class Point:
+    """A sweep point's config, in the forms its job records."""
+
+    #: Unresolved, enums as their names: what ``.hydra/config.yaml`` holds.
+    container: dict[str, Any]
+    #: Resolved, timing dates as month numbers (``resolved_config``): what ``summary.json`` holds.
+    config: dict[str, Any]
+    #: The whole composed config; None when only the sections it changes were composed.
+    cfg: DictConfig | None = None
+
+
 class PointComposer:
     """Composes the config of each point of a sweep from the config of its chunk.
+
+    A point whose own overrides set values in some sections of the config (``policy.troops``,
+    ``uncertainty.x.high``) has only those sections copied and overridden, by Hydra's rules,
+    and shares the chunk's others: a copy of the whole config (the doctrine and the priors are
+    most of it) would cost more than the point's simulation. Any other point (a config group
+    option, an added or removed key, an override the section cannot take) is composed whole,
+    as Hydra composes a job, and fails with Hydra's own message.
 
     Args:
         cfg: The chunk job's config (Hydra's node removed), composed with the overrides all
@@ -66,6 +91,7 @@ class PointComposer:
         self.loader = GlobalHydra.instance().config_loader()
         self.parser = OverridesParser.create()
         self._bases: dict[tuple[str, ...], DictConfig] = {}
+        self._container: dict[str, Any] | None = None  # the chunk's, when it has no interpolation
 
     def sections(self, overrides: list[str]) -> set[str] | None:
         """Top-level sections a point's own overrides change (``policy``, ``uncertainty``).
@@ -78,7 +104,7 @@ class PointComposer:
             return None
         return {override_key(line).split(".")[0] for line in own}
 
-    def compose(self, overrides: list[str]) -> DictConfig:
+    def compose(self, overrides: list[str]) -> Point:
         """The config of a point with these overrides, as Hydra would compose its job.
 
         Raises:
@@ -87,11 +113,59 @@ class PointComposer:
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
         own = [line for line in overrides if line not in self.shared]
+        sections = self.sections(overrides)
+        if sections is not None:
+            point = self._compose_sections(own, sections)
+            if point is not None:
+                return point
         groups = tuple(line for line in own if self._is_group(line))
         cfg = copy.deepcopy(self._base(groups, overrides) if groups else self.cfg)
         values = [line for line in own if line not in groups]
         ConfigLoaderImpl._apply_overrides_to_config(self.parser.parse_overrides(values), cfg)
-        return cfg
+        container = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
+        assert isinstance(container, dict)
+        return Point(container=container, config=resolved_config(cfg), cfg=cfg)
+
+    def _compose_sections(self, own: list[str], sections: set[str]) -> Point | None:
+        """The point with only ``sections`` copied and overridden; None if it must be whole.
+
+        Whole: a section that is not a mapping (``seed``), a key that is a section, a value that
+        interpolates, or any error (the whole composition then raises it as Hydra words it).
+        """
+        from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+        chunk = self._chunk_container()
+        if chunk is None or any("${" in line for line in own):
+            return None
+        nodes = {}
+        try:
+            for name in sections:
+                if not isinstance(self.cfg.get(name), DictConfig):
+                    return None
+                nodes[name] = copy.deepcopy(self.cfg[name])
+            for override in self.parser.parse_overrides(own):
+                section, _, key = override.key_or_group.partition(".")
+                relative = dataclasses.replace(override, key_or_group=key)
+                ConfigLoaderImpl._apply_overrides_to_config([relative], nodes[section])
+        except Exception:
+            return None
+        container = dict(chunk)
+        for name, node in nodes.items():
+            container[name] = OmegaConf.to_container(node, resolve=False, enum_to_str=True)
+        if _interpolates(container):
+            return None
+        config = {**container, "policy": copy.deepcopy(container.get("policy"))}
+        with contextlib.suppress(DateError):  # refused with its key when the settings are read
+            resolve_timing_months(config)
+        return Point(container=container, config=config)
+
+    def _chunk_container(self) -> dict[str, Any] | None:
+        """The chunk's config as a plain container, once; None if a value interpolates."""
+        if self._container is None:
+            container = OmegaConf.to_container(self.cfg, resolve=False, enum_to_str=True)
+            assert isinstance(container, dict)
+            self._container = {} if _interpolates(container) else container
+        return self._container or None
 
     def _is_group(self, line: str) -> bool:
         key = override_key(line)
@@ -113,8 +187,34 @@ class PointComposer:
         return self._bases[groups]
 
 
+#: Hydra's launcher that runs a sweep's jobs one after the other, in the launching process.
+BASIC_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
+
+
+def chunk_processes(cfg: DictConfig, hydra_cfg: DictConfig, points: int) -> int:
+    """Processes a chunk's points are run in: ``sim.workers`` (0: every core), at most ``points``.
+
+    Only under Hydra's basic launcher, which runs the chunks one after the other: any other
+    launcher runs chunks side by side (joblib's ``n_jobs``, a cluster's nodes), one process
+    each.
+    """
+    if OmegaConf.select(hydra_cfg, "launcher._target_", default=None) != BASIC_LAUNCHER:
+        return 1
+    try:
+        wanted = int(OmegaConf.select(cfg, "sim.workers", default=0) or 0)
+    except (TypeError, ValueError):  # not a number: the points' validation names it
+        wanted = 1
+    wanted = wanted if wanted > 0 else available_cores()
+    return max(1, min(wanted, points))
+
+
 def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., None]) -> None:
     """Run the points of a batched sweeper's chunk job, each into its own job folder.
+
+    The chunk's points are split into consecutive parts, one per process
+    (``chunk_processes``); each part runs as ``run_points`` in a process of its own (forked:
+    Hydra's state comes with it). A point's folder does not depend on the part it is in: the
+    worlds of one model share their random numbers, so each is its point's run alone.
 
     Args:
         cfg: The chunk job's config.
@@ -126,6 +226,40 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     points = chunk_points(hydra_cfg)
     assert points is not None
     start, stop = points
+    processes = chunk_processes(cfg, hydra_cfg, stop - start)
+    if processes == 1:
+        run_points(_Part(cfg, hydra_cfg, run_point, start, stop))
+        return
+    from escalation.model import EscalationModel  # noqa: F401 - once here, not per process
+
+    bounds = np.linspace(start, stop, processes + 1).round().astype(int).tolist()
+    parts = [
+        _Part(cfg, hydra_cfg, run_point, first, end)
+        for first, end in itertools.pairwise(bounds)
+    ]
+    in_processes(run_points, parts, processes)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """Consecutive points of a chunk, run in one process (``run_points``)."""
+
+    cfg: DictConfig
+    hydra_cfg: DictConfig
+    run_point: Callable[..., None]
+    start: int
+    stop: int
+
+
+def run_points(part: _Part) -> None:
+    """Compose, validate, simulate and write the points ``[part.start, part.stop)`` of a chunk.
+
+    Points are composed and validated first; those that differ only in their policy then run
+    as the worlds of one model (``escalation.run.worlds``), and each is written as its job. A
+    point that cannot be composed, or whose settings fail, fails alone.
+    """
+    cfg, hydra_cfg, run_point = part.cfg, part.hydra_cfg, part.run_point
+    start, stop = part.start, part.stop
     root = Path(hydra_cfg.sweep.dir)
     jobs = sweep_jobs(root)
     keys = varying_keys(job.overrides for job in jobs)
@@ -133,29 +267,26 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     composer = PointComposer(cfg, hydra_cfg)
     base: list[Settings] = []  # the chunk's settings, validated in full once, when first needed
 
-    def point_settings(point: DictConfig, overrides: list[str]) -> Settings:
+    def point_settings(point: Point, overrides: list[str]) -> Settings:
         """A point's settings: only the sections its overrides change are validated again."""
         sections = composer.sections(overrides)
         if sections is None:
-            return settings_from_dictconfig(point)
+            return settings_from_dictconfig(point.cfg if point.cfg is not None else point.container)
         if not base:
             base.append(settings_from_dictconfig(cfg))
-        return settings_with_sections(base[0], point, sections)
+        return settings_with_sections(base[0], point.container, sections)
 
-    # Points are composed and validated first; those that differ only in their policy then run
-    # as the worlds of one model (``escalation.run.worlds``), and each is written as its job.
-    # A point that cannot be composed, or whose settings fail, fails alone.
     ready: list[tuple[Any, str, dict, Settings]] = []
     for job in jobs[start:stop]:
         try:
             point = composer.compose(job.overrides)
-            _save_hydra_files(job.folder, point, job.overrides)
+            _save_hydra_files(job.folder, point.container, job.overrides)
         except Exception as error:  # a point that cannot be composed fails alone
             line = record_failure(job.folder, error)
             print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
             continue
         settings = functools.partial(point_settings, point, job.overrides)
-        name, config = f"job {job.number}", resolved_config(point)
+        name, config = f"job {job.number}", point.config
         try:
             valid = None if is_complete(job.folder, config, job.overrides) else settings()
         except Exception:  # the job records its failure as a job of the basic sweeper would
@@ -187,16 +318,24 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
         gc.freeze()
 
 
+def _interpolates(node: Any) -> bool:
+    """Whether a plain container holds an interpolation (``${...}``) anywhere."""
+    if isinstance(node, dict):
+        return any(_interpolates(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_interpolates(value) for value in node)
+    return isinstance(node, str) and "${" in node
+
+
 def _same(settings: Settings) -> Settings:
     """The settings already validated (a point's, for its job)."""
     return settings
 
 
-def _save_hydra_files(folder: Path, cfg: DictConfig, overrides: list[str]) -> None:
+def _save_hydra_files(folder: Path, container: dict[str, Any], overrides: list[str]) -> None:
     """``.hydra/config.yaml`` and ``.hydra/overrides.yaml``, as Hydra writes them for a job."""
     hydra_folder = folder / ".hydra"
     hydra_folder.mkdir(parents=True, exist_ok=True)
-    container = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
     (hydra_folder / "config.yaml").write_text(to_yaml(container), encoding="utf-8")
     (hydra_folder / "overrides.yaml").write_text(to_yaml(list(overrides)), encoding="utf-8")
 
@@ -226,7 +365,3 @@ def _dumper() -> type:
     Dumper.add_representer(str, OmegaConfDumper.str_representer)
     return Dumper
 
-
-def point_config(cfg: DictConfig) -> Any:
-    """The resolved container of a point's config (for tests)."""
-    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)

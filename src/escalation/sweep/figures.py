@@ -18,14 +18,17 @@ only lays that data out:
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from escalation.run.parallel import in_processes
 from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
 from escalation.sweep.figure_data import (
     ALL,
@@ -73,6 +76,7 @@ __all__ = [
     "BASELINE_LABEL",
     "BENEFIT",
     "DOMINANCE_RULE",
+    "Drawing",
     "DOMINATED_LABEL",
     "EXTRA_DIMENSIONS",
     "FRONT_COLOUR",
@@ -92,6 +96,7 @@ __all__ = [
     "TRADEOFF_FILE",
     "assumption_columns",
     "colour_top",
+    "draw",
     "draw_sweep_figures",
     "heatmap_grid",
     "heatmap_layout",
@@ -233,6 +238,8 @@ def draw_sweep_figures(
     style: str = "default",
     formats: Sequence[str] = ("png",),
     differences: pd.DataFrame | None = None,
+    first: Sequence[Drawing] = (),
+    workers: int = 1,
 ) -> list[Path]:
     """Draw the figures of a sweep into a folder, each written atomically.
 
@@ -248,17 +255,20 @@ def draw_sweep_figures(
         formats: File formats, e.g. ``("png", "svg", "pdf")``.
         differences: The sweep's ``differences.csv`` table (``escalation.sweep.differences``),
             or None when the jobs could not be paired.
+        first: Other figures of the sweep to draw with these, before them (the differences).
+        workers: Processes to draw the figures in (``draw``).
 
     Returns:
-        The paths written, in the order above, for each format in turn.
+        The paths written: ``first``'s, then the figures above, for each format in turn.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     check_style(style)
-    paths = []
+    drawings = list(first)
     for suffix in formats:
-        paths += [
-            plot_heatmap(
+        drawings += [
+            functools.partial(
+                plot_heatmap,
                 summary,
                 outcome,
                 folder / f"heatmap_{outcome}.{suffix}",
@@ -268,16 +278,18 @@ def draw_sweep_figures(
             )
             for outcome in HEATMAP_OUTCOMES
         ]
-        paths.append(
-            plot_tradeoff(
+        drawings.append(
+            functools.partial(
+                plot_tradeoff,
                 summary,
                 (folder / TRADEOFF_FILE).with_suffix(f".{suffix}"),
                 sweep_name=sweep_name,
                 style=style,
             )
         )
-        paths.append(
-            plot_ranking(
+        drawings.append(
+            functools.partial(
+                plot_ranking,
                 summary,
                 RANKING_OUTCOME,
                 folder / f"ranking_{RANKING_OUTCOME}.{suffix}",
@@ -285,4 +297,20 @@ def draw_sweep_figures(
                 style=style,
             )
         )
-    return paths
+    return draw(drawings, workers)
+
+
+#: A figure to draw: a call of a drawing function that returns the path it wrote.
+Drawing = Callable[[], Path]
+
+
+def draw(drawings: Sequence[Drawing], workers: int = 1) -> list[Path]:
+    """Draw figures, in ``workers`` processes when there are more than one; their paths in order.
+
+    Each figure is drawn and written whole by one process (``escalation.run.parallel``), so the
+    files do not depend on the number of workers.
+    """
+    if workers <= 1 or len(drawings) <= 1:
+        return [drawing() for drawing in drawings]
+    pyplot()  # imported once, here: each worker starts with it
+    return in_processes(operator.call, drawings, workers)

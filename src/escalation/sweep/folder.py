@@ -170,7 +170,7 @@ def _job_config(base: dict[str, Any], overrides: list[str]) -> dict[str, Any] | 
     ``OmegaConf.update`` would set them; anything else (a mapping or list value, a key under a
     non-mapping) goes through OmegaConf.
     """
-    parsed = override_parser().parse_overrides(overrides)
+    parsed = [parsed_override(line) for line in overrides]
     for override in parsed:
         key = override.key_or_group
         if "/" in key or ("." not in key and isinstance(base.get(key), dict)):
@@ -192,12 +192,19 @@ def _job_config(base: dict[str, Any], overrides: list[str]) -> dict[str, Any] | 
 def _job_config_omegaconf(base: dict[str, Any], overrides: list[str]) -> dict[str, Any] | None:
     """``_job_config`` through OmegaConf, for overrides that are not plain values."""
     config = OmegaConf.create(base)
-    for override in override_parser().parse_overrides(overrides):
+    for override in map(parsed_override, overrides):
         try:
             OmegaConf.update(config, override.key_or_group, override.value(), force_add=True)
         except Exception:  # an override the config cannot take: compare overrides only
             return None
     return json.loads(json.dumps(OmegaConf.to_container(config), default=str))
+
+
+@lru_cache(maxsize=4096)
+def parsed_override(line: str) -> Any:
+    """One override line, parsed by Hydra's parser once (lines repeat across a sweep's jobs)."""
+    (override,) = override_parser().parse_overrides([line])
+    return override
 
 
 @lru_cache(maxsize=1)

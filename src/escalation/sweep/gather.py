@@ -28,6 +28,7 @@ At the sweep root:
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -50,7 +51,8 @@ from escalation.files import (
     shown,
     subfolder,
 )
-from escalation.run.results import FILES, read_outcomes, summarize, summary_row
+from escalation.run.parallel import available_cores
+from escalation.run.results import FILES, read_outcomes, summary_row
 from escalation.run.runs import ERROR_FILE
 from escalation.run.tables import find_table, table_file, write_table
 from escalation.scope import scope_lines
@@ -66,7 +68,7 @@ from escalation.sweep.differences import (
     sweep_differences,
     write_differences,
 )
-from escalation.sweep.figures import draw_sweep_figures
+from escalation.sweep.figures import Drawing, draw_sweep_figures
 from escalation.sweep.folder import (
     Job,
     SweepError,
@@ -145,7 +147,10 @@ def _read_job(
     base: dict[str, Any] | None,
     keys: list[str] = (),  # type: ignore[assignment]
 ) -> tuple[pd.DataFrame, dict[str, Any], str | None]:
-    """A job's outcomes (key columns in front), summary and ``outcomes.csv`` text; raises why.
+    """A job's outcomes, summary and ``outcomes.csv`` text; raises why.
+
+    The summary's ``front`` holds the values of the key columns the job's rows get in front
+    of its outcomes in the sweep's table (``with_keys``).
 
     The text is None when the job wrote its table as Parquet.
 
@@ -177,6 +182,9 @@ def _read_job(
         front.update(scenario=str(summary["scenario"]), seed=int(summary["seed"]))
         replicates = int(summary["replicates"])
         summary["months"] = int(summary["months"])
+        for part in ("probabilities", "means"):  # the sweep's summary row (``summary_row``)
+            if not isinstance(summary[part], dict):
+                raise TypeError(f"{part} is {summary[part]!r}, not a mapping")
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"malformed {FILES['summary']}: {error}") from None
     other = foreign(job, summary, base)
@@ -184,8 +192,7 @@ def _read_job(
         raise ValueError(f"results of another sweep ({other}); re-run the sweep to recompute")
     text = _read_text(outcomes_path) if outcomes_path.suffix == ".csv" else None
     outcomes = read_outcomes(outcomes_path, replicates, text=text)
-    for position, (name, value) in enumerate(front.items()):
-        outcomes.insert(position, name, value)
+    summary["front"] = front
     return outcomes, summary, text
 
 
@@ -231,7 +238,7 @@ def gather(folder: Path, multirun: DictConfig | None = None, *, baseline: Any = 
     jobs = sweep_jobs(folder, multirun)
     keys = extra_keys(jobs)
     base = task_config(multirun)
-    frames, rows, texts = [], [], []
+    frames, rows, texts, fronts = [], [], [], []
     failed, missing = [], []
     for job in jobs:
         error_path = job.folder / ERROR_FILE
@@ -248,22 +255,22 @@ def gather(folder: Path, multirun: DictConfig | None = None, *, baseline: Any = 
             continue
         frames.append(outcomes)
         texts.append(text)
-        meta = outcomes.iloc[0]
+        fronts.append(meta := job_summary["front"])
         rows.append(
             {
                 "job": job.number,
                 "scenario": meta["scenario"],
                 "replicates": len(outcomes),
                 "months": job_summary["months"],
-                "seed": int(meta["seed"]),
+                "seed": meta["seed"],
                 **{lever: meta[lever] for lever in LEVERS},
                 **job_summary["keys"],
-                **summary_row(summarize(outcomes, {})),
+                **summary_row(job_summary),
             }
         )
     if not frames:
         raise SweepError(f"no job in {folder} has results ({len(jobs)} expected)")
-    outcomes = pd.concat(frames, ignore_index=True)
+    outcomes = with_keys(frames, fronts)
     summary = pd.DataFrame(rows)
     front = ["job", "scenario", "replicates", "months", "seed", *LEVERS, *keys]
     return Gathered(
@@ -278,8 +285,37 @@ def gather(folder: Path, multirun: DictConfig | None = None, *, baseline: Any = 
     )
 
 
+def with_keys(frames: list[pd.DataFrame], fronts: list[dict[str, Any]]) -> pd.DataFrame:
+    """The jobs' outcomes in one table, each row behind its job's key columns (``front``).
+
+    A key column holds, for each job's rows, the job's value, typed as pandas types that value
+    alone (as ``DataFrame.insert`` would), then joined as ``pandas.concat`` joins the jobs.
+    """
+    sizes = [len(frame) for frame in frames]
+    keys = {
+        name: pd.concat(
+            [
+                pd.Series(
+                    front[name],
+                    index=pd.RangeIndex(size),
+                    dtype=object if front[name] is None else None,  # not NaN: None, as written
+                )
+                for front, size in zip(fronts, sizes, strict=True)
+            ],
+            ignore_index=True,
+        )
+        for name in fronts[0]
+    }
+    return pd.concat([pd.DataFrame(keys), pd.concat(frames, ignore_index=True)], axis=1)
+
+
 def write_gathered(
-    folder: Path, gathered: Gathered, *, sweep_name: str, plots: Plots | None = None
+    folder: Path,
+    gathered: Gathered,
+    *,
+    sweep_name: str,
+    plots: Plots | None = None,
+    workers: int = 1,
 ) -> None:
     """Write the gathered tables and figures at the sweep root, atomically.
 
@@ -288,6 +324,7 @@ def write_gathered(
         gathered: The gathered tables.
         sweep_name: Name of the sweep, for the figure titles.
         plots: Style and formats of the figures (``plots`` config); default PNG, default style.
+        workers: Processes to draw the figures in (``figure_workers``).
     """
     plots = plots or Plots()
     try:
@@ -302,9 +339,10 @@ def write_gathered(
         (folder / table_file("outcomes", "parquet")).unlink(missing_ok=True)
     with atomic_write(folder / SWEEP_FILES["summary"]) as stream:
         formula_safe(gathered.summary).to_csv(stream, index=False, lineterminator="\n")
+    drawings = []
     if gathered.differences is not None:
         write_differences(folder, gathered.differences)
-        _difference_figures(figures, gathered.differences, sweep_name, plots)
+        drawings = _difference_figures(figures, gathered.differences, sweep_name, plots)
     draw_sweep_figures(
         gathered.summary,
         figures,
@@ -312,13 +350,16 @@ def write_gathered(
         style=plots.style,
         formats=plots.formats,
         differences=gathered.differences.table if gathered.differences is not None else None,
+        first=drawings,
+        workers=workers,
     )
 
 
 def _difference_figures(
     figures: Path, differences: Differences, sweep_name: str, plots: Plots
-) -> None:
-    """Draw ``differences.<format>`` (the sweep's first figure), or remove a stale one."""
+) -> list[Drawing]:
+    """The drawings of ``differences.<format>`` (the sweep's first figure); a stale one removed."""
+    drawings: list[Drawing] = []
     for suffix in plots.formats:
         path = figures / f"{DIFFERENCES_FIGURE}.{suffix}"
         if differences.table is None:
@@ -326,14 +367,18 @@ def _difference_figures(
                 path.unlink()
             continue
         assert differences.baseline is not None
-        plot_differences(
-            differences.table,
-            path,
-            baseline=differences.baseline,
-            baseline_label=differences.label,
-            sweep_name=sweep_name,
-            style=plots.style,
+        drawings.append(
+            functools.partial(
+                plot_differences,
+                differences.table,
+                path,
+                baseline=differences.baseline,
+                baseline_label=differences.label,
+                sweep_name=sweep_name,
+                style=plots.style,
+            )
         )
+    return drawings
 
 
 def outcomes_csv(gathered: Gathered) -> Iterator[str]:
@@ -405,6 +450,15 @@ def table_format(multirun: DictConfig) -> str:
     return tables
 
 
+def figure_workers(multirun: DictConfig) -> int:
+    """Processes the sweep's figures are drawn in: ``sim.workers``, 0 (the default) every core."""
+    try:
+        wanted = int(OmegaConf.select(multirun, "sim.workers", default=0) or 0)
+    except (TypeError, ValueError):  # the jobs' validation named it
+        wanted = 1
+    return wanted if wanted > 0 else available_cores()
+
+
 def sweep_name(multirun: DictConfig) -> str:
     """The preset sweep's name, or ``custom`` for a sweep given on the command line."""
     return OmegaConf.select(multirun, "sweep.name", default="") or "custom"
@@ -426,7 +480,13 @@ def rebuild_sweep(folder: Path, baseline: Any = None, key: str = BASELINE_KEY) -
     if baseline is not None:
         choose_baseline(sweep_jobs(folder, multirun), baseline, key)
     gathered = gather(folder, multirun, baseline=baseline)
-    write_gathered(folder, gathered, sweep_name=sweep_name(multirun), plots=plot_options(multirun))
+    write_gathered(
+        folder,
+        gathered,
+        sweep_name=sweep_name(multirun),
+        plots=plot_options(multirun),
+        workers=figure_workers(multirun),
+    )
     return gathered
 
 
@@ -457,7 +517,13 @@ class GatherSweep(Callback):
         try:
             plots = plot_options(config)
             gathered = gather(folder, config)
-            write_gathered(folder, gathered, sweep_name=sweep_name(config), plots=plots)
+            write_gathered(
+                folder,
+                gathered,
+                sweep_name=sweep_name(config),
+                plots=plots,
+                workers=figure_workers(config),
+            )
         except SweepError as error:
             _exit(str(error))
         except OSError as error:
