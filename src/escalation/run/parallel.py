@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,8 +50,6 @@ PARENT_CHECK = 1.0
 FORK_WARNING = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 Tables = tuple[pd.DataFrame, pd.DataFrame | None]
-Item = TypeVar("Item")
-Result = TypeVar("Result")
 
 
 def chunk_sizes(replicates: int) -> list[int]:
@@ -171,7 +169,7 @@ def _simulate_chunk(chunk: _Chunk) -> Tables:
     return outcomes, table
 
 
-def in_processes(
+def in_processes[Item, Result](
     function: Callable[[Item], Result],
     items: Sequence[Item],
     workers: int,
@@ -179,44 +177,74 @@ def in_processes(
 ) -> list[Result]:
     """``[function(item) for item in items]``, computed in ``workers`` processes, in order.
 
-    The processes are forked from this one where the system allows it (they start at once,
-    with everything imported). A worker ignores Ctrl-C (the caller stops it) and ends when the
-    process that started it is gone; an error in one item stops the other workers and is
-    raised here as the worker raised it.
-
     Args:
         function: A module-level function (it and the items are pickled to the workers).
         items: Its arguments, one call each.
         workers: Processes at most (no more than there are items).
         progress: A tqdm-like bar, ``update(1)`` as each item ends; None for none.
     """
-    for stream in (sys.stdout, sys.stderr):  # nothing buffered here is printed twice
-        stream.flush()
-    executor = ProcessPoolExecutor(
-        max_workers=max(1, min(workers, len(items))),
-        mp_context=_context(),
-        initializer=_watch_parent,
-        initargs=(os.getpid(),),
-    )
-    try:
+    with Processes(min(workers, len(items))) as processes:
+        futures = [processes.submit(function, item) for item in items]
+        return processes.results(futures, progress)
+
+
+class Processes:
+    """Worker processes for calls submitted one by one, while this process goes on.
+
+    The processes are forked from this one where the system allows it (they start at once,
+    with everything imported), at the first call. A worker ignores Ctrl-C (the caller stops
+    it) and ends when the process that started it is gone. Leaving the ``with`` block waits for
+    the calls; an error (in a call, or in the block) stops the workers at once.
+
+    Args:
+        workers: Processes at most (at least one).
+    """
+
+    def __init__(self, workers: int):
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered here is printed twice
+            stream.flush()
+        self.executor = ProcessPoolExecutor(
+            max_workers=max(1, workers),
+            mp_context=_context(),
+            initializer=_watch_parent,
+            initargs=(os.getpid(),),
+        )
+
+    def submit[Item, Result](
+        self, function: Callable[[Item], Result], item: Item
+    ) -> Future[Result]:
+        """Start ``function(item)`` in a worker."""
         with warnings.catch_warnings():
             # The process's only other threads are native pools (OpenBLAS, jemalloc) that
             # handle a fork; the workers are forked at the first submission.
             warnings.filterwarnings("ignore", FORK_WARNING, DeprecationWarning)
-            futures = [executor.submit(function, item) for item in items]
+            return self.executor.submit(function, item)
+
+    @staticmethod
+    def results[Result](futures: Sequence[Future[Result]], progress: Any = None) -> list[Result]:
+        """The calls' results, in order; the first error raised as the worker raised it.
+
+        Args:
+            futures: Calls submitted here.
+            progress: A tqdm-like bar, ``update(1)`` as each call ends; None for none.
+        """
         pending: set[Future[Result]] = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_EXCEPTION)
             for future in done:
-                future.result()  # raises the item's error
+                future.result()  # raises the call's error
                 if progress is not None:
                     progress.update(1)
-        results = [future.result() for future in futures]
-    except BaseException:
-        _stop(executor)
-        raise
-    executor.shutdown()
-    return results
+        return [future.result() for future in futures]
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if error is not None:
+            _stop(self.executor)
+        else:
+            self.executor.shutdown()
 
 
 def _context() -> Any:

@@ -100,7 +100,7 @@ _formatted: OrderedDict[bytes, list[str]] = OrderedDict()
 
 
 def numbers_csv(frame: pd.DataFrame) -> str | None:
-    """``frame.to_csv(index=False, lineterminator="\\n")`` for a table of numbers and yes/no values.
+    """``frame.to_csv(index=False)`` (lines ending in LF) for a table of numbers and yes/no values.
 
     Each column is formatted as pandas formats it (numpy's shortest text of a real number,
     ``""`` for NaN, ``True``/``False``), and the columns are joined row by row. A column

@@ -28,10 +28,12 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from escalation.config.dates import DateError, resolve_timing_months
+from escalation.config.schema import LEVERS
 from escalation.config.validation import (
     resolved_config,
     settings_from_dictconfig,
     settings_with_sections,
+    with_levers,
 )
 from escalation.run.parallel import available_cores, in_processes
 from escalation.run.runs import is_complete, record_failure
@@ -92,6 +94,7 @@ class PointComposer:
         self.parser = OverridesParser.create()
         self._bases: dict[tuple[str, ...], DictConfig] = {}
         self._container: dict[str, Any] | None = None  # the chunk's, when it has no interpolation
+        self._yaml: dict[str, str] = {}  # the YAML of the chunk's sections the points share
 
     def sections(self, overrides: list[str]) -> set[str] | None:
         """Top-level sections a point's own overrides change (``policy``, ``uncertainty``).
@@ -103,6 +106,14 @@ class PointComposer:
         if any(line.startswith(("+", "~")) or self._is_group(line) for line in own):
             return None
         return {override_key(line).split(".")[0] for line in own}
+
+    def levers(self, overrides: list[str]) -> list[str] | None:
+        """The levers a point's own overrides set, when they set nothing else; else None."""
+        keys = [line.partition("=")[0] for line in overrides if line not in self.shared]
+        levers = [key.partition("policy.")[2] for key in keys if key.startswith("policy.")]
+        if not keys or len(levers) < len(keys) or not all(lever in LEVERS for lever in levers):
+            return None
+        return levers
 
     def compose(self, overrides: list[str]) -> Point:
         """The config of a point with these overrides, as Hydra would compose its job.
@@ -158,6 +169,23 @@ class PointComposer:
         with contextlib.suppress(DateError):  # refused with its key when the settings are read
             resolve_timing_months(config)
         return Point(container=container, config=config)
+
+    def yaml(self, point: Point) -> str:
+        """The point's ``.hydra/config.yaml``: ``to_yaml(point.container)``.
+
+        Written section by section (a top-level key's block does not depend on the others'),
+        each section the point shares with the chunk emitted once for all points.
+        """
+        chunk = self._container or {}
+        blocks = []
+        for name, value in point.container.items():
+            if name in chunk and value is chunk[name]:
+                if name not in self._yaml:
+                    self._yaml[name] = to_yaml({name: value})
+                blocks.append(self._yaml[name])
+            else:
+                blocks.append(to_yaml({name: value}))
+        return "".join(blocks)
 
     def _chunk_container(self) -> dict[str, Any] | None:
         """The chunk's config as a plain container, once; None if a value interpolates."""
@@ -234,8 +262,7 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
 
     bounds = np.linspace(start, stop, processes + 1).round().astype(int).tolist()
     parts = [
-        _Part(cfg, hydra_cfg, run_point, first, end)
-        for first, end in itertools.pairwise(bounds)
+        _Part(cfg, hydra_cfg, run_point, first, end) for first, end in itertools.pairwise(bounds)
     ]
     in_processes(run_points, parts, processes)
 
@@ -274,13 +301,17 @@ def run_points(part: _Part) -> None:
             return settings_from_dictconfig(point.cfg if point.cfg is not None else point.container)
         if not base:
             base.append(settings_from_dictconfig(cfg))
+        levers = composer.levers(overrides)
+        if levers is not None:  # composed already: its values are among the levers' options
+            values = {lever: point.container["policy"][lever] for lever in levers}
+            return with_levers(base[0], **values)
         return settings_with_sections(base[0], point.container, sections)
 
     ready: list[tuple[Any, str, dict, Settings]] = []
     for job in jobs[start:stop]:
         try:
             point = composer.compose(job.overrides)
-            _save_hydra_files(job.folder, point.container, job.overrides)
+            _save_hydra_files(job.folder, composer.yaml(point), job.overrides)
         except Exception as error:  # a point that cannot be composed fails alone
             line = record_failure(job.folder, error)
             print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
@@ -332,11 +363,11 @@ def _same(settings: Settings) -> Settings:
     return settings
 
 
-def _save_hydra_files(folder: Path, container: dict[str, Any], overrides: list[str]) -> None:
+def _save_hydra_files(folder: Path, config_yaml: str, overrides: list[str]) -> None:
     """``.hydra/config.yaml`` and ``.hydra/overrides.yaml``, as Hydra writes them for a job."""
     hydra_folder = folder / ".hydra"
     hydra_folder.mkdir(parents=True, exist_ok=True)
-    (hydra_folder / "config.yaml").write_text(to_yaml(container), encoding="utf-8")
+    (hydra_folder / "config.yaml").write_text(config_yaml, encoding="utf-8")
     (hydra_folder / "overrides.yaml").write_text(to_yaml(list(overrides)), encoding="utf-8")
 
 
@@ -364,4 +395,3 @@ def _dumper() -> type:
 
     Dumper.add_representer(str, OmegaConfDumper.str_representer)
     return Dumper
-

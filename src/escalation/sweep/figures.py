@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from escalation.run.parallel import in_processes
 from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
+from escalation.run.parallel import Processes
 from escalation.sweep.figure_data import (
     ALL,
     BASELINE_LABEL,
@@ -76,7 +76,6 @@ __all__ = [
     "BASELINE_LABEL",
     "BENEFIT",
     "DOMINANCE_RULE",
-    "Drawing",
     "DOMINATED_LABEL",
     "EXTRA_DIMENSIONS",
     "FRONT_COLOUR",
@@ -94,6 +93,7 @@ __all__ = [
     "RANKING_OUTCOME",
     "RISK",
     "TRADEOFF_FILE",
+    "Drawing",
     "assumption_columns",
     "colour_top",
     "draw",
@@ -111,6 +111,7 @@ __all__ = [
     "ranking",
     "ranking_ends",
     "sweep_description",
+    "sweep_drawings",
     "swept_columns",
     "swept_levers",
     "within_noise",
@@ -238,7 +239,6 @@ def draw_sweep_figures(
     style: str = "default",
     formats: Sequence[str] = ("png",),
     differences: pd.DataFrame | None = None,
-    first: Sequence[Drawing] = (),
     workers: int = 1,
 ) -> list[Path]:
     """Draw the figures of a sweep into a folder, each written atomically.
@@ -255,16 +255,36 @@ def draw_sweep_figures(
         formats: File formats, e.g. ``("png", "svg", "pdf")``.
         differences: The sweep's ``differences.csv`` table (``escalation.sweep.differences``),
             or None when the jobs could not be paired.
-        first: Other figures of the sweep to draw with these, before them (the differences).
         workers: Processes to draw the figures in (``draw``).
 
     Returns:
-        The paths written: ``first``'s, then the figures above, for each format in turn.
+        The paths written, in the order above, for each format in turn.
     """
+    drawings = sweep_drawings(
+        summary,
+        folder,
+        sweep_name=sweep_name,
+        style=style,
+        formats=formats,
+        differences=differences,
+    )
+    return draw(drawings, workers)
+
+
+def sweep_drawings(
+    summary: pd.DataFrame,
+    folder: str | os.PathLike[str],
+    *,
+    sweep_name: str,
+    style: str = "default",
+    formats: Sequence[str] = ("png",),
+    differences: pd.DataFrame | None = None,
+) -> list[Drawing]:
+    """The figures ``draw_sweep_figures`` draws, as drawings (``draw``); the folder is made."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     check_style(style)
-    drawings = list(first)
+    drawings: list[Drawing] = []
     for suffix in formats:
         drawings += [
             functools.partial(
@@ -297,20 +317,33 @@ def draw_sweep_figures(
                 style=style,
             )
         )
-    return draw(drawings, workers)
+    return drawings
 
 
 #: A figure to draw: a call of a drawing function that returns the path it wrote.
 Drawing = Callable[[], Path]
 
 
-def draw(drawings: Sequence[Drawing], workers: int = 1) -> list[Path]:
+def draw(
+    drawings: Sequence[Drawing], workers: int = 1, meanwhile: Callable[[], None] | None = None
+) -> list[Path]:
     """Draw figures, in ``workers`` processes when there are more than one; their paths in order.
 
     Each figure is drawn and written whole by one process (``escalation.run.parallel``), so the
     files do not depend on the number of workers.
+
+    Args:
+        drawings: The figures.
+        workers: Processes to draw them in; 1 draws them here, one after the other.
+        meanwhile: Work of this process done while the workers draw (before drawing, here).
     """
     if workers <= 1 or len(drawings) <= 1:
+        if meanwhile is not None:
+            meanwhile()
         return [drawing() for drawing in drawings]
     pyplot()  # imported once, here: each worker starts with it
-    return in_processes(operator.call, drawings, workers)
+    with Processes(min(workers, len(drawings))) as processes:
+        futures = [processes.submit(operator.call, drawing) for drawing in drawings]
+        if meanwhile is not None:
+            meanwhile()
+        return processes.results(futures)

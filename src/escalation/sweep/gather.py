@@ -68,7 +68,7 @@ from escalation.sweep.differences import (
     sweep_differences,
     write_differences,
 )
-from escalation.sweep.figures import Drawing, draw_sweep_figures
+from escalation.sweep.figures import Drawing, draw, sweep_drawings
 from escalation.sweep.folder import (
     Job,
     SweepError,
@@ -331,6 +331,22 @@ def write_gathered(
         figures = subfolder(folder, SWEEP_FILES["figures"])
     except FileRefused as error:
         raise SweepError(str(error)) from None
+    drawings = []
+    if gathered.differences is not None:
+        drawings = _difference_figures(figures, gathered.differences, sweep_name, plots)
+    drawings += sweep_drawings(
+        gathered.summary,
+        figures,
+        sweep_name=sweep_name,
+        style=plots.style,
+        formats=plots.formats,
+        differences=gathered.differences.table if gathered.differences is not None else None,
+    )
+    draw(drawings, workers, meanwhile=functools.partial(_write_tables, folder, gathered))
+
+
+def _write_tables(folder: Path, gathered: Gathered) -> None:
+    """The sweep's outcomes, summary and differences tables, each written atomically."""
     if gathered.tables == "parquet":
         write_table(folder, "outcomes", gathered.outcomes, "parquet")
     else:
@@ -339,20 +355,8 @@ def write_gathered(
         (folder / table_file("outcomes", "parquet")).unlink(missing_ok=True)
     with atomic_write(folder / SWEEP_FILES["summary"]) as stream:
         formula_safe(gathered.summary).to_csv(stream, index=False, lineterminator="\n")
-    drawings = []
     if gathered.differences is not None:
         write_differences(folder, gathered.differences)
-        drawings = _difference_figures(figures, gathered.differences, sweep_name, plots)
-    draw_sweep_figures(
-        gathered.summary,
-        figures,
-        sweep_name=sweep_name,
-        style=plots.style,
-        formats=plots.formats,
-        differences=gathered.differences.table if gathered.differences is not None else None,
-        first=drawings,
-        workers=workers,
-    )
 
 
 def _difference_figures(
