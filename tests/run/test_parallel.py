@@ -214,3 +214,40 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def _square(value: int) -> int:
+    return value * value
+
+
+def _fail_on_three(value: int) -> int:
+    if value == 3:
+        raise ValueError("item 3 failed")
+    return value
+
+
+def test_processes_compute_in_order_while_this_process_works():
+    written = []
+    with parallel.Processes(2) as processes:
+        futures = [processes.submit(_square, value) for value in range(6)]
+        written.append("meanwhile")
+        assert processes.results(futures) == [0, 1, 4, 9, 16, 25]
+    assert written == ["meanwhile"]
+    assert parallel.in_processes(_square, [3, 4], workers=5) == [9, 16]
+
+
+def test_an_error_in_processes_is_raised_and_stops_the_workers():
+    workers = []
+    with pytest.raises(ValueError, match="item 3 failed"), parallel.Processes(2) as processes:
+        futures = [processes.submit(_fail_on_three, value) for value in range(5)]
+        workers += processes.executor._processes.values()
+        processes.results(futures)
+    with (
+        pytest.raises(RuntimeError, match="this process failed"),
+        parallel.Processes(2) as processes,
+    ):
+        processes.submit(_square, 2)
+        workers += processes.executor._processes.values()
+        raise RuntimeError("this process failed")
+    assert len(workers) == 4
+    assert not any(process.is_alive() for process in workers)

@@ -290,3 +290,65 @@ def test_a_parquet_sweep_resumes_and_is_rebuilt_by_the_report(sweeps, tmp_path):
     assert "outcomes.parquet, summary.csv, differences.csv, figures/" in result.stdout
     expected = (sweeps["parquet"] / "outcomes.parquet").read_bytes()
     assert (folder / "outcomes.parquet").read_bytes() == expected
+
+
+def _pandas_csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def test_numbers_csv_is_the_text_pandas_writes_for_every_kind_of_number():
+    from escalation.run.tables import numbers_csv
+
+    values = [0.1, -0.0, 1e-05, 1e300, 123456789.125, np.nan, np.inf, -np.inf, 3.0, 2.5e-310]
+    frame = pd.DataFrame(
+        {
+            "real": values,
+            "small": np.array(values[:3] + [3.4e38, 1.5] + values[5:9] + [1e-40], dtype="float32"),
+            "whole": np.arange(-5, 5, dtype="int64") * 10**12,
+            "rung": np.arange(10, dtype="int8") - 3,
+            "count": np.arange(10, dtype="uint16"),
+            "yes": np.arange(10) % 3 == 0,
+            "name, quoted": np.ones(10),
+        }
+    )
+    assert numbers_csv(frame) == _pandas_csv(frame)
+
+
+def test_numbers_csv_of_a_model_run_and_of_its_worlds_is_pandas_text():
+    from escalation.model import EscalationModel
+    from escalation.run.tables import numbers_csv
+
+    settings = load_settings("status_quo", replicates=60, months=6, seed=3)
+    model = EscalationModel(settings).run()
+    for table in (model.outcomes(), model.outcomes().iloc[::-1]):
+        # a second table with the same columns is written from the formatted columns kept
+        assert numbers_csv(table) == _pandas_csv(table)
+        assert numbers_csv(table) == _pandas_csv(table)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({"a": [1.0, np.nan]}),  # one column: pandas quotes an empty row
+        pd.DataFrame({"a": [], "b": []}),
+        pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "=1"]}),
+        pd.DataFrame({"a": [1.0], "b": pd.to_datetime(["2024-10-01"])}),
+        pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]),
+        pd.DataFrame([[1.0, 2.0]], columns=[0, 1]),
+    ],
+)
+def test_numbers_csv_leaves_other_tables_to_pandas(frame):
+    from escalation.run.tables import numbers_csv
+
+    assert numbers_csv(frame) is None
+
+
+def test_formatted_columns_kept_are_bounded(monkeypatch):
+    from escalation.run import tables
+
+    monkeypatch.setattr(tables, "KEPT_CELLS", 25)
+    monkeypatch.setattr(tables, "_formatted", tables.OrderedDict())
+    for offset in range(5):
+        frame = pd.DataFrame({"a": np.arange(10.0) + offset, "b": np.arange(10) + offset})
+        assert tables.numbers_csv(frame) == _pandas_csv(frame)
+        assert sum(map(len, tables._formatted.values())) <= 25

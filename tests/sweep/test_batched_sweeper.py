@@ -163,3 +163,39 @@ def test_point_yaml_is_omegaconfs_for_strings_that_read_as_other_types():
         "f": {"g": "null", "h": "", "i": "yes"},
     }
     assert to_yaml(container) == OmegaConf.to_yaml(OmegaConf.create(container))
+
+
+def test_a_chunk_uses_sim_workers_processes_only_under_the_basic_launcher(monkeypatch):
+    from omegaconf import OmegaConf
+
+    from escalation.sweep import batched
+
+    monkeypatch.setattr(batched, "available_cores", lambda: 4)
+    basic = OmegaConf.create({"launcher": {"_target_": batched.BASIC_LAUNCHER}})
+    joblib = OmegaConf.create({"launcher": {"_target_": "hydra_plugins.joblib.JoblibLauncher"}})
+    every_core, two = (
+        OmegaConf.create({"sim": {"workers": 0}}),
+        OmegaConf.create({"sim": {"workers": 2}}),
+    )
+    assert batched.chunk_processes(every_core, basic, points=54) == 4
+    assert batched.chunk_processes(every_core, basic, points=3) == 3  # at most one per point
+    assert batched.chunk_processes(two, basic, points=54) == 2
+    assert batched.chunk_processes(every_core, joblib, points=54) == 1  # the launcher's own
+
+
+@pytest.mark.parametrize(
+    ("overrides", "levers"),
+    [
+        (["policy.troops=combat"], ["troops"]),
+        (["policy.troops=combat", "policy.posture=ambiguity"], ["troops", "posture"]),
+        (["policy.troops=combat", "uncertainty.collapse_gain=3"], None),
+        (["policy.timing.troops.month=4"], None),
+        (["+policy.troops=combat"], None),
+        (["troops=combat"], None),
+        ([], None),
+    ],
+)
+def test_only_points_that_set_levers_alone_take_the_levers_shortcut(overrides, levers):
+    from escalation.sweep.batched import lever_overrides
+
+    assert lever_overrides(overrides) == levers

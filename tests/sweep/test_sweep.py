@@ -346,3 +346,55 @@ def test_report_on_a_broken_folder_says_what_is_wrong(tmp_path, prepare, message
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_jobs_summary_row_is_the_summary_of_its_table_read_back(basic):
+    from escalation.run.results import read_outcomes, summarize, summary_row
+
+    # gathering takes each job's row from its summary.json: the same numbers as summarizing
+    # its outcomes.csv again, since the table reads back value for value
+    for job in range(4):
+        recorded = json.loads((basic / str(job) / "summary.json").read_text())
+        table = read_outcomes(basic / str(job) / "outcomes.csv", 40)
+        again = pd.Series(summary_row(summarize(table, {})), dtype=float)
+        assert pd.Series(summary_row(recorded), dtype=float).equals(again)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["a", "b", "c"], [1, 2, 3], [1, 2.5, 3], [1, "x", 2.5], [True, False, True], [3, None, 1]],
+)
+def test_key_columns_are_typed_as_inserting_them_job_by_job_would(values):
+    from escalation.sweep.gather import with_keys
+
+    frames = [pd.DataFrame({"p": [0.5, 1.5]}), pd.DataFrame({"p": [2.5]}), pd.DataFrame({"p": []})]
+    fronts = [{"job": number, "key": value} for number, value in enumerate(values)]
+    one_by_one = []
+    for frame, front in zip(frames, fronts, strict=True):
+        frame = frame.copy()
+        for position, (name, value) in enumerate(front.items()):
+            frame.insert(position, name, value)
+        one_by_one.append(frame)
+    expected = pd.concat(one_by_one, ignore_index=True)
+    gathered = with_keys(frames, fronts)
+    assert gathered.dtypes.to_dict() == expected.dtypes.to_dict()
+    assert gathered.to_csv(index=False) == expected.to_csv(index=False)
+    assert gathered["key"].tolist()[:3] == [values[0], values[0], values[1]]
+
+
+def test_sweep_on_one_process_writes_what_two_write(basic, tmp_path):
+    # a batched chunk under the basic launcher runs its points on sim.workers processes
+    # (0: every core); the points' files do not depend on it
+    result = sweep(tmp_path, "one", "hydra/sweeper=batched", "sim.workers=1")
+    assert result.returncode == 0
+    two = sweep(tmp_path, "two", "hydra/sweeper=batched", "sim.workers=2")
+    assert two.returncode == 0
+    for name in ("outcomes.csv", "summary.csv", "differences.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (basic / name).read_bytes()
+        assert (tmp_path / "two" / name).read_bytes() == (basic / name).read_bytes()
+    for job in range(4):
+        for name in ("outcomes.csv", ".hydra/overrides.yaml"):
+            one = (tmp_path / "one" / str(job) / name).read_bytes()
+            assert one == (tmp_path / "two" / str(job) / name).read_bytes()
+    for figure in (tmp_path / "one" / "figures").iterdir():
+        assert figure.read_bytes() == (tmp_path / "two" / "figures" / figure.name).read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -609,3 +610,25 @@ def test_a_front_identical_to_an_earlier_one_says_so_in_its_legend(tmp_path, mon
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=6.5",
         f"{sweep_plots.FRONT_LABEL}: {THRESHOLD}=9.0 (the same front as {THRESHOLD}=6.5)",
     ]
+
+
+def test_figures_drawn_on_two_processes_are_those_drawn_on_one(tmp_path):
+    summary = full_grid()
+    one = sweep_plots.draw_sweep_figures(summary, tmp_path / "one", sweep_name="g", workers=1)
+    two = sweep_plots.draw_sweep_figures(summary, tmp_path / "two", sweep_name="g", workers=2)
+    assert [path.name for path in one] == [path.name for path in two]
+    for mine, theirs in zip(one, two, strict=True):
+        assert mine.read_bytes() == theirs.read_bytes()
+
+
+def test_work_done_meanwhile_runs_once_whether_figures_are_drawn_here_or_in_workers(tmp_path):
+    summary = full_grid()
+    done = []
+    for workers in (1, 2):
+        drawings = sweep_plots.sweep_drawings(summary, tmp_path / str(workers), sweep_name="g")
+        meanwhile = functools.partial(done.append, workers)
+        paths = sweep_plots.draw(drawings, workers, meanwhile=meanwhile)
+        assert done[-1] == workers
+        assert len(paths) == 4
+        assert all(path.is_file() for path in paths)
+    assert done == [1, 2]

@@ -14,11 +14,9 @@ posterior-predictive replay of the record month by month with its parameter band
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import logging
 import math
-import multiprocessing
 import random
 import tempfile
 import time
@@ -59,6 +57,7 @@ from escalation.config.posterior import effective_sample_size
 from escalation.config.sampling import parameter_ranges
 from escalation.config.scenarios import replay_settings
 from escalation.config.schema import ConfigError
+from escalation.run.parallel import Processes
 from escalation.run.results import parameter_band
 from escalation.timeline import (
     SCORED_EVENTS,
@@ -257,7 +256,7 @@ def _quiet(name: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _mapper(workers: int, dask: Any) -> Iterator[Any]:
-    """A ``map`` over chunks: this process, a pool of ``workers`` processes, or Dask."""
+    """A ``map`` over chunks: this process, ``workers`` forked processes, or Dask."""
     if dask is not None:
         client = dask
         if isinstance(dask, str):
@@ -273,9 +272,10 @@ def _mapper(workers: int, dask: Any) -> Iterator[Any]:
     if workers == 1:
         yield map
         return
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield pool.map
+    with Processes(workers) as processes:  # forked, stopped with the run (escalation.run)
+        yield lambda function, items: processes.results(
+            [processes.submit(function, item) for item in items]
+        )
 
 
 def _read_history(history: Any, priors: dict[str, tuple[float, float]]) -> tuple:

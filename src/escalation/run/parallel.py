@@ -12,6 +12,9 @@ streams from ``numpy.random.SeedSequence(seed).spawn(chunks + 1)``:
   the run's parameters (every one of them, as fixed ``uncertainties``); its tables are numbered
   with the run's replicates and draws.
 
+``Processes`` and ``in_processes`` are the module's forked workers, for any work: a batched
+sweep's parts and figures and the calibration's particles run on them too.
+
 The chunks run in this process one after the other (``sim.workers=1``, or a sweep's job) or in
 worker processes (``sim.workers``: 0 means one per core available, at most one per chunk), and
 their tables are joined in chunk order, so the tables do not depend on the number of workers.

@@ -69,7 +69,8 @@ def simulate_worlds(
 
     Yields:
         ``(position, outcomes, trajectories)`` for every point, a group at a time; each table is
-        the one ``simulate_run`` gives for that point alone (a sweep's job: one worker).
+        the one ``simulate_run`` gives for that point alone (on one worker: a batched
+        sweep splits its points over processes, not a point's chunks).
 
     Raises:
         ConfigError: A point too large for memory (``check_memory``), before its group runs.

@@ -8,6 +8,10 @@ as a job of the basic sweeper would: into ``<sweep dir>/<point number>``, with i
 ``summary.json`` and its config in ``.hydra/``, so gathering, resuming and
 ``escalation-report`` treat it exactly as a basic job. A point that selects other config group
 options (``scenario=a,b``) is composed by Hydra's config loader, once per distinct choice.
+
+Under Hydra's basic launcher a chunk's points are split over ``sim.workers`` processes (every
+core by default; ``chunk_processes``), and the points that differ only in their policy run as
+the worlds of one model (``escalation.run.worlds``); a point's files are the same either way.
 """
 
 from __future__ import annotations
@@ -102,18 +106,14 @@ class PointComposer:
         None when the point selects config group options or adds or removes keys: its settings
         are then validated in full.
         """
-        own = [line for line in overrides if line not in self.shared]
+        own = self.own(overrides)
         if any(line.startswith(("+", "~")) or self._is_group(line) for line in own):
             return None
         return {override_key(line).split(".")[0] for line in own}
 
-    def levers(self, overrides: list[str]) -> list[str] | None:
-        """The levers a point's own overrides set, when they set nothing else; else None."""
-        keys = [line.partition("=")[0] for line in overrides if line not in self.shared]
-        levers = [key.partition("policy.")[2] for key in keys if key.startswith("policy.")]
-        if not keys or len(levers) < len(keys) or not all(lever in LEVERS for lever in levers):
-            return None
-        return levers
+    def own(self, overrides: list[str]) -> list[str]:
+        """A point's own overrides: those all points of the chunk do not share."""
+        return [line for line in overrides if line not in self.shared]
 
     def compose(self, overrides: list[str]) -> Point:
         """The config of a point with these overrides, as Hydra would compose its job.
@@ -123,7 +123,7 @@ class PointComposer:
         """
         from hydra._internal.config_loader_impl import ConfigLoaderImpl
 
-        own = [line for line in overrides if line not in self.shared]
+        own = self.own(overrides)
         sections = self.sections(overrides)
         if sections is not None:
             point = self._compose_sections(own, sections)
@@ -301,7 +301,7 @@ def run_points(part: _Part) -> None:
             return settings_from_dictconfig(point.cfg if point.cfg is not None else point.container)
         if not base:
             base.append(settings_from_dictconfig(cfg))
-        levers = composer.levers(overrides)
+        levers = lever_overrides(composer.own(overrides))
         if levers is not None:  # composed already: its values are among the levers' options
             values = {lever: point.container["policy"][lever] for lever in levers}
             return with_levers(base[0], **values)
@@ -347,6 +347,15 @@ def run_points(part: _Part) -> None:
         )
         gc.collect()
         gc.freeze()
+
+
+def lever_overrides(overrides: list[str]) -> list[str] | None:
+    """The levers these overrides set (``policy.troops=combat``), when they set nothing else."""
+    keys = [line.partition("=")[0] for line in overrides]
+    levers = [key.partition("policy.")[2] for key in keys if key.startswith("policy.")]
+    if not keys or len(levers) < len(keys) or not all(lever in LEVERS for lever in levers):
+        return None
+    return levers
 
 
 def _interpolates(node: Any) -> bool:
