@@ -303,7 +303,7 @@ def test_numbers_csv_is_the_text_pandas_writes_for_every_kind_of_number():
     frame = pd.DataFrame(
         {
             "real": values,
-            "small": np.array(values[:3] + [3.4e38, 1.5] + values[5:9] + [1e-40], dtype="float32"),
+            "small": np.array([*values[:3], 3.4e38, 1.5, *values[5:9], 1e-40], dtype="float32"),
             "whole": np.arange(-5, 5, dtype="int64") * 10**12,
             "rung": np.arange(10, dtype="int8") - 3,
             "count": np.arange(10, dtype="uint16"),

@@ -295,11 +295,9 @@ def with_keys(frames: list[pd.DataFrame], fronts: list[dict[str, Any]]) -> pd.Da
     keys = {
         name: pd.concat(
             [
-                pd.Series(
-                    front[name],
-                    index=pd.RangeIndex(size),
-                    dtype=object if front[name] is None else None,  # not NaN: None, as written
-                )
+                pd.Series([None] * size, dtype=object)  # None, not NaN, as insert holds it
+                if front[name] is None
+                else pd.Series(front[name], index=pd.RangeIndex(size))
                 for front, size in zip(fronts, sizes, strict=True)
             ],
             ignore_index=True,
