@@ -8,6 +8,7 @@ uncertainty values, and returns the outcomes table. ``simulate_many`` runs a who
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,11 +19,17 @@ import pandas as pd
 
 from escalation.config.dates import never_in_force, unused_timings
 from escalation.config.scenarios import load_settings
-from escalation.config.schema import ConfigError, Policy, lever_names, uncertainty_names
+from escalation.config.schema import (
+    ConfigError,
+    Policy,
+    Settings,
+    lever_names,
+    uncertainty_names,
+)
 from escalation.config.validation import with_levers
 from escalation.model import EscalationModel
 from escalation.model.world import SEED_FROM_SETTINGS
-from escalation.run import worlds
+from escalation.run import parallel, worlds
 from escalation.run.runs import (
     MEMORY_BASE,
     MEMORY_PER_REPLICATE,
@@ -139,15 +146,18 @@ def simulate_many(
     scenario: str = "status_quo",
     parameters: str | None = None,
     common_random_numbers: bool = False,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Run a table of design points; return one row per point and replicate.
 
     Every point is a world of one model (``EscalationModel(policies=...)``): its policy's levers
     over its replicates, its fixed uncertainty values set per replicate
-    (``EscalationModel(uncertainties=...)``), the other assumptions drawn. Points run
-    ``WORLD_BATCH`` replicate-months at a time; by default every point's replicates are
-    independent of every other point's, the batch ``c`` drawing from the ``c``-th stream
-    spawned from ``seed``. With ``common_random_numbers``, every point draws the same random
+    (``EscalationModel(uncertainties=...)``), the other assumptions drawn. Consecutive points
+    run as one model, a batch, of at most ``escalation.run.parallel.CHUNK`` replicates (and
+    ``WORLD_BATCH`` replicate-months; at least one point), the batches on ``workers``
+    processes; by default every point's replicates are independent of every other point's, the
+    batch ``c`` drawing from the ``c``-th stream spawned from ``seed``, so the table is the same
+    on any number of workers. With ``common_random_numbers``, every point draws the same random
     numbers and parameter values, so a point's rows are those of the point alone (and of
     ``simulate`` with its levers, when it fixes no uncertainty and has at most
     ``escalation.run.parallel.CHUNK`` replicates) and two points differ only by what they
@@ -167,6 +177,7 @@ def simulate_many(
             from: ``posterior``, ``prior`` or ``point`` (``sim.parameters``; default the
             config's, the calibrated posterior).
         common_random_numbers: Draw the same random numbers for every point (see above).
+        workers: Processes the batches run on (``sim.workers``: 0 or None, every core).
 
     Returns:
         Columns ``point`` (the design row's position), the design's columns, ``replicate`` (0
@@ -192,6 +203,10 @@ def simulate_many(
     whole = isinstance(replicates, int | np.integer) and not isinstance(replicates, bool)
     if not whole or replicates < 1:
         raise ConfigError(f"replicates={replicates!r}: give a whole number >= 1")
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or workers < 0
+    ):
+        raise ConfigError(f"workers={workers!r}: give a whole number >= 0 (0: every core)")
     _check_fixed_values(table, fixed, scenario)
     mode = {} if parameters is None else {"sim.parameters": parameters}
     base = load_settings(scenario, replicates=int(replicates), months=months, seed=seed, **mode)
@@ -208,30 +223,65 @@ def simulate_many(
             except ConfigError as error:
                 raise ConfigError(f"design row {len(chosen)}: {error}") from None
         chosen.append(policies[key])
-    per_batch = worlds.worlds_per_model(replicates, base.sim.months)
-    batches = range(0, len(table), per_batch)
-    streams = np.random.SeedSequence(base.seed).spawn(len(batches))
-    frames = []
-    for stream, start in zip(streams, batches, strict=True):
-        rows = table.iloc[start : start + per_batch]
-        values = {name: np.repeat(rows[name].to_numpy(dtype=float), replicates) for name in fixed}
-        model = EscalationModel(
-            base,
-            rng=base.seed if common_random_numbers else np.random.default_rng(stream),
+    per_batch = min(
+        max(1, parallel.CHUNK // int(replicates)),
+        worlds.worlds_per_model(replicates, base.sim.months),
+    )
+    starts = range(0, len(table), per_batch)
+    streams = np.random.SeedSequence(base.seed).spawn(len(starts))
+    batches = [
+        _Batch(
+            settings=base,
+            rows=table.iloc[start : start + per_batch],
             policies=chosen[start : start + per_batch],
-            uncertainties=values,
+            fixed=fixed,
+            replicates=int(replicates),
+            rng=base.seed if common_random_numbers else stream,
             common_random_numbers=common_random_numbers,
         )
-        outcomes = model.run().outcomes()
-        points = np.repeat(rows.index.to_numpy(), replicates)
-        front = rows.loc[points].reset_index(drop=True)
-        front.insert(0, "point", points)
-        front["replicate"] = outcomes["replicate"].to_numpy() % replicates
-        for name in fixed:  # the values used: a point's own, or sampled where it gave none
-            front[name] = outcomes[name].to_numpy()
-        rest = outcomes.drop(columns=["replicate", *fixed])
-        frames.append(pd.concat([front, rest], axis=1))
+        for stream, start in zip(streams, starts, strict=True)
+    ]
+    wanted = (base.sim.workers if workers is None else workers) or parallel.available_cores()
+    if wanted <= 1 or len(batches) == 1:
+        frames = [_simulate_batch(batch) for batch in batches]
+    else:
+        frames = parallel.in_processes(_simulate_batch, batches, wanted)
     return pd.concat(frames, ignore_index=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Batch:
+    """Consecutive design points run as the worlds of one model (``simulate_many``)."""
+
+    settings: Settings
+    rows: pd.DataFrame
+    policies: list[Policy]
+    fixed: list[str]
+    replicates: int
+    rng: Any
+    common_random_numbers: bool
+
+
+def _simulate_batch(batch: _Batch) -> pd.DataFrame:
+    """A batch's rows: its points' columns, then each replicate's assumptions and outcomes."""
+    rows, replicates = batch.rows, batch.replicates
+    values = {name: np.repeat(rows[name].to_numpy(dtype=float), replicates) for name in batch.fixed}
+    model = EscalationModel(
+        batch.settings,
+        rng=batch.rng if batch.common_random_numbers else np.random.default_rng(batch.rng),
+        policies=batch.policies,
+        uncertainties=values,
+        common_random_numbers=batch.common_random_numbers,
+    )
+    outcomes = model.run().outcomes()
+    points = np.repeat(rows.index.to_numpy(), replicates)
+    front = rows.loc[points].reset_index(drop=True)
+    front.insert(0, "point", points)
+    front["replicate"] = outcomes["replicate"].to_numpy() % replicates
+    for name in batch.fixed:  # the values used: a point's own, or sampled where it gave none
+        front[name] = outcomes[name].to_numpy()
+    rest = outcomes.drop(columns=["replicate", *batch.fixed])
+    return pd.concat([front, rest], axis=1)
 
 
 def _check_table_memory(points: int, replicates: int) -> None:

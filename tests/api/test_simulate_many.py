@@ -104,6 +104,31 @@ def test_with_common_random_numbers_the_batches_do_not_change_the_rows(monkeypat
     pd.testing.assert_frame_equal(again, whole)
 
 
+def test_batches_of_at_most_a_chunk_of_replicates_give_the_same_rows_on_any_workers(
+    monkeypatch,
+):
+    from escalation.run import parallel
+
+    monkeypatch.setattr(parallel, "CHUNK", 50)  # two points of 25 replicates per batch
+    one = escalation.simulate_many(DESIGN * 2, replicates=25, months=12, seed=4, workers=1)
+    two = escalation.simulate_many(DESIGN * 2, replicates=25, months=12, seed=4, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    # batch c draws from stream c: points 0-1 are one batch, points 2-3 the next; the first
+    # batch is the first two points run alone (a batch of its own, stream 0)
+    alone = escalation.simulate_many(DESIGN[:2], replicates=25, months=12, seed=4, workers=1)
+    pd.testing.assert_frame_equal(one[one["point"] < 2], alone)
+    second = one[one["point"].isin([2, 3])]
+    assert not np.array_equal(second["western_resolve"], alone["western_resolve"])
+
+
+@pytest.mark.parametrize("workers", [-1, 1.5, "2", True])
+def test_workers_must_be_a_count(workers):
+    with pytest.raises(
+        ConfigError, match=r"workers=.*: give a whole number >= 0 \(0: every core\)"
+    ):
+        escalation.simulate_many(DESIGN, replicates=2, months=2, workers=workers)
+
+
 def test_outcome_columns_are_those_of_simulate(table):
     single = escalation.simulate(replicates=2, months=12, seed=1)
     assert set(single.columns) - {"replicate"} <= set(table.columns)
