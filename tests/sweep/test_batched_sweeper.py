@@ -199,3 +199,22 @@ def test_only_points_that_set_levers_alone_take_the_levers_shortcut(overrides, l
     from escalation.sweep.batched import lever_overrides
 
     assert lever_overrides(overrides) == levers
+
+
+def test_a_progress_line_is_one_write_so_processes_never_mix_their_lines():
+    from escalation.sweep.progress import print_line
+
+    class Stream:
+        def __init__(self):
+            self.writes, self.flushes = [], 0
+
+        def write(self, text):
+            self.writes.append(text)
+
+        def flush(self):
+            self.flushes += 1
+
+    stream = Stream()
+    print_line("[job 3/8] troops=none: P(war) 1.0%", file=stream)
+    assert stream.writes == ["[job 3/8] troops=none: P(war) 1.0%\n"]
+    assert stream.flushes == 1

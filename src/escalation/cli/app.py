@@ -44,7 +44,7 @@ from escalation.run.results import FILES, summary_table
 from escalation.run.runs import TABLES, is_complete, record_failure, simulate_run, write_run
 from escalation.run.tables import TABLE_FORMATS, table_file
 from escalation.sweep.batched import chunk_points, run_chunk
-from escalation.sweep.progress import point_label, sweep_progress
+from escalation.sweep.progress import point_label, print_line, sweep_progress
 
 if TYPE_CHECKING:
     from escalation.config.schema import Settings
@@ -172,13 +172,13 @@ def _sweep_job(
     if is_complete(folder, config, overrides):
         if progress is not None:
             progress.eta()
-        print(f"[{name}] {levers}: already complete, skipped", flush=True)
+        print_line(f"[{name}] {levers}: already complete, skipped")
         return
     try:
         settings = make_settings()
         timed = {o.split(".")[2] for o in overrides or [] if o.startswith("policy.timing.")}
         for warning in unused_timings(settings, timed):  # this job's policy never takes it
-            print(f"escalation: warning: [{name}] {warning}", file=sys.stderr, flush=True)
+            print_line(f"escalation: warning: [{name}] {warning}", file=sys.stderr)
         keep = (settings.sweep.job_trajectories or settings.sweep.job_figures) and (
             settings.sim.trajectories
         )
@@ -198,15 +198,14 @@ def _sweep_job(
         )
     except Exception as error:  # a failed job is recorded; the sweep goes on
         eta = progress.eta() if progress is not None else ""
-        print(f"[{name}] {levers}: FAILED: {record_failure(folder, error)}{eta}", flush=True)
+        print_line(f"[{name}] {levers}: FAILED: {record_failure(folder, error)}{eta}")
         return
     conflict = summary["probabilities"]["direct_conflict"]
     eta = progress.eta() if progress is not None else ""
-    print(
+    print_line(
         f"[{name}] {levers}: P({conflict['label']}) {conflict['p']:.1%} "
         f"[{conflict['low']:.1%}, {conflict['high']:.1%}] "
-        f"({time.perf_counter() - started:.1f} s{eta})",
-        flush=True,
+        f"({time.perf_counter() - started:.1f} s{eta})"
     )
 
 

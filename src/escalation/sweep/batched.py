@@ -43,7 +43,7 @@ from escalation.run.parallel import available_cores, in_processes
 from escalation.run.runs import is_complete, record_failure
 from escalation.run.worlds import simulate_worlds
 from escalation.sweep.folder import sweep_jobs
-from escalation.sweep.progress import SweepProgress, override_key, varying_keys
+from escalation.sweep.progress import SweepProgress, override_key, print_line, varying_keys
 
 if TYPE_CHECKING:
     from escalation.config.schema import Settings
@@ -314,7 +314,7 @@ def run_points(part: _Part) -> None:
             _save_hydra_files(job.folder, composer.yaml(point), job.overrides)
         except Exception as error:  # a point that cannot be composed fails alone
             line = record_failure(job.folder, error)
-            print(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}", flush=True)
+            print_line(f"[job {job.number}/{len(jobs)}] FAILED: {line}{progress.eta()}")
             continue
         settings = functools.partial(point_settings, point, job.overrides)
         name, config = f"job {job.number}", point.config

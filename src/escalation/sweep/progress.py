@@ -9,12 +9,13 @@ another machine finds them too; a batched chunk passes its own.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from escalation.sweep.folder import MULTIRUN_FILE, SweepError, sweep_jobs
 
@@ -27,6 +28,17 @@ KEY_COLUMNS: dict[str, str] = {
     "sim.replicates": "replicates",
     **{f"policy.{lever}": lever for lever in LEVERS},
 }
+
+
+def print_line(text: str, file: TextIO | None = None) -> None:
+    """Print one line in one write: the lines of processes sharing a stream never mix.
+
+    ``print`` writes the text and the line break apart, which an unbuffered stream
+    (``PYTHONUNBUFFERED``) passes on as two writes, between which another process may write.
+    """
+    stream = sys.stdout if file is None else file
+    stream.write(text + "\n")
+    stream.flush()
 
 
 def override_key(override: str) -> str:
