@@ -29,7 +29,7 @@ from escalation.config.schema import (
 from escalation.config.validation import with_levers
 from escalation.model import EscalationModel
 from escalation.model.world import SEED_FROM_SETTINGS
-from escalation.run import parallel, worlds
+from escalation.run import parallel, processes, worlds
 from escalation.run.runs import (
     MEMORY_BASE,
     MEMORY_PER_REPLICATE,
@@ -241,11 +241,11 @@ def simulate_many(
         )
         for stream, start in zip(streams, starts, strict=True)
     ]
-    wanted = (base.sim.workers if workers is None else workers) or parallel.available_cores()
+    wanted = (base.sim.workers if workers is None else workers) or processes.available_cores()
     if wanted <= 1 or len(batches) == 1:
         frames = [_simulate_batch(batch) for batch in batches]
     else:
-        frames = parallel.in_processes(_simulate_batch, batches, wanted)
+        frames = processes.in_processes(_simulate_batch, batches, wanted)
     return pd.concat(frames, ignore_index=True)
 
 

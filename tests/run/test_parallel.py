@@ -23,6 +23,7 @@ from escalation.config.scenarios import load_settings
 from escalation.config.schema import ConfigError, uncertainty_names
 from escalation.model import EscalationModel
 from escalation.run import parallel
+from escalation.run.processes import PARENT_CHECK, Processes, in_processes
 from escalation.run.results import summarize
 from escalation.run.runs import memory_estimate, simulate_run
 
@@ -194,7 +195,7 @@ def test_workers_end_when_the_run_is_killed(tmp_path):
         run.send_signal(signal.SIGKILL)
         run.wait()
     assert len(children) == 2
-    deadline = time.monotonic() + 5 * parallel.PARENT_CHECK
+    deadline = time.monotonic() + 5 * PARENT_CHECK
     while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(_alive(pid) for pid in children)
@@ -228,23 +229,23 @@ def _fail_on_three(value: int) -> int:
 
 def test_processes_compute_in_order_while_this_process_works():
     written = []
-    with parallel.Processes(2) as processes:
+    with Processes(2) as processes:
         futures = [processes.submit(_square, value) for value in range(6)]
         written.append("meanwhile")
         assert processes.results(futures) == [0, 1, 4, 9, 16, 25]
     assert written == ["meanwhile"]
-    assert parallel.in_processes(_square, [3, 4], workers=5) == [9, 16]
+    assert in_processes(_square, [3, 4], workers=5) == [9, 16]
 
 
 def test_an_error_in_processes_is_raised_and_stops_the_workers():
     workers = []
-    with pytest.raises(ValueError, match="item 3 failed"), parallel.Processes(2) as processes:
+    with pytest.raises(ValueError, match="item 3 failed"), Processes(2) as processes:
         futures = [processes.submit(_fail_on_three, value) for value in range(5)]
         workers += processes.executor._processes.values()
         processes.results(futures)
     with (
         pytest.raises(RuntimeError, match="this process failed"),
-        parallel.Processes(2) as processes,
+        Processes(2) as processes,
     ):
         processes.submit(_square, 2)
         workers += processes.executor._processes.values()

@@ -186,6 +186,27 @@ def test_draw_run_figures_writes_three_pngs_and_no_temporary_files(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_runs_figures_drawn_on_two_processes_are_those_drawn_on_one(tmp_path):
+    table, summary = synthetic_trajectories(), run_summary()
+    one = plots.draw_run_figures(table, summary, tmp_path / "one", workers=1)
+    two = plots.draw_run_figures(table, summary, tmp_path / "two", workers=2)
+    assert [path.name for path in one] == [path.name for path in two]
+    for mine, theirs in zip(one, two, strict=True):
+        assert mine.read_bytes() == theirs.read_bytes()
+
+
+def test_a_large_run_draws_its_figures_in_its_own_process():
+    from escalation.config.scenarios import load_settings
+    from escalation.run import parallel
+    from escalation.run.runs import figure_workers
+
+    small = load_settings("status_quo", replicates=parallel.CHUNK)
+    large = load_settings("status_quo", replicates=parallel.CHUNK + 1)
+    assert figure_workers(small) >= 1
+    assert figure_workers(large) == 1
+    assert figure_workers(load_settings("status_quo", replicates=10, **{"sim.workers": 3})) == 3
+
+
 def test_draw_run_figures_closes_its_figures(tmp_path):
     import matplotlib.pyplot as plt
 

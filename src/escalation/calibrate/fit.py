@@ -57,7 +57,7 @@ from escalation.config.posterior import effective_sample_size
 from escalation.config.sampling import parameter_ranges
 from escalation.config.scenarios import replay_settings
 from escalation.config.schema import ConfigError
-from escalation.run.parallel import Processes
+from escalation.run.processes import Processes
 from escalation.run.results import parameter_band
 from escalation.timeline import (
     SCORED_EVENTS,

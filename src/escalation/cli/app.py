@@ -41,7 +41,14 @@ from escalation.config.validation import (
 )
 from escalation.errors import describe_os_error, error_line, first_line
 from escalation.run.results import FILES, summary_table
-from escalation.run.runs import TABLES, is_complete, record_failure, simulate_run, write_run
+from escalation.run.runs import (
+    TABLES,
+    figure_workers,
+    is_complete,
+    record_failure,
+    simulate_run,
+    write_run,
+)
 from escalation.run.tables import TABLE_FORMATS, table_file
 from escalation.sweep.batched import chunk_points, run_chunk
 from escalation.sweep.progress import point_label, print_line, sweep_progress
@@ -99,6 +106,7 @@ def _app(cfg: DictConfig) -> None:
             trajectories,
             figures=settings.sim.figures,
             changes=_run.changes,
+            workers=figure_workers(settings),
         )
     except ConfigError as error:
         _fail(str(error))

@@ -12,9 +12,11 @@ number, and a drawing function here that only lays that data out.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,7 @@ from escalation.run.figure_data import (
     run_title,
     rung_tick_labels,
 )
+from escalation.run.processes import Processes
 from escalation.run.results import BAND_NOTE
 
 if TYPE_CHECKING:
@@ -440,6 +443,7 @@ def draw_run_figures(
     *,
     style: str = "default",
     formats: Sequence[str] = ("png",),
+    workers: int = 1,
 ) -> list[Path]:
     """Draw the three figures of a run into a folder, each written atomically.
 
@@ -452,28 +456,78 @@ def draw_run_figures(
         folder: Output folder, created if missing.
         style: ``plots.style``: ``default`` or ``slides``.
         formats: File formats, e.g. ``("png", "svg", "pdf")``.
+        workers: Processes to draw them in (``draw``).
 
     Returns:
         The paths written: ladder, outcomes, position, for each format in turn.
     """
+    drawings = run_drawings(trajectories, summary, folder, style=style, formats=formats)
+    return draw(drawings, workers)
+
+
+def run_drawings(
+    trajectories: pd.DataFrame,
+    summary: Mapping[str, Any],
+    folder: str | os.PathLike[str],
+    *,
+    style: str = "default",
+    formats: Sequence[str] = ("png",),
+) -> list[Drawing]:
+    """The figures ``draw_run_figures`` draws, as drawings (``draw``); the folder is made."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     check_style(style)
-    paths = []
+    drawings: list[Drawing] = []
     for suffix in formats:
-        paths += [
-            plot_ladder(
+        drawings += [
+            functools.partial(
+                plot_ladder,
                 trajectories,
                 run_title(summary, "escalation ladder"),
                 (folder / LADDER_FILE).with_suffix(f".{suffix}"),
                 style=style,
             ),
-            plot_outcomes(summary, (folder / OUTCOMES_FILE).with_suffix(f".{suffix}"), style=style),
-            plot_position(
+            functools.partial(
+                plot_outcomes,
+                summary,
+                (folder / OUTCOMES_FILE).with_suffix(f".{suffix}"),
+                style=style,
+            ),
+            functools.partial(
+                plot_position,
                 trajectories,
                 run_title(summary, "Ukraine's battlefield position"),
                 (folder / POSITION_FILE).with_suffix(f".{suffix}"),
                 style=style,
             ),
         ]
-    return paths
+    return drawings
+
+
+#: A figure to draw: a call of a drawing function that returns the path it wrote.
+Drawing = Callable[[], Path]
+
+
+def draw(
+    drawings: Sequence[Drawing], workers: int = 1, meanwhile: Callable[[], None] | None = None
+) -> list[Path]:
+    """Draw figures, in ``workers`` processes when there are more than one; their paths in order.
+
+    Each figure is drawn and written whole by one process (``escalation.run.processes``), so the
+    files do not depend on the number of workers.
+
+    Args:
+        drawings: The figures.
+        workers: Processes to draw them in; 1 draws them here, one after the other.
+        meanwhile: Work of this process done while the workers draw (before drawing, here).
+    """
+    if workers <= 1 or len(drawings) <= 1:
+        if meanwhile is not None:
+            meanwhile()
+        return [drawing() for drawing in drawings]
+    pyplot()  # imported once, here: each worker starts with it
+    with Processes(min(workers, len(drawings))) as processes:
+        futures = [processes.submit(operator.call, drawing) for drawing in drawings]
+        if meanwhile is not None:
+            meanwhile()
+        return processes.results(futures)

@@ -21,8 +21,8 @@ from escalation.config.changes import changes_words
 from escalation.config.schema import ConfigError, Settings
 from escalation.config.stored import recorded_changes, stored_settings
 from escalation.files import atomic_write, read_text, subfolder, temporary_names
-from escalation.run import parallel
-from escalation.run.figures import draw_run_figures
+from escalation.run import parallel, processes
+from escalation.run.figures import draw, run_drawings
 from escalation.run.narrative.story import COMMAND_LINE_HINT, write_narrative
 from escalation.run.parallel import chunk_count, simulate_chunked, worker_count
 from escalation.run.results import (
@@ -241,6 +241,7 @@ def write_run(
     overrides: list[str] | None = None,
     title: str | None = None,
     changes: list[str] | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Write a run's files into ``folder``; ``summary.json`` last, as the completion mark.
 
@@ -258,6 +259,8 @@ def write_run(
         title: Title of the figures and narrative; default the scenario's.
         changes: A single run's changes from its scenario, recorded in ``summary.json`` and
             shown in the narrative's heading and the figures' titles.
+        workers: Processes to draw the figures in, while this one writes the tables and the
+            story (``figure_workers``).
 
     Returns:
         The summary written to ``summary.json``.
@@ -275,28 +278,40 @@ def write_run(
     folder.mkdir(parents=True, exist_ok=True)
     figures_folder = subfolder(folder, FILES["figures"])
     _remove_leftovers(folder, job=overrides is not None)
-    if tables:
-        write_tables(folder, outcomes, trajectories, settings.sim.tables)
-    if trajectories is not None:
-        write_narrative(
-            trajectories,
-            outcomes,
-            settings.sim.narrative_replicate,
-            folder / FILES["narrative"],
-            title=title,
-            posture=settings.policy.posture.value,
-            hint=COMMAND_LINE_HINT,
-        )
-        if figures:
-            draw_run_figures(
+    drawings = []
+    if figures and trajectories is not None:
+        style, formats = settings.plots.style, settings.plots.formats
+        drawings = run_drawings(trajectories, summary, figures_folder, style=style, formats=formats)
+
+    def write_files() -> None:
+        """The tables and the story, written while the figures are drawn."""
+        if tables:
+            write_tables(folder, outcomes, trajectories, settings.sim.tables)
+        if trajectories is not None:
+            write_narrative(
                 trajectories,
-                summary,
-                figures_folder,
-                style=settings.plots.style,
-                formats=settings.plots.formats,
+                outcomes,
+                settings.sim.narrative_replicate,
+                folder / FILES["narrative"],
+                title=title,
+                posture=settings.policy.posture.value,
+                hint=COMMAND_LINE_HINT,
             )
+
+    draw(drawings, workers, meanwhile=write_files)
     write_summary(folder, summary)
     return summary
+
+
+def figure_workers(settings: Settings) -> int:
+    """Processes a run's figures are drawn in: ``sim.workers`` (0: every core).
+
+    One, here, for a run of more than one chunk of replicates (``escalation.run.parallel``):
+    handing its trajectories to each worker would cost more memory than drawing saves time.
+    """
+    if settings.sim.replicates > parallel.CHUNK:
+        return 1
+    return settings.sim.workers or processes.available_cores()
 
 
 def _remove_leftovers(folder: Path, *, job: bool) -> None:
@@ -411,6 +426,7 @@ def rebuild_run(folder: Path) -> tuple[dict[str, Any], list[str]]:
         figures=True,
         tables=False,
         changes=_rebuilt_changes(folder, config),
+        workers=figure_workers(settings),
     )
     return summary, notes
 

@@ -39,7 +39,7 @@ from escalation.config.validation import (
     settings_with_sections,
     with_levers,
 )
-from escalation.run.parallel import available_cores, in_processes
+from escalation.run.processes import available_cores, in_processes
 from escalation.run.runs import is_complete, record_failure
 from escalation.run.worlds import simulate_worlds
 from escalation.sweep.folder import sweep_jobs

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from escalation.figure_style import FIGSIZES, check_style, pyplot, save_figure, set_title
-from escalation.run.parallel import Processes
+from escalation.run.figures import Drawing, draw
 from escalation.sweep.figure_data import (
     ALL,
     BASELINE_LABEL,
@@ -318,32 +317,3 @@ def sweep_drawings(
             )
         )
     return drawings
-
-
-#: A figure to draw: a call of a drawing function that returns the path it wrote.
-Drawing = Callable[[], Path]
-
-
-def draw(
-    drawings: Sequence[Drawing], workers: int = 1, meanwhile: Callable[[], None] | None = None
-) -> list[Path]:
-    """Draw figures, in ``workers`` processes when there are more than one; their paths in order.
-
-    Each figure is drawn and written whole by one process (``escalation.run.parallel``), so the
-    files do not depend on the number of workers.
-
-    Args:
-        drawings: The figures.
-        workers: Processes to draw them in; 1 draws them here, one after the other.
-        meanwhile: Work of this process done while the workers draw (before drawing, here).
-    """
-    if workers <= 1 or len(drawings) <= 1:
-        if meanwhile is not None:
-            meanwhile()
-        return [drawing() for drawing in drawings]
-    pyplot()  # imported once, here: each worker starts with it
-    with Processes(min(workers, len(drawings))) as processes:
-        futures = [processes.submit(operator.call, drawing) for drawing in drawings]
-        if meanwhile is not None:
-            meanwhile()
-        return processes.results(futures)

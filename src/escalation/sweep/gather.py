@@ -51,7 +51,7 @@ from escalation.files import (
     shown,
     subfolder,
 )
-from escalation.run.parallel import available_cores
+from escalation.run.processes import available_cores
 from escalation.run.results import FILES, read_outcomes, summary_row
 from escalation.run.runs import ERROR_FILE
 from escalation.run.tables import find_table, table_file, write_table
