@@ -122,12 +122,19 @@ def test_a_job_narrative_is_titled_with_its_own_policy(sweeps):
     )
 
 
-def test_presets_use_the_batched_sweeper():
+def test_every_sweep_uses_the_batched_sweeper_unless_told_otherwise():
     register_configs()
+    presets = ("policy_grid", "deep_strikes", "instructors_step", "ambiguity_vs_red_lines")
     with initialize_config_module(config_module="escalation.conf", version_base="1.3"):
-        for preset in ("policy_grid", "deep_strikes", "instructors_step", "ambiguity_vs_red_lines"):
-            cfg = compose("config", overrides=[f"sweep={preset}"], return_hydra_config=True)
+        for overrides in ([], *([f"sweep={preset}"] for preset in presets)):
+            cfg = compose("config", overrides=overrides, return_hydra_config=True)
             assert cfg.hydra.sweeper._target_.endswith("BatchedSweeper")
+        basic = compose(
+            "config",
+            overrides=["sweep=policy_grid", "hydra/sweeper=basic"],
+            return_hydra_config=True,
+        )
+        assert basic.hydra.sweeper._target_.endswith("BasicSweeper")
 
 
 def test_varying_keys_and_labels_name_only_what_differs():
