@@ -252,3 +252,29 @@ def test_an_error_in_processes_is_raised_and_stops_the_workers():
         raise RuntimeError("this process failed")
     assert len(workers) == 4
     assert not any(process.is_alive() for process in workers)
+
+
+def _write_slowly(path: str) -> int:
+    from escalation.files import atomic_write
+
+    with atomic_write(Path(path)) as stream:
+        stream.write("partial")
+        time.sleep(30)
+    return 0
+
+
+def test_stopped_workers_end_at_once_and_leave_no_partial_file(tmp_path):
+    # Ctrl-C (or a failed call) stops the workers in the middle of their calls: each removes the
+    # file it was writing, as an interrupted write does, and ends
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="stopped"), Processes(2) as processes:
+        for name in ("a.csv", "b.csv"):
+            processes.submit(_write_slowly, str(tmp_path / name))
+        workers = list(processes.executor._processes.values())
+        deadline = time.monotonic() + 10
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise RuntimeError("stopped")
+    assert time.monotonic() - started < 10
+    assert not any(process.is_alive() for process in workers)
+    assert list(tmp_path.iterdir()) == []

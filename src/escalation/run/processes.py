@@ -27,6 +27,12 @@ from typing import Any
 #: How often, in seconds, a worker checks that the process that started it is still there.
 PARENT_CHECK = 1.0
 
+#: A worker's exit status when ``_stop`` ends it.
+EXIT_STOPPED = 143
+
+#: How often, in seconds, a process waiting for its workers lets a signal (Ctrl-C) through.
+SIGNAL_CHECK = 0.1
+
 #: Python's warning on a fork in a process that runs other threads (``in_processes``).
 FORK_WARNING = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
@@ -87,7 +93,7 @@ class Processes:
             # The process's only other threads are native pools (OpenBLAS, jemalloc) that
             # handle a fork; the workers are forked at the first submission.
             warnings.filterwarnings("ignore", FORK_WARNING, DeprecationWarning)
-            return self.executor.submit(function, item)
+            return self.executor.submit(_call, function, item)
 
     @staticmethod
     def results[Result](futures: Sequence[Future[Result]], progress: Any = None) -> list[Result]:
@@ -99,7 +105,9 @@ class Processes:
         """
         pending: set[Future[Result]] = set(futures)
         while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            # A timed wait: Ctrl-C (KeyboardInterrupt) is raised here within it, not once
+            # every call has ended (an untimed wait does not wake for a signal)
+            done, pending = wait(pending, timeout=SIGNAL_CHECK, return_when=FIRST_EXCEPTION)
             for future in done:
                 future.result()  # raises the call's error
                 if progress is not None:
@@ -123,31 +131,61 @@ def _context() -> Any:
 
 
 def _stop(executor: ProcessPoolExecutor) -> None:
-    """End the workers now: no chunk is left to finish once the run has failed or is stopped."""
-    # Python 3.14 has ``terminate_workers``; before it, the processes are only reachable here
-    # (and no longer once the executor is shut down).
+    """End the workers now: nothing is left to finish once the caller has failed or is stopped.
+
+    Each worker is sent SIGTERM, on which it raises ``KeyboardInterrupt`` in the call it runs
+    (``_call``, ``_interrupted``): a file it was writing is removed as an interrupted write
+    removes it (``escalation.files.atomic_write``), and it exits; an idle worker exits at once.
+    The executor forgets its processes when it shuts down, so they are taken from its manager
+    thread (Python 3.14 has ``terminate_workers``); the signal is sent again until every one
+    has ended.
+    """
     manager = getattr(executor, "_executor_manager_thread", None)
+    processes = getattr(manager, "processes", None) or getattr(executor, "_processes", None) or {}
     executor.shutdown(wait=False, cancel_futures=True)
-    # The executor may start a worker while it shuts down: end those seen, until its manager
-    # thread (which joins every worker it started) is gone too.
     while True:
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        for process in processes:
+        alive = [process for process in list(processes.values()) if process.is_alive()]
+        for process in alive:
             process.terminate()
-        for process in processes:
-            process.join()
-        if manager is None or not manager.is_alive():
+        for process in alive:
+            process.join(PARENT_CHECK)
+        if not alive and (manager is None or not manager.is_alive()):
             break
-        manager.join(PARENT_CHECK)
+        if manager is not None:
+            manager.join(SIGNAL_CHECK)
+
+
+#: Whether this worker is running a call (``_call``), which ``_stop``'s SIGTERM interrupts.
+_calling = False
+
+
+def _call[Item, Result](function: Callable[[Item], Result], item: Item) -> Result:
+    """In a worker: ``function(item)``; on ``_stop``'s SIGTERM, exit once it has cleaned up."""
+    global _calling
+    try:
+        _calling = True
+        return function(item)
+    except KeyboardInterrupt:  # raised by _interrupted: what it was writing is removed by now
+        os._exit(EXIT_STOPPED)
+    finally:
+        _calling = False
+
+
+def _interrupted(number: int, frame: Any) -> None:
+    """In a worker, on SIGTERM from ``_stop``: interrupt the call it runs, or exit at once."""
+    if _calling:
+        raise KeyboardInterrupt
+    os._exit(EXIT_STOPPED)
 
 
 def _watch_parent(parent: int) -> None:
-    """In a worker: ignore Ctrl-C (the run handles it) and exit once the run's process is gone.
+    """In a worker: leave Ctrl-C to the caller, stop on ``_stop``'s SIGTERM, end with the caller.
 
     A killed run must not leave workers computing on; each one checks, every ``PARENT_CHECK``
     seconds, whether its parent is still the run that started it.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _interrupted)
 
     def watch() -> None:
         while os.getppid() == parent:
