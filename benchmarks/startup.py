@@ -8,8 +8,10 @@ Three tables:
 1. the wall time of the ``escalation`` command (1,000 replicates, 36 months, figures), each run
    a fresh process writing into a temporary folder, exactly as a user runs it;
 2. where the time goes: the same run in a fresh process whose phases are timed in-process
-   (the project's functions wrapped with clocks); interpreter start-up and exit are the gaps
-   between the parent's clock and the child's first and last readings; median of the runs;
+   (the project's functions wrapped with clocks; its figures drawn in that process, after the
+   tables, where the command draws them on every core while it writes the tables); interpreter
+   start-up and exit are the gaps between the parent's clock and the child's first and last
+   readings; median of the runs;
 3. what importing each heavy package costs on its own, in a fresh interpreter (for the detail
    of an import, use ``python -X importtime -c "import mesa"``).
 """
@@ -40,7 +42,6 @@ marks = []
 def mark(label):
     marks.append((label, time.perf_counter()))
 import escalation.cli.app as cli
-import escalation.run.narrative.story as narrative
 import escalation.run.figures as plots
 import escalation.run.runs as runs
 mark("import escalation.cli.app (Hydra, OmegaConf, pandas)")
@@ -68,7 +69,9 @@ def draw_run_figures(*args, **kwargs):
     mark("other")
     plots.pyplot()
     mark("import matplotlib")
-    result = original_draw(*args, **kwargs)
+    # in this process, one phase after the other: the tables and the story first (their own
+    # clocks), then the figures
+    result = original_draw(*args, **{**kwargs, "workers": 1})
     mark("draw and save the 3 figures")
     return result
 
@@ -79,11 +82,11 @@ wrap(
     "Hydra: compose the config, make the run folder, set up logging",
     "validate the settings (escalation.config.validation)",
 )
-original_draw = plots.draw_run_figures
-plots.draw_run_figures = draw_run_figures
+original_draw = runs.draw_run_figures
+runs.draw_run_figures = draw_run_figures
 wrap(runs, "summarize", "other", "summary statistics (intervals)")
 wrap(runs, "write_tables", "other", "write outcomes.csv and trajectories.csv")
-wrap(narrative, "write_narrative", "other", "write narrative.md")
+wrap(runs, "write_narrative", "other", "write narrative.md")
 wrap(runs, "write_summary", "other", "other")
 sys.argv = ["escalation", *sys.argv[1:]]
 try:

@@ -241,7 +241,7 @@ def simulate_many(
         )
         for stream, start in zip(streams, starts, strict=True)
     ]
-    wanted = (base.sim.workers if workers is None else workers) or processes.available_cores()
+    wanted = processes.processes_for(base.sim.workers if workers is None else workers)
     if wanted <= 1 or len(batches) == 1:
         frames = [_simulate_batch(batch) for batch in batches]
     else:

@@ -175,9 +175,10 @@ def test_point_yaml_is_omegaconfs_for_strings_that_read_as_other_types():
 def test_a_chunk_uses_sim_workers_processes_only_under_the_basic_launcher(monkeypatch):
     from omegaconf import OmegaConf
 
+    from escalation.run import processes
     from escalation.sweep import batched
 
-    monkeypatch.setattr(batched, "available_cores", lambda: 4)
+    monkeypatch.setattr(processes, "available_cores", lambda: 4)
     basic = OmegaConf.create({"launcher": {"_target_": batched.BASIC_LAUNCHER}})
     joblib = OmegaConf.create({"launcher": {"_target_": "hydra_plugins.joblib.JoblibLauncher"}})
     every_core, two = (

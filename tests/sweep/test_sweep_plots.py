@@ -625,9 +625,10 @@ def test_work_done_meanwhile_runs_once_whether_figures_are_drawn_here_or_in_work
     summary = full_grid()
     done = []
     for workers in (1, 2):
-        drawings = sweep_plots.sweep_drawings(summary, tmp_path / str(workers), sweep_name="g")
         meanwhile = functools.partial(done.append, workers)
-        paths = sweep_plots.draw(drawings, workers, meanwhile=meanwhile)
+        paths = sweep_plots.draw_sweep_figures(
+            summary, tmp_path / str(workers), sweep_name="g", workers=workers, meanwhile=meanwhile
+        )
         assert done[-1] == workers
         assert len(paths) == 4
         assert all(path.is_file() for path in paths)

@@ -444,6 +444,7 @@ def draw_run_figures(
     style: str = "default",
     formats: Sequence[str] = ("png",),
     workers: int = 1,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Draw the three figures of a run into a folder, each written atomically.
 
@@ -457,23 +458,11 @@ def draw_run_figures(
         style: ``plots.style``: ``default`` or ``slides``.
         formats: File formats, e.g. ``("png", "svg", "pdf")``.
         workers: Processes to draw them in (``draw``).
+        meanwhile: Work of this process done while they are drawn (``draw``).
 
     Returns:
         The paths written: ladder, outcomes, position, for each format in turn.
     """
-    drawings = run_drawings(trajectories, summary, folder, style=style, formats=formats)
-    return draw(drawings, workers)
-
-
-def run_drawings(
-    trajectories: pd.DataFrame,
-    summary: Mapping[str, Any],
-    folder: str | os.PathLike[str],
-    *,
-    style: str = "default",
-    formats: Sequence[str] = ("png",),
-) -> list[Drawing]:
-    """The figures ``draw_run_figures`` draws, as drawings (``draw``); the folder is made."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     check_style(style)
@@ -501,7 +490,7 @@ def run_drawings(
                 style=style,
             ),
         ]
-    return drawings
+    return draw(drawings, workers, meanwhile)
 
 
 #: A figure to draw: a call of a drawing function that returns the path it wrote.

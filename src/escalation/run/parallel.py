@@ -28,7 +28,7 @@ import pandas as pd
 
 from escalation.config.sampling import draw_parameters
 from escalation.config.schema import Settings
-from escalation.run.processes import available_cores, in_processes
+from escalation.run.processes import in_processes, processes_for
 
 #: Replicates a chunk holds: large enough that numpy's cost per call is spread over many
 #: replicates (the engine runs 25,000 replicates at about the rate of 100,000, while 1,000 run
@@ -56,8 +56,7 @@ def worker_count(settings: Settings) -> int:
     At most one per chunk: a run of one chunk is simulated in this process.
     """
     chunks = chunk_count(settings.sim.replicates)
-    wanted = settings.sim.workers or available_cores()
-    return max(1, min(wanted, chunks))
+    return max(1, min(processes_for(settings.sim.workers), chunks))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -44,6 +44,19 @@ def available_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def processes_for(workers: Any) -> int:
+    """The processes ``sim.workers`` asks for: that many, or one per core for 0.
+
+    A value that is not a whole number gives 1 (where the settings are validated, its error
+    names it).
+    """
+    try:
+        count = int(workers or 0)
+    except (TypeError, ValueError):
+        return 1
+    return count if count > 0 else available_cores()
+
+
 def in_processes[Item, Result](
     function: Callable[[Item], Result],
     items: Sequence[Item],

@@ -22,7 +22,7 @@ from escalation.config.schema import ConfigError, Settings
 from escalation.config.stored import recorded_changes, stored_settings
 from escalation.files import atomic_write, read_text, subfolder, temporary_names
 from escalation.run import parallel, processes
-from escalation.run.figures import draw, run_drawings
+from escalation.run.figures import draw_run_figures
 from escalation.run.narrative.story import COMMAND_LINE_HINT, write_narrative
 from escalation.run.parallel import chunk_count, simulate_chunked, worker_count
 from escalation.run.results import (
@@ -278,10 +278,6 @@ def write_run(
     folder.mkdir(parents=True, exist_ok=True)
     figures_folder = subfolder(folder, FILES["figures"])
     _remove_leftovers(folder, job=overrides is not None)
-    drawings = []
-    if figures and trajectories is not None:
-        style, formats = settings.plots.style, settings.plots.formats
-        drawings = run_drawings(trajectories, summary, figures_folder, style=style, formats=formats)
 
     def write_files() -> None:
         """The tables and the story, written while the figures are drawn."""
@@ -298,7 +294,18 @@ def write_run(
                 hint=COMMAND_LINE_HINT,
             )
 
-    draw(drawings, workers, meanwhile=write_files)
+    if figures and trajectories is not None:
+        draw_run_figures(
+            trajectories,
+            summary,
+            figures_folder,
+            style=settings.plots.style,
+            formats=settings.plots.formats,
+            workers=workers,
+            meanwhile=write_files,
+        )
+    else:
+        write_files()
     write_summary(folder, summary)
     return summary
 
@@ -311,7 +318,7 @@ def figure_workers(settings: Settings) -> int:
     """
     if settings.sim.replicates > parallel.CHUNK:
         return 1
-    return settings.sim.workers or processes.available_cores()
+    return processes.processes_for(settings.sim.workers)
 
 
 def _remove_leftovers(folder: Path, *, job: bool) -> None:

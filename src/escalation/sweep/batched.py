@@ -39,10 +39,10 @@ from escalation.config.validation import (
     settings_with_sections,
     with_levers,
 )
-from escalation.run.processes import available_cores, in_processes
+from escalation.run.processes import in_processes, processes_for
 from escalation.run.runs import is_complete, record_failure
 from escalation.run.worlds import simulate_worlds
-from escalation.sweep.folder import sweep_jobs
+from escalation.sweep.folder import Job, sweep_jobs
 from escalation.sweep.progress import SweepProgress, override_key, print_line, varying_keys
 
 if TYPE_CHECKING:
@@ -160,11 +160,9 @@ class PointComposer:
                 ConfigLoaderImpl._apply_overrides_to_config([relative], nodes[section])
         except Exception:
             return None
-        container = dict(chunk)
+        container = dict(chunk)  # no interpolation in the chunk's nor in the values set
         for name, node in nodes.items():
             container[name] = OmegaConf.to_container(node, resolve=False, enum_to_str=True)
-        if _interpolates(container):
-            return None
         config = {**container, "policy": copy.deepcopy(container.get("policy"))}
         with contextlib.suppress(DateError):  # refused with its key when the settings are read
             resolve_timing_months(config)
@@ -228,11 +226,7 @@ def chunk_processes(cfg: DictConfig, hydra_cfg: DictConfig, points: int) -> int:
     """
     if OmegaConf.select(hydra_cfg, "launcher._target_", default=None) != BASIC_LAUNCHER:
         return 1
-    try:
-        wanted = int(OmegaConf.select(cfg, "sim.workers", default=0) or 0)
-    except (TypeError, ValueError):  # not a number: the points' validation names it
-        wanted = 1
-    wanted = wanted if wanted > 0 else available_cores()
+    wanted = processes_for(OmegaConf.select(cfg, "sim.workers", default=0))
     return max(1, min(wanted, points))
 
 
@@ -254,16 +248,16 @@ def run_chunk(cfg: DictConfig, hydra_cfg: DictConfig, run_point: Callable[..., N
     points = chunk_points(hydra_cfg)
     assert points is not None
     start, stop = points
+    jobs = sweep_jobs(Path(hydra_cfg.sweep.dir))
+    chunk = functools.partial(_Part, cfg, hydra_cfg, run_point, jobs)
     processes = chunk_processes(cfg, hydra_cfg, stop - start)
     if processes == 1:
-        run_points(_Part(cfg, hydra_cfg, run_point, start, stop))
+        run_points(chunk(start, stop))
         return
     from escalation.model import EscalationModel  # noqa: F401 - once here, not per process
 
     bounds = np.linspace(start, stop, processes + 1).round().astype(int).tolist()
-    parts = [
-        _Part(cfg, hydra_cfg, run_point, first, end) for first, end in itertools.pairwise(bounds)
-    ]
+    parts = [chunk(first, end) for first, end in itertools.pairwise(bounds)]
     in_processes(run_points, parts, processes)
 
 
@@ -274,6 +268,7 @@ class _Part:
     cfg: DictConfig
     hydra_cfg: DictConfig
     run_point: Callable[..., None]
+    jobs: list[Job]  # the sweep's, in point order
     start: int
     stop: int
 
@@ -285,10 +280,8 @@ def run_points(part: _Part) -> None:
     as the worlds of one model (``escalation.run.worlds``), and each is written as its job. A
     point that cannot be composed, or whose settings fail, fails alone.
     """
-    cfg, hydra_cfg, run_point = part.cfg, part.hydra_cfg, part.run_point
+    cfg, hydra_cfg, run_point, jobs = part.cfg, part.hydra_cfg, part.run_point, part.jobs
     start, stop = part.start, part.stop
-    root = Path(hydra_cfg.sweep.dir)
-    jobs = sweep_jobs(root)
     keys = varying_keys(job.overrides for job in jobs)
     progress = SweepProgress(len(jobs), keys, time.time(), first=start, done=start, end=stop)
     composer = PointComposer(cfg, hydra_cfg)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +110,6 @@ __all__ = [
     "ranking",
     "ranking_ends",
     "sweep_description",
-    "sweep_drawings",
     "swept_columns",
     "swept_levers",
     "within_noise",
@@ -238,7 +237,9 @@ def draw_sweep_figures(
     style: str = "default",
     formats: Sequence[str] = ("png",),
     differences: pd.DataFrame | None = None,
+    first: Sequence[Drawing] = (),
     workers: int = 1,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Draw the figures of a sweep into a folder, each written atomically.
 
@@ -254,36 +255,17 @@ def draw_sweep_figures(
         formats: File formats, e.g. ``("png", "svg", "pdf")``.
         differences: The sweep's ``differences.csv`` table (``escalation.sweep.differences``),
             or None when the jobs could not be paired.
+        first: Other figures of the sweep, drawn with these, before them (the differences).
         workers: Processes to draw the figures in (``draw``).
+        meanwhile: Work of this process done while they are drawn (``draw``).
 
     Returns:
-        The paths written, in the order above, for each format in turn.
+        The paths written: ``first``'s, then the figures above, for each format in turn.
     """
-    drawings = sweep_drawings(
-        summary,
-        folder,
-        sweep_name=sweep_name,
-        style=style,
-        formats=formats,
-        differences=differences,
-    )
-    return draw(drawings, workers)
-
-
-def sweep_drawings(
-    summary: pd.DataFrame,
-    folder: str | os.PathLike[str],
-    *,
-    sweep_name: str,
-    style: str = "default",
-    formats: Sequence[str] = ("png",),
-    differences: pd.DataFrame | None = None,
-) -> list[Drawing]:
-    """The figures ``draw_sweep_figures`` draws, as drawings (``draw``); the folder is made."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     check_style(style)
-    drawings: list[Drawing] = []
+    drawings = list(first)
     for suffix in formats:
         drawings += [
             functools.partial(
@@ -316,4 +298,4 @@ def sweep_drawings(
                 style=style,
             )
         )
-    return drawings
+    return draw(drawings, workers, meanwhile)

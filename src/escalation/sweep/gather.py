@@ -51,7 +51,7 @@ from escalation.files import (
     shown,
     subfolder,
 )
-from escalation.run.processes import available_cores
+from escalation.run.processes import processes_for
 from escalation.run.results import FILES, read_outcomes, summary_row
 from escalation.run.runs import ERROR_FILE
 from escalation.run.tables import find_table, table_file, write_table
@@ -68,7 +68,7 @@ from escalation.sweep.differences import (
     sweep_differences,
     write_differences,
 )
-from escalation.sweep.figures import Drawing, draw, sweep_drawings
+from escalation.sweep.figures import Drawing, draw_sweep_figures
 from escalation.sweep.folder import (
     Job,
     SweepError,
@@ -329,18 +329,20 @@ def write_gathered(
         figures = subfolder(folder, SWEEP_FILES["figures"])
     except FileRefused as error:
         raise SweepError(str(error)) from None
-    drawings = []
+    first = []
     if gathered.differences is not None:
-        drawings = _difference_figures(figures, gathered.differences, sweep_name, plots)
-    drawings += sweep_drawings(
+        first = _difference_figures(figures, gathered.differences, sweep_name, plots)
+    draw_sweep_figures(
         gathered.summary,
         figures,
         sweep_name=sweep_name,
         style=plots.style,
         formats=plots.formats,
         differences=gathered.differences.table if gathered.differences is not None else None,
+        first=first,
+        workers=workers,
+        meanwhile=functools.partial(_write_tables, folder, gathered),
     )
-    draw(drawings, workers, meanwhile=functools.partial(_write_tables, folder, gathered))
 
 
 def _write_tables(folder: Path, gathered: Gathered) -> None:
@@ -454,11 +456,7 @@ def table_format(multirun: DictConfig) -> str:
 
 def figure_workers(multirun: DictConfig) -> int:
     """Processes the sweep's figures are drawn in: ``sim.workers``, 0 (the default) every core."""
-    try:
-        wanted = int(OmegaConf.select(multirun, "sim.workers", default=0) or 0)
-    except (TypeError, ValueError):  # the jobs' validation named it
-        wanted = 1
-    return wanted if wanted > 0 else available_cores()
+    return processes_for(OmegaConf.select(multirun, "sim.workers", default=0))
 
 
 def sweep_name(multirun: DictConfig) -> str:
